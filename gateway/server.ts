@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { createService, type Service } from '../subgraphs/kit/http.js';
+import { supergraphSubgraphs, type SubgraphSource } from '../subgraphs/catalog.js';
+import { CompositionError, composeSupergraph } from './compose.js';
+import type { GatewayConfig } from './config.js';
+
+/** Options a test or an embedding program can add to the configuration. */
+export interface GatewayOptions {
+  /** Cluster subgraphs to compose besides the built-in ones (e.g. a third supplier). */
+  readonly extraClusters?: readonly SubgraphSource[];
+}
+
+/** The supergraph the gateway serves: a given file, or the built-in subgraphs composed locally. */
+export async function loadSupergraph(config: GatewayConfig, options: GatewayOptions = {}): Promise<string> {
+  if (config.supergraphPath) {
+    try {
+      return await readFile(config.supergraphPath, 'utf8');
+    } catch (error) {
+      throw new Error(`SUPERGRAPH_PATH=${JSON.stringify(config.supergraphPath)} cannot be read: ${(error as Error).message}`);
+    }
+  }
+  const result = composeSupergraph(supergraphSubgraphs(config.subgraphUrls, options.extraClusters));
+  if (!result.ok) throw new CompositionError(result.errors);
+  return result.supergraphSdl;
+}
+
+/**
+ * Builds the gateway: Apollo Server over Apollo Gateway on a local supergraph, `/graphql`
+ * and `/health`. Started, not listening.
+ */
+export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
+  const supergraphSdl = await loadSupergraph(config, options);
+  const gateway = new ApolloGateway({ supergraphSdl });
+  return createService({
+    name: 'gateway',
+    apollo: (drain) =>
+      new ApolloServer({
+        gateway,
+        // Apollo's default landing page loads from a CDN and is blank offline.
+        plugins: [drain, ApolloServerPluginLandingPageDisabled()],
+      }),
+    context: async () => ({}),
+  });
+}

@@ -1,0 +1,40 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Every public error code of the supergraph, with what it means. Codes travel in
+ * `extensions.code` of a GraphQL error.
+ */
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  FEED_INVALID: 'FEED_INVALID',
+  SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
+  COMPOSITION_FAILED: 'COMPOSITION_FAILED',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** What each code means, for docs and for suppliers. */
+export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
+  BAD_USER_INPUT: 'An argument or variable has a value the schema refuses (for example a Date that is not yyyy-mm-dd).',
+  FEED_INVALID: "A supplier's feed file broke its format; the error names file, line and field.",
+  SUBGRAPH_UNAVAILABLE: "A cluster's subgraph did not answer; the other clusters' data is still returned.",
+  COMPOSITION_FAILED: 'The subgraphs do not compose into one supergraph; the error lists why.',
+  UNAUTHORIZED: 'The request lacks a valid token for what it asks.',
+  INTERNAL_SERVER_ERROR: 'Something unexpected failed; details are in the server log, not in the response.',
+};
+
+/** A GraphQL error whose `extensions.code` is one of the catalogue's codes. */
+export class GraphQLErrorWithCode extends GraphQLError {
+  constructor(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+}
+
+/** Guards exhaustive switches: the compiler proves this is never reached. */
+export class UnreachableCaseError extends Error {
+  constructor(value: never) {
+    super(`Unreachable case: ${JSON.stringify(value)}`);
+  }
+}

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { checkConsistency, FeedValidationError, type FeedReference, type FeedSnapshot } from './feed.js';
+
+/** What a parser receives: one feed file's text (byte-order mark removed). */
+export interface FeedFile {
+  readonly file: string;
+  readonly text: string;
+}
+
+/** Where in the file a parsed record came from, for consistency errors. */
+export interface Located<T> {
+  readonly value: T;
+  readonly line?: number;
+  readonly path?: string;
+}
+
+/** A parser's result before the kit adds the checksum and the cross-row checks. */
+export interface ParsedFeed<Extra> extends Omit<FeedSnapshot<Extra>, 'checksum' | 'releases' | 'rollout'> {
+  readonly releases: readonly Located<FeedSnapshot<Extra>['releases'][number]>[];
+  readonly rollout: readonly Located<FeedSnapshot<Extra>['rollout'][number]>[];
+}
+
+/** A supplier's feed format: which files are feeds, and how to read one. */
+export interface FeedFormat<Extra> {
+  /** File name ending of this supplier's feed files, e.g. `.csv`. */
+  readonly extension: string;
+  /** Parses one file; throws `FeedValidationError` naming each bad row and field. */
+  parse(input: FeedFile): ParsedFeed<Extra>;
+}
+
+/** Reads, validates and normalizes one feed file. */
+export function readFeed<Extra>(format: FeedFormat<Extra>, file: string, bytes: Buffer, reference: FeedReference): FeedSnapshot<Extra> {
+  const checksum = createHash('sha256').update(bytes).digest('hex');
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  const parsed = format.parse({ file, text });
+  const snapshot = {
+    ...parsed,
+    checksum,
+    releases: parsed.releases.map((r) => r.value),
+    rollout: parsed.rollout.map((r) => r.value),
+  };
+  const locate = (list: readonly Located<unknown>[]) => (index: number) => {
+    const at = list[index];
+    return { ...(at?.line !== undefined ? { line: at.line } : {}), ...(at?.path !== undefined ? { path: at.path } : {}) };
+  };
+  const issues = checkConsistency(snapshot, reference, { release: locate(parsed.releases), rollout: locate(parsed.rollout) });
+  if (issues.length > 0) throw new FeedValidationError(file, issues);
+  return snapshot;
+}
+
+/**
+ * Reads every feed file in `dir`, oldest report first. A bad file stops the load with a
+ * `FeedValidationError` naming file, line and field.
+ */
+export async function loadFeedDirectory<Extra>(
+  dir: string,
+  format: FeedFormat<Extra>,
+  reference: FeedReference,
+): Promise<FeedSnapshot<Extra>[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((name) => name.endsWith(format.extension)).sort();
+  } catch (error) {
+    throw new Error(`Feed folder ${dir} cannot be read: ${(error as Error).message}`);
+  }
+  if (names.length === 0) throw new Error(`Feed folder ${dir} holds no ${format.extension} feed file`);
+  const snapshots: FeedSnapshot<Extra>[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    snapshots.push(readFeed(format, basename(path), await readFile(path), reference));
+  }
+  return snapshots.sort((a, b) => a.asOf.localeCompare(b.asOf));
+}

@@ -1,0 +1,43 @@
+import type { Resolvers } from '../kit/schema.js';
+import type { IdRef, ReleaseRef, TrustRef } from '../kit/views.js';
+import { clusters, programme, releases, suppliers, trusts, type ClusterRecord, type TrustRecord } from './reference.js';
+
+const releaseByCode = new Map(releases.map((r) => [r.code, r]));
+const clusterById = new Map(clusters.map((c) => [c.id, c]));
+const supplierById = new Map(suppliers.map((s) => [s.id, s]));
+const trustByOds = new Map(trusts.map((t) => [t.odsCode, t]));
+
+/** Resolvers of the programme subgraph: reference data held in memory. */
+export const programmeResolvers: Resolvers = {
+  Query: {
+    programme: () => programme,
+    releases: () => releases,
+    release: (_: unknown, { code }: { code: string }) => releaseByCode.get(code) ?? null,
+    clusters: () => clusters,
+    cluster: (_: unknown, { id }: { id: string }) => clusterById.get(id) ?? null,
+    suppliers: () => suppliers,
+    trusts: (_: unknown, { cluster }: { cluster?: string | null }) =>
+      cluster == null ? trusts : trusts.filter((t) => t.clusterId === cluster),
+    trust: (_: unknown, { odsCode }: { odsCode: string }) => trustByOds.get(odsCode) ?? null,
+    compareRelease: (_: unknown, { code }: { code: string }) => (releaseByCode.has(code) ? { code } : null),
+  },
+  Release: {
+    __resolveReference: (ref: ReleaseRef) => releaseByCode.get(ref.code) ?? null,
+  },
+  Cluster: {
+    __resolveReference: (ref: IdRef) => clusterById.get(ref.id) ?? null,
+    serviceProvider: (cluster: ClusterRecord) => ({ id: cluster.serviceProviderId }),
+    trusts: (cluster: ClusterRecord) => trusts.filter((t) => t.clusterId === cluster.id),
+  },
+  Supplier: {
+    __resolveReference: (ref: IdRef) => supplierById.get(ref.id) ?? null,
+  },
+  Trust: {
+    __resolveReference: (ref: TrustRef) => trustByOds.get(ref.odsCode) ?? null,
+    cluster: (trust: TrustRecord) => ({ id: trust.clusterId }),
+  },
+  ReleaseComparison: {
+    __resolveReference: (ref: ReleaseRef) => (releaseByCode.has(ref.code) ? { code: ref.code } : null),
+    release: (comparison: ReleaseRef) => releaseByCode.get(comparison.code),
+  },
+};

@@ -1,0 +1,25 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
+import { readSdl } from '../kit/contract.js';
+import { createService, type Service } from '../kit/http.js';
+import { buildContractSubgraph } from '../kit/schema.js';
+import { programmeResolvers } from './resolvers.js';
+
+/** The programme subgraph's own SDL (without the contract). */
+export const programmeSdl = readSdl(import.meta.url, './schema.graphql');
+
+/** The programme subgraph's executable schema. */
+export function buildProgrammeSchema(): GraphQLSchema {
+  return buildContractSubgraph(programmeSdl, programmeResolvers);
+}
+
+/** Builds the programme subgraph service (started, not listening). */
+export function buildProgrammeService(): Promise<Service> {
+  const schema = buildProgrammeSchema();
+  return createService({
+    name: 'programme',
+    apollo: (drain) => new ApolloServer({ schema, plugins: [drain, ApolloServerPluginInlineTraceDisabled()] }),
+    context: async () => ({}),
+  });
+}

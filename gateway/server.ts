@@ -39,6 +39,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     apollo: (drain) =>
       new ApolloServer({
         gateway,
+        includeStacktraceInErrorResponses: false,
         // Apollo's default landing page loads from a CDN and is blank offline.
         plugins: [drain, ApolloServerPluginLandingPageDisabled()],
       }),

@@ -1,7 +1,5 @@
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
-import { createService, type Service } from '../kit/http.js';
+import { createService, subgraphApollo, type Service } from '../kit/http.js';
 import { buildContractSubgraph, type Resolvers } from '../kit/schema.js';
 import type { ReleaseRef } from '../kit/views.js';
 import { compareRelease, mergeRollout, type RequiredReleaseView, type RequiredTrustView } from './compare.js';
@@ -53,7 +51,7 @@ export function buildInsightsService(suppliers: readonly SubgraphSdl[]): Promise
   const schema = buildInsightsSchema(suppliers);
   return createService({
     name: 'insights',
-    apollo: (drain) => new ApolloServer({ schema, plugins: [drain, ApolloServerPluginInlineTraceDisabled()] }),
+    apollo: subgraphApollo(schema),
     context: async () => ({}),
   });
 }

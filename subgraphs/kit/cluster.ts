@@ -1,9 +1,7 @@
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { FeedReference, FeedSnapshot } from './feed.js';
 import { loadFeedDirectory, type FeedFormat } from './feed-directory.js';
-import { createService, type Service } from './http.js';
+import { createService, subgraphApollo, type Service } from './http.js';
 import { createLoaders, type ViewLoaders } from './loaders.js';
 import { buildContractSubgraph, type Resolvers } from './schema.js';
 import { MemoryViewStore, type ViewStore } from './store.js';
@@ -72,7 +70,7 @@ export function buildClusterService<Extra>(definition: ClusterSubgraphDefinition
   const schema = buildClusterSchema(definition);
   return createService<ClusterContext<Extra>>({
     name: definition.name,
-    apollo: (drain) => new ApolloServer<ClusterContext<Extra>>({ schema, plugins: [drain, ApolloServerPluginInlineTraceDisabled()] }),
+    apollo: subgraphApollo<ClusterContext<Extra>>(schema),
     context: async () => ({ loaders: createLoaders(store) }),
   });
 }

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { ApolloServer, ApolloServerPlugin, BaseContext, ContextFunction } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext, type ContextFunction } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware, type ExpressContextFunctionArgument } from '@as-integrations/express5';
 
@@ -78,4 +80,17 @@ export function listen(service: Service, host: string, port: number): Promise<Li
       });
     });
   });
+}
+
+/**
+ * The Apollo server of a subgraph: no stack traces in responses (a named setting, never
+ * NODE_ENV), no inline traces (no Apollo usage reporting), no CDN landing page.
+ */
+export function subgraphApollo<TContext extends BaseContext>(schema: GraphQLSchema) {
+  return (drain: ApolloServerPlugin) =>
+    new ApolloServer<TContext>({
+      schema,
+      includeStacktraceInErrorResponses: false,
+      plugins: [drain, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+    });
 }

@@ -80,6 +80,7 @@ export const suppliers: readonly SupplierRecord[] = [
   { id: 'FUJITSU', name: 'Fujitsu Services', role: 'LOCAL_SERVICE_PROVIDER' },
   { id: 'BT', name: 'BT', role: 'LOCAL_SERVICE_PROVIDER' },
   { id: 'CERNER', name: 'Cerner', role: 'SYSTEM_SUPPLIER' },
+  { id: 'CSC', name: 'Computer Sciences Corporation', role: 'LOCAL_SERVICE_PROVIDER' },
 ];
 
 export const clusters: readonly ClusterRecord[] = [
@@ -96,6 +97,13 @@ export const clusters: readonly ClusterRecord[] = [
     serviceProviderId: 'BT',
     trustsPlanned: null,
     note: 'No planned trust count published in the seed article.',
+  },
+  {
+    id: 'NME',
+    name: 'North, Midlands and East Programme for IT',
+    serviceProviderId: 'CSC',
+    trustsPlanned: null,
+    note: "The programme's third area: CSC deployed iSoft Lorenzo there, not Millennium, so no feed of it ships; listed so that a further cluster subgraph can join.",
   },
 ];
 

@@ -26,7 +26,8 @@ export const programmeResolvers: Resolvers = {
   },
   Cluster: {
     __resolveReference: (ref: IdRef) => clusterById.get(ref.id) ?? null,
-    serviceProvider: (cluster: ClusterRecord) => ({ id: cluster.serviceProviderId }),
+    // Programme owns Supplier and Cluster fields too, so return whole records, not references.
+    serviceProvider: (cluster: ClusterRecord) => supplierById.get(cluster.serviceProviderId),
     trusts: (cluster: ClusterRecord) => trusts.filter((t) => t.clusterId === cluster.id),
   },
   Supplier: {
@@ -34,7 +35,7 @@ export const programmeResolvers: Resolvers = {
   },
   Trust: {
     __resolveReference: (ref: TrustRef) => trustByOds.get(ref.odsCode) ?? null,
-    cluster: (trust: TrustRecord) => ({ id: trust.clusterId }),
+    cluster: (trust: TrustRecord) => clusterById.get(trust.clusterId),
   },
   ReleaseComparison: {
     __resolveReference: (ref: ReleaseRef) => (releaseByCode.has(ref.code) ? { code: ref.code } : null),

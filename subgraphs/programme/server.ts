@@ -1,8 +1,6 @@
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { readSdl } from '../kit/contract.js';
-import { createService, type Service } from '../kit/http.js';
+import { createService, subgraphApollo, type Service } from '../kit/http.js';
 import { buildContractSubgraph } from '../kit/schema.js';
 import { programmeResolvers } from './resolvers.js';
 
@@ -19,7 +17,7 @@ export function buildProgrammeService(): Promise<Service> {
   const schema = buildProgrammeSchema();
   return createService({
     name: 'programme',
-    apollo: (drain) => new ApolloServer({ schema, plugins: [drain, ApolloServerPluginInlineTraceDisabled()] }),
+    apollo: subgraphApollo(schema),
     context: async () => ({}),
   });
 }

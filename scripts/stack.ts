@@ -1,0 +1,93 @@
+/**
+ * Starts the whole supergraph in this process: programme, the cluster subgraphs, insights
+ * and the gateway. `npm start` uses it with the environment; tests use it with port 0 and
+ * extra cluster subgraphs.
+ */
+import { loadGatewayConfig } from '../gateway/config.js';
+import { buildGatewayService } from '../gateway/server.js';
+import { clusterSdls, type SubgraphSource } from '../subgraphs/catalog.js';
+import { loadInsightsConfig } from '../subgraphs/insights/config.js';
+import { buildInsightsService } from '../subgraphs/insights/server.js';
+import { buildClusterSubgraph, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
+import { withContract } from '../subgraphs/kit/contract.js';
+import { listen, type Listening, type Service } from '../subgraphs/kit/http.js';
+import type { ViewStore } from '../subgraphs/kit/store.js';
+import { loadLondonConfig } from '../subgraphs/london/config.js';
+import type { LondonExtra } from '../subgraphs/london/feed-format.js';
+import { buildLondonService } from '../subgraphs/london/server.js';
+import { loadProgrammeConfig } from '../subgraphs/programme/config.js';
+import { feedReference } from '../subgraphs/programme/reference.js';
+import { buildProgrammeService } from '../subgraphs/programme/server.js';
+import { loadSouthConfig } from '../subgraphs/south/config.js';
+import type { SouthExtra } from '../subgraphs/south/feed-format.js';
+import { buildSouthService } from '../subgraphs/south/server.js';
+
+/** A cluster subgraph from outside the built-in set, with the folder of its feed. */
+export interface ExtraCluster {
+  readonly definition: ClusterSubgraphDefinition<object>;
+  readonly feedDir: string;
+}
+
+export interface StackOptions {
+  /** Where settings are read from; `process.env` by default. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Further cluster subgraphs, composed and compared like the built-in ones. */
+  readonly extraClusters?: readonly ExtraCluster[];
+  /** Stores for the built-in cluster subgraphs (in memory by default). */
+  readonly stores?: { readonly south?: ViewStore<SouthExtra>; readonly london?: ViewStore<LondonExtra> };
+}
+
+/** The running supergraph. */
+export interface Stack {
+  /** Every service, in start order (the gateway last). */
+  readonly services: readonly Listening[];
+  readonly gatewayUrl: string;
+  /** Stops the gateway, then the subgraphs. */
+  close(): Promise<void>;
+}
+
+/**
+ * Reads every setting first (a bad one stops everything before anything listens), then
+ * starts the subgraphs and the gateway. The gateway routes to the addresses the subgraphs
+ * actually listen on, so port 0 works everywhere.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const env = options.env ?? process.env;
+  const config = {
+    programme: loadProgrammeConfig(env),
+    south: loadSouthConfig(env),
+    london: loadLondonConfig(env),
+    insights: loadInsightsConfig(env),
+    gateway: loadGatewayConfig(env),
+  };
+  const extras = options.extraClusters ?? [];
+  const started: Listening[] = [];
+  const close = async () => {
+    for (const service of [...started].reverse()) await service.close();
+  };
+  try {
+    const at = async (service: Promise<Service>, host: string, port: number) => {
+      const listening = await listen(await service, host, port);
+      started.push(listening);
+      return listening;
+    };
+    const programme = await at(buildProgrammeService(), config.programme.host, config.programme.port);
+    const south = await at(buildSouthService(config.south, options.stores?.south), config.south.host, config.south.port);
+    const london = await at(buildLondonService(config.london, options.stores?.london), config.london.host, config.london.port);
+    const extraSources: SubgraphSource[] = [];
+    for (const extra of extras) {
+      const service = buildClusterSubgraph(extra.definition, { feedDir: extra.feedDir, reference: feedReference });
+      const listening = await at(service, config.gateway.host, 0);
+      extraSources.push({ name: extra.definition.name, url: listening.url, sdl: withContract(extra.definition.sdl) });
+    }
+    const insights = await at(buildInsightsService([...clusterSdls(), ...extraSources]), config.insights.host, config.insights.port);
+    const gatewayConfig = config.gateway.supergraphPath
+      ? config.gateway
+      : { ...config.gateway, subgraphUrls: { programme: programme.url, south: south.url, london: london.url, insights: insights.url } };
+    const gateway = await at(buildGatewayService(gatewayConfig, { extraClusters: extraSources }), config.gateway.host, config.gateway.port);
+    return { services: started, gatewayUrl: gateway.url, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

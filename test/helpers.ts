@@ -1,0 +1,41 @@
+/** Shared helpers for the cross-service tests: a whole supergraph on ephemeral ports. */
+import { startStack, type Stack, type StackOptions } from '../scripts/stack.js';
+
+/** Settings that put every service on a free port of 127.0.0.1. */
+export const EPHEMERAL_ENV: NodeJS.ProcessEnv = {
+  HOST: '127.0.0.1',
+  GATEWAY_PORT: '0',
+  PROGRAMME_PORT: '0',
+  SOUTH_PORT: '0',
+  LONDON_PORT: '0',
+  INSIGHTS_PORT: '0',
+};
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly data?: T | null;
+  readonly errors?: readonly { message: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+/** POSTs a GraphQL operation and returns the HTTP status with the parsed body. */
+export async function post<T = Record<string, unknown>>(url: string, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
+  return { status: response.status, ...body };
+}
+
+/** Starts the whole supergraph on ephemeral ports; close it in `afterAll`. */
+export function startTestStack(options: Omit<StackOptions, 'env'> & { env?: NodeJS.ProcessEnv } = {}): Promise<Stack> {
+  return startStack({ ...options, env: { ...EPHEMERAL_ENV, ...options.env } });
+}
+
+/** Runs a query that must succeed and returns its data. */
+export async function query<T = any>(url: string, text: string, variables?: Record<string, unknown>): Promise<T> {
+  const response = await post<T>(url, text, variables);
+  if (response.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
+  return response.data as T;
+}

@@ -40,6 +40,8 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       new ApolloServer({
         gateway,
         includeStacktraceInErrorResponses: false,
+        // The runner handles SIGTERM/SIGINT for every service at once (kit/main.ts).
+        stopOnTerminationSignals: false,
         // Apollo's default landing page loads from a CDN and is blank offline.
         plugins: [drain, ApolloServerPluginLandingPageDisabled()],
       }),

@@ -91,6 +91,8 @@ export function subgraphApollo<TContext extends BaseContext>(schema: GraphQLSche
     new ApolloServer<TContext>({
       schema,
       includeStacktraceInErrorResponses: false,
+      // The runner handles SIGTERM/SIGINT for every service at once (kit/main.ts).
+      stopOnTerminationSignals: false,
       plugins: [drain, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
     });
 }

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadClusterConfig, loadServiceConfig } from './config.js';
+
+describe('configuration from the environment', () => {
+  it('uses the defaults when nothing is set, and treats empty values as unset', () => {
+    expect(loadServiceConfig('PROGRAMME_PORT', 4001, {})).toEqual({ host: '127.0.0.1', port: 4001 });
+    expect(loadServiceConfig('PROGRAMME_PORT', 4001, { PROGRAMME_PORT: '' })).toEqual({ host: '127.0.0.1', port: 4001 });
+  });
+
+  it('reads the values that are set', () => {
+    expect(loadClusterConfig('SOUTH', { port: 4002, feedDir: '/a' }, { HOST: '0.0.0.0', SOUTH_PORT: '5002', SOUTH_FEED_DIR: '/b' })).toEqual({
+      host: '0.0.0.0',
+      port: 5002,
+      feedDir: '/b',
+    });
+  });
+
+  it('names every bad variable and its value', () => {
+    const read = () => loadServiceConfig('PROGRAMME_PORT', 4001, { PROGRAMME_PORT: '70000', HOST: 'bad host!' });
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(/PROGRAMME_PORT="70000": must be 0-65535/);
+    expect(read).toThrow(/HOST="bad host!"/);
+  });
+
+  it('refuses a port that is not a number', () => {
+    expect(() => loadServiceConfig('INSIGHTS_PORT', 4004, { INSIGHTS_PORT: 'abc' })).toThrow(/INSIGHTS_PORT="abc"/);
+  });
+});

@@ -1,0 +1,304 @@
+/**
+ * Keeps docker-compose.yml and the Dockerfile true to the code. There is no Docker engine in
+ * CI, so this is static: each service's command must name a file that exists, each variable it
+ * sets must be one its config loader reads (and accepts), the ports in URLs, healthchecks and
+ * the published port must agree with what the loaders parse, and the image must hold every
+ * folder the commands need.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadGatewayConfig } from '../gateway/config.js';
+import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.js';
+import { loadInsightsConfig } from '../subgraphs/insights/config.js';
+import { loadLondonConfig } from '../subgraphs/london/config.js';
+import { loadProgrammeConfig } from '../subgraphs/programme/config.js';
+import { loadSouthConfig } from '../subgraphs/south/config.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const repoPath = (path: string) => resolve(ROOT, path);
+const readRepo = (path: string) => readFileSync(repoPath(path), 'utf8');
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: unknown;
+  environment?: unknown;
+  ports?: unknown;
+  depends_on?: unknown;
+  healthcheck?: { test?: unknown; interval?: unknown; timeout?: unknown; retries?: unknown; start_period?: unknown };
+}
+
+const compose = parse(readRepo('docker-compose.yml')) as { version?: unknown; services: Record<string, ComposeService> };
+const services = compose.services;
+const dockerfile = readRepo('Dockerfile');
+
+/** Where the image puts the repository (the Dockerfile's WORKDIR). */
+const APP_DIR = '/app';
+
+/** Variables compose sets ahead of the code that will read them; drop each when its reader lands. */
+const NOT_YET_READ = new Set(['REDIS_URL']);
+
+type Env = Record<string, string>;
+
+/** A service's environment as the container sees it: always strings. */
+function envOf(name: string): Env {
+  const environment = services[name]?.environment;
+  expect(environment, `${name}: environment must be a mapping`).toBeTypeOf('object');
+  expect(Array.isArray(environment), `${name}: environment must be a mapping, not a list`).toBe(false);
+  return Object.fromEntries(Object.entries(environment as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+}
+
+/**
+ * The file a node service runs: its command must be `node --import tsx <file>`, one process,
+ * so SIGTERM from the engine reaches the program and it drains before exit.
+ */
+function commandFile(name: string): string {
+  const command = services[name]?.command;
+  expect(Array.isArray(command), `${name}: command must be an exec-form list`).toBe(true);
+  const [node, flag, tsx, file, ...rest] = command as unknown[];
+  expect([node, flag, tsx, rest.length], `${name}: command must be node --import tsx <file>`).toEqual(['node', '--import', 'tsx', 0]);
+  expect(file).toBeTypeOf('string');
+  return file as string;
+}
+
+/** The port a service's healthcheck probes on its own loopback interface, at `/health`. */
+function healthcheckPort(name: string): number {
+  const hc = services[name]?.healthcheck;
+  expect(hc, `${name}: healthcheck`).toBeDefined();
+  const test = hc?.test as unknown[];
+  expect(Array.isArray(test) && test[0] === 'CMD', `${name}: healthcheck test must be exec form`).toBe(true);
+  for (const key of ['interval', 'timeout', 'retries', 'start_period'] as const) {
+    expect(hc?.[key], `${name}: healthcheck ${key}`).toBeDefined();
+  }
+  const match = /http:\/\/127\.0\.0\.1:(\d+)\/health'/.exec(test.join(' '));
+  expect(match, `${name}: healthcheck must fetch http://127.0.0.1:<port>/health`).not.toBeNull();
+  return Number(match?.[1]);
+}
+
+/** Code with its comments removed, so a variable named only in a doc comment does not count. */
+function code(path: string): string {
+  return readRepo(path)
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
+}
+
+/** How a service's config source names the variables it reads. */
+interface VariableSources {
+  /** Files that may spell a variable out in full, e.g. `HOST`, `GATEWAY_PORT`. */
+  readonly literal: readonly string[];
+  /** Prefixes the code builds names from, e.g. `SOUTH` in `${prefix}_FEED_DIR`. */
+  readonly prefixes: readonly string[];
+  /** The file that builds `${prefix}_<SUFFIX>` names. */
+  readonly builder: string;
+}
+
+/** True when the code names `key`, in full or built from a prefix and a suffix. */
+function codeNames(key: string, sources: VariableSources): boolean {
+  if (sources.literal.some((file) => new RegExp(`\\b${key}\\b`).test(code(file)))) return true;
+  const built = /^([A-Z0-9]+)_([A-Z0-9_]+)$/.exec(key);
+  return !!built && sources.prefixes.includes(built[1]!) && code(sources.builder).includes(`}_${built[2]!}\``);
+}
+
+/** Another valid value for a variable, to show the loader reads it. */
+function variant(value: string): string {
+  if (/^\d+$/.test(value)) return String(Number(value) + 1);
+  if (URL.canParse(value)) {
+    const url = new URL(value);
+    url.hostname = 'elsewhere';
+    return url.href;
+  }
+  return `${value}-elsewhere`;
+}
+
+/** Every variable compose sets must change what `load` returns: one the code ignores fails. */
+function expectEveryVariableRead(name: string, env: Env, load: (env: Env) => unknown, sources: VariableSources): void {
+  const baseline = load(env);
+  for (const [key, value] of Object.entries(env)) {
+    if (NOT_YET_READ.has(key)) continue;
+    expect(codeNames(key, sources), `${name}: ${key} is not named in ${[...sources.literal, sources.builder].join(', ')}`).toBe(true);
+    expect(load({ ...env, [key]: variant(value) }), `${name}: ${key} is set but does not change the config`).not.toEqual(baseline);
+  }
+}
+
+const KIT_CONFIG = 'subgraphs/kit/config.ts';
+
+interface SubgraphSpec {
+  readonly load: (env: Env) => { host: string; port: number; feedDir?: string };
+  readonly prefix: string;
+  readonly cluster: boolean;
+}
+
+const SUBGRAPHS: Record<SubgraphName, SubgraphSpec> = {
+  programme: { load: loadProgrammeConfig, prefix: 'PROGRAMME', cluster: false },
+  south: { load: loadSouthConfig, prefix: 'SOUTH', cluster: true },
+  london: { load: loadLondonConfig, prefix: 'LONDON', cluster: true },
+  insights: { load: loadInsightsConfig, prefix: 'INSIGHTS', cluster: false },
+};
+
+/** The port a subgraph service listens on, as its own loader parses its compose environment. */
+function subgraphPort(name: SubgraphName): number {
+  return SUBGRAPHS[name].load(envOf(name)).port;
+}
+
+/** Top-level repo folders a TypeScript file needs at run time, following relative imports and `new URL(…, import.meta.url)`. */
+function runtimeFolders(entry: string, seen = new Set<string>()): Set<string> {
+  const folders = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    folders.add(relative(ROOT, file).split(/[\\/]/)[0]!);
+    if (!file.endsWith('.ts')) return;
+    const text = readFileSync(file, 'utf8');
+    const specifiers = [...text.matchAll(/(?:from\s+|import\(\s*|new URL\(\s*)'(\.{1,2}\/[^']*)'/g)].map((m) => m[1]!);
+    for (const specifier of specifiers) {
+      const target = resolve(dirname(file), specifier);
+      const ts = target.replace(/\.js$/, '.ts');
+      if (existsSync(ts) && statSync(ts).isFile()) visit(ts);
+      else if (existsSync(target)) visit(target);
+    }
+  };
+  visit(repoPath(entry));
+  return folders;
+}
+
+/** The paths the Dockerfile copies into the image, without `./` and trailing slashes. */
+function dockerfileCopies(): Set<string> {
+  const copied = new Set<string>();
+  for (const [, args] of dockerfile.matchAll(/^COPY\s+(.+)$/gm)) {
+    const parts = args!.split(/\s+/).filter((p) => !p.startsWith('--'));
+    for (const source of parts.slice(0, -1)) copied.add(source.replace(/^\.\//, '').replace(/\/+$/, ''));
+  }
+  return copied;
+}
+
+const NODE_SERVICES = [...SUBGRAPH_NAMES, 'gateway'] as const;
+
+describe('docker-compose.yml', () => {
+  it('uses the current compose format and defines every service', () => {
+    expect(compose).not.toHaveProperty('version');
+    expect(Object.keys(services).sort()).toEqual(['gateway', 'insights', 'london', 'programme', 'redis', 'south']);
+    expect(services.redis?.image).toMatch(/^redis:7/);
+    for (const name of NODE_SERVICES) expect(services[name]?.build, `${name}: build`).toBe('.');
+  });
+
+  it.each(NODE_SERVICES)('%s runs a file that exists with node --import tsx', (name) => {
+    const file = commandFile(name);
+    expect(existsSync(repoPath(file)), `${name}: ${file} does not exist`).toBe(true);
+  });
+
+  it('runs each subgraph from its own folder and the gateway from gateway/', () => {
+    for (const name of SUBGRAPH_NAMES) expect(commandFile(name)).toBe(`subgraphs/${name}/main.ts`);
+    expect(commandFile('gateway')).toBe('gateway/main.ts');
+  });
+
+  it.each(SUBGRAPH_NAMES)('%s: its loader reads every variable, listens on 0.0.0.0 and its healthcheck port', (name) => {
+    const spec = SUBGRAPHS[name];
+    const env = envOf(name);
+    const config = spec.load(env);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.port).toBe(healthcheckPort(name));
+    expect(Object.keys(env).sort()).toEqual(
+      ['HOST', `${spec.prefix}_PORT`, ...(spec.cluster ? [`${spec.prefix}_FEED_DIR`] : [])].sort(),
+    );
+    expectEveryVariableRead(name, env, spec.load, {
+      literal: [`subgraphs/${name}/config.ts`, KIT_CONFIG],
+      prefixes: code(`subgraphs/${name}/config.ts`).includes(`'${spec.prefix}'`) ? [spec.prefix] : [],
+      builder: KIT_CONFIG,
+    });
+    expect(services[name]?.ports, `${name}: only the gateway is published`).toBeUndefined();
+  });
+
+  it.each(SUBGRAPH_NAMES.filter((n) => SUBGRAPHS[n].cluster))('%s reads its feed from a folder the image holds', (name) => {
+    const feedDir = SUBGRAPHS[name].load(envOf(name)).feedDir!;
+    expect(feedDir.startsWith(`${APP_DIR}/`), `${name}: feed dir ${feedDir} is outside ${APP_DIR}`).toBe(true);
+    const local = repoPath(feedDir.slice(APP_DIR.length + 1));
+    expect(existsSync(local) && statSync(local).isDirectory(), `${name}: ${local} is not a folder`).toBe(true);
+  });
+
+  describe('gateway', () => {
+    const env = envOf('gateway');
+    const { REDIS_URL: redisUrl, ...read } = env;
+    const config = loadGatewayConfig(read);
+
+    it('listens on 0.0.0.0 on the published container port, published on loopback only', () => {
+      expect(config.host).toBe('0.0.0.0');
+      const ports = services.gateway?.ports as unknown[];
+      expect(ports).toHaveLength(1);
+      const [ip, hostPort, containerPort, ...extra] = String(ports[0]).split(':');
+      expect(extra).toEqual([]);
+      expect(ip).toBe('127.0.0.1');
+      expect(Number(hostPort)).toBeGreaterThan(0);
+      expect(Number(containerPort)).toBe(config.port);
+      expect(healthcheckPort('gateway')).toBe(config.port);
+    });
+
+    it('routes each subgraph to its compose service and the port that service listens on', () => {
+      expect(config.subgraphUrls).toEqual({
+        programme: 'http://programme:4001/graphql',
+        south: 'http://south:4002/graphql',
+        london: 'http://london:4003/graphql',
+        insights: 'http://insights:4004/graphql',
+      });
+      for (const name of SUBGRAPH_NAMES) {
+        const url = new URL(config.subgraphUrls[name]);
+        expect(Object.keys(services), `${name}: ${url.hostname} is not a compose service`).toContain(url.hostname);
+        expect(Number(url.port), `${name}: URL port differs from the port ${url.hostname} listens on`).toBe(
+          subgraphPort(url.hostname as SubgraphName),
+        );
+        expect(url.pathname).toBe('/graphql');
+      }
+    });
+
+    it('reads every variable compose sets', () => {
+      expectEveryVariableRead('gateway', read, loadGatewayConfig, {
+        literal: ['gateway/config.ts'],
+        prefixes: SUBGRAPH_NAMES.map((n) => n.toUpperCase()),
+        builder: 'gateway/config.ts',
+      });
+    });
+
+    it('points REDIS_URL at the redis service', () => {
+      expect(redisUrl).toBeDefined();
+      const url = new URL(redisUrl!);
+      expect(url.protocol).toBe('redis:');
+      expect(url.hostname).toBe('redis');
+      expect(services).toHaveProperty(url.hostname);
+      expect(url.port || '6379').toBe('6379');
+    });
+
+    it('waits for every other service to be healthy', () => {
+      const dependsOn = services.gateway?.depends_on as Record<string, { condition?: string }>;
+      const others = Object.keys(services).filter((n) => n !== 'gateway');
+      expect(Object.keys(dependsOn).sort()).toEqual(others.sort());
+      for (const name of others) expect(dependsOn[name]?.condition, name).toBe('service_healthy');
+    });
+  });
+
+  it('checks every service is healthy: redis by ping, the rest at /health', () => {
+    const redisTest = services.redis?.healthcheck?.test as unknown[];
+    expect(redisTest).toEqual(['CMD', 'redis-cli', 'ping']);
+    for (const name of NODE_SERVICES) expect(healthcheckPort(name)).toBeGreaterThan(0);
+  });
+});
+
+describe('Dockerfile', () => {
+  it('builds on Node 20 in /app and runs as the node user', () => {
+    expect(dockerfile).toMatch(/^FROM\s+node:20[-.\w]*\s*$/m);
+    expect(dockerfile).toMatch(new RegExp(`^WORKDIR\\s+${APP_DIR}\\s*$`, 'm'));
+    expect(dockerfile).toMatch(/^USER\s+node\s*$/m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+  });
+
+  it('copies every top-level folder the compose commands need at run time', () => {
+    const copied = dockerfileCopies();
+    for (const name of NODE_SERVICES) {
+      for (const folder of runtimeFolders(commandFile(name))) {
+        expect(copied, `${name} needs ${folder}/ but the Dockerfile does not copy it`).toContain(folder);
+      }
+    }
+    for (const file of ['package.json', 'package-lock.json']) expect(copied).toContain(file);
+  });
+});

@@ -64,7 +64,9 @@ const ukDate = z
   .string()
   .refine((v) => ukDateToIso(v) !== null, { message: 'must be a UK date dd/mm/yyyy naming a real day' })
   .transform((v) => ukDateToIso(v) as string);
-const optional = <T extends z.ZodType>(schema: T) => z.union([z.literal('').transform(() => null), schema]);
+/** An empty cell is null; anything else must satisfy `schema` (whose message is kept). */
+const optional = <T extends z.ZodType<unknown, string>>(schema: T) =>
+  z.string().transform((v) => (v === '' ? null : v)).pipe(schema.nullable());
 const text = z.string().min(1, 'must not be empty');
 const note = z.string().transform((v) => (v === '' ? null : v));
 

@@ -8,19 +8,18 @@ import { buildGatewayService } from '../gateway/server.js';
 import { clusterSdls, type SubgraphSource } from '../subgraphs/catalog.js';
 import { loadInsightsConfig } from '../subgraphs/insights/config.js';
 import { buildInsightsService } from '../subgraphs/insights/server.js';
-import { buildClusterSubgraph, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
-import { withContract } from '../subgraphs/kit/contract.js';
+import { buildClusterSubgraph, clusterSubgraphSdl, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
 import { listen, type Listening, type Service } from '../subgraphs/kit/http.js';
 import type { ViewStore } from '../subgraphs/kit/store.js';
 import { loadLondonConfig } from '../subgraphs/london/config.js';
 import type { LondonExtra } from '../subgraphs/london/feed-format.js';
-import { buildLondonService } from '../subgraphs/london/server.js';
+import { buildLondonSubgraph } from '../subgraphs/london/server.js';
 import { loadProgrammeConfig } from '../subgraphs/programme/config.js';
 import { feedReference } from '../subgraphs/programme/reference.js';
 import { buildProgrammeService } from '../subgraphs/programme/server.js';
 import { loadSouthConfig } from '../subgraphs/south/config.js';
 import type { SouthExtra } from '../subgraphs/south/feed-format.js';
-import { buildSouthService } from '../subgraphs/south/server.js';
+import { buildSouthSubgraph } from '../subgraphs/south/server.js';
 
 /** A cluster subgraph from outside the built-in set, with the folder of its feed. */
 export interface ExtraCluster {
@@ -72,13 +71,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return listening;
     };
     const programme = await at(buildProgrammeService(), config.programme.host, config.programme.port);
-    const south = await at(buildSouthService(config.south, options.stores?.south), config.south.host, config.south.port);
-    const london = await at(buildLondonService(config.london, options.stores?.london), config.london.host, config.london.port);
+    const south = await at(buildSouthSubgraph(config.south, options.stores?.south).then((s) => s.service), config.south.host, config.south.port);
+    const london = await at(buildLondonSubgraph(config.london, options.stores?.london).then((s) => s.service), config.london.host, config.london.port);
     const extraSources: SubgraphSource[] = [];
     for (const extra of extras) {
-      const service = buildClusterSubgraph(extra.definition, { feedDir: extra.feedDir, reference: feedReference });
+      const service = buildClusterSubgraph(extra.definition, { feedDir: extra.feedDir, reference: feedReference }).then((s) => s.service);
       const listening = await at(service, config.gateway.host, 0);
-      extraSources.push({ name: extra.definition.name, url: listening.url, sdl: withContract(extra.definition.sdl) });
+      extraSources.push({ name: extra.definition.name, url: listening.url, sdl: clusterSubgraphSdl(extra.definition) });
     }
     const insights = await at(buildInsightsService([...clusterSdls(), ...extraSources]), config.insights.host, config.insights.port);
     const gatewayConfig = config.gateway.supergraphPath

@@ -2,7 +2,7 @@
  * The built-in subgraphs and how they make up the supergraph: programme, every cluster
  * subgraph, and insights derived from the cluster subgraphs' views.
  */
-import type { ClusterSubgraphDefinition } from './kit/cluster.js';
+import { clusterSubgraphSdl, type ClusterSubgraphDefinition } from './kit/cluster.js';
 import { withContract } from './kit/contract.js';
 import type { SubgraphSdl } from './insights/derive.js';
 import { deriveInsights } from './insights/server.js';
@@ -27,7 +27,7 @@ export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
 /** The full SDL of each cluster subgraph, as insights derives from it. */
 export function clusterSdls(clusters: readonly ClusterSubgraphDefinition<object>[] = builtInClusters): SubgraphSdl[] {
-  return clusters.map((c) => ({ name: c.name, sdl: withContract(c.sdl) }));
+  return clusters.map((c) => ({ name: c.name, sdl: clusterSubgraphSdl(c) }));
 }
 
 /**

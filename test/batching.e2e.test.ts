@@ -1,7 +1,7 @@
 /** N entity references in one request cost one batched store lookup per entity type. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/stack.js';
-import { MemoryViewStore } from '../subgraphs/kit/store.js';
+import { MemoryViewStore, type VersionKey } from '../subgraphs/kit/store.js';
 import type { SouthExtra } from '../subgraphs/south/feed-format.js';
 import { query, startTestStack } from './helpers.js';
 
@@ -9,13 +9,14 @@ import { query, startTestStack } from './helpers.js';
 class RecordingStore extends MemoryViewStore<SouthExtra> {
   readonly releaseLookups: string[][] = [];
   readonly trustLookups: string[][] = [];
-  override getReleaseViews(codes: readonly string[]) {
-    this.releaseLookups.push([...codes]);
-    return super.getReleaseViews(codes);
+  override getReleases(keys: readonly VersionKey[]) {
+    // Keys are `<version>/<code>`: record the codes.
+    this.releaseLookups.push(keys.map((k) => k.split('/')[1]!));
+    return super.getReleases(keys);
   }
-  override getTrustViews(odsCodes: readonly string[]) {
-    this.trustLookups.push([...odsCodes]);
-    return super.getTrustViews(odsCodes);
+  override getTrusts(keys: readonly VersionKey[]) {
+    this.trustLookups.push(keys.map((k) => k.split('/')[1]!));
+    return super.getTrusts(keys);
   }
   reset() {
     this.releaseLookups.length = 0;

@@ -5,7 +5,7 @@ import { listen, type Listening } from '../subgraphs/kit/http.js';
 import { buildInsightsService } from '../subgraphs/insights/server.js';
 import { buildProgrammeService } from '../subgraphs/programme/server.js';
 import { loadSouthConfig } from '../subgraphs/south/config.js';
-import { buildSouthService } from '../subgraphs/south/server.js';
+import { buildSouthSubgraph } from '../subgraphs/south/server.js';
 import { post, query } from './helpers.js';
 
 let programme: Listening;
@@ -14,7 +14,7 @@ let insights: Listening;
 
 beforeAll(async () => {
   programme = await listen(await buildProgrammeService(), '127.0.0.1', 0);
-  south = await listen(await buildSouthService(loadSouthConfig({})), '127.0.0.1', 0);
+  south = await listen((await buildSouthSubgraph(loadSouthConfig({ FEED_POLL_MS: '0' }))).service, '127.0.0.1', 0);
   insights = await listen(await buildInsightsService(clusterSdls()), '127.0.0.1', 0);
 });
 afterAll(async () => {
@@ -51,19 +51,21 @@ describe('south', () => {
 
   it('publishes its SDL with the contract and its cluster-view tags', async () => {
     const data = await query(south.url, '{ _service { sdl } }');
-    expect(data._service.sdl).toContain('south: SouthReleaseView @tag(name: "cluster-view")');
+    expect(data._service.sdl).toMatch(/south\([^)]*?asOf: Date\s*\): SouthReleaseView @tag\(name: "cluster-view"\)/);
+    expect(data._service.sdl).toContain('southSnapshots: [ReleaseSnapshot!]! @inaccessible @tag(name: "cluster-snapshots")');
+    expect(data._service.sdl).toContain('type SouthFeedStatus implements FeedStatus');
     expect(data._service.sdl).toContain('interface ClusterReleaseView');
   });
 });
 
 describe('insights', () => {
   it('compares the views passed in a representation', async () => {
-    const view = (cluster: string, designStatus: string) => ({
-      cluster: { id: cluster }, localName: 'x', designStatus, designSuspendedOn: null, plannedDate: null, plannedYear: 2009,
-      spineCompliant: true, capabilities: [], trustsLive: 0, trustsPlanned: 0,
-    });
+    const view = (cluster: string, designStatus: string) => [{
+      asOf: '2007-09-06', file: 'f', cluster: { id: cluster }, localName: 'x', designStatus, designSuspendedOn: null, plannedDate: null,
+      plannedYear: 2009, spineCompliant: true, capabilities: [], trustsLive: 0, trustsPlanned: 0,
+    }];
     const data = await query(insights.url, `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on ReleaseComparison { divergent aspects { aspect differs } } } }`, {
-      reps: [{ __typename: 'ReleaseComparison', code: 'R2', release: { south: view('SOUTH', 'SUSPENDED'), london: view('LONDON', 'ACTIVE') } }],
+      reps: [{ __typename: 'ReleaseComparison', id: 'R2', release: { southSnapshots: view('SOUTH', 'SUSPENDED'), londonSnapshots: view('LONDON', 'ACTIVE') } }],
     });
     expect(data._entities[0].divergent).toBe(true);
     expect(data._entities[0].aspects.find((a: { aspect: string }) => a.aspect === 'designStatus').differs).toBe(true);
@@ -71,9 +73,9 @@ describe('insights', () => {
 
   it('refuses a Date that is not yyyy-mm-dd with BAD_USER_INPUT', async () => {
     const response = await post(insights.url, `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Trust { rolloutAcrossClusters { plannedGoLive } } } }`, {
-      reps: [{ __typename: 'Trust', odsCode: 'RBA', south: { cluster: { id: 'SOUTH' }, rollout: [
+      reps: [{ __typename: 'Trust', odsCode: 'RBA', southSnapshots: [{ asOf: '2007-09-06', file: 'f', cluster: { id: 'SOUTH' }, rollout: [
         { release: { code: 'R0' }, status: 'POSTPONED', localStatus: 'RESCHEDULED', plannedGoLive: '30/06/2007', actualGoLive: null, note: null },
-      ] } }],
+      ] }] }],
     });
     expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0]?.message).toContain('"30/06/2007"');

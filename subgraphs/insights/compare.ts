@@ -1,11 +1,16 @@
-/** The cross-cluster comparison, as pure functions over the views the gateway passes in. */
+/** The cross-cluster comparison, as pure functions over the snapshots the gateway passes in. */
 import type { Capability, CapabilityScope, DesignStatus, RolloutStatus } from '../kit/feed.js';
 import type { IdRef, ReleaseRef } from '../kit/views.js';
 import { RELEASE_ASPECTS, type ReleaseAspect } from './derive.js';
 
-/** The part of a release view that the comparison requires. */
-export interface RequiredReleaseView {
+interface Dated {
+  readonly asOf: string;
+  readonly file: string;
   readonly cluster: IdRef;
+}
+
+/** The part of a `ReleaseSnapshot` that the comparison requires. */
+export interface RequiredReleaseSnapshot extends Dated {
   readonly localName: string;
   readonly designStatus: DesignStatus;
   readonly designSuspendedOn: string | null;
@@ -17,9 +22,8 @@ export interface RequiredReleaseView {
   readonly trustsPlanned: number;
 }
 
-/** The part of a trust view that the merged rollout requires. */
-export interface RequiredTrustView {
-  readonly cluster: IdRef;
+/** The part of a `TrustSnapshot` that the merged rollout requires. */
+export interface RequiredTrustSnapshot extends Dated {
   readonly rollout: readonly {
     readonly release: ReleaseRef;
     readonly status: RolloutStatus;
@@ -30,14 +34,26 @@ export interface RequiredTrustView {
   }[];
 }
 
+/** The snapshot current at `asOf` (the latest dated on or before it), or the latest. */
+export function current<T extends Dated>(snapshots: readonly T[] | null | undefined, asOf: string | null): T | null {
+  let found: T | null = null;
+  for (const snapshot of snapshots ?? []) {
+    if (asOf === null || snapshot.asOf <= asOf) {
+      if (!found || snapshot.asOf >= found.asOf) found = snapshot;
+    }
+  }
+  return found;
+}
+
 export interface ClusterValue {
   readonly cluster: IdRef;
   readonly value: string | null;
 }
 
 export interface ReleaseComparison {
-  readonly code: string;
+  readonly id: string;
   readonly clusters: readonly IdRef[];
+  readonly snapshots: readonly { cluster: IdRef; asOf: string; file: string }[];
   readonly divergent: boolean;
   readonly aspects: readonly { aspect: ReleaseAspect; differs: boolean; values: readonly ClusterValue[] }[];
   readonly capabilities: readonly {
@@ -48,22 +64,18 @@ export interface ReleaseComparison {
   }[];
 }
 
-function render(view: RequiredReleaseView, aspect: ReleaseAspect): string | null {
+function render(view: RequiredReleaseSnapshot, aspect: ReleaseAspect): string | null {
+  if (aspect === 'capabilities') return view.capabilities.map((c) => c.capability).sort().join(', ');
   const value = view[aspect];
-  if (value === null) return null;
-  if (aspect === 'capabilities') {
-    return view.capabilities.map((c) => c.capability).sort().join(', ');
-  }
-  return String(value);
+  return value === null ? null : String(value);
 }
 
-/** Compares the views of one release; `views` holds only clusters that have one. */
-export function compareRelease(code: string, views: readonly RequiredReleaseView[]): ReleaseComparison {
+/** Compares one snapshot view per cluster (only clusters that have one). */
+export function compareRelease(id: string, views: readonly RequiredReleaseSnapshot[]): ReleaseComparison {
   const clusters = views.map((v) => v.cluster);
   const aspects = RELEASE_ASPECTS.map((aspect) => {
     const values = views.map((view) => ({ cluster: view.cluster, value: render(view, aspect) }));
-    const differs = new Set(values.map((v) => v.value)).size > 1;
-    return { aspect, differs, values };
+    return { aspect, differs: new Set(values.map((v) => v.value)).size > 1, values };
   });
   const seen = [...new Set(views.flatMap((v) => v.capabilities.map((c) => c.capability)))].sort();
   const capabilities = seen.map((capability) => {
@@ -72,19 +84,22 @@ export function compareRelease(code: string, views: readonly RequiredReleaseView
       return scope ? [{ cluster: view.cluster, value: scope.scope }] : [];
     });
     const present = new Set(scopes.map((s) => s.cluster.id));
-    return {
-      capability,
-      presentIn: clusters.filter((c) => present.has(c.id)),
-      missingFrom: clusters.filter((c) => !present.has(c.id)),
-      scopes,
-    };
+    return { capability, presentIn: clusters.filter((c) => present.has(c.id)), missingFrom: clusters.filter((c) => !present.has(c.id)), scopes };
   });
-  return { code, clusters, divergent: aspects.some((a) => a.differs), aspects, capabilities };
+  return {
+    id,
+    clusters,
+    snapshots: views.map((v) => ({ cluster: v.cluster, asOf: v.asOf, file: v.file })),
+    divergent: aspects.some((a) => a.differs),
+    aspects,
+    capabilities,
+  };
 }
 
 /** Merges one trust's rollout across clusters, by release code then cluster. */
-export function mergeRollout(views: readonly RequiredTrustView[]) {
+export function mergeRollout(views: readonly RequiredTrustSnapshot[]) {
   return views
-    .flatMap((view) => view.rollout.map((entry) => ({ cluster: view.cluster, ...entry })))
+    .flatMap((view) => view.rollout.map((entry) => ({ cluster: view.cluster, asOf: view.asOf, ...entry })))
     .sort((a, b) => a.release.code.localeCompare(b.release.code) || a.cluster.id.localeCompare(b.cluster.id));
 }
+

@@ -1,57 +1,63 @@
 import type { GraphQLSchema } from 'graphql';
+import type { ClusterShape } from '../kit/cluster-views.js';
 import { createService, subgraphApollo, type Service } from '../kit/http.js';
 import { buildContractSubgraph, type Resolvers } from '../kit/schema.js';
 import type { ReleaseRef } from '../kit/views.js';
-import { compareRelease, mergeRollout, type RequiredReleaseView, type RequiredTrustView } from './compare.js';
-import { findClusterViews, insightsSdl, type ClusterViews, type SubgraphSdl } from './derive.js';
+import { comparisonId, parseComparisonId } from '../kit/comparison-id.js';
+import { compareRelease, current, mergeRollout, type RequiredReleaseSnapshot, type RequiredTrustSnapshot } from './compare.js';
+import { findClusters, insightsSdl, type SubgraphSdl } from './derive.js';
 
-type Views<V> = Readonly<Record<string, V | null | undefined>>;
+type Holder<V> = Readonly<Record<string, readonly V[] | null | undefined>>;
 
-function present<V>(holder: Views<V> | undefined, fields: readonly string[]): V[] {
+function pick<V extends RequiredReleaseSnapshot | RequiredTrustSnapshot>(holder: Holder<V> | undefined, fields: readonly string[], asOf: string | null): V[] {
   return fields.flatMap((field) => {
-    const view = holder?.[field];
-    return view ? [view] : [];
+    const snapshot = current(holder?.[field], asOf);
+    return snapshot ? [snapshot] : [];
   });
 }
 
-/** Resolvers for the derived schema: they read whichever view fields were found. */
-export function insightsResolvers(views: ClusterViews): Resolvers {
-  const releaseFields = views.release.map((v) => v.field);
-  const trustFields = views.trust.map((v) => v.field);
+/** Resolvers for the derived schema: they read whichever clusters were found. */
+export function insightsResolvers(clusters: readonly ClusterShape[]): Resolvers {
+  const releaseFields = clusters.map((c) => c.releaseSnapshots);
+  const trustFields = clusters.flatMap((c) => (c.trustSnapshots ? [c.trustSnapshots] : []));
+  const feeds = clusters.flatMap((c) => (c.feedStatusType ? [{ __typename: c.feedStatusType, id: c.subgraph }] : []));
   return {
+    Query: {
+      feeds: () => feeds,
+    },
+    FeedStatus: {
+      __resolveType: (status: { __typename: string }) => status.__typename,
+    },
     Release: {
       __resolveReference: (ref: ReleaseRef) => ref,
-      comparison: (release: ReleaseRef) => ({ code: release.code }),
+      comparison: (release: ReleaseRef, args: { asOf?: string | null }) => ({ id: comparisonId(release.code, args.asOf) }),
     },
     Trust: {
-      rolloutAcrossClusters: (trust: Views<RequiredTrustView>) => mergeRollout(present(trust, trustFields)),
+      rolloutAcrossClusters: (trust: Holder<RequiredTrustSnapshot>, args: { asOf?: string | null }) =>
+        mergeRollout(pick(trust, trustFields, args.asOf ?? null)),
     },
     ReleaseComparison: {
-      // The gateway sends the required views inside the representation.
-      __resolveReference: (rep: { code: string; release?: Views<RequiredReleaseView> }) =>
-        compareRelease(rep.code, present(rep.release, releaseFields)),
+      // The gateway sends the required snapshots inside the representation.
+      __resolveReference: (rep: { id: string; release?: Holder<RequiredReleaseSnapshot> }) =>
+        compareRelease(rep.id, pick(rep.release, releaseFields, parseComparisonId(rep.id).asOf)),
     },
   };
 }
 
-/** The insights subgraph derived from the given supplier subgraphs: its SDL and schema. */
-export function deriveInsights(suppliers: readonly SubgraphSdl[]): { sdl: string; views: ClusterViews } {
-  const views = findClusterViews(suppliers);
-  return { sdl: insightsSdl(views), views };
+/** The insights subgraph derived from the given cluster subgraphs: its SDL and the clusters found. */
+export function deriveInsights(clusterSubgraphs: readonly SubgraphSdl[]): { sdl: string; clusters: ClusterShape[] } {
+  const clusters = findClusters(clusterSubgraphs);
+  return { sdl: insightsSdl(clusters), clusters };
 }
 
-/** The insights schema for the given supplier subgraphs. */
-export function buildInsightsSchema(suppliers: readonly SubgraphSdl[]): GraphQLSchema {
-  const { sdl, views } = deriveInsights(suppliers);
-  return buildContractSubgraph(sdl, insightsResolvers(views));
+/** The insights schema for the given cluster subgraphs. */
+export function buildInsightsSchema(clusterSubgraphs: readonly SubgraphSdl[]): GraphQLSchema {
+  const { sdl, clusters } = deriveInsights(clusterSubgraphs);
+  return buildContractSubgraph(sdl, insightsResolvers(clusters));
 }
 
 /** Builds the insights service (started, not listening). */
-export function buildInsightsService(suppliers: readonly SubgraphSdl[]): Promise<Service> {
-  const schema = buildInsightsSchema(suppliers);
-  return createService({
-    name: 'insights',
-    apollo: subgraphApollo(schema),
-    context: async () => ({}),
-  });
+export function buildInsightsService(clusterSubgraphs: readonly SubgraphSdl[]): Promise<Service> {
+  const schema = buildInsightsSchema(clusterSubgraphs);
+  return createService({ name: 'insights', apollo: subgraphApollo(schema), context: async () => ({}) });
 }

@@ -1,24 +1,44 @@
 import type { GraphQLSchema } from 'graphql';
-import type { FeedReference, FeedSnapshot } from './feed.js';
-import { loadFeedDirectory, type FeedFormat } from './feed-directory.js';
+import { findClusterShapes, generatedClusterSdl, snapshotsFieldName, type ClusterShape } from './cluster-views.js';
+import { withContract } from './contract.js';
+import type { FeedReference } from './feed.js';
+import type { FeedFormat } from './feed-directory.js';
+import { FeedTracker, type Rejection } from './feed-tracker.js';
+import { pollFeedUrl, watchFeedFolder, type Closable } from './feed-watcher.js';
 import { createService, subgraphApollo, type Service } from './http.js';
 import { createLoaders, type ViewLoaders } from './loaders.js';
 import { buildContractSubgraph, type Resolvers } from './schema.js';
-import { MemoryViewStore, type ViewStore } from './store.js';
-import { buildViews, type ReleaseRef, type ReleaseView, type TrustRef, type TrustView } from './views.js';
+import { MemoryViewStore, snapshotAt, versionKey, type ViewStore } from './store.js';
+import type { FeedSourceView, ReleaseRef, ReleaseViewData, TrustRef } from './views.js';
 
 /**
- * What a supplier writes to join the supergraph: its subgraph name, the view field it
- * contributes (named after its cluster), its SDL and its feed format.
+ * What a supplier writes to join the supergraph: its subgraph name, the cluster it serves,
+ * the view field it contributes (named after its cluster), its SDL and its feed format.
  */
 export interface ClusterSubgraphDefinition<Extra> {
   /** Subgraph name, e.g. `south`. */
   readonly name: string;
+  /** The cluster's id in the programme's reference data, e.g. `SOUTH`. */
+  readonly clusterId: string;
+  /** Who publishes the feed when no snapshot says otherwise, e.g. `FUJITSU`. */
+  readonly supplierId: string;
   /** The view field on each shared entity, e.g. `south` for `Release.south`. */
   readonly viewField: string;
-  /** The subgraph's own SDL (the contract is put in front of it). */
+  /** The subgraph's own SDL; the kit puts the contract in front and its own fields after. */
   readonly sdl: string;
   readonly format: FeedFormat<Extra>;
+}
+
+/** The full SDL of a cluster subgraph: contract, the supplier's SDL, and the kit's additions. */
+export function clusterSubgraphSdl(definition: ClusterSubgraphDefinition<unknown>): string {
+  return withContract(`${definition.sdl}\n${generatedClusterSdl(definition.name, definition.viewField)}`);
+}
+
+/** The cluster shape of a definition, checked against the contract. */
+export function clusterShape(definition: ClusterSubgraphDefinition<unknown>): ClusterShape {
+  const [shape] = findClusterShapes([{ name: definition.name, sdl: clusterSubgraphSdl(definition) }]);
+  if (!shape) throw new Error(`Subgraph "${definition.name}" has no Release field tagged cluster-view`);
+  return shape;
 }
 
 /** Per-request context of a cluster subgraph. */
@@ -26,85 +46,172 @@ export interface ClusterContext<Extra> {
   readonly loaders: ViewLoaders<Extra>;
 }
 
-interface ReleaseParent<Extra> {
-  readonly code: string;
-  readonly view: ReleaseView<Extra> | null;
+interface ReleaseSnapshotView {
+  readonly asOf: string;
+  readonly file: string;
 }
 
-interface TrustParent {
-  readonly odsCode: string;
-  readonly view: TrustView | null;
+async function releaseAt<Extra>(ctx: ClusterContext<Extra>, code: string, asOf: string | null | undefined) {
+  const meta = snapshotAt(await ctx.loaders.manifest(), asOf);
+  return meta ? ctx.loaders.release.load(versionKey(meta.version, code)) : null;
 }
 
-/**
- * The resolvers every cluster subgraph shares: entity references go through the
- * request's DataLoader, so N references in one `_entities` call are one store lookup.
- * An entity with no view in this cluster resolves with a null view field, not an error.
- */
-export function clusterResolvers<Extra>(viewField: string): Resolvers {
-  return {
-    Release: {
-      __resolveReference: async (ref: ReleaseRef, ctx: ClusterContext<Extra>): Promise<ReleaseParent<Extra>> => ({
-        code: ref.code,
-        view: await ctx.loaders.releaseView.load(ref.code),
-      }),
-      [viewField]: (parent: ReleaseParent<Extra>) => parent.view,
-    },
-    Trust: {
-      __resolveReference: async (ref: TrustRef, ctx: ClusterContext<Extra>): Promise<TrustParent> => ({
-        odsCode: ref.odsCode,
-        view: await ctx.loaders.trustView.load(ref.odsCode),
-      }),
-      [viewField]: (parent: TrustParent) => parent.view,
-    },
-  };
+async function trustAt<Extra>(ctx: ClusterContext<Extra>, odsCode: string, asOf: string | null | undefined) {
+  const meta = snapshotAt(await ctx.loaders.manifest(), asOf);
+  return meta ? ctx.loaders.trust.load(versionKey(meta.version, odsCode)) : null;
 }
 
-/** The executable schema of a cluster subgraph. */
-export function buildClusterSchema<Extra>(definition: ClusterSubgraphDefinition<Extra>): GraphQLSchema {
-  return buildContractSubgraph(definition.sdl, clusterResolvers<Extra>(definition.viewField));
-}
+const snapshotOf = <T extends { source: FeedSourceView }>(view: T): T & ReleaseSnapshotView => ({
+  ...view,
+  asOf: view.source.asOf,
+  file: view.source.file,
+});
 
-/** Builds a cluster subgraph service over `store` (started, not listening). */
-export function buildClusterService<Extra>(definition: ClusterSubgraphDefinition<Extra>, store: ViewStore<Extra>): Promise<Service> {
-  const schema = buildClusterSchema(definition);
-  return createService<ClusterContext<Extra>>({
-    name: definition.name,
-    apollo: subgraphApollo<ClusterContext<Extra>>(schema),
-    context: async () => ({ loaders: createLoaders(store) }),
+/** Every snapshot's view of one entity, oldest first, in one batched lookup. */
+async function historyOf<T extends { source: FeedSourceView }>(
+  ctx: ClusterContext<unknown>,
+  key: string,
+  loader: (ctx: ClusterContext<unknown>) => { loadMany(keys: readonly `${string}/${string}`[]): Promise<(T | null | Error)[]> },
+): Promise<(T & ReleaseSnapshotView)[]> {
+  const manifest = await ctx.loaders.manifest();
+  const views = await loader(ctx).loadMany(manifest.snapshots.map((s) => versionKey(s.version, key)));
+  return views.flatMap((view) => {
+    if (view instanceof Error) throw view;
+    return view ? [snapshotOf(view)] : [];
   });
 }
 
-/** A cluster subgraph's feed, loaded: every snapshot, and a store serving the latest. */
-export interface LoadedFeed<Extra> {
-  readonly snapshots: readonly FeedSnapshot<Extra>[];
+const inRange = (from: string | null | undefined, to: string | null | undefined) => (s: ReleaseSnapshotView) =>
+  (from == null || s.asOf >= from) && (to == null || s.asOf <= to);
+
+/**
+ * The resolvers every cluster subgraph shares. Every view comes from the snapshot current
+ * at the request's `asOf` (default: the latest), read from the manifest the request saw
+ * first; entity lookups go through the request's DataLoaders, so N entities in one
+ * `_entities` call cost one store lookup. An entity without a view resolves to null.
+ */
+export function clusterResolvers<Extra>(definition: ClusterSubgraphDefinition<Extra>, shape: ClusterShape, status: () => Promise<unknown>): Resolvers {
+  const field = shape.viewField;
+  const snapshots = snapshotsFieldName(field);
+  type Ctx = ClusterContext<unknown>;
+  const resolvers: Resolvers = {
+    Release: {
+      __resolveReference: (ref: ReleaseRef) => ({ code: ref.code }),
+      [field]: (release: ReleaseRef, args: { asOf?: string | null }, ctx: Ctx) => releaseAt(ctx, release.code, args.asOf),
+      [snapshots]: (release: ReleaseRef, _: unknown, ctx: Ctx) => historyOf(ctx, release.code, (c) => c.loaders.release),
+    },
+    Trust: {
+      __resolveReference: (ref: TrustRef) => ({ odsCode: ref.odsCode }),
+      [field]: (trust: TrustRef, args: { asOf?: string | null }, ctx: Ctx) => trustAt(ctx, trust.odsCode, args.asOf),
+      [snapshots]: (trust: TrustRef, _: unknown, ctx: Ctx) => historyOf(ctx, trust.odsCode, (c) => c.loaders.trust),
+    },
+    [shape.releaseViewType]: {
+      rollout: async (view: ReleaseViewData, _: unknown, ctx: Ctx) =>
+        (await ctx.loaders.rollout.load(versionKey(view.version, view.releaseCode))) ?? [],
+      history: async (view: ReleaseViewData, args: { from?: string | null; to?: string | null }, ctx: Ctx) =>
+        (await historyOf(ctx, view.releaseCode, (c) => c.loaders.release)).filter(inRange(args.from, args.to)),
+    },
+  };
+  if (shape.feedStatusType) {
+    resolvers[shape.feedStatusType] = {
+      __resolveReference: (ref: { id: string }) => (ref.id === definition.name ? status() : null),
+    };
+  }
+  return resolvers;
+}
+
+export interface ClusterSubgraphOptions<Extra> {
+  readonly feedDir: string;
+  readonly reference: FeedReference;
+  /** Where snapshots live; in this process's memory by default. */
+  readonly store?: ViewStore<Extra>;
+  /** Poll this URL for reports too. */
+  readonly feedUrl?: string | null;
+  /** Files over this size are refused unread. */
+  readonly maxBytes?: number;
+  /** Rescan the folder (and poll the URL) this often, in ms; 0 turns watching off. */
+  readonly pollMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** A running cluster subgraph's parts, for tests and the runner. */
+export interface ClusterSubgraph<Extra> {
+  readonly service: Service;
+  readonly tracker: FeedTracker;
   readonly store: ViewStore<Extra>;
 }
 
-/**
- * Loads every feed file in `feedDir` and publishes the latest snapshot to a new in-memory
- * store. Throws (naming file, line and field) when a feed file is invalid.
- */
-export async function loadClusterFeed<Extra extends object>(
-  definition: ClusterSubgraphDefinition<Extra>,
-  feedDir: string,
-  reference: FeedReference,
-  store: ViewStore<Extra> = new MemoryViewStore<Extra>(),
-): Promise<LoadedFeed<Extra>> {
-  const snapshots = await loadFeedDirectory(feedDir, definition.format, reference);
-  const latest = snapshots.at(-1);
-  if (latest) await store.publish(buildViews(latest));
-  return { snapshots, store };
+export const DEFAULT_MAX_FEED_BYTES = 64 * 1024 * 1024;
+
+/** The `FeedStatus` of a cluster subgraph, as its entity resolver returns it. */
+export async function feedStatus(definition: ClusterSubgraphDefinition<unknown>, store: ViewStore<unknown>, lastRejected: Rejection | null) {
+  const manifest = await store.manifest();
+  const current = manifest.snapshots.at(-1) ?? null;
+  return {
+    id: definition.name,
+    cluster: { id: definition.clusterId },
+    supplier: current?.supplier ?? { id: definition.supplierId },
+    current,
+    loadedAt: current?.loadedAt ?? null,
+    snapshots: manifest.snapshots.length,
+    lastRejected,
+    store: store.health(),
+  };
 }
 
 /**
- * Loads a cluster's feed folder and builds its service (started, not listening). Throws,
- * naming file, line and field, when a feed file is invalid.
+ * Loads a cluster's feed folder and builds its service (started, not listening), then
+ * keeps watching the folder (and the URL, if given) for new reports. Bad files are refused
+ * and reported; the subgraph refuses to start only when no file at all can be accepted.
  */
 export async function buildClusterSubgraph<Extra extends object>(
   definition: ClusterSubgraphDefinition<Extra>,
-  options: { feedDir: string; reference: FeedReference; store?: ViewStore<Extra> },
-): Promise<Service> {
-  const feed = await loadClusterFeed(definition, options.feedDir, options.reference, options.store);
-  return buildClusterService(definition, feed.store);
+  options: ClusterSubgraphOptions<Extra>,
+): Promise<ClusterSubgraph<Extra>> {
+  const store = options.store ?? new MemoryViewStore<Extra>();
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_FEED_BYTES;
+  const log = options.log ?? (() => {});
+  const tracker = new FeedTracker({
+    name: definition.name,
+    format: definition.format as FeedFormat<object>,
+    reference: options.reference,
+    store: store as ViewStore<object>,
+    maxBytes,
+    log,
+  });
+  const outcomes = await tracker.scan(options.feedDir);
+  if ((await store.manifest()).snapshots.length === 0) {
+    const reasons = outcomes.filter((o) => o.outcome === 'rejected').map((o) => o.error.message);
+    await store.close();
+    throw new Error(
+      reasons.length > 0
+        ? `${definition.name}: no feed file in ${options.feedDir} could be accepted:\n${reasons.join('\n')}`
+        : `Feed folder ${options.feedDir} holds no ${definition.format.extension} feed file`,
+    );
+  }
+  const shape = clusterShape(definition);
+  const status = () => feedStatus(definition, store as ViewStore<unknown>, tracker.lastRejected);
+  const schema: GraphQLSchema = buildContractSubgraph(
+    `${definition.sdl}\n${generatedClusterSdl(definition.name, definition.viewField)}`,
+    clusterResolvers(definition, shape, status),
+  );
+  const watchers: Closable[] = [];
+  const pollMs = options.pollMs ?? 2000;
+  const onError = (error: Error) => log(`${definition.name}: ${error.message}`);
+  if (pollMs > 0) {
+    watchers.push(watchFeedFolder(options.feedDir, tracker, { pollMs, onError }));
+    if (options.feedUrl) {
+      watchers.push(pollFeedUrl(options.feedUrl, tracker, { intervalMs: pollMs, extension: definition.format.extension, maxBytes, onError }));
+    }
+  }
+  const service = await createService<ClusterContext<Extra>>({
+    name: definition.name,
+    apollo: subgraphApollo<ClusterContext<Extra>>(schema),
+    context: async () => ({ loaders: createLoaders(store) }),
+    onStop: async () => {
+      for (const watcher of watchers) watcher.close();
+      await store.close();
+    },
+  });
+  return { service, tracker, store };
 }

@@ -12,7 +12,19 @@ describe('configuration from the environment', () => {
       host: '0.0.0.0',
       port: 5002,
       feedDir: '/b',
+      feedUrl: null,
+      pollMs: 2000,
+      maxBytes: 64 * 1024 * 1024,
+      redisUrl: null,
     });
+    expect(
+      loadClusterConfig('LONDON', { port: 4003, feedDir: '/a' }, {
+        LONDON_FEED_URL: 'https://bt.example/feed/latest.json',
+        FEED_POLL_MS: '0',
+        FEED_MAX_BYTES: '1000',
+        REDIS_URL: 'redis://127.0.0.1:6379/2',
+      }),
+    ).toMatchObject({ feedUrl: 'https://bt.example/feed/latest.json', pollMs: 0, maxBytes: 1000, redisUrl: 'redis://127.0.0.1:6379/2' });
   });
 
   it('names every bad variable and its value', () => {
@@ -20,6 +32,10 @@ describe('configuration from the environment', () => {
     expect(read).toThrow(ConfigError);
     expect(read).toThrow(/PROGRAMME_PORT="70000": must be 0-65535/);
     expect(read).toThrow(/HOST="bad host!"/);
+  });
+
+  it('refuses a Redis URL that is not redis://', () => {
+    expect(() => loadClusterConfig('SOUTH', { port: 1, feedDir: '/a' }, { REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/REDIS_URL="http:\/\/127.0.0.1:6379": must be a redis/);
   });
 
   it('refuses a port that is not a number', () => {

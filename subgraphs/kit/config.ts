@@ -49,21 +49,54 @@ export function parseEnv<S extends z.ZodRawShape>(shape: S, env: Env): Readonly<
 export interface ClusterConfig {
   readonly host: string;
   readonly port: number;
+  /** The folder of the supplier's dated report files. */
   readonly feedDir: string;
+  /** A URL polled for the supplier's latest report, or null. */
+  readonly feedUrl: string | null;
+  /** How often to rescan the folder and poll the URL, in ms; 0 turns live reload off. */
+  readonly pollMs: number;
+  /** Feed files over this many bytes are refused unread. */
+  readonly maxBytes: number;
+  /** Redis holding the snapshots shared by every replica, or null for memory. */
+  readonly redisUrl: string | null;
 }
 
+const whole = (fallback: number, min: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).default(fallback);
+
+/** A redis:// or rediss:// URL. */
+export const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' });
+
 /**
- * Reads `HOST`, `<PREFIX>_PORT` and `<PREFIX>_FEED_DIR` for a cluster subgraph, e.g.
- * `SOUTH_PORT` and `SOUTH_FEED_DIR`.
+ * Reads the settings of a cluster subgraph whose variables start with `prefix`: `HOST`,
+ * `<PREFIX>_PORT`, `<PREFIX>_FEED_DIR`, `<PREFIX>_FEED_URL`, and the shared `FEED_POLL_MS`
+ * (default 2000), `FEED_MAX_BYTES` (default 64 MiB) and `REDIS_URL`.
  */
 export function loadClusterConfig(prefix: string, defaults: { port: number; feedDir: string }, env: Env): ClusterConfig {
   const portVar = `${prefix}_PORT`;
   const dirVar = `${prefix}_FEED_DIR`;
+  const urlVar = `${prefix}_FEED_URL`;
   const parsed = parseEnv(
-    { HOST: host, [portVar]: port(defaults.port), [dirVar]: z.string().min(1).default(defaults.feedDir) },
+    {
+      HOST: host,
+      [portVar]: port(defaults.port),
+      [dirVar]: z.string().min(1).default(defaults.feedDir),
+      [urlVar]: httpUrl.optional(),
+      FEED_POLL_MS: whole(2000, 0),
+      FEED_MAX_BYTES: whole(64 * 1024 * 1024, 1),
+      REDIS_URL: redisUrl.optional(),
+    },
     env,
   ) as Record<string, unknown>;
-  return { host: parsed.HOST as string, port: parsed[portVar] as number, feedDir: parsed[dirVar] as string };
+  return {
+    host: parsed.HOST as string,
+    port: parsed[portVar] as number,
+    feedDir: parsed[dirVar] as string,
+    feedUrl: (parsed[urlVar] as string | undefined) ?? null,
+    pollMs: parsed.FEED_POLL_MS as number,
+    maxBytes: parsed.FEED_MAX_BYTES as number,
+    redisUrl: (parsed.REDIS_URL as string | undefined) ?? null,
+  };
 }
 
 /** The settings of a service that only listens: host and port. */

@@ -8,6 +8,9 @@ export const CONTRACT_PATH = fileURLToPath(new URL('../../schema/contract.graphq
 /** The contract SDL text, read once. */
 export const contractSdl: string = readFileSync(CONTRACT_PATH, 'utf8');
 
+/** The feed-status part of the contract, which the kit adds to every cluster subgraph. */
+export const feedStatusSdl: string = readFileSync(fileURLToPath(new URL('../../schema/feed-status.graphql', import.meta.url)), 'utf8');
+
 /** Reads a subgraph's own `.graphql` file that sits next to `moduleUrl`. */
 export function readSdl(moduleUrl: string, file: string): string {
   return readFileSync(fileURLToPath(new URL(file, moduleUrl)), 'utf8');

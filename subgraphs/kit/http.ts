@@ -15,6 +15,8 @@ export interface ServiceOptions<TContext extends BaseContext> {
   readonly context: ContextFunction<[ExpressContextFunctionArgument], TContext>;
   /** Adds routes of the service's own (they are mounted before `/graphql`). */
   readonly routes?: (app: express.Express) => void;
+  /** Runs after the server has drained, to release what the service holds (watchers, stores). */
+  readonly onStop?: () => Promise<void>;
 }
 
 /** A built service: started, not yet listening. */
@@ -53,7 +55,10 @@ export async function createService<TContext extends BaseContext>(options: Servi
     name: options.name,
     app,
     httpServer,
-    stop: () => apollo.stop(),
+    stop: async () => {
+      await apollo.stop();
+      await options.onStop?.();
+    },
   };
 }
 

@@ -1,11 +1,14 @@
 import DataLoader from 'dataloader';
-import type { ViewStore } from './store.js';
-import type { ReleaseView, TrustView } from './views.js';
+import type { Manifest, VersionKey, ViewStore } from './store.js';
+import type { ReleaseViewData, RolloutEntryView, TrustViewData } from './views.js';
 
 /** The per-request loaders of a cluster subgraph. */
 export interface ViewLoaders<Extra = unknown> {
-  readonly releaseView: DataLoader<string, ReleaseView<Extra> | null>;
-  readonly trustView: DataLoader<string, TrustView | null>;
+  /** The store's manifest, read once per request: every view of a request comes from it. */
+  readonly manifest: () => Promise<Manifest>;
+  readonly release: DataLoader<VersionKey, ReleaseViewData<Extra> | null>;
+  readonly rollout: DataLoader<VersionKey, readonly RolloutEntryView[] | null>;
+  readonly trust: DataLoader<VersionKey, TrustViewData | null>;
 }
 
 /**
@@ -13,8 +16,11 @@ export interface ViewLoaders<Extra = unknown> {
  * caches what it loaded, and a shared one would serve one request's data to another.
  */
 export function createLoaders<Extra>(store: ViewStore<Extra>): ViewLoaders<Extra> {
+  let manifest: Promise<Manifest> | null = null;
   return {
-    releaseView: new DataLoader((codes) => store.getReleaseViews(codes)),
-    trustView: new DataLoader((odsCodes) => store.getTrustViews(odsCodes)),
+    manifest: () => (manifest ??= store.manifest()),
+    release: new DataLoader((keys) => store.getReleases(keys)),
+    rollout: new DataLoader((keys) => store.getRollouts(keys)),
+    trust: new DataLoader((keys) => store.getTrusts(keys)),
   };
 }

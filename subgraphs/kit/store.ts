@@ -1,39 +1,110 @@
-import type { FeedSourceView, ReleaseView, SnapshotViews, TrustView } from './views.js';
+import type { ReleaseViewData, RolloutEntryView, SnapshotMeta, SnapshotViews, TrustViewData } from './views.js';
 
-/**
- * Where a cluster subgraph keeps the views of its current feed snapshot. Lookups take a
- * batch of keys and answer in key order with `null` where there is no view, so one
- * DataLoader batch is one store round trip (one `MGET` for a Redis backend).
- */
-export interface ViewStore<Extra = unknown> {
-  /** Makes `views` the current snapshot. Readers see the old or the new one, never a mix. */
-  publish(views: SnapshotViews<Extra>): Promise<void>;
-  /** The source of the current snapshot, or null before the first publish. */
-  currentSource(): Promise<FeedSourceView | null>;
-  getReleaseViews(codes: readonly string[]): Promise<(ReleaseView<Extra> | null)[]>;
-  getTrustViews(odsCodes: readonly string[]): Promise<(TrustView | null)[]>;
+/** The accepted snapshots a store serves, oldest report first. Replaced whole on publish. */
+export interface Manifest {
+  /** Grows by one on every change, so readers can tell manifests apart. */
+  readonly generation: number;
+  readonly snapshots: readonly SnapshotMeta[];
 }
 
-/** The embedded default: the current snapshot in this process's memory. */
+export const EMPTY_MANIFEST: Manifest = Object.freeze({ generation: 0, snapshots: [] });
+
+/** A store lookup key: a snapshot version and an entity key. */
+export type VersionKey = `${string}/${string}`;
+export const versionKey = (version: string, key: string): VersionKey => `${version}/${key}`;
+
+/** The snapshot current at `asOf` (the latest dated on or before it), or the latest one. */
+export function snapshotAt(manifest: Manifest, asOf?: string | null): SnapshotMeta | null {
+  if (asOf == null) return manifest.snapshots.at(-1) ?? null;
+  let found: SnapshotMeta | null = null;
+  for (const snapshot of manifest.snapshots) {
+    if (snapshot.asOf <= asOf) found = snapshot;
+    else break;
+  }
+  return found;
+}
+
+/** A new manifest with `meta` added; a snapshot of the same file is replaced by it. */
+export function withSnapshot(manifest: Manifest, meta: SnapshotMeta): Manifest {
+  const others = manifest.snapshots.filter((s) => s.file !== meta.file);
+  const snapshots = [...others, meta].sort((a, b) => a.asOf.localeCompare(b.asOf) || a.file.localeCompare(b.file));
+  return { generation: manifest.generation + 1, snapshots };
+}
+
+/** Where a store stands, for `FeedStatus`. */
+export interface StoreHealth {
+  readonly backend: 'MEMORY' | 'REDIS';
+  readonly available: boolean;
+  readonly message: string | null;
+}
+
+/**
+ * Where a cluster subgraph keeps every accepted snapshot. Snapshots are immutable and keyed
+ * by version; `publish` switches the manifest atomically, so a request that reads the
+ * manifest once sees one consistent set of snapshots. Lookups take a batch of keys and
+ * answer in key order with `null` where there is nothing: one DataLoader batch is one store
+ * round trip (one `MGET` in Redis).
+ */
+export interface ViewStore<Extra = unknown> {
+  publish(views: SnapshotViews<Extra>): Promise<Manifest>;
+  manifest(): Promise<Manifest>;
+  getReleases(keys: readonly VersionKey[]): Promise<(ReleaseViewData<Extra> | null)[]>;
+  getRollouts(keys: readonly VersionKey[]): Promise<(readonly RolloutEntryView[] | null)[]>;
+  getTrusts(keys: readonly VersionKey[]): Promise<(TrustViewData | null)[]>;
+  health(): StoreHealth;
+  close(): Promise<void>;
+}
+
+function split(key: VersionKey): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+/** The embedded default: every accepted snapshot in this process's memory. */
 export class MemoryViewStore<Extra = unknown> implements ViewStore<Extra> {
-  #current: SnapshotViews<Extra> | null = null;
+  #manifest: Manifest = EMPTY_MANIFEST;
+  readonly #versions = new Map<string, SnapshotViews<Extra>>();
 
-  async publish(views: SnapshotViews<Extra>): Promise<void> {
-    // One reference swap: a lookup holds either the old or the new snapshot.
-    this.#current = views;
+  async publish(views: SnapshotViews<Extra>): Promise<Manifest> {
+    this.#versions.set(views.meta.version, views);
+    // One reference swap: a reader holds either the old or the new manifest.
+    this.#manifest = withSnapshot(this.#manifest, views.meta);
+    return this.#manifest;
   }
 
-  async currentSource(): Promise<FeedSourceView | null> {
-    return this.#current?.source ?? null;
+  /** Every snapshot held, for re-publishing elsewhere (e.g. to Redis after it restarts). */
+  held(): SnapshotViews<Extra>[] {
+    const listed = new Set(this.#manifest.snapshots.map((s) => s.version));
+    return [...this.#versions.values()].filter((v) => listed.has(v.meta.version));
   }
 
-  async getReleaseViews(codes: readonly string[]): Promise<(ReleaseView<Extra> | null)[]> {
-    const current = this.#current;
-    return codes.map((code) => current?.releases.get(code) ?? null);
+  async manifest(): Promise<Manifest> {
+    return this.#manifest;
   }
 
-  async getTrustViews(odsCodes: readonly string[]): Promise<(TrustView | null)[]> {
-    const current = this.#current;
-    return odsCodes.map((odsCode) => current?.trusts.get(odsCode) ?? null);
+  #lookup<T>(keys: readonly VersionKey[], pick: (views: SnapshotViews<Extra>, key: string) => T | undefined): (T | null)[] {
+    return keys.map((k) => {
+      const [version, key] = split(k);
+      const views = this.#versions.get(version);
+      return (views && pick(views, key)) ?? null;
+    });
   }
+
+  async getReleases(keys: readonly VersionKey[]) {
+    return this.#lookup(keys, (v, code) => v.releases.get(code));
+  }
+
+  async getRollouts(keys: readonly VersionKey[]) {
+    return this.#lookup(keys, (v, code) => v.rollouts.get(code));
+  }
+
+  async getTrusts(keys: readonly VersionKey[]) {
+    return this.#lookup(keys, (v, odsCode) => v.trusts.get(odsCode));
+  }
+
+  health(): StoreHealth {
+    return { backend: 'MEMORY', available: true, message: null };
+  }
+
+  async close(): Promise<void> {}
 }

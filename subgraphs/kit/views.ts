@@ -16,7 +16,7 @@ export interface RolloutEntryView {
   readonly note: string | null;
 }
 
-/** The `FeedSource` value type. */
+/** The `FeedSource` value type: which accepted snapshot a view comes from. */
 export interface FeedSourceView {
   readonly supplier: IdRef;
   readonly file: string;
@@ -25,11 +25,22 @@ export interface FeedSourceView {
   readonly rows: number;
 }
 
+/** An accepted snapshot in a store's manifest. */
+export interface SnapshotMeta extends FeedSourceView {
+  /** Content-derived id of the snapshot; store keys carry it, so versions never mix. */
+  readonly version: string;
+  /** When this subgraph accepted the file (ISO timestamp). */
+  readonly loadedAt: string;
+}
+
 /**
- * A `ClusterReleaseView`, precomputed as plain JSON so that any store (memory or Redis) can
- * hold it and the default resolvers can serve it. `Extra` carries the supplier's own fields.
+ * A `ClusterReleaseView` of one snapshot, without its rollout (loaded on demand: it can
+ * hold thousands of trusts), as plain JSON so any store can hold it. `Extra` carries the
+ * supplier's own fields. `version` and `releaseCode` are for resolvers, not the schema.
  */
-export type ReleaseView<Extra = unknown> = {
+export type ReleaseViewData<Extra = unknown> = {
+  readonly version: string;
+  readonly releaseCode: string;
   readonly cluster: IdRef;
   readonly supplier: IdRef;
   readonly localName: string;
@@ -41,12 +52,13 @@ export type ReleaseView<Extra = unknown> = {
   readonly capabilities: readonly CapabilityScope[];
   readonly trustsLive: number;
   readonly trustsPlanned: number;
-  readonly rollout: readonly RolloutEntryView[];
   readonly source: FeedSourceView;
 } & Extra;
 
-/** A `ClusterTrustView`. */
-export interface TrustView {
+/** A `ClusterTrustView` of one snapshot. */
+export interface TrustViewData {
+  readonly version: string;
+  readonly odsCode: string;
   readonly cluster: IdRef;
   readonly supplier: IdRef;
   readonly localName: string;
@@ -54,15 +66,22 @@ export interface TrustView {
   readonly source: FeedSourceView;
 }
 
-/** All the views one snapshot serves, by entity key. */
+/** Everything one accepted snapshot serves, by entity key. */
 export interface SnapshotViews<Extra = unknown> {
-  readonly source: FeedSourceView;
-  readonly releases: ReadonlyMap<string, ReleaseView<Extra>>;
-  readonly trusts: ReadonlyMap<string, TrustView>;
+  readonly meta: SnapshotMeta;
+  readonly releases: ReadonlyMap<string, ReleaseViewData<Extra>>;
+  readonly rollouts: ReadonlyMap<string, readonly RolloutEntryView[]>;
+  readonly trusts: ReadonlyMap<string, TrustViewData>;
 }
 
-/** Turns a normalized snapshot into the views its subgraph serves. */
-export function buildViews<Extra extends object>(snapshot: FeedSnapshot<Extra>): SnapshotViews<Extra> {
+/** The version id of a snapshot: its checksum's first 16 hex digits. */
+export function versionOf(checksum: string): string {
+  return checksum.slice(0, 16);
+}
+
+/** Turns an accepted snapshot into the views its subgraph serves. */
+export function buildViews<Extra extends object>(snapshot: FeedSnapshot<Extra>, loadedAt: Date = new Date()): SnapshotViews<Extra> {
+  const version = versionOf(snapshot.checksum);
   const cluster = { id: snapshot.clusterId };
   const supplier = { id: snapshot.supplierId };
   const source: FeedSourceView = {
@@ -73,7 +92,7 @@ export function buildViews<Extra extends object>(snapshot: FeedSnapshot<Extra>):
     rows: snapshot.rows,
   };
 
-  const byRelease = new Map<string, RolloutEntryView[]>();
+  const rollouts = new Map<string, RolloutEntryView[]>();
   const byTrust = new Map<string, { localName: string; rollout: RolloutEntryView[] }>();
   for (const row of snapshot.rollout) {
     const entry: RolloutEntryView = {
@@ -85,20 +104,27 @@ export function buildViews<Extra extends object>(snapshot: FeedSnapshot<Extra>):
       actualGoLive: row.actualGoLive,
       note: row.note,
     };
-    const releaseList = byRelease.get(row.releaseCode) ?? [];
-    releaseList.push(entry);
-    byRelease.set(row.releaseCode, releaseList);
-    const trust = byTrust.get(row.odsCode) ?? { localName: row.trustName, rollout: [] };
-    trust.rollout.push(entry);
-    byTrust.set(row.odsCode, trust);
+    const releaseList = rollouts.get(row.releaseCode);
+    if (releaseList) releaseList.push(entry);
+    else rollouts.set(row.releaseCode, [entry]);
+    const trust = byTrust.get(row.odsCode);
+    if (trust) trust.rollout.push(entry);
+    else byTrust.set(row.odsCode, { localName: row.trustName, rollout: [entry] });
   }
 
-  const releases = new Map<string, ReleaseView<Extra>>();
+  const releases = new Map<string, ReleaseViewData<Extra>>();
   for (const record of snapshot.releases) {
-    const rollout = byRelease.get(record.code) ?? [];
-    const counted = rollout.filter((entry) => entry.status !== 'CANCELLED').length;
+    const rollout = rollouts.get(record.code) ?? [];
+    let live = 0;
+    let counted = 0;
+    for (const entry of rollout) {
+      if (entry.status === 'LIVE') live += 1;
+      if (entry.status !== 'CANCELLED') counted += 1;
+    }
     releases.set(record.code, {
       ...record.extra,
+      version,
+      releaseCode: record.code,
       cluster,
       supplier,
       localName: record.localName,
@@ -108,16 +134,15 @@ export function buildViews<Extra extends object>(snapshot: FeedSnapshot<Extra>):
       plannedYear: record.plannedYear,
       spineCompliant: record.spineCompliant,
       capabilities: record.capabilities,
-      trustsLive: rollout.filter((entry) => entry.status === 'LIVE').length,
+      trustsLive: live,
       trustsPlanned: record.trustsPlannedDeclared ?? counted,
-      rollout,
       source,
     });
   }
 
-  const trusts = new Map<string, TrustView>();
+  const trusts = new Map<string, TrustViewData>();
   for (const [odsCode, trust] of byTrust) {
-    trusts.set(odsCode, { cluster, supplier, localName: trust.localName, rollout: trust.rollout, source });
+    trusts.set(odsCode, { version, odsCode, cluster, supplier, localName: trust.localName, rollout: trust.rollout, source });
   }
-  return { source, releases, trusts };
+  return { meta: { ...source, version, loadedAt: loadedAt.toISOString() }, releases, rollouts, trusts };
 }

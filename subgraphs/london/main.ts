@@ -2,9 +2,10 @@
 import { listen } from '../kit/http.js';
 import { runUntilSignal } from '../kit/main.js';
 import { loadLondonConfig } from './config.js';
-import { buildLondonService } from './server.js';
+import { buildLondonSubgraph } from './server.js';
 
 await runUntilSignal(async () => {
   const config = loadLondonConfig();
-  return [await listen(await buildLondonService(config), config.host, config.port)];
+  const { service } = await buildLondonSubgraph(config);
+  return [await listen(service, config.host, config.port)];
 });

@@ -1,4 +1,5 @@
 import type { Resolvers } from '../kit/schema.js';
+import { comparisonId, parseComparisonId } from '../kit/comparison-id.js';
 import type { IdRef, ReleaseRef, TrustRef } from '../kit/views.js';
 import { clusters, programme, releases, suppliers, trusts, type ClusterRecord, type TrustRecord } from './reference.js';
 
@@ -6,6 +7,13 @@ const releaseByCode = new Map(releases.map((r) => [r.code, r]));
 const clusterById = new Map(clusters.map((c) => [c.id, c]));
 const supplierById = new Map(suppliers.map((s) => [s.id, s]));
 const trustByOds = new Map(trusts.map((t) => [t.odsCode, t]));
+
+/** A comparison's programme-owned fields, from its id; null for an unknown release. */
+function comparison(id: string) {
+  const { code, asOf } = parseComparisonId(id);
+  const release = releaseByCode.get(code);
+  return release ? { id, code, asOf, release } : null;
+}
 
 /** Resolvers of the programme subgraph: reference data held in memory. */
 export const programmeResolvers: Resolvers = {
@@ -19,7 +27,8 @@ export const programmeResolvers: Resolvers = {
     trusts: (_: unknown, { cluster }: { cluster?: string | null }) =>
       cluster == null ? trusts : trusts.filter((t) => t.clusterId === cluster),
     trust: (_: unknown, { odsCode }: { odsCode: string }) => trustByOds.get(odsCode) ?? null,
-    compareRelease: (_: unknown, { code }: { code: string }) => (releaseByCode.has(code) ? { code } : null),
+    compareRelease: (_: unknown, { code, asOf }: { code: string; asOf?: string | null }) =>
+      releaseByCode.has(code) ? comparison(comparisonId(code, asOf)) : null,
   },
   Release: {
     __resolveReference: (ref: ReleaseRef) => releaseByCode.get(ref.code) ?? null,
@@ -38,7 +47,6 @@ export const programmeResolvers: Resolvers = {
     cluster: (trust: TrustRecord) => clusterById.get(trust.clusterId),
   },
   ReleaseComparison: {
-    __resolveReference: (ref: ReleaseRef) => (releaseByCode.has(ref.code) ? { code: ref.code } : null),
-    release: (comparison: ReleaseRef) => releaseByCode.get(comparison.code),
+    __resolveReference: (ref: { id: string }) => comparison(ref.id),
   },
 };

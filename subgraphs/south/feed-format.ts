@@ -6,6 +6,8 @@
  *   MOD   a module in a release's Southern scope
  *   SITE  a trust's go-live on a release
  * Dates are UK dd/mm/yyyy; TargetDate may be a year alone. Status words are Fujitsu's own.
+ * An optional last column, Provider, on the HDR row names who publishes the report: FUJITSU
+ * (the default) or BT, which took over support of the live Southern sites on 31/03/2009.
  */
 import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
@@ -28,6 +30,10 @@ export const COLUMNS = [
   'SpineConformant', 'SitesPlanned', 'ResetState', 'ResetDate', 'ModuleRef', 'ModuleTitle', 'ModuleScope',
   'SiteCode', 'SiteName', 'SiteState', 'PlannedLive', 'ActualLive', 'Note',
 ] as const;
+
+/** Columns a report may add; absent means the default. */
+export const OPTIONAL_COLUMNS = ['Provider'] as const;
+const PROVIDERS = ['FUJITSU', 'BT'] as const;
 
 const DESIGN_STATES: Record<string, DesignStatus> = {
   'IN DESIGN': 'ACTIVE',
@@ -70,7 +76,13 @@ const optional = <T extends z.ZodType<unknown, string>>(schema: T) =>
 const text = z.string().min(1, 'must not be empty');
 const note = z.string().transform((v) => (v === '' ? null : v));
 
-const header = z.object({ ReportDate: ukDate });
+const header = z.object({
+  ReportDate: ukDate,
+  Provider: z
+    .union([z.literal('').transform(() => 'FUJITSU' as const), z.enum(PROVIDERS)], { error: oneOf(PROVIDERS) })
+    .optional()
+    .transform((v) => v ?? 'FUJITSU'),
+});
 const release = z.object({
   ReleaseRef: text,
   ReleaseTitle: text,
@@ -99,7 +111,7 @@ const site = z.object({
   Note: note,
 });
 
-type Row = Record<(typeof COLUMNS)[number], string>;
+type Row = Record<(typeof COLUMNS)[number], string> & Partial<Record<(typeof OPTIONAL_COLUMNS)[number], string>>;
 
 function parseRows(input: FeedFile): { row: Row; line: number }[] {
   try {
@@ -139,6 +151,7 @@ export function parseFujitsuFeed(input: FeedFile): ParsedFeed<SouthExtra> {
   };
 
   let asOf: string | null = null;
+  let provider: (typeof PROVIDERS)[number] = 'FUJITSU';
   const releases: { line: number; value: z.infer<typeof release> }[] = [];
   const modules = new Map<string, CapabilityScope[]>();
   const rollout: Located<ParsedFeed<SouthExtra>['rollout'][number]['value']>[] = [];
@@ -149,7 +162,10 @@ export function parseFujitsuFeed(input: FeedFile): ParsedFeed<SouthExtra> {
       case 'HDR': {
         const hdr = check(header, row, line);
         if (hdr && asOf !== null) issues.push({ file: input.file, line, field: 'RecordType', value: 'HDR', message: 'a second HDR row' });
-        if (hdr) asOf = hdr.ReportDate;
+        if (hdr) {
+          asOf = hdr.ReportDate;
+          provider = hdr.Provider;
+        }
         break;
       }
       case 'REL': {
@@ -200,7 +216,7 @@ export function parseFujitsuFeed(input: FeedFile): ParsedFeed<SouthExtra> {
   if (issues.length > 0 || asOf === null) throw new FeedValidationError(input.file, issues);
 
   return {
-    supplierId: 'FUJITSU',
+    supplierId: provider,
     clusterId: 'SOUTH',
     file: input.file,
     asOf,

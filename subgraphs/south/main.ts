@@ -2,9 +2,10 @@
 import { listen } from '../kit/http.js';
 import { runUntilSignal } from '../kit/main.js';
 import { loadSouthConfig } from './config.js';
-import { buildSouthService } from './server.js';
+import { buildSouthSubgraph } from './server.js';
 
 await runUntilSignal(async () => {
   const config = loadSouthConfig();
-  return [await listen(await buildSouthService(config), config.host, config.port)];
+  const { service } = await buildSouthSubgraph(config);
+  return [await listen(service, config.host, config.port)];
 });

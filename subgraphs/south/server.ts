@@ -1,7 +1,6 @@
+import { buildClusterSubgraph, type ClusterSubgraph, type ClusterSubgraphDefinition } from '../kit/cluster.js';
 import type { ClusterConfig } from '../kit/config.js';
-import { buildClusterSubgraph, type ClusterSubgraphDefinition } from '../kit/cluster.js';
 import { readSdl } from '../kit/contract.js';
-import type { Service } from '../kit/http.js';
 import type { ViewStore } from '../kit/store.js';
 import { feedReference } from '../programme/reference.js';
 import { fujitsuFeedFormat, type SouthExtra } from './feed-format.js';
@@ -9,12 +8,14 @@ import { fujitsuFeedFormat, type SouthExtra } from './feed-format.js';
 /** The South cluster subgraph over Fujitsu's feed. */
 export const southSubgraph: ClusterSubgraphDefinition<SouthExtra> = {
   name: 'south',
+  clusterId: 'SOUTH',
+  supplierId: 'FUJITSU',
   viewField: 'south',
   sdl: readSdl(import.meta.url, './schema.graphql'),
   format: fujitsuFeedFormat,
 };
 
-/** Loads Fujitsu's feed folder and builds the south service (started, not listening). */
-export function buildSouthService(config: ClusterConfig, store?: ViewStore<SouthExtra>): Promise<Service> {
-  return buildClusterSubgraph(southSubgraph, { feedDir: config.feedDir, reference: feedReference, ...(store ? { store } : {}) });
+/** Loads Fujitsu's feed folder and builds the south subgraph (started, not listening), watching for new reports. */
+export function buildSouthSubgraph(config: ClusterConfig, store?: ViewStore<SouthExtra>): Promise<ClusterSubgraph<SouthExtra>> {
+  return buildClusterSubgraph(southSubgraph, { ...config, reference: feedReference, ...(store ? { store } : {}), log: console.log });
 }

@@ -6,6 +6,8 @@ import { createService, type Service } from '../subgraphs/kit/http.js';
 import { supergraphSubgraphs, type SubgraphSource } from '../subgraphs/catalog.js';
 import { CompositionError, composeSupergraph } from './compose.js';
 import type { GatewayConfig } from './config.js';
+import { enforceContractScalars } from './scalars.js';
+import { formatError } from '../subgraphs/kit/errors.js';
 
 /** Options a test or an embedding program can add to the configuration. */
 export interface GatewayOptions {
@@ -34,12 +36,14 @@ export async function loadSupergraph(config: GatewayConfig, options: GatewayOpti
 export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
   const supergraphSdl = await loadSupergraph(config, options);
   const gateway = new ApolloGateway({ supergraphSdl });
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => enforceContractScalars(apiSchema));
   return createService({
     name: 'gateway',
     apollo: (drain) =>
       new ApolloServer({
         gateway,
         includeStacktraceInErrorResponses: false,
+        formatError,
         // The runner handles SIGTERM/SIGINT for every service at once (kit/main.ts).
         stopOnTerminationSignals: false,
         // Apollo's default landing page loads from a CDN and is blank offline.

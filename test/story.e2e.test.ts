@@ -16,7 +16,7 @@ interface Entry { trust: { odsCode: string; name: string }; status: string; actu
 
 describe('the story as of September 2007', () => {
   it('has both feeds dated 6 September 2007', async () => {
-    const data = await query(stack.gatewayUrl, `{ release(code: "R0") { south { source { asOf file supplier { id } } } london { source { asOf file supplier { id } } } } }`);
+    const data = await query(stack.gatewayUrl, `{ release(code: "R0") { south(asOf: "2007-09-06") { source { asOf file supplier { id } } } london(asOf: "2007-09-06") { source { asOf file supplier { id } } } } }`);
     expect(data.release.south.source).toMatchObject({ asOf: '2007-09-06', supplier: { id: 'FUJITSU' } });
     expect(data.release.london.source).toMatchObject({ asOf: '2007-09-06', supplier: { id: 'BT' } });
   });
@@ -24,8 +24,8 @@ describe('the story as of September 2007', () => {
   it('has R0 live in exactly six Southern trusts and one London trust', async () => {
     const data = await query(stack.gatewayUrl, `{
       release(code: "R0") {
-        south { trustsLive rollout { trust { odsCode name } status actualGoLive } }
-        london { trustsLive rollout { trust { odsCode name } status actualGoLive } }
+        south(asOf: "2007-09-06") { trustsLive rollout { trust { odsCode name } status actualGoLive } }
+        london(asOf: "2007-09-06") { trustsLive rollout { trust { odsCode name } status actualGoLive } }
       }
     }`);
     const live = (rollout: Entry[]) => rollout.filter((e) => e.status === 'LIVE').map((e) => e.trust.odsCode).sort();
@@ -42,8 +42,8 @@ describe('the story as of September 2007', () => {
   it("has the South's R2 design suspended since 17 August 2007 and London's not suspended", async () => {
     const data = await query(stack.gatewayUrl, `{
       release(code: "R2") {
-        south { designStatus designSuspendedOn contractReset { status since } }
-        london { designStatus designSuspendedOn }
+        south(asOf: "2007-09-06") { designStatus designSuspendedOn contractReset { status since } }
+        london(asOf: "2007-09-06") { designStatus designSuspendedOn }
       }
     }`);
     expect(data.release.south).toEqual({
@@ -59,26 +59,26 @@ describe('the story as of September 2007', () => {
     const data = await query(stack.gatewayUrl, '{ releases { code phase spineCompliant dueYear } }');
     const firstSpine = data.releases.find((r: { spineCompliant: boolean }) => r.spineCompliant);
     expect(firstSpine).toEqual({ code: 'R2', phase: 3, spineCompliant: true, dueYear: 2009 });
-    const r2 = await query(stack.gatewayUrl, '{ release(code: "R2") { south { plannedYear spineCompliant } london { plannedYear spineCompliant } } }');
+    const r2 = await query(stack.gatewayUrl, '{ release(code: "R2") { south(asOf: "2007-09-06") { plannedYear spineCompliant } london(asOf: "2007-09-06") { plannedYear spineCompliant } } }');
     expect(r2.release.south).toEqual({ plannedYear: 2009, spineCompliant: true });
     expect(r2.release.london).toEqual({ plannedYear: 2009, spineCompliant: true });
   });
 
   it('has both clusters planning R1 go-lives early in 2008', async () => {
-    const data = await query(stack.gatewayUrl, '{ release(code: "R1") { south { plannedYear } london { plannedYear localName } } }');
+    const data = await query(stack.gatewayUrl, '{ release(code: "R1") { south(asOf: "2007-09-06") { plannedYear } london(asOf: "2007-09-06") { plannedYear localName } } }');
     expect(data.release.south.plannedYear).toBe(2008);
     expect(data.release.london).toEqual({ plannedYear: 2008, localName: 'LC1' });
   });
 
   it('has Fujitsu planning for 17 trusts', async () => {
-    const data = await query(stack.gatewayUrl, '{ cluster(id: "SOUTH") { trustsPlanned serviceProvider { id name } } release(code: "R1") { south { trustsPlanned } } }');
+    const data = await query(stack.gatewayUrl, '{ cluster(id: "SOUTH") { trustsPlanned serviceProvider { id name } } release(code: "R1") { south(asOf: "2007-09-06") { trustsPlanned } } }');
     expect(data.cluster).toEqual({ trustsPlanned: 17, serviceProvider: { id: 'FUJITSU', name: 'Fujitsu Services' } });
     expect(data.release.south.trustsPlanned).toBe(17);
   });
 
   it("has London's different products for non-acute care, which the South's spec lacks", async () => {
     const data = await query(stack.gatewayUrl, `{
-      release(code: "R2") { london { nonAcuteProducts { name careSetting } } }
+      release(code: "R2") { london(asOf: "2007-09-06") { nonAcuteProducts { name careSetting } } }
       __type(name: "SouthReleaseView") { fields { name } }
     }`);
     expect(data.release.london.nonAcuteProducts.length).toBeGreaterThan(0);

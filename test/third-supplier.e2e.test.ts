@@ -28,7 +28,7 @@ describe('a third supplier subgraph', () => {
 
   it('is part of the comparison, next to the South and London', async () => {
     const data = await query(stack.gatewayUrl, `{
-      compareRelease(code: "R2") {
+      compareRelease(code: "R2", asOf: "2007-09-06") {
         clusters { id }
         aspects { aspect differs values { cluster { id } value } }
         capabilities { capability presentIn { id } missingFrom { id } }
@@ -47,7 +47,7 @@ describe('a third supplier subgraph', () => {
   });
 
   it('leaves a release it has no view of to the clusters that do', async () => {
-    const data = await query(stack.gatewayUrl, '{ compareRelease(code: "R1") { clusters { id } } release(code: "R1") { nme { localName } } }');
+    const data = await query(stack.gatewayUrl, '{ compareRelease(code: "R1", asOf: "2007-09-06") { clusters { id } } release(code: "R1") { nme { localName } } }');
     expect(data.compareRelease.clusters.map((c: { id: string }) => c.id).sort()).toEqual(['LONDON', 'SOUTH']);
     expect(data.release.nme).toBeNull();
   });

@@ -4,6 +4,7 @@ import express from 'express';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext, type ContextFunction } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
+import { formatError } from './errors.js';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware, type ExpressContextFunctionArgument } from '@as-integrations/express5';
 
@@ -96,6 +97,7 @@ export function subgraphApollo<TContext extends BaseContext>(schema: GraphQLSche
     new ApolloServer<TContext>({
       schema,
       includeStacktraceInErrorResponses: false,
+      formatError,
       // The runner handles SIGTERM/SIGINT for every service at once (kit/main.ts).
       stopOnTerminationSignals: false,
       plugins: [drain, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],

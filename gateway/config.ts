@@ -31,14 +31,20 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     HOST: host,
     GATEWAY_PORT: port(4000),
     SUPERGRAPH_PATH: z.string().min(1).optional(),
-    ...Object.fromEntries(SUBGRAPH_NAMES.flatMap((n) => [[`${upper(n)}_PORT`, port(SUBGRAPH_PORTS[n])], [`${upper(n)}_URL`, httpUrl.optional()]])),
+    ...Object.fromEntries(
+      SUBGRAPH_NAMES.flatMap((n) => [
+        [`${upper(n)}_PORT`, port(SUBGRAPH_PORTS[n])],
+        [`${upper(n)}_URL`, httpUrl.optional()],
+      ]),
+    ),
   };
   const parsed = parseEnv(shape, env) as Record<string, unknown>;
   const listenHost = parsed['HOST'] as string;
   const subgraphUrls = Object.fromEntries(
     SUBGRAPH_NAMES.map((n) => [
       n,
-      (parsed[`${upper(n)}_URL`] as string | undefined) ?? `http://${callableHost(listenHost)}:${parsed[`${upper(n)}_PORT`] as number}/graphql`,
+      (parsed[`${upper(n)}_URL`] as string | undefined) ??
+        `http://${callableHost(listenHost)}:${parsed[`${upper(n)}_PORT`] as number}/graphql`,
     ]),
   ) as Record<SubgraphName, string>;
   return {

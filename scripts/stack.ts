@@ -15,7 +15,7 @@ import { loadLondonConfig } from '../subgraphs/london/config.js';
 import type { LondonExtra } from '../subgraphs/london/feed-format.js';
 import { buildLondonSubgraph } from '../subgraphs/london/server.js';
 import { loadProgrammeConfig } from '../subgraphs/programme/config.js';
-import { feedReference } from '../subgraphs/programme/reference.js';
+import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
 import { buildProgrammeService } from '../subgraphs/programme/server.js';
 import { loadSouthConfig } from '../subgraphs/south/config.js';
 import type { SouthExtra } from '../subgraphs/south/feed-format.js';
@@ -70,12 +70,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       started.push(listening);
       return listening;
     };
-    const programme = await at(buildProgrammeService(), config.programme.host, config.programme.port);
-    const south = await at(buildSouthSubgraph(config.south, options.stores?.south).then((s) => s.service), config.south.host, config.south.port);
-    const london = await at(buildLondonSubgraph(config.london, options.stores?.london).then((s) => s.service), config.london.host, config.london.port);
+    const reference = await loadReference(config.programme.extraTrustsFile);
+    const programme = await at(buildProgrammeService(reference), config.programme.host, config.programme.port);
+    const south = await at(
+      buildSouthSubgraph(config.south, options.stores?.south).then((s) => s.service),
+      config.south.host,
+      config.south.port,
+    );
+    const london = await at(
+      buildLondonSubgraph(config.london, options.stores?.london).then((s) => s.service),
+      config.london.host,
+      config.london.port,
+    );
     const extraSources: SubgraphSource[] = [];
     for (const extra of extras) {
-      const service = buildClusterSubgraph(extra.definition, { feedDir: extra.feedDir, reference: feedReference }).then((s) => s.service);
+      const service = buildClusterSubgraph(extra.definition, { feedDir: extra.feedDir, reference: feedReferenceOf(reference) }).then(
+        (s) => s.service,
+      );
       const listening = await at(service, config.gateway.host, 0);
       extraSources.push({ name: extra.definition.name, url: listening.url, sdl: clusterSubgraphSdl(extra.definition) });
     }

@@ -25,7 +25,10 @@ const aspect = (aspects: Aspect[], name: string) => {
 
 describe('compareRelease', () => {
   it('answers "how does R2 differ between London and the South?" in one query', async () => {
-    const data = await query(stack.gatewayUrl, `{ compareRelease(code: "R2", asOf: "2007-09-06") { release { code name } ${COMPARISON} } }`);
+    const data = await query(
+      stack.gatewayUrl,
+      `{ compareRelease(code: "R2", asOf: "2007-09-06") { release { code name } ${COMPARISON} } }`,
+    );
     const r2 = data.compareRelease;
     expect(r2.release).toEqual({ code: 'R2', name: 'Release 2' });
     expect(r2.clusters.map((c: { id: string }) => c.id).sort()).toEqual(['LONDON', 'SOUTH']);
@@ -40,8 +43,15 @@ describe('compareRelease', () => {
   it('lists every aspect of the contract interface that is compared', async () => {
     const data = await query(stack.gatewayUrl, `{ compareRelease(code: "R0", asOf: "2007-09-06") { aspects { aspect } } }`);
     expect(data.compareRelease.aspects.map((a: { aspect: string }) => a.aspect)).toEqual([
-      'localName', 'designStatus', 'designSuspendedOn', 'plannedDate', 'plannedYear',
-      'spineCompliant', 'capabilities', 'trustsLive', 'trustsPlanned',
+      'localName',
+      'designStatus',
+      'designSuspendedOn',
+      'plannedDate',
+      'plannedYear',
+      'spineCompliant',
+      'capabilities',
+      'trustsLive',
+      'trustsPlanned',
     ]);
   });
 
@@ -59,13 +69,19 @@ describe('compareRelease', () => {
   });
 
   it('gives the same answer through Release.comparison, for every release', async () => {
-    const data = await query(stack.gatewayUrl, `{ releases { code comparison(asOf: "2007-09-06") { ${COMPARISON} } } direct: compareRelease(code: "R2", asOf: "2007-09-06") { ${COMPARISON} } }`);
+    const data = await query(
+      stack.gatewayUrl,
+      `{ releases { code comparison(asOf: "2007-09-06") { ${COMPARISON} } } direct: compareRelease(code: "R2", asOf: "2007-09-06") { ${COMPARISON} } }`,
+    );
     expect(data.releases.map((r: { code: string }) => r.code)).toEqual(['R0', 'R1', 'R2']);
     expect(data.releases[2].comparison).toEqual(data.direct);
   });
 
   it('gives null, not an error, for an unknown release code', async () => {
-    const response = await post(stack.gatewayUrl, '{ compareRelease(code: "R9", asOf: "2007-09-06") { divergent } release(code: "R9") { code } trust(odsCode: "XXX") { name } }');
+    const response = await post(
+      stack.gatewayUrl,
+      '{ compareRelease(code: "R9", asOf: "2007-09-06") { divergent } release(code: "R9") { code } trust(odsCode: "XXX") { name } }',
+    );
     expect(response.errors).toBeUndefined();
     expect(response.data).toEqual({ compareRelease: null, release: null, trust: null });
   });
@@ -73,9 +89,12 @@ describe('compareRelease', () => {
 
 describe("a trust's merged rollout", () => {
   it('lists go-lives from every cluster that reports the trust', async () => {
-    const data = await query(stack.gatewayUrl, `{
+    const data = await query(
+      stack.gatewayUrl,
+      `{
       trust(odsCode: "RVL") { name south(asOf: "2007-09-06") { localName } rolloutAcrossClusters(asOf: "2007-09-06") { cluster { id } release { code } status localStatus actualGoLive } }
-    }`);
+    }`,
+    );
     expect(data.trust.south).toBeNull();
     expect(data.trust.rolloutAcrossClusters).toEqual([
       { cluster: { id: 'LONDON' }, release: { code: 'R0' }, status: 'LIVE', localStatus: 'Live', actualGoLive: '2007-07-19' },
@@ -83,7 +102,10 @@ describe("a trust's merged rollout", () => {
   });
 
   it("keeps each supplier's own status word beside the common status", async () => {
-    const data = await query(stack.gatewayUrl, '{ trust(odsCode: "RBA") { rolloutAcrossClusters(asOf: "2007-09-06") { cluster { id } status localStatus } } }');
+    const data = await query(
+      stack.gatewayUrl,
+      '{ trust(odsCode: "RBA") { rolloutAcrossClusters(asOf: "2007-09-06") { cluster { id } status localStatus } } }',
+    );
     expect(data.trust.rolloutAcrossClusters).toEqual([{ cluster: { id: 'SOUTH' }, status: 'POSTPONED', localStatus: 'RESCHEDULED' }]);
   });
 });

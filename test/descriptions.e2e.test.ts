@@ -9,7 +9,10 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-interface Described { name: string; description: string | null }
+interface Described {
+  name: string;
+  description: string | null;
+}
 interface IntrospectedType extends Described {
   kind: string;
   fields: (Described & { args: Described[] })[] | null;
@@ -19,13 +22,18 @@ interface IntrospectedType extends Described {
 
 describe('the supergraph as analysts see it', () => {
   it('describes every type, field, argument and enum value', async () => {
-    const data = await query<{ __schema: { types: IntrospectedType[] } }>(stack.gatewayUrl, `{
+    const data = await query<{ __schema: { types: IntrospectedType[] } }>(
+      stack.gatewayUrl,
+      `{
       __schema { types { kind name description
         fields { name description args { name description } }
         enumValues { name description }
         inputFields { name description } } }
-    }`);
-    const ours = data.__schema.types.filter((t) => !t.name.startsWith('__') && !['String', 'Int', 'Float', 'Boolean', 'ID'].includes(t.name));
+    }`,
+    );
+    const ours = data.__schema.types.filter(
+      (t) => !t.name.startsWith('__') && !['String', 'Int', 'Float', 'Boolean', 'ID'].includes(t.name),
+    );
     const missing: string[] = [];
     for (const type of ours) {
       if (!type.description) missing.push(type.name);

@@ -200,9 +200,7 @@ describe('docker-compose.yml', () => {
     const config = spec.load(env);
     expect(config.host).toBe('0.0.0.0');
     expect(config.port).toBe(healthcheckPort(name));
-    expect(Object.keys(env).sort()).toEqual(
-      ['HOST', `${spec.prefix}_PORT`, ...(spec.cluster ? [`${spec.prefix}_FEED_DIR`] : [])].sort(),
-    );
+    expect(Object.keys(env).sort()).toEqual(['HOST', `${spec.prefix}_PORT`, ...(spec.cluster ? [`${spec.prefix}_FEED_DIR`] : [])].sort());
     expectEveryVariableRead(name, env, spec.load, {
       literal: [`subgraphs/${name}/config.ts`, KIT_CONFIG],
       prefixes: code(`subgraphs/${name}/config.ts`).includes(`'${spec.prefix}'`) ? [spec.prefix] : [],

@@ -23,12 +23,20 @@ let gatewayUrl: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'msg-gateway-'));
-  const products = [{ upc: '1', name: 'Table' }, { upc: '2', name: 'Couch' }, { upc: '3', name: 'Chair' }];
+  const products = [
+    { upc: '1', name: 'Table' },
+    { upc: '2', name: 'Couch' },
+    { upc: '3', name: 'Chair' },
+  ];
   const schema = buildSubgraphSchema({
     typeDefs: parse(PRODUCTS_SDL),
     resolvers: { Query: { topProducts: (_: unknown, args: { first: number }) => products.slice(0, args.first) } },
   });
-  const subgraph = await listen(await createService({ name: 'products', apollo: subgraphApollo(schema), context: async () => ({}) }), '127.0.0.1', 0);
+  const subgraph = await listen(
+    await createService({ name: 'products', apollo: subgraphApollo(schema), context: async () => ({}) }),
+    '127.0.0.1',
+    0,
+  );
   running.push(subgraph);
   const composed = composeSupergraph([{ name: 'products', url: subgraph.url, sdl: PRODUCTS_SDL }]);
   if (!composed.ok) throw new Error(composed.errors.join('\n'));

@@ -14,7 +14,10 @@ afterAll(() => stack.close());
 
 const sourceOf = async (asOf: string | null) => {
   const arg = asOf ? `(asOf: "${asOf}")` : '';
-  const data = await query(stack.gatewayUrl, `{ release(code: "R0") { south${arg} { source { asOf } } london${arg} { source { asOf } } } }`);
+  const data = await query(
+    stack.gatewayUrl,
+    `{ release(code: "R0") { south${arg} { source { asOf } } london${arg} { source { asOf } } } }`,
+  );
   return { south: data.release.south?.source.asOf ?? null, london: data.release.london?.source.asOf ?? null };
 };
 
@@ -41,7 +44,10 @@ describe('asOf', () => {
     const response = await fetch(stack.gatewayUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: 'query($d: Date) { release(code: "R2") { south(asOf: $d) { localName } } }', variables: { d: '06/09/2007' } }),
+      body: JSON.stringify({
+        query: 'query($d: Date) { release(code: "R2") { south(asOf: $d) { localName } } }',
+        variables: { d: '06/09/2007' },
+      }),
     });
     const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(body.errors[0]?.extensions.code).toBe('BAD_USER_INPUT');
@@ -49,17 +55,23 @@ describe('asOf', () => {
   });
 
   it('follows who publishes: Fujitsu until 2009, then BT for the South', async () => {
-    const data = await query(stack.gatewayUrl, `{ release(code: "R0") {
+    const data = await query(
+      stack.gatewayUrl,
+      `{ release(code: "R0") {
       before: south(asOf: "2008-06-30") { supplier { id } }
-      after: south(asOf: "2009-06-30") { supplier { id } } } }`);
+      after: south(asOf: "2009-06-30") { supplier { id } } } }`,
+    );
     expect(data.release).toEqual({ before: { supplier: { id: 'FUJITSU' } }, after: { supplier: { id: 'BT' } } });
   });
 });
 
 describe('history', () => {
   it("shows how the South's R2 planned date moved between 2007-06 and 2008-06 in one query", async () => {
-    const data = await query(stack.gatewayUrl, `{ release(code: "R2") { south { history(from: "2007-06-01", to: "2008-06-30") {
-      asOf designStatus designSuspendedOn plannedYear plannedDate } } } }`);
+    const data = await query(
+      stack.gatewayUrl,
+      `{ release(code: "R2") { south { history(from: "2007-06-01", to: "2008-06-30") {
+      asOf designStatus designSuspendedOn plannedYear plannedDate } } } }`,
+    );
     const history = data.release.south.history as { asOf: string; designStatus: string; plannedYear: number | null }[];
     expect(history.map((h) => h.asOf)).toEqual(['2007-06-15', '2007-09-06', '2008-01-31', '2008-06-30']);
     expect(history[0]).toMatchObject({ designStatus: 'ACTIVE', plannedYear: 2009 });
@@ -78,8 +90,11 @@ describe('history', () => {
 
 describe('the comparison as of a day', () => {
   const designStatus = async (asOf: string) => {
-    const data = await query(stack.gatewayUrl, `{ compareRelease(code: "R2", asOf: "${asOf}") {
-      asOf snapshots { cluster { id } asOf } aspects { aspect differs values { cluster { id } value } } } }`);
+    const data = await query(
+      stack.gatewayUrl,
+      `{ compareRelease(code: "R2", asOf: "${asOf}") {
+      asOf snapshots { cluster { id } asOf } aspects { aspect differs values { cluster { id } value } } } }`,
+    );
     const aspect = data.compareRelease.aspects.find((a: { aspect: string }) => a.aspect === 'designStatus');
     return { comparison: data.compareRelease, differs: aspect.differs as boolean };
   };
@@ -98,16 +113,20 @@ describe('the comparison as of a day', () => {
   it("keeps the comparison's day even when the same query asks a view at another day", async () => {
     // Apollo Gateway would merge a required `south` with this `south(asOf:)`: the comparison
     // requires argument-free snapshots instead, so the two answers stay independent.
-    const data = await query(stack.gatewayUrl, `{ release(code: "R2") {
+    const data = await query(
+      stack.gatewayUrl,
+      `{ release(code: "R2") {
       south(asOf: "2005-01-01") { localName }
-      comparison(asOf: "2007-09-06") { clusters { id } aspects { aspect values { cluster { id } value } } } } }`);
+      comparison(asOf: "2007-09-06") { clusters { id } aspects { aspect values { cluster { id } value } } } } }`,
+    );
     expect(data.release.south).toBeNull();
     expect(data.release.comparison.clusters.map((c: { id: string }) => c.id)).toEqual(['SOUTH', 'LONDON']);
   });
 
   it("merges a trust's rollout as of a day", async () => {
     const at = async (asOf: string) =>
-      (await query(stack.gatewayUrl, `{ trust(odsCode: "RPL") { rolloutAcrossClusters(asOf: "${asOf}") { asOf status localStatus } } }`)).trust.rolloutAcrossClusters;
+      (await query(stack.gatewayUrl, `{ trust(odsCode: "RPL") { rolloutAcrossClusters(asOf: "${asOf}") { asOf status localStatus } } }`))
+        .trust.rolloutAcrossClusters;
     expect(await at('2007-09-06')).toEqual([{ asOf: '2007-09-06', status: 'PLANNED', localStatus: 'SCHEDULED' }]);
     expect(await at('2008-01-31')).toEqual([{ asOf: '2008-01-31', status: 'LIVE', localStatus: 'GO-LIVE ACHIEVED' }]);
     expect(await at('2010-06-30')).toEqual([{ asOf: '2010-06-30', status: 'SWITCHED_OFF', localStatus: 'DECOMMISSIONED' }]);
@@ -116,8 +135,11 @@ describe('the comparison as of a day', () => {
 
 describe('feed status', () => {
   it('lists each cluster feed with its current report, snapshots and store', async () => {
-    const data = await query(stack.gatewayUrl, `{ feeds { id cluster { id } supplier { id } current { asOf file rows checksum }
-      loadedAt snapshots lastRejected { file } store { backend available message } } }`);
+    const data = await query(
+      stack.gatewayUrl,
+      `{ feeds { id cluster { id } supplier { id } current { asOf file rows checksum }
+      loadedAt snapshots lastRejected { file } store { backend available message } } }`,
+    );
     expect(data.feeds).toHaveLength(2);
     const south = data.feeds.find((f: { id: string }) => f.id === 'south');
     expect(south).toMatchObject({

@@ -28,7 +28,11 @@ interface Run {
 }
 
 function run(script: string, env: NodeJS.ProcessEnv): Run {
-  const child = spawn(process.execPath, [...NODE_ARGS, script], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_ARGS, script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -58,7 +62,8 @@ describe('npm start', () => {
   it('starts four subgraphs and the gateway, prints where each listens, and stops cleanly on SIGTERM', async () => {
     const app = run('scripts/start.ts', EPHEMERAL_ENV);
     const [, url] = await waitFor(app, /gateway\s+listening on (http:\/\/\S+)/);
-    for (const name of ['programme', 'south', 'london', 'insights']) expect(app.output()).toMatch(new RegExp(`${name}\\s+listening on http://127\\.0\\.0\\.1:\\d+/graphql`));
+    for (const name of ['programme', 'south', 'london', 'insights'])
+      expect(app.output()).toMatch(new RegExp(`${name}\\s+listening on http://127\\.0\\.0\\.1:\\d+/graphql`));
     const health = await fetch(url!.replace('/graphql', '/health'));
     expect(health.status).toBe(200);
     const data = await query(url!, '{ compareRelease(code: "R2") { divergent } }');
@@ -102,7 +107,10 @@ describe('a cluster subgraph at start-up', () => {
     copyFileSync(join(ROOT, 'subgraphs/london/feed/bt-london-2007-09-06.json'), join(dir, 'bt-london-2007-09-06.json'));
     const london = run('subgraphs/london/main.ts', { LONDON_PORT: '0', LONDON_FEED_DIR: dir });
     const [, url] = await waitFor(london, /london\s+listening on (http:\/\/\S+)/);
-    const data = await query(url!, '{ _entities(representations: [{ __typename: "Release", code: "R1" }]) { ... on Release { london { localName } } } }');
+    const data = await query(
+      url!,
+      '{ _entities(representations: [{ __typename: "Release", code: "R1" }]) { ... on Release { london { localName } } } }',
+    );
     expect(data._entities).toEqual([{ london: { localName: 'LC1' } }]);
     london.child.kill('SIGTERM');
     expect(await london.exit).toBe(0);

@@ -23,7 +23,10 @@ afterAll(async () => {
 
 describe('programme', () => {
   it('lists releases, clusters, suppliers and trusts', async () => {
-    const data = await query(programme.url, '{ releases { code } clusters { id serviceProvider { id } } suppliers { id role } trusts(cluster: "LONDON") { odsCode } }');
+    const data = await query(
+      programme.url,
+      '{ releases { code } clusters { id serviceProvider { id } } suppliers { id role } trusts(cluster: "LONDON") { odsCode } }',
+    );
     expect(data.releases.map((r: { code: string }) => r.code)).toEqual(['R0', 'R1', 'R2']);
     expect(data.clusters).toContainEqual({ id: 'SOUTH', serviceProvider: { id: 'FUJITSU' } });
     expect(data.suppliers).toContainEqual({ id: 'CERNER', role: 'SYSTEM_SUPPLIER' });
@@ -37,10 +40,13 @@ describe('programme', () => {
 
 describe('south', () => {
   it('resolves entity references, with a null view where its feed has none', async () => {
-    const data = await query(south.url, `{ _entities(representations: [
+    const data = await query(
+      south.url,
+      `{ _entities(representations: [
       { __typename: "Release", code: "R2" }, { __typename: "Release", code: "R9" },
       { __typename: "Trust", odsCode: "RVL" }, { __typename: "Trust", odsCode: "RTP" }
-    ]) { ... on Release { south { designStatus } } ... on Trust { south { localName } } } }`);
+    ]) { ... on Release { south { designStatus } } ... on Trust { south { localName } } } }`,
+    );
     expect(data._entities).toEqual([
       { south: { designStatus: 'SUSPENDED' } },
       { south: null },
@@ -60,23 +66,69 @@ describe('south', () => {
 
 describe('insights', () => {
   it('compares the views passed in a representation', async () => {
-    const view = (cluster: string, designStatus: string) => [{
-      asOf: '2007-09-06', file: 'f', cluster: { id: cluster }, localName: 'x', designStatus, designSuspendedOn: null, plannedDate: null,
-      plannedYear: 2009, spineCompliant: true, capabilities: [], trustsLive: 0, trustsPlanned: 0,
-    }];
-    const data = await query(insights.url, `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on ReleaseComparison { divergent aspects { aspect differs } } } }`, {
-      reps: [{ __typename: 'ReleaseComparison', id: 'R2', release: { southSnapshots: view('SOUTH', 'SUSPENDED'), londonSnapshots: view('LONDON', 'ACTIVE') } }],
-    });
+    const view = (cluster: string, designStatus: string) => [
+      {
+        asOf: '2007-09-06',
+        file: 'f',
+        cluster: { id: cluster },
+        localName: 'x',
+        designStatus,
+        designSuspendedOn: null,
+        plannedDate: null,
+        plannedYear: 2009,
+        spineCompliant: true,
+        capabilities: [],
+        trustsLive: 0,
+        trustsPlanned: 0,
+      },
+    ];
+    const data = await query(
+      insights.url,
+      `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on ReleaseComparison { divergent aspects { aspect differs } } } }`,
+      {
+        reps: [
+          {
+            __typename: 'ReleaseComparison',
+            id: 'R2',
+            release: { southSnapshots: view('SOUTH', 'SUSPENDED'), londonSnapshots: view('LONDON', 'ACTIVE') },
+          },
+        ],
+      },
+    );
     expect(data._entities[0].divergent).toBe(true);
     expect(data._entities[0].aspects.find((a: { aspect: string }) => a.aspect === 'designStatus').differs).toBe(true);
   });
 
   it('refuses a Date that is not yyyy-mm-dd with BAD_USER_INPUT', async () => {
-    const response = await post(insights.url, `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Trust { rolloutAcrossClusters { plannedGoLive } } } }`, {
-      reps: [{ __typename: 'Trust', odsCode: 'RBA', southSnapshots: [{ asOf: '2007-09-06', file: 'f', cluster: { id: 'SOUTH' }, rollout: [
-        { release: { code: 'R0' }, status: 'POSTPONED', localStatus: 'RESCHEDULED', plannedGoLive: '30/06/2007', actualGoLive: null, note: null },
-      ] }] }],
-    });
+    const response = await post(
+      insights.url,
+      `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Trust { rolloutAcrossClusters { plannedGoLive } } } }`,
+      {
+        reps: [
+          {
+            __typename: 'Trust',
+            odsCode: 'RBA',
+            southSnapshots: [
+              {
+                asOf: '2007-09-06',
+                file: 'f',
+                cluster: { id: 'SOUTH' },
+                rollout: [
+                  {
+                    release: { code: 'R0' },
+                    status: 'POSTPONED',
+                    localStatus: 'RESCHEDULED',
+                    plannedGoLive: '30/06/2007',
+                    actualGoLive: null,
+                    note: null,
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    );
     expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0]?.message).toContain('"30/06/2007"');
   });

@@ -18,7 +18,10 @@ afterAll(() => stack.close());
 
 describe('a third supplier subgraph', () => {
   it('serves its own view and its own fields through the gateway', async () => {
-    const data = await query(stack.gatewayUrl, '{ release(code: "R2") { nme { localName fixtureOnly cluster { id name serviceProvider { id } } } } }');
+    const data = await query(
+      stack.gatewayUrl,
+      '{ release(code: "R2") { nme { localName fixtureOnly cluster { id name serviceProvider { id } } } } }',
+    );
     expect(data.release.nme).toEqual({
       localName: 'NME Release 2',
       fixtureOnly: 'only in the NME spec',
@@ -27,19 +30,24 @@ describe('a third supplier subgraph', () => {
   });
 
   it('is part of the comparison, next to the South and London', async () => {
-    const data = await query(stack.gatewayUrl, `{
+    const data = await query(
+      stack.gatewayUrl,
+      `{
       compareRelease(code: "R2", asOf: "2007-09-06") {
         clusters { id }
         aspects { aspect differs values { cluster { id } value } }
         capabilities { capability presentIn { id } missingFrom { id } }
       }
-    }`);
+    }`,
+    );
     const comparison = data.compareRelease;
     expect(comparison.clusters.map((c: { id: string }) => c.id).sort()).toEqual(['LONDON', 'NME', 'SOUTH']);
     const year = comparison.aspects.find((a: { aspect: string }) => a.aspect === 'plannedYear');
     expect(year.differs).toBe(true);
     expect(Object.fromEntries(year.values.map((v: { cluster: { id: string }; value: string }) => [v.cluster.id, v.value]))).toEqual({
-      SOUTH: '2009', LONDON: '2009', NME: '2010',
+      SOUTH: '2009',
+      LONDON: '2009',
+      NME: '2010',
     });
     const maternity = comparison.capabilities.find((c: { capability: string }) => c.capability === 'MATERNITY');
     expect(maternity.presentIn).toEqual([{ id: 'NME' }]);
@@ -47,7 +55,10 @@ describe('a third supplier subgraph', () => {
   });
 
   it('leaves a release it has no view of to the clusters that do', async () => {
-    const data = await query(stack.gatewayUrl, '{ compareRelease(code: "R1", asOf: "2007-09-06") { clusters { id } } release(code: "R1") { nme { localName } } }');
+    const data = await query(
+      stack.gatewayUrl,
+      '{ compareRelease(code: "R1", asOf: "2007-09-06") { clusters { id } } release(code: "R1") { nme { localName } } }',
+    );
     expect(data.compareRelease.clusters.map((c: { id: string }) => c.id).sort()).toEqual(['LONDON', 'SOUTH']);
     expect(data.release.nme).toBeNull();
   });

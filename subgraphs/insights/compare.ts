@@ -65,7 +65,11 @@ export interface ReleaseComparison {
 }
 
 function render(view: RequiredReleaseSnapshot, aspect: ReleaseAspect): string | null {
-  if (aspect === 'capabilities') return view.capabilities.map((c) => c.capability).sort().join(', ');
+  if (aspect === 'capabilities')
+    return view.capabilities
+      .map((c) => c.capability)
+      .sort()
+      .join(', ');
   const value = view[aspect];
   return value === null ? null : String(value);
 }
@@ -84,7 +88,12 @@ export function compareRelease(id: string, views: readonly RequiredReleaseSnapsh
       return scope ? [{ cluster: view.cluster, value: scope.scope }] : [];
     });
     const present = new Set(scopes.map((s) => s.cluster.id));
-    return { capability, presentIn: clusters.filter((c) => present.has(c.id)), missingFrom: clusters.filter((c) => !present.has(c.id)), scopes };
+    return {
+      capability,
+      presentIn: clusters.filter((c) => present.has(c.id)),
+      missingFrom: clusters.filter((c) => !present.has(c.id)),
+      scopes,
+    };
   });
   return {
     id,
@@ -102,4 +111,3 @@ export function mergeRollout(views: readonly RequiredTrustSnapshot[]) {
     .flatMap((view) => view.rollout.map((entry) => ({ cluster: view.cluster, asOf: view.asOf, ...entry })))
     .sort((a, b) => a.release.code.localeCompare(b.release.code) || a.cluster.id.localeCompare(b.cluster.id));
 }
-

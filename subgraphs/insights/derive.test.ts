@@ -24,14 +24,28 @@ const snap = (cluster: string, overrides: Partial<RequiredReleaseSnapshot> = {})
 describe('finding cluster subgraphs', () => {
   it('finds the south and london views, their snapshot fields and feed statuses', () => {
     expect(findClusters(clusterSdls())).toEqual([
-      expect.objectContaining({ subgraph: 'south', viewField: 'south', releaseViewType: 'SouthReleaseView', releaseSnapshots: 'southSnapshots', trustSnapshots: 'southSnapshots', feedStatusType: 'SouthFeedStatus' }),
-      expect.objectContaining({ subgraph: 'london', viewField: 'london', releaseViewType: 'LondonReleaseView', feedStatusType: 'LondonFeedStatus' }),
+      expect.objectContaining({
+        subgraph: 'south',
+        viewField: 'south',
+        releaseViewType: 'SouthReleaseView',
+        releaseSnapshots: 'southSnapshots',
+        trustSnapshots: 'southSnapshots',
+        feedStatusType: 'SouthFeedStatus',
+      }),
+      expect.objectContaining({
+        subgraph: 'london',
+        viewField: 'london',
+        releaseViewType: 'LondonReleaseView',
+        feedStatusType: 'LondonFeedStatus',
+      }),
     ]);
   });
 
-  it('requires every cluster\'s argument-free snapshots, never the asOf view fields', () => {
+  it("requires every cluster's argument-free snapshots, never the asOf view fields", () => {
     const sdl = insightsSdl(findClusters(clusterSdls()));
-    expect(sdl).toMatch(/clusters: \[Cluster!\]! @requires\(fields: "release \{ southSnapshots \{ asOf file cluster \{ id \} localName .* londonSnapshots \{/);
+    expect(sdl).toMatch(
+      /clusters: \[Cluster!\]! @requires\(fields: "release \{ southSnapshots \{ asOf file cluster \{ id \} localName .* londonSnapshots \{/,
+    );
     expect(sdl).not.toMatch(/requires\(fields: "[^"]*\bsouth \{/);
   });
 
@@ -89,16 +103,29 @@ describe('comparing snapshots', () => {
 
   it('lists capabilities with the clusters that lack them', () => {
     const result = compareRelease('R0', [
-      snap('SOUTH', { capabilities: [{ capability: 'PAS', localTerm: 'PAS', scope: 'a' }, { capability: 'MATERNITY', localTerm: 'Mat', scope: 'part' }] }),
+      snap('SOUTH', {
+        capabilities: [
+          { capability: 'PAS', localTerm: 'PAS', scope: 'a' },
+          { capability: 'MATERNITY', localTerm: 'Mat', scope: 'part' },
+        ],
+      }),
       snap('LONDON'),
     ]);
     expect(result.capabilities).toEqual([
-      { capability: 'MATERNITY', presentIn: [{ id: 'SOUTH' }], missingFrom: [{ id: 'LONDON' }], scopes: [{ cluster: { id: 'SOUTH' }, value: 'part' }] },
+      {
+        capability: 'MATERNITY',
+        presentIn: [{ id: 'SOUTH' }],
+        missingFrom: [{ id: 'LONDON' }],
+        scopes: [{ cluster: { id: 'SOUTH' }, value: 'part' }],
+      },
       {
         capability: 'PAS',
         presentIn: [{ id: 'SOUTH' }, { id: 'LONDON' }],
         missingFrom: [],
-        scopes: [{ cluster: { id: 'SOUTH' }, value: 'a' }, { cluster: { id: 'LONDON' }, value: 'all' }],
+        scopes: [
+          { cluster: { id: 'SOUTH' }, value: 'a' },
+          { cluster: { id: 'LONDON' }, value: 'all' },
+        ],
       },
     ]);
   });

@@ -41,7 +41,8 @@ export function insightsSdl(clusters: readonly ClusterShape[]): string {
   const trustFields = clusters.flatMap((c) => (c.trustSnapshots ? [c.trustSnapshots] : []));
   const requires = `@requires(fields: ${JSON.stringify(`release { ${requirement(releaseFields, RELEASE_SNAPSHOT_SELECTION)} }`)})`;
   const statusTypes = clusters.flatMap((c) => (c.feedStatusType ? [c.feedStatusType] : []));
-  const asOf = '"Compare the snapshots current at this day (the latest report dated on or before it in each cluster); default: the latest." asOf: Date';
+  const asOf =
+    '"Compare the snapshots current at this day (the latest report dated on or before it in each cluster); default: the latest." asOf: Date';
   return [
     '# Subgraph "insights": generated from the cluster subgraphs. Do not edit.',
     '',

@@ -9,7 +9,11 @@ import { findClusters, insightsSdl, type SubgraphSdl } from './derive.js';
 
 type Holder<V> = Readonly<Record<string, readonly V[] | null | undefined>>;
 
-function pick<V extends RequiredReleaseSnapshot | RequiredTrustSnapshot>(holder: Holder<V> | undefined, fields: readonly string[], asOf: string | null): V[] {
+function pick<V extends RequiredReleaseSnapshot | RequiredTrustSnapshot>(
+  holder: Holder<V> | undefined,
+  fields: readonly string[],
+  asOf: string | null,
+): V[] {
   return fields.flatMap((field) => {
     const snapshot = current(holder?.[field], asOf);
     return snapshot ? [snapshot] : [];

@@ -50,7 +50,9 @@ const ENTITY_INTERFACES = { Release: 'ClusterReleaseView', Trust: 'ClusterTrustV
 function hasTag(directives: readonly ConstDirectiveNode[] | undefined, tag: string): boolean {
   return (
     directives?.some(
-      (d) => d.name.value === 'tag' && d.arguments?.some((a) => a.name.value === 'name' && a.value.kind === Kind.STRING && a.value.value === tag),
+      (d) =>
+        d.name.value === 'tag' &&
+        d.arguments?.some((a) => a.name.value === 'name' && a.value.kind === Kind.STRING && a.value.value === tag),
     ) === true
   );
 }
@@ -61,7 +63,11 @@ function namedType(type: TypeNode): string {
 
 /** `south` -> `South`, `north-east` -> `NorthEast`. */
 export function pascal(name: string): string {
-  return name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
 }
 
 /** Name of the kit-generated `FeedStatus` type of subgraph `name`. */
@@ -81,19 +87,28 @@ export function findClusterShapes(subgraphs: readonly SubgraphSdl[]): ClusterSha
     );
     const fieldsOf = (typeName: string) => objects.filter((o) => o.name.value === typeName).flatMap((o) => o.fields ?? []);
     const interfacesOf = (typeName: string) =>
-      objects.filter((o) => o.name.value === typeName).flatMap((o) => o.interfaces ?? []).map((i) => i.name.value);
+      objects
+        .filter((o) => o.name.value === typeName)
+        .flatMap((o) => o.interfaces ?? [])
+        .map((i) => i.name.value);
 
-    const found: Partial<Record<keyof typeof ENTITY_INTERFACES, { view: FieldDefinitionNode; snapshots: FieldDefinitionNode | undefined }>> = {};
+    const found: Partial<
+      Record<keyof typeof ENTITY_INTERFACES, { view: FieldDefinitionNode; snapshots: FieldDefinitionNode | undefined }>
+    > = {};
     for (const [entity, iface] of Object.entries(ENTITY_INTERFACES) as [keyof typeof ENTITY_INTERFACES, string][]) {
       const views = fieldsOf(entity).filter((f) => hasTag(f.directives, 'cluster-view'));
       if (views.length > 1) {
-        throw new ClusterViewError(`Subgraph "${subgraph.name}": ${entity} has ${views.length} cluster-view fields; a subgraph contributes one per entity`);
+        throw new ClusterViewError(
+          `Subgraph "${subgraph.name}": ${entity} has ${views.length} cluster-view fields; a subgraph contributes one per entity`,
+        );
       }
       const view = views[0];
       if (!view) continue;
       const typeName = namedType(view.type);
       if (!interfacesOf(typeName).includes(iface)) {
-        throw new ClusterViewError(`Subgraph "${subgraph.name}": ${entity}.${view.name.value} is tagged cluster-view but its type ${typeName} does not implement ${iface}`);
+        throw new ClusterViewError(
+          `Subgraph "${subgraph.name}": ${entity}.${view.name.value} is tagged cluster-view but its type ${typeName} does not implement ${iface}`,
+        );
       }
       if (!view.arguments?.some((a) => a.name.value === 'asOf' && print(a.type) === 'Date')) {
         throw new ClusterViewError(`Subgraph "${subgraph.name}": ${entity}.${view.name.value} must take the argument asOf: Date`);
@@ -105,10 +120,13 @@ export function findClusterShapes(subgraphs: readonly SubgraphSdl[]): ClusterSha
     if (!release) continue;
     const viewField = release.view.name.value;
     const owner = claimed.get(viewField);
-    if (owner) throw new ClusterViewError(`Subgraph "${subgraph.name}": Release.${viewField} is already the cluster view of subgraph "${owner}"`);
+    if (owner)
+      throw new ClusterViewError(`Subgraph "${subgraph.name}": Release.${viewField} is already the cluster view of subgraph "${owner}"`);
     claimed.set(viewField, subgraph.name);
     if (!release.snapshots) {
-      throw new ClusterViewError(`Subgraph "${subgraph.name}": Release has no cluster-snapshots field (build the subgraph with the kit, which adds it)`);
+      throw new ClusterViewError(
+        `Subgraph "${subgraph.name}": Release has no cluster-snapshots field (build the subgraph with the kit, which adds it)`,
+      );
     }
     const feedStatus = objects.find((o) => o.interfaces?.some((i) => i.name.value === 'FeedStatus'));
     shapes.push({

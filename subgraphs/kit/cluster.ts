@@ -8,6 +8,7 @@ import { pollFeedUrl, watchFeedFolder, type Closable } from './feed-watcher.js';
 import { createService, subgraphApollo, type Service } from './http.js';
 import { createLoaders, type ViewLoaders } from './loaders.js';
 import { buildContractSubgraph, type Resolvers } from './schema.js';
+import { RedisViewStore } from './redis-store.js';
 import { MemoryViewStore, snapshotAt, versionKey, type ViewStore } from './store.js';
 import type { FeedSourceView, ReleaseRef, ReleaseViewData, TrustRef } from './views.js';
 
@@ -90,7 +91,11 @@ const inRange = (from: string | null | undefined, to: string | null | undefined)
  * first; entity lookups go through the request's DataLoaders, so N entities in one
  * `_entities` call cost one store lookup. An entity without a view resolves to null.
  */
-export function clusterResolvers<Extra>(definition: ClusterSubgraphDefinition<Extra>, shape: ClusterShape, status: () => Promise<unknown>): Resolvers {
+export function clusterResolvers<Extra>(
+  definition: ClusterSubgraphDefinition<Extra>,
+  shape: ClusterShape,
+  status: () => Promise<unknown>,
+): Resolvers {
   const field = shape.viewField;
   const snapshots = snapshotsFieldName(field);
   type Ctx = ClusterContext<unknown>;
@@ -123,8 +128,10 @@ export function clusterResolvers<Extra>(definition: ClusterSubgraphDefinition<Ex
 export interface ClusterSubgraphOptions<Extra> {
   readonly feedDir: string;
   readonly reference: FeedReference;
-  /** Where snapshots live; in this process's memory by default. */
+  /** Where snapshots live; Redis when `redisUrl` is given, else this process's memory. */
   readonly store?: ViewStore<Extra>;
+  /** Redis shared by every replica of the subgraph (keys under `msg:<subgraph>:`). */
+  readonly redisUrl?: string | null;
   /** Poll this URL for reports too. */
   readonly feedUrl?: string | null;
   /** Files over this size are refused unread. */
@@ -144,7 +151,11 @@ export interface ClusterSubgraph<Extra> {
 export const DEFAULT_MAX_FEED_BYTES = 64 * 1024 * 1024;
 
 /** The `FeedStatus` of a cluster subgraph, as its entity resolver returns it. */
-export async function feedStatus(definition: ClusterSubgraphDefinition<unknown>, store: ViewStore<unknown>, lastRejected: Rejection | null) {
+export async function feedStatus(
+  definition: ClusterSubgraphDefinition<unknown>,
+  store: ViewStore<unknown>,
+  lastRejected: Rejection | null,
+) {
   const manifest = await store.manifest();
   const current = manifest.snapshots.at(-1) ?? null;
   return {
@@ -168,9 +179,13 @@ export async function buildClusterSubgraph<Extra extends object>(
   definition: ClusterSubgraphDefinition<Extra>,
   options: ClusterSubgraphOptions<Extra>,
 ): Promise<ClusterSubgraph<Extra>> {
-  const store = options.store ?? new MemoryViewStore<Extra>();
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_FEED_BYTES;
   const log = options.log ?? (() => {});
+  const store =
+    options.store ??
+    (options.redisUrl
+      ? new RedisViewStore<Extra>({ url: options.redisUrl, prefix: `msg:${definition.name}:`, log: (line) => log(`${definition.name}: ${line}`) })
+      : new MemoryViewStore<Extra>());
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_FEED_BYTES;
   const tracker = new FeedTracker({
     name: definition.name,
     format: definition.format as FeedFormat<object>,
@@ -201,7 +216,9 @@ export async function buildClusterSubgraph<Extra extends object>(
   if (pollMs > 0) {
     watchers.push(watchFeedFolder(options.feedDir, tracker, { pollMs, onError }));
     if (options.feedUrl) {
-      watchers.push(pollFeedUrl(options.feedUrl, tracker, { intervalMs: pollMs, extension: definition.format.extension, maxBytes, onError }));
+      watchers.push(
+        pollFeedUrl(options.feedUrl, tracker, { intervalMs: pollMs, extension: definition.format.extension, maxBytes, onError }),
+      );
     }
   }
   const service = await createService<ClusterContext<Extra>>({

@@ -8,7 +8,9 @@ describe('configuration from the environment', () => {
   });
 
   it('reads the values that are set', () => {
-    expect(loadClusterConfig('SOUTH', { port: 4002, feedDir: '/a' }, { HOST: '0.0.0.0', SOUTH_PORT: '5002', SOUTH_FEED_DIR: '/b' })).toEqual({
+    expect(
+      loadClusterConfig('SOUTH', { port: 4002, feedDir: '/a' }, { HOST: '0.0.0.0', SOUTH_PORT: '5002', SOUTH_FEED_DIR: '/b' }),
+    ).toEqual({
       host: '0.0.0.0',
       port: 5002,
       feedDir: '/b',
@@ -18,12 +20,16 @@ describe('configuration from the environment', () => {
       redisUrl: null,
     });
     expect(
-      loadClusterConfig('LONDON', { port: 4003, feedDir: '/a' }, {
-        LONDON_FEED_URL: 'https://bt.example/feed/latest.json',
-        FEED_POLL_MS: '0',
-        FEED_MAX_BYTES: '1000',
-        REDIS_URL: 'redis://127.0.0.1:6379/2',
-      }),
+      loadClusterConfig(
+        'LONDON',
+        { port: 4003, feedDir: '/a' },
+        {
+          LONDON_FEED_URL: 'https://bt.example/feed/latest.json',
+          FEED_POLL_MS: '0',
+          FEED_MAX_BYTES: '1000',
+          REDIS_URL: 'redis://127.0.0.1:6379/2',
+        },
+      ),
     ).toMatchObject({ feedUrl: 'https://bt.example/feed/latest.json', pollMs: 0, maxBytes: 1000, redisUrl: 'redis://127.0.0.1:6379/2' });
   });
 
@@ -35,7 +41,9 @@ describe('configuration from the environment', () => {
   });
 
   it('refuses a Redis URL that is not redis://', () => {
-    expect(() => loadClusterConfig('SOUTH', { port: 1, feedDir: '/a' }, { REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/REDIS_URL="http:\/\/127.0.0.1:6379": must be a redis/);
+    expect(() => loadClusterConfig('SOUTH', { port: 1, feedDir: '/a' }, { REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(
+      /REDIS_URL="http:\/\/127.0.0.1:6379": must be a redis/,
+    );
   });
 
   it('refuses a port that is not a number', () => {

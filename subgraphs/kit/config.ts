@@ -59,6 +59,8 @@ export interface ClusterConfig {
   readonly maxBytes: number;
   /** Redis holding the snapshots shared by every replica, or null for memory. */
   readonly redisUrl: string | null;
+  /** A JSON file of trusts added to the programme's reference data (e.g. generated ones). */
+  readonly extraTrustsFile: string | null;
 }
 
 const whole = (fallback: number, min: number) =>
@@ -85,6 +87,7 @@ export function loadClusterConfig(prefix: string, defaults: { port: number; feed
       FEED_POLL_MS: whole(2000, 0),
       FEED_MAX_BYTES: whole(64 * 1024 * 1024, 1),
       REDIS_URL: redisUrl.optional(),
+      EXTRA_TRUSTS_FILE: z.string().min(1).optional(),
     },
     env,
   ) as Record<string, unknown>;
@@ -96,6 +99,7 @@ export function loadClusterConfig(prefix: string, defaults: { port: number; feed
     pollMs: parsed.FEED_POLL_MS as number,
     maxBytes: parsed.FEED_MAX_BYTES as number,
     redisUrl: (parsed.REDIS_URL as string | undefined) ?? null,
+    extraTrustsFile: (parsed.EXTRA_TRUSTS_FILE as string | undefined) ?? null,
   };
 }
 
@@ -109,4 +113,9 @@ export interface ServiceConfig {
 export function loadServiceConfig(portVar: string, defaultPort: number, env: Env): ServiceConfig {
   const parsed = parseEnv({ HOST: host, [portVar]: port(defaultPort) }, env) as Record<string, unknown>;
   return { host: parsed.HOST as string, port: parsed[portVar] as number };
+}
+
+/** The `EXTRA_TRUSTS_FILE` setting, or null. */
+export function loadExtraTrustsFile(env: Env): string | null {
+  return parseEnv({ EXTRA_TRUSTS_FILE: z.string().min(1).optional() }, env).EXTRA_TRUSTS_FILE ?? null;
 }

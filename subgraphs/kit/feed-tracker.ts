@@ -4,13 +4,20 @@ import { join } from 'node:path';
 import { FeedValidationError, type FeedIssue, type FeedReference } from './feed.js';
 import { readFeed, type FeedFormat } from './feed-directory.js';
 import type { ViewStore } from './store.js';
-import { buildViews, versionOf } from './views.js';
+import { buildViews } from './views.js';
 
 /** A refused feed file, as `FeedStatus.lastRejected` shows it. */
 export interface Rejection {
   readonly file: string;
   readonly rejectedAt: string;
-  readonly errors: readonly { file: string; line: number | null; path: string | null; field: string; value: string | null; message: string }[];
+  readonly errors: readonly {
+    file: string;
+    line: number | null;
+    path: string | null;
+    field: string;
+    value: string | null;
+    message: string;
+  }[];
   readonly errorCount: number;
 }
 
@@ -78,17 +85,25 @@ export class FeedTracker {
     try {
       if (bytes.length > this.#options.maxBytes) {
         throw new FeedValidationError(file, [
-          { file, field: '(file)', value: bytes.length, message: `the file is ${bytes.length} bytes, over the limit of ${this.#options.maxBytes}` },
+          {
+            file,
+            field: '(file)',
+            value: bytes.length,
+            message: `the file is ${bytes.length} bytes, over the limit of ${this.#options.maxBytes}`,
+          },
         ]);
       }
-      if (bytes.toString('utf8').replace(/^\uFEFF/, '').trim() === '') {
+      if (
+        bytes
+          .toString('utf8')
+          .replace(/^\uFEFF/, '')
+          .trim() === ''
+      ) {
         throw new FeedValidationError(file, [{ file, field: '(file)', value: null, message: 'the file is empty' }]);
       }
       const snapshot = readFeed(format, file, bytes, reference);
-      const manifest = await store.manifest();
-      if (manifest.snapshots.some((s) => s.file === file && s.version === versionOf(snapshot.checksum))) {
-        return { outcome: 'unchanged', file };
-      }
+      // Published even when another replica already shared it: this replica keeps its own
+      // copy to serve while a shared store is away.
       await store.publish(buildViews(snapshot));
       log?.(`${this.#options.name}: accepted ${file} (report of ${snapshot.asOf}, ${snapshot.rows} rows)`);
       return { outcome: 'accepted', file, asOf: snapshot.asOf, rows: snapshot.rows };

@@ -88,9 +88,7 @@ export interface FeedIssue {
 }
 
 function describe(issue: FeedIssue): string {
-  const where = [issue.line !== undefined ? `line ${issue.line}` : null, issue.path ? `at ${issue.path}` : null]
-    .filter(Boolean)
-    .join(', ');
+  const where = [issue.line !== undefined ? `line ${issue.line}` : null, issue.path ? `at ${issue.path}` : null].filter(Boolean).join(', ');
   return `${issue.file}${where ? ` ${where}` : ''}, field ${issue.field}: ${issue.message} (value ${JSON.stringify(issue.value)})`;
 }
 
@@ -142,7 +140,13 @@ export function checkConsistency<Extra>(
       issues.push({ file, ...at, field: 'trust', value: entry.odsCode, message: 'unknown trust ODS code' });
     }
     if (!seenReleases.has(entry.releaseCode)) {
-      issues.push({ file, ...at, field: 'release', value: entry.releaseCode, message: 'rollout names a release this feed does not define' });
+      issues.push({
+        file,
+        ...at,
+        field: 'release',
+        value: entry.releaseCode,
+        message: 'rollout names a release this feed does not define',
+      });
     }
     const key = `${entry.odsCode}/${entry.releaseCode}`;
     if (seenRollout.has(key)) {

@@ -1,9 +1,15 @@
 import type { CapabilityScope, DesignStatus, FeedSnapshot, RolloutStatus } from './feed.js';
 
 /** A reference to an entity by its key, as federation passes it between subgraphs. */
-export interface ReleaseRef { readonly code: string }
-export interface TrustRef { readonly odsCode: string }
-export interface IdRef { readonly id: string }
+export interface ReleaseRef {
+  readonly code: string;
+}
+export interface TrustRef {
+  readonly odsCode: string;
+}
+export interface IdRef {
+  readonly id: string;
+}
 
 /** The `RolloutEntry` value type, ready to serve. */
 export interface RolloutEntryView {

@@ -49,7 +49,7 @@ describe("BT's JSON feed", () => {
     expect(error.message).toContain('"Planned", "Live", "Deferred"');
   });
 
-  it("refuses a UK date where BT writes ISO dates", () => {
+  it('refuses a UK date where BT writes ISO dates', () => {
     const error = refusal(edit((f) => (f.deployments[0].liveDate = '19/07/2007')));
     expect(error.issues[0]).toMatchObject({ path: '$.deployments[0].liveDate', field: 'liveDate', value: '19/07/2007' });
   });

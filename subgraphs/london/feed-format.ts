@@ -38,8 +38,7 @@ const FUNCTIONS: Record<string, Capability> = {
   SPINE: 'SPINE_INTEGRATION',
 };
 
-const word = <T>(table: Record<string, T>) =>
-  z.string().refine((v) => v in table, { message: oneOf(Object.keys(table)) });
+const word = <T>(table: Record<string, T>) => z.string().refine((v) => v in table, { message: oneOf(Object.keys(table)) });
 const isoDate = z.string().refine(isIsoDate, { message: 'must be an ISO date yyyy-mm-dd naming a real day' });
 const text = z.string().min(1, 'must not be empty');
 
@@ -88,7 +87,14 @@ export function parseBtFeed(input: FeedFile): ParsedFeed<LondonExtra> {
     const message = (error as Error).message;
     const line = lineOf(input.text, message);
     throw new FeedValidationError(input.file, [
-      { file: input.file, ...(line !== undefined ? { line } : {}), path: '$', field: '(document)', value: null, message: `not valid JSON: ${message}` },
+      {
+        file: input.file,
+        ...(line !== undefined ? { line } : {}),
+        path: '$',
+        field: '(document)',
+        value: null,
+        message: `not valid JSON: ${message}`,
+      },
     ]);
   }
   const top = extract.safeParse(json);
@@ -115,7 +121,12 @@ export function parseBtFeed(input: FeedFile): ParsedFeed<LondonExtra> {
         trustsPlannedDeclared: c.plannedSites,
         capabilities: c.functions.map((f) => ({ capability: FUNCTIONS[f.function] as Capability, localTerm: f.label, scope: f.scope })),
         extra: {
-          nonAcuteProducts: c.nonAcuteProducts.map((p) => ({ name: p.product, vendor: p.vendor, careSetting: p.careSetting, note: p.note })),
+          nonAcuteProducts: c.nonAcuteProducts.map((p) => ({
+            name: p.product,
+            vendor: p.vendor,
+            careSetting: p.careSetting,
+            note: p.note,
+          })),
         },
       },
     });

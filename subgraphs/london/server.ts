@@ -2,7 +2,7 @@ import { buildClusterSubgraph, type ClusterSubgraph, type ClusterSubgraphDefinit
 import type { ClusterConfig } from '../kit/config.js';
 import { readSdl } from '../kit/contract.js';
 import type { ViewStore } from '../kit/store.js';
-import { feedReference } from '../programme/reference.js';
+import { feedReferenceOf, loadReference } from '../programme/reference.js';
 import { btFeedFormat, type LondonExtra } from './feed-format.js';
 
 /** The London cluster subgraph over BT's feed. */
@@ -16,6 +16,11 @@ export const londonSubgraph: ClusterSubgraphDefinition<LondonExtra> = {
 };
 
 /** Loads BT's feed folder and builds the london subgraph (started, not listening), watching for new reports. */
-export function buildLondonSubgraph(config: ClusterConfig, store?: ViewStore<LondonExtra>): Promise<ClusterSubgraph<LondonExtra>> {
-  return buildClusterSubgraph(londonSubgraph, { ...config, reference: feedReference, ...(store ? { store } : {}), log: console.log });
+export async function buildLondonSubgraph(config: ClusterConfig, store?: ViewStore<LondonExtra>): Promise<ClusterSubgraph<LondonExtra>> {
+  return buildClusterSubgraph(londonSubgraph, {
+    ...config,
+    reference: feedReferenceOf(await loadReference(config.extraTrustsFile)),
+    ...(store ? { store } : {}),
+    log: console.log,
+  });
 }

@@ -2,9 +2,10 @@
 import { listen } from '../kit/http.js';
 import { runUntilSignal } from '../kit/main.js';
 import { loadProgrammeConfig } from './config.js';
+import { loadReference } from './reference.js';
 import { buildProgrammeService } from './server.js';
 
 await runUntilSignal(async () => {
   const config = loadProgrammeConfig();
-  return [await listen(await buildProgrammeService(), config.host, config.port)];
+  return [await listen(await buildProgrammeService(await loadReference(config.extraTrustsFile)), config.host, config.port)];
 });

@@ -4,6 +4,8 @@
  * `confidence` marks how sure the record is: CONFIRMED, DISPUTED (sources disagree or only a
  * secondary source) or UNVERIFIED (treat as an assumption).
  */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import type { FeedReference } from '../kit/feed.js';
 
 export type Confidence = 'CONFIRMED' | 'DISPUTED' | 'UNVERIFIED';
@@ -56,7 +58,8 @@ export const releases: readonly ReleaseRecord[] = [
     phase: 1,
     spineCompliant: false,
     dueYear: 2005,
-    summary: 'Foundation release: an anglicised build of the Homerton/Newham system; scope varied by site. Due year UNVERIFIED (first go-live December 2005).',
+    summary:
+      'Foundation release: an anglicised build of the Homerton/Newham system; scope varied by site. Due year UNVERIFIED (first go-live December 2005).',
   },
   {
     code: 'R1',
@@ -64,7 +67,8 @@ export const releases: readonly ReleaseRecord[] = [
     phase: 2,
     spineCompliant: false,
     dueYear: 2008,
-    summary: 'Second phase; through a formal requirements phase by mid-2006. Both local service providers said they would switch to R1 deployments early in 2008.',
+    summary:
+      'Second phase; through a formal requirements phase by mid-2006. Both local service providers said they would switch to R1 deployments early in 2008.',
   },
   {
     code: 'R2',
@@ -127,8 +131,62 @@ export const trusts: readonly TrustRecord[] = [
   { odsCode: 'RJ7', name: "St George's Healthcare NHS Trust", clusterId: 'LONDON', odsCodeConfidence: 'DISPUTED' },
 ];
 
+/** The programme's reference data as one value, so that it can be extended. */
+export interface Reference {
+  readonly releases: readonly ReleaseRecord[];
+  readonly clusters: readonly ClusterRecord[];
+  readonly suppliers: readonly SupplierRecord[];
+  readonly trusts: readonly TrustRecord[];
+}
+
+export const builtInReference: Reference = { releases, clusters, suppliers, trusts };
+
 /** What a supplier's feed must agree with: known release codes and trust ODS codes. */
-export const feedReference: FeedReference = {
-  releaseCodes: new Set(releases.map((r) => r.code)),
-  trustCodes: new Set(trusts.map((t) => t.odsCode)),
-};
+export function feedReferenceOf(reference: Reference): FeedReference {
+  return {
+    releaseCodes: new Set(reference.releases.map((r) => r.code)),
+    trustCodes: new Set(reference.trusts.map((t) => t.odsCode)),
+  };
+}
+
+/** The built-in reference data's feed reference. */
+export const feedReference: FeedReference = feedReferenceOf(builtInReference);
+
+const extraTrusts = z.array(
+  z.strictObject({
+    odsCode: z.string().regex(/^[A-Z0-9]{3,5}$/, 'must be an ODS code (3-5 capital letters or digits)'),
+    name: z.string().min(1),
+    clusterId: z.string().min(1),
+    odsCodeConfidence: z.enum(['CONFIRMED', 'DISPUTED', 'UNVERIFIED']).default('UNVERIFIED'),
+  }),
+);
+
+/**
+ * The reference data, extended with the trusts listed in `extraTrustsFile` (a JSON array of
+ * `{ odsCode, name, clusterId }`), e.g. the synthetic trusts of generated feeds. A trust
+ * already known, or a cluster not known, is refused with the file and index named.
+ */
+export async function loadReference(extraTrustsFile: string | null): Promise<Reference> {
+  if (!extraTrustsFile) return builtInReference;
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(extraTrustsFile, 'utf8'));
+  } catch (error) {
+    throw new Error(`EXTRA_TRUSTS_FILE=${JSON.stringify(extraTrustsFile)} cannot be read as JSON: ${(error as Error).message}`);
+  }
+  const parsed = extraTrusts.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`EXTRA_TRUSTS_FILE ${extraTrustsFile} at [${issue.path.join('].')}]: ${issue.message}`);
+  }
+  const known = new Set(trusts.map((t) => t.odsCode));
+  const clusterIds = new Set(clusters.map((c) => c.id));
+  parsed.data.forEach((trust, index) => {
+    if (known.has(trust.odsCode))
+      throw new Error(`EXTRA_TRUSTS_FILE ${extraTrustsFile} at [${index}]: trust ${trust.odsCode} is already known`);
+    if (!clusterIds.has(trust.clusterId))
+      throw new Error(`EXTRA_TRUSTS_FILE ${extraTrustsFile} at [${index}]: unknown cluster ${trust.clusterId}`);
+    known.add(trust.odsCode);
+  });
+  return { ...builtInReference, trusts: [...trusts, ...parsed.data] };
+}

@@ -2,19 +2,20 @@ import type { GraphQLSchema } from 'graphql';
 import { readSdl } from '../kit/contract.js';
 import { createService, subgraphApollo, type Service } from '../kit/http.js';
 import { buildContractSubgraph } from '../kit/schema.js';
+import { builtInReference, type Reference } from './reference.js';
 import { programmeResolvers } from './resolvers.js';
 
 /** The programme subgraph's own SDL (without the contract). */
 export const programmeSdl = readSdl(import.meta.url, './schema.graphql');
 
 /** The programme subgraph's executable schema. */
-export function buildProgrammeSchema(): GraphQLSchema {
-  return buildContractSubgraph(programmeSdl, programmeResolvers);
+export function buildProgrammeSchema(reference: Reference = builtInReference): GraphQLSchema {
+  return buildContractSubgraph(programmeSdl, programmeResolvers(reference));
 }
 
 /** Builds the programme subgraph service (started, not listening). */
-export function buildProgrammeService(): Promise<Service> {
-  const schema = buildProgrammeSchema();
+export function buildProgrammeService(reference: Reference = builtInReference): Promise<Service> {
+  const schema = buildProgrammeSchema(reference);
   return createService({
     name: 'programme',
     apollo: subgraphApollo(schema),

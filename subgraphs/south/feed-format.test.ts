@@ -40,7 +40,11 @@ describe("Fujitsu's CSV feed", () => {
       contractReset: { status: 'UNDER_RESET', since: '2007-08-17' },
     });
     expect(views.releases.get('R0')?.trustsLive).toBe(6);
-    expect(views.trusts.get('RBA')?.rollout[0]).toMatchObject({ status: 'POSTPONED', localStatus: 'RESCHEDULED', plannedGoLive: '2007-06-30' });
+    expect(views.trusts.get('RBA')?.rollout[0]).toMatchObject({
+      status: 'POSTPONED',
+      localStatus: 'RESCHEDULED',
+      plannedGoLive: '2007-06-30',
+    });
   });
 
   it('accepts a byte-order mark, CRLF line ends, trailing blank lines and quoted commas', () => {
@@ -53,9 +57,7 @@ describe("Fujitsu's CSV feed", () => {
   it('names file, line, field and value of a status word it does not know', () => {
     const at = lineOf(',RD8,');
     const error = refusal(replaceLine(at, 'GO-LIVE ACHIEVED', 'LIVE-ISH'));
-    expect(error.issues).toEqual([
-      expect.objectContaining({ file: 'test.csv', line: at + 1, field: 'SiteState', value: 'LIVE-ISH' }),
-    ]);
+    expect(error.issues).toEqual([expect.objectContaining({ file: 'test.csv', line: at + 1, field: 'SiteState', value: 'LIVE-ISH' })]);
     expect(error.message).toContain(`test.csv line ${at + 1}, field SiteState`);
     expect(error.message).toContain('"GO-LIVE ACHIEVED"');
   });

@@ -12,7 +12,14 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
 import { ukDateToIso } from '../kit/date.js';
-import { FeedValidationError, type Capability, type CapabilityScope, type DesignStatus, type FeedIssue, type RolloutStatus } from '../kit/feed.js';
+import {
+  FeedValidationError,
+  type Capability,
+  type CapabilityScope,
+  type DesignStatus,
+  type FeedIssue,
+  type RolloutStatus,
+} from '../kit/feed.js';
 import type { FeedFormat, FeedFile, Located, ParsedFeed } from '../kit/feed-directory.js';
 import { oneOf, recordIssues } from '../kit/validate.js';
 
@@ -26,9 +33,26 @@ export interface SouthExtra {
 }
 
 export const COLUMNS = [
-  'RecordType', 'ReportDate', 'ReleaseRef', 'ReleaseTitle', 'DesignState', 'DesignStateDate', 'TargetDate',
-  'SpineConformant', 'SitesPlanned', 'ResetState', 'ResetDate', 'ModuleRef', 'ModuleTitle', 'ModuleScope',
-  'SiteCode', 'SiteName', 'SiteState', 'PlannedLive', 'ActualLive', 'Note',
+  'RecordType',
+  'ReportDate',
+  'ReleaseRef',
+  'ReleaseTitle',
+  'DesignState',
+  'DesignStateDate',
+  'TargetDate',
+  'SpineConformant',
+  'SitesPlanned',
+  'ResetState',
+  'ResetDate',
+  'ModuleRef',
+  'ModuleTitle',
+  'ModuleScope',
+  'SiteCode',
+  'SiteName',
+  'SiteState',
+  'PlannedLive',
+  'ActualLive',
+  'Note',
 ] as const;
 
 /** Columns a report may add; absent means the default. */
@@ -65,14 +89,20 @@ const MODULES: Record<string, Capability> = {
 };
 
 const word = <T>(table: Record<string, T>) =>
-  z.string().refine((v) => v in table, { message: oneOf(Object.keys(table)) }).transform((v) => table[v] as T);
+  z
+    .string()
+    .refine((v) => v in table, { message: oneOf(Object.keys(table)) })
+    .transform((v) => table[v] as T);
 const ukDate = z
   .string()
   .refine((v) => ukDateToIso(v) !== null, { message: 'must be a UK date dd/mm/yyyy naming a real day' })
   .transform((v) => ukDateToIso(v) as string);
 /** An empty cell is null; anything else must satisfy `schema` (whose message is kept). */
 const optional = <T extends z.ZodType<unknown, string>>(schema: T) =>
-  z.string().transform((v) => (v === '' ? null : v)).pipe(schema.nullable());
+  z
+    .string()
+    .transform((v) => (v === '' ? null : v))
+    .pipe(schema.nullable());
 const text = z.string().min(1, 'must not be empty');
 const note = z.string().transform((v) => (v === '' ? null : v));
 
@@ -89,10 +119,16 @@ const release = z.object({
   DesignState: word(DESIGN_STATES),
   DesignStateDate: optional(ukDate),
   TargetDate: optional(
-    z.union([
-      z.string().regex(/^\d{4}$/).transform((v) => ({ date: null, year: Number(v) })),
-      ukDate.transform((v) => ({ date: v, year: Number(v.slice(0, 4)) })),
-    ], { error: 'must be a UK date dd/mm/yyyy or a year yyyy' }),
+    z.union(
+      [
+        z
+          .string()
+          .regex(/^\d{4}$/)
+          .transform((v) => ({ date: null, year: Number(v) })),
+        ukDate.transform((v) => ({ date: v, year: Number(v.slice(0, 4)) })),
+      ],
+      { error: 'must be a UK date dd/mm/yyyy or a year yyyy' },
+    ),
   ),
   SpineConformant: z.enum(['Y', 'N'], { error: 'must be Y or N' }).transform((v) => v === 'Y'),
   SitesPlanned: optional(z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)),
@@ -119,9 +155,16 @@ function parseRows(input: FeedFile): { row: Row; line: number }[] {
       columns: (head: string[]) => {
         const missing = COLUMNS.filter((c) => !head.includes(c));
         if (missing.length > 0) {
-          throw new FeedValidationError(input.file, missing.map((c) => ({
-            file: input.file, line: 1, field: c, value: null, message: 'column missing from the header',
-          })));
+          throw new FeedValidationError(
+            input.file,
+            missing.map((c) => ({
+              file: input.file,
+              line: 1,
+              field: c,
+              value: null,
+              message: 'column missing from the header',
+            })),
+          );
         }
         return head;
       },
@@ -133,10 +176,15 @@ function parseRows(input: FeedFile): { row: Row; line: number }[] {
   } catch (error) {
     if (error instanceof FeedValidationError) throw error;
     const csvError = error as Error & { lines?: number };
-    throw new FeedValidationError(input.file, [{
-      file: input.file, ...(csvError.lines !== undefined ? { line: csvError.lines } : {}),
-      field: '(row)', value: null, message: `not valid CSV: ${csvError.message}`,
-    }]);
+    throw new FeedValidationError(input.file, [
+      {
+        file: input.file,
+        ...(csvError.lines !== undefined ? { line: csvError.lines } : {}),
+        field: '(row)',
+        value: null,
+        message: `not valid CSV: ${csvError.message}`,
+      },
+    ]);
   }
 }
 

@@ -2,7 +2,7 @@ import { buildClusterSubgraph, type ClusterSubgraph, type ClusterSubgraphDefinit
 import type { ClusterConfig } from '../kit/config.js';
 import { readSdl } from '../kit/contract.js';
 import type { ViewStore } from '../kit/store.js';
-import { feedReference } from '../programme/reference.js';
+import { feedReferenceOf, loadReference } from '../programme/reference.js';
 import { fujitsuFeedFormat, type SouthExtra } from './feed-format.js';
 
 /** The South cluster subgraph over Fujitsu's feed. */
@@ -16,6 +16,11 @@ export const southSubgraph: ClusterSubgraphDefinition<SouthExtra> = {
 };
 
 /** Loads Fujitsu's feed folder and builds the south subgraph (started, not listening), watching for new reports. */
-export function buildSouthSubgraph(config: ClusterConfig, store?: ViewStore<SouthExtra>): Promise<ClusterSubgraph<SouthExtra>> {
-  return buildClusterSubgraph(southSubgraph, { ...config, reference: feedReference, ...(store ? { store } : {}), log: console.log });
+export async function buildSouthSubgraph(config: ClusterConfig, store?: ViewStore<SouthExtra>): Promise<ClusterSubgraph<SouthExtra>> {
+  return buildClusterSubgraph(southSubgraph, {
+    ...config,
+    reference: feedReferenceOf(await loadReference(config.extraTrustsFile)),
+    ...(store ? { store } : {}),
+    log: console.log,
+  });
 }

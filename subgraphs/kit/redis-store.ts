@@ -1,0 +1,190 @@
+import { Redis, type Result } from 'ioredis';
+import { EMPTY_MANIFEST, MemoryViewStore, type Manifest, type StoreHealth, type VersionKey, type ViewStore } from './store.js';
+import type { ReleaseViewData, RolloutEntryView, SnapshotViews, TrustViewData } from './views.js';
+
+/**
+ * Adds a snapshot to the manifest in one atomic step: Redis runs the script alone, so two
+ * replicas publishing at once both land. A snapshot of the same file is replaced.
+ */
+const PUBLISH_MANIFEST = `
+local current = redis.call('GET', KEYS[1])
+local manifest = current and cjson.decode(current) or { generation = 0, snapshots = {} }
+local meta = cjson.decode(ARGV[1])
+local kept = {}
+for _, s in ipairs(manifest.snapshots) do
+  if s.file ~= meta.file then table.insert(kept, s) end
+end
+table.insert(kept, meta)
+table.sort(kept, function(a, b) if a.asOf == b.asOf then return a.file < b.file end return a.asOf < b.asOf end)
+manifest.snapshots = kept
+manifest.generation = manifest.generation + 1
+redis.call('SET', KEYS[1], cjson.encode(manifest))
+return manifest.generation
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    publishManifest(key: string, meta: string): Result<number, Context>;
+  }
+}
+
+export interface RedisViewStoreOptions {
+  readonly url: string;
+  /** Prefix of every key, e.g. `msg:south:`; replicas of one subgraph share it. */
+  readonly prefix: string;
+  readonly log?: (line: string) => void;
+}
+
+const WRITE_CHUNK = 1000;
+
+/**
+ * Snapshots in Redis, shared by every replica of a subgraph: immutable, versioned keys
+ * (`<prefix>v:<version>:r:<code>` and so on) and one manifest key switched atomically. Each
+ * DataLoader batch is one `MGET`. The replica also keeps its own accepted snapshots in
+ * memory: while Redis does not answer it serves those and says so in `health()`, and when
+ * Redis is back it publishes them again (Redis here keeps nothing on disk).
+ */
+export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
+  readonly #redis: Redis;
+  readonly #local = new MemoryViewStore<Extra>();
+  readonly #prefix: string;
+  readonly #log: (line: string) => void;
+  #available = false;
+  #problem: string | null = 'connecting to Redis';
+  #resync: Promise<void> | null = null;
+
+  constructor(options: RedisViewStoreOptions) {
+    this.#prefix = options.prefix;
+    this.#log = options.log ?? (() => {});
+    this.#redis = new Redis(options.url, {
+      // Fail fast while Redis is away (we fall back to memory) and reconnect by ourselves.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(200 * times, 2000),
+    });
+    this.#redis.defineCommand('publishManifest', { numberOfKeys: 1, lua: PUBLISH_MANIFEST });
+    this.#redis.on('ready', () => {
+      const wasDown = !this.#available;
+      this.#available = true;
+      this.#problem = null;
+      if (wasDown) this.#resync = this.#publishAll();
+    });
+    this.#redis.on('error', (error: Error) => this.#down(error));
+    this.#redis.on('close', () => this.#down(new Error('connection closed')));
+  }
+
+  #down(error: Error): void {
+    if (this.#available || this.#problem === 'connecting to Redis') {
+      this.#log(`Redis unreachable (${error.message}): serving this replica's snapshots from memory until it is back`);
+    }
+    this.#available = false;
+    this.#problem = `Redis unreachable (${error.message}): serving this replica's snapshots from memory`;
+  }
+
+  #key(...parts: string[]): string {
+    return this.#prefix + parts.join(':');
+  }
+
+  /** Publishes every snapshot this replica holds; used when Redis comes (back). */
+  async #publishAll(): Promise<void> {
+    for (const views of this.#local.held()) {
+      try {
+        await this.#write(views);
+      } catch (error) {
+        this.#down(error as Error);
+        return;
+      }
+    }
+    if (this.#local.held().length > 0) this.#log(`Redis ready: ${this.#local.held().length} snapshots published`);
+  }
+
+  /** Waits until a publish started by a reconnection is done (for tests and shutdown). */
+  async settled(): Promise<void> {
+    await this.#resync;
+  }
+
+  async #write(views: SnapshotViews<Extra>): Promise<void> {
+    const { version } = views.meta;
+    const done = this.#key('v', version, 'meta');
+    if (!(await this.#redis.exists(done))) {
+      const entries: [string, string][] = [];
+      for (const [code, view] of views.releases) entries.push([this.#key('v', version, 'r', code), JSON.stringify(view)]);
+      for (const [code, rollout] of views.rollouts) entries.push([this.#key('v', version, 'ro', code), JSON.stringify(rollout)]);
+      for (const [ods, trust] of views.trusts) entries.push([this.#key('v', version, 't', ods), JSON.stringify(trust)]);
+      for (let i = 0; i < entries.length; i += WRITE_CHUNK) {
+        await this.#redis.mset(...entries.slice(i, i + WRITE_CHUNK).flat());
+      }
+      // Written last: its presence says every key of the version is there.
+      await this.#redis.set(done, JSON.stringify(views.meta));
+    }
+    await this.#redis.publishManifest(this.#key('manifest'), JSON.stringify(views.meta));
+  }
+
+  async publish(views: SnapshotViews<Extra>): Promise<Manifest> {
+    const local = await this.#local.publish(views);
+    if (!this.#available) return local;
+    try {
+      await this.#write(views);
+      return await this.manifest();
+    } catch (error) {
+      this.#down(error as Error);
+      return local;
+    }
+  }
+
+  async manifest(): Promise<Manifest> {
+    if (this.#available) {
+      try {
+        const json = await this.#redis.get(this.#key('manifest'));
+        if (json) return JSON.parse(json) as Manifest;
+        // Redis answered but has no manifest (it restarted empty): ours, while we republish.
+        this.#resync ??= this.#publishAll().finally(() => (this.#resync = null));
+      } catch (error) {
+        this.#down(error as Error);
+      }
+    }
+    const local = await this.#local.manifest();
+    return local.snapshots.length > 0 ? local : EMPTY_MANIFEST;
+  }
+
+  async #lookup<T>(
+    kind: string,
+    keys: readonly VersionKey[],
+    fallback: (keys: readonly VersionKey[]) => Promise<(T | null)[]>,
+  ): Promise<(T | null)[]> {
+    if (!this.#available || keys.length === 0) return fallback(keys);
+    try {
+      const values = await this.#redis.mget(...keys.map((k) => this.#key('v', k.slice(0, k.indexOf('/')), kind, k.slice(k.indexOf('/') + 1))));
+      const parsed = values.map((v) => (v === null ? null : (JSON.parse(v) as T)));
+      if (parsed.every((v) => v !== null)) return parsed;
+      // Missing keys (Redis restarted and republishing is under way): fill from memory.
+      const local = await fallback(keys);
+      return parsed.map((v, i) => v ?? local[i] ?? null);
+    } catch (error) {
+      this.#down(error as Error);
+      return fallback(keys);
+    }
+  }
+
+  getReleases(keys: readonly VersionKey[]): Promise<(ReleaseViewData<Extra> | null)[]> {
+    return this.#lookup('r', keys, (k) => this.#local.getReleases(k));
+  }
+
+  getRollouts(keys: readonly VersionKey[]): Promise<(readonly RolloutEntryView[] | null)[]> {
+    return this.#lookup('ro', keys, (k) => this.#local.getRollouts(k));
+  }
+
+  getTrusts(keys: readonly VersionKey[]): Promise<(TrustViewData | null)[]> {
+    return this.#lookup('t', keys, (k) => this.#local.getTrusts(k));
+  }
+
+  health(): StoreHealth {
+    return { backend: 'REDIS', available: this.#available, message: this.#problem };
+  }
+
+  async close(): Promise<void> {
+    await this.#resync?.catch(() => {});
+    this.#redis.disconnect();
+  }
+}

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ApolloGateway } from '@apollo/gateway';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { createService, type Service } from '../subgraphs/kit/http.js';
@@ -8,6 +8,20 @@ import { CompositionError, composeSupergraph } from './compose.js';
 import type { GatewayConfig } from './config.js';
 import { enforceContractScalars } from './scalars.js';
 import { formatError } from '../subgraphs/kit/errors.js';
+import { PIN_HEADER } from '../subgraphs/kit/pin.js';
+
+/** Per-operation context of the gateway. */
+export interface GatewayContext {
+  /** The operation's start: the snapshot pin sent with every subgraph fetch. */
+  readonly pin: string;
+}
+
+/** Sends the operation's snapshot pin with each subgraph fetch. */
+class PinnedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    if (context.pin) request.http?.headers.set(PIN_HEADER, context.pin);
+  }
+}
 
 /** Options a test or an embedding program can add to the configuration. */
 export interface GatewayOptions {
@@ -35,7 +49,7 @@ export async function loadSupergraph(config: GatewayConfig, options: GatewayOpti
  */
 export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
   const supergraphSdl = await loadSupergraph(config, options);
-  const gateway = new ApolloGateway({ supergraphSdl });
+  const gateway = new ApolloGateway({ supergraphSdl, buildService: ({ url }) => new PinnedDataSource({ url }) });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => enforceContractScalars(apiSchema));
   return createService({
     name: 'gateway',
@@ -49,6 +63,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         // Apollo's default landing page loads from a CDN and is blank offline.
         plugins: [drain, ApolloServerPluginLandingPageDisabled()],
       }),
-    context: async () => ({}),
+    // Every subgraph fetch of this operation answers from the snapshots visible now.
+    context: async (): Promise<GatewayContext> => ({ pin: new Date().toISOString() }),
   });
 }

@@ -47,8 +47,12 @@ async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void
 }
 
 const asOfServed = async (url: string) =>
-  (await query(url, '{ _entities(representations: [{ __typename: "Release", code: "R2" }]) { ... on Release { south { source { asOf } } } } }'))
-    ._entities[0].south?.source.asOf as string | undefined;
+  (
+    await query(
+      url,
+      '{ _entities(representations: [{ __typename: "Release", code: "R2" }]) { ... on Release { south { source { asOf } } } } }',
+    )
+  )._entities[0].south?.source.asOf as string | undefined;
 
 beforeAll(() => redis.start());
 afterAll(async () => {
@@ -81,10 +85,13 @@ describe('the Redis store', () => {
     const monitor = await client.monitor();
     const commands: string[] = [];
     monitor.on('monitor', (_time: string, args: string[]) => commands.push(String(args[0]).toLowerCase()));
-    await query(a.url, `{ _entities(representations: [
+    await query(
+      a.url,
+      `{ _entities(representations: [
       { __typename: "Trust", odsCode: "RBF" }, { __typename: "Trust", odsCode: "RA3" }, { __typename: "Trust", odsCode: "RXQ" },
       { __typename: "Trust", odsCode: "RN1" }, { __typename: "Trust", odsCode: "RD8" }, { __typename: "Trust", odsCode: "RTP" }
-    ]) { ... on Trust { south { localName } } } }`);
+    ]) { ... on Trust { south { localName } } } }`,
+    );
     await new Promise((r) => setTimeout(r, 200));
     monitor.disconnect();
     client.disconnect();
@@ -98,7 +105,10 @@ describe('the Redis store', () => {
     expect(await asOfServed(a.url)).toBe('2008-01-31');
     // b never had the 2008 file: it serves its own last snapshot.
     expect(await asOfServed(b.url)).toBe('2007-06-15');
-    const status = await query(a.url, '{ _entities(representations: [{ __typename: "SouthFeedStatus", id: "south" }]) { ... on SouthFeedStatus { store { backend available message } } } }');
+    const status = await query(
+      a.url,
+      '{ _entities(representations: [{ __typename: "SouthFeedStatus", id: "south" }]) { ... on SouthFeedStatus { store { backend available message } } } }',
+    );
     expect(status._entities[0].store).toMatchObject({ backend: 'REDIS', available: false });
     expect(status._entities[0].store.message).toMatch(/Redis unreachable.*from memory/);
 

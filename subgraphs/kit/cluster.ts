@@ -9,7 +9,8 @@ import { createService, subgraphApollo, type Service } from './http.js';
 import { createLoaders, type ViewLoaders } from './loaders.js';
 import { buildContractSubgraph, type Resolvers } from './schema.js';
 import { RedisViewStore } from './redis-store.js';
-import { MemoryViewStore, snapshotAt, versionKey, type ViewStore } from './store.js';
+import { manifestAt, MemoryViewStore, snapshotAt, versionKey, type ViewStore } from './store.js';
+import { PIN_HEADER, pinOf } from './pin.js';
 import type { FeedSourceView, ReleaseRef, ReleaseViewData, TrustRef } from './views.js';
 
 /**
@@ -156,7 +157,7 @@ export async function feedStatus(
   store: ViewStore<unknown>,
   lastRejected: Rejection | null,
 ) {
-  const manifest = await store.manifest();
+  const manifest = manifestAt(await store.manifest(), null);
   const current = manifest.snapshots.at(-1) ?? null;
   return {
     id: definition.name,
@@ -183,7 +184,11 @@ export async function buildClusterSubgraph<Extra extends object>(
   const store =
     options.store ??
     (options.redisUrl
-      ? new RedisViewStore<Extra>({ url: options.redisUrl, prefix: `msg:${definition.name}:`, log: (line) => log(`${definition.name}: ${line}`) })
+      ? new RedisViewStore<Extra>({
+          url: options.redisUrl,
+          prefix: `msg:${definition.name}:`,
+          log: (line) => log(`${definition.name}: ${line}`),
+        })
       : new MemoryViewStore<Extra>());
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_FEED_BYTES;
   const tracker = new FeedTracker({
@@ -224,7 +229,7 @@ export async function buildClusterSubgraph<Extra extends object>(
   const service = await createService<ClusterContext<Extra>>({
     name: definition.name,
     apollo: subgraphApollo<ClusterContext<Extra>>(schema),
-    context: async () => ({ loaders: createLoaders(store) }),
+    context: async ({ req }) => ({ loaders: createLoaders(store, pinOf(req.headers[PIN_HEADER])) }),
     onStop: async () => {
       for (const watcher of watchers) watcher.close();
       await store.close();

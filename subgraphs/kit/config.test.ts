@@ -18,6 +18,7 @@ describe('configuration from the environment', () => {
       pollMs: 2000,
       maxBytes: 64 * 1024 * 1024,
       redisUrl: null,
+      extraTrustsFile: null,
     });
     expect(
       loadClusterConfig(

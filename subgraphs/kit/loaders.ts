@@ -1,10 +1,10 @@
 import DataLoader from 'dataloader';
-import type { Manifest, VersionKey, ViewStore } from './store.js';
+import { manifestAt, type Manifest, type VersionKey, type ViewStore } from './store.js';
 import type { ReleaseViewData, RolloutEntryView, TrustViewData } from './views.js';
 
 /** The per-request loaders of a cluster subgraph. */
 export interface ViewLoaders<Extra = unknown> {
-  /** The store's manifest, read once per request: every view of a request comes from it. */
+  /** The store's manifest as of the request's pin, read once: every view of a request comes from it. */
   readonly manifest: () => Promise<Manifest>;
   readonly release: DataLoader<VersionKey, ReleaseViewData<Extra> | null>;
   readonly rollout: DataLoader<VersionKey, readonly RolloutEntryView[] | null>;
@@ -15,10 +15,10 @@ export interface ViewLoaders<Extra = unknown> {
  * Creates fresh loaders for one request. Never share them between requests: a loader
  * caches what it loaded, and a shared one would serve one request's data to another.
  */
-export function createLoaders<Extra>(store: ViewStore<Extra>): ViewLoaders<Extra> {
+export function createLoaders<Extra>(store: ViewStore<Extra>, pin: string | null = null): ViewLoaders<Extra> {
   let manifest: Promise<Manifest> | null = null;
   return {
-    manifest: () => (manifest ??= store.manifest()),
+    manifest: () => (manifest ??= store.manifest().then((m) => manifestAt(m, pin))),
     release: new DataLoader((keys) => store.getReleases(keys)),
     rollout: new DataLoader((keys) => store.getRollouts(keys)),
     trust: new DataLoader((keys) => store.getTrusts(keys)),

@@ -10,12 +10,23 @@ const PUBLISH_MANIFEST = `
 local current = redis.call('GET', KEYS[1])
 local manifest = current and cjson.decode(current) or { generation = 0, snapshots = {} }
 local meta = cjson.decode(ARGV[1])
+local function current(s) return s.replacedAt == nil or s.replacedAt == cjson.null end
+for _, s in ipairs(manifest.snapshots) do
+  -- the same file, unchanged (another replica published it): nothing to switch
+  if s.file == meta.file and s.version == meta.version and current(s) then return manifest.generation end
+end
 local kept = {}
 for _, s in ipairs(manifest.snapshots) do
-  if s.file ~= meta.file then table.insert(kept, s) end
+  -- a replaced snapshot stays listed for requests pinned before its replacement
+  if s.file == meta.file and current(s) then s.replacedAt = meta.loadedAt end
+  table.insert(kept, s)
 end
 table.insert(kept, meta)
-table.sort(kept, function(a, b) if a.asOf == b.asOf then return a.file < b.file end return a.asOf < b.asOf end)
+table.sort(kept, function(a, b)
+  if a.asOf ~= b.asOf then return a.asOf < b.asOf end
+  if a.file ~= b.file then return a.file < b.file end
+  return a.loadedAt < b.loadedAt
+end)
 manifest.snapshots = kept
 manifest.generation = manifest.generation + 1
 redis.call('SET', KEYS[1], cjson.encode(manifest))
@@ -36,6 +47,7 @@ export interface RedisViewStoreOptions {
 }
 
 const WRITE_CHUNK = 1000;
+const SWITCH_GRACE_MS = 100;
 
 /**
  * Snapshots in Redis, shared by every replica of a subgraph: immutable, versioned keys
@@ -118,7 +130,10 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
       // Written last: its presence says every key of the version is there.
       await this.#redis.set(done, JSON.stringify(views.meta));
     }
-    await this.#redis.publishManifest(this.#key('manifest'), JSON.stringify(views.meta));
+    // Stamped a little ahead: the switch happens within that time, so no request pinned
+    // before the stamp can see the snapshot in one fetch and miss it in another.
+    const loadedAt = new Date(Date.now() + SWITCH_GRACE_MS).toISOString();
+    await this.#redis.publishManifest(this.#key('manifest'), JSON.stringify({ ...views.meta, loadedAt, replacedAt: null }));
   }
 
   async publish(views: SnapshotViews<Extra>): Promise<Manifest> {
@@ -155,7 +170,9 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
   ): Promise<(T | null)[]> {
     if (!this.#available || keys.length === 0) return fallback(keys);
     try {
-      const values = await this.#redis.mget(...keys.map((k) => this.#key('v', k.slice(0, k.indexOf('/')), kind, k.slice(k.indexOf('/') + 1))));
+      const values = await this.#redis.mget(
+        ...keys.map((k) => this.#key('v', k.slice(0, k.indexOf('/')), kind, k.slice(k.indexOf('/') + 1))),
+      );
       const parsed = values.map((v) => (v === null ? null : (JSON.parse(v) as T)));
       if (parsed.every((v) => v !== null)) return parsed;
       // Missing keys (Redis restarted and republishing is under way): fill from memory.

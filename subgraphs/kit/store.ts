@@ -13,6 +13,19 @@ export const EMPTY_MANIFEST: Manifest = Object.freeze({ generation: 0, snapshots
 export type VersionKey = `${string}/${string}`;
 export const versionKey = (version: string, key: string): VersionKey => `${version}/${key}`;
 
+/**
+ * The manifest as a request pinned to `pin` (an ISO instant) sees it: the snapshots made
+ * visible strictly before the pin and not yet replaced by then. Without a pin: the
+ * current snapshots. The gateway pins every subgraph fetch of one operation to the
+ * operation's start, so a reload between two fetches cannot mix snapshots in a response.
+ */
+export function manifestAt(manifest: Manifest, pin: string | null): Manifest {
+  const snapshots = manifest.snapshots.filter((s) =>
+    pin === null ? s.replacedAt === null : s.loadedAt < pin && (s.replacedAt === null || s.replacedAt >= pin),
+  );
+  return snapshots.length === manifest.snapshots.length ? manifest : { generation: manifest.generation, snapshots };
+}
+
 /** The snapshot current at `asOf` (the latest dated on or before it), or the latest one. */
 export function snapshotAt(manifest: Manifest, asOf?: string | null): SnapshotMeta | null {
   if (asOf == null) return manifest.snapshots.at(-1) ?? null;
@@ -24,10 +37,23 @@ export function snapshotAt(manifest: Manifest, asOf?: string | null): SnapshotMe
   return found;
 }
 
-/** A new manifest with `meta` added; a snapshot of the same file is replaced by it. */
+/** How long a replaced snapshot stays listed, for requests pinned before its replacement. */
+const REPLACED_KEPT_MS = 60_000;
+
+/**
+ * A new manifest with `meta` added; a current snapshot of the same file is marked replaced
+ * (and dropped a minute later).
+ */
 export function withSnapshot(manifest: Manifest, meta: SnapshotMeta): Manifest {
-  const others = manifest.snapshots.filter((s) => s.file !== meta.file);
-  const snapshots = [...others, meta].sort((a, b) => a.asOf.localeCompare(b.asOf) || a.file.localeCompare(b.file));
+  // The same file, unchanged: nothing to switch (and its visibility must not move).
+  if (manifest.snapshots.some((s) => s.file === meta.file && s.version === meta.version && s.replacedAt === null)) return manifest;
+  const forgetBefore = new Date(Date.parse(meta.loadedAt) - REPLACED_KEPT_MS).toISOString();
+  const others = manifest.snapshots
+    .filter((s) => s.replacedAt === null || s.replacedAt >= forgetBefore)
+    .map((s) => (s.file === meta.file && s.replacedAt === null ? { ...s, replacedAt: meta.loadedAt } : s));
+  const snapshots = [...others, meta].sort(
+    (a, b) => a.asOf.localeCompare(b.asOf) || a.file.localeCompare(b.file) || a.loadedAt.localeCompare(b.loadedAt),
+  );
   return { generation: manifest.generation + 1, snapshots };
 }
 
@@ -67,14 +93,15 @@ export class MemoryViewStore<Extra = unknown> implements ViewStore<Extra> {
 
   async publish(views: SnapshotViews<Extra>): Promise<Manifest> {
     this.#versions.set(views.meta.version, views);
-    // One reference swap: a reader holds either the old or the new manifest.
-    this.#manifest = withSnapshot(this.#manifest, views.meta);
+    // One reference swap, stamped with the moment it happens: a reader holds either the
+    // old or the new manifest, and a pinned reader sees the snapshot only if pinned later.
+    this.#manifest = withSnapshot(this.#manifest, { ...views.meta, loadedAt: new Date().toISOString(), replacedAt: null });
     return this.#manifest;
   }
 
-  /** Every snapshot held, for re-publishing elsewhere (e.g. to Redis after it restarts). */
+  /** Every current snapshot held, for re-publishing elsewhere (e.g. to Redis after it restarts). */
   held(): SnapshotViews<Extra>[] {
-    const listed = new Set(this.#manifest.snapshots.map((s) => s.version));
+    const listed = new Set(this.#manifest.snapshots.filter((s) => s.replacedAt === null).map((s) => s.version));
     return [...this.#versions.values()].filter((v) => listed.has(v.meta.version));
   }
 

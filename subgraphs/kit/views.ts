@@ -35,8 +35,13 @@ export interface FeedSourceView {
 export interface SnapshotMeta extends FeedSourceView {
   /** Content-derived id of the snapshot; store keys carry it, so versions never mix. */
   readonly version: string;
-  /** When this subgraph accepted the file (ISO timestamp). */
+  /**
+   * When the store made this snapshot visible (ISO timestamp). A request pinned to a time
+   * sees the snapshots loaded strictly before it.
+   */
   readonly loadedAt: string;
+  /** When a corrected file of the same name replaced it, or null while it is current. */
+  readonly replacedAt: string | null;
 }
 
 /**
@@ -86,7 +91,7 @@ export function versionOf(checksum: string): string {
 }
 
 /** Turns an accepted snapshot into the views its subgraph serves. */
-export function buildViews<Extra extends object>(snapshot: FeedSnapshot<Extra>, loadedAt: Date = new Date()): SnapshotViews<Extra> {
+export function buildViews<Extra extends object>(snapshot: FeedSnapshot<Extra>): SnapshotViews<Extra> {
   const version = versionOf(snapshot.checksum);
   const cluster = { id: snapshot.clusterId };
   const supplier = { id: snapshot.supplierId };
@@ -150,5 +155,6 @@ export function buildViews<Extra extends object>(snapshot: FeedSnapshot<Extra>, 
   for (const [odsCode, trust] of byTrust) {
     trusts.set(odsCode, { version, odsCode, cluster, supplier, localName: trust.localName, rollout: trust.rollout, source });
   }
-  return { meta: { ...source, version, loadedAt: loadedAt.toISOString() }, releases, rollouts, trusts };
+  // The store stamps loadedAt when it switches the manifest.
+  return { meta: { ...source, version, loadedAt: '', replacedAt: null }, releases, rollouts, trusts };
 }

@@ -153,19 +153,19 @@ function parseRows(input: FeedFile): { row: Row; line: number }[] {
   try {
     const records = parseCsv(input.text, {
       columns: (head: string[]) => {
-        const missing = COLUMNS.filter((c) => !head.includes(c));
-        if (missing.length > 0) {
+        const known = new Set<string>([...COLUMNS, ...OPTIONAL_COLUMNS]);
+        const problems = [
+          ...COLUMNS.filter((c) => !head.includes(c)).map((c) => ({ field: c, value: null, message: 'column missing from the header' })),
+          ...head
+            .filter((c) => !known.has(c))
+            .map((c) => ({ field: c, value: c, message: `not a column of Fujitsu's format (${COLUMNS.join(', ')})` })),
+          ...head.filter((c, i) => head.indexOf(c) !== i).map((c) => ({ field: c, value: c, message: 'column named twice' })),
+        ];
+        if (problems.length > 0)
           throw new FeedValidationError(
             input.file,
-            missing.map((c) => ({
-              file: input.file,
-              line: 1,
-              field: c,
-              value: null,
-              message: 'column missing from the header',
-            })),
+            problems.map((p) => ({ file: input.file, line: 1, ...p })),
           );
-        }
         return head;
       },
       info: true,

@@ -1,0 +1,188 @@
+/**
+ * Feeds that never lose good data: a running subgraph takes up new and changed reports
+ * without a restart, refuses each bad file of the corpus (test/bad-feeds) with a precise
+ * error, leaves it untouched, and keeps serving the snapshot it had.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildClusterSubgraph, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
+import { listen, type Listening } from '../subgraphs/kit/http.js';
+import { londonSubgraph } from '../subgraphs/london/server.js';
+import { feedReference } from '../subgraphs/programme/reference.js';
+import { southSubgraph } from '../subgraphs/south/server.js';
+import { query } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BAD = join(ROOT, 'test/bad-feeds');
+const SOUTH_GOOD = 'fujitsu-south-2007-09-06.csv';
+const LONDON_GOOD = 'bt-london-2007-09-06.json';
+const southLines = readFileSync(join(ROOT, 'subgraphs/south/feed', SOUTH_GOOD), 'utf8')
+  .trimEnd()
+  .split('\n');
+const rbfLine = southLines.findIndex((l) => l.includes(',RBF,')) + 1;
+
+interface Running {
+  readonly url: string;
+  readonly dir: string;
+  readonly name: string;
+}
+
+const running: Listening[] = [];
+const dirs: string[] = [];
+
+async function start(definition: ClusterSubgraphDefinition<object>, good: string, maxBytes?: number): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'msg-feeds-'));
+  dirs.push(dir);
+  copyFileSync(join(ROOT, 'subgraphs', definition.name, 'feed', good), join(dir, good));
+  const subgraph = await buildClusterSubgraph(definition, {
+    feedDir: dir,
+    reference: feedReference,
+    pollMs: 50,
+    ...(maxBytes ? { maxBytes } : {}),
+  });
+  const service = await listen(subgraph.service, '127.0.0.1', 0);
+  running.push(service);
+  return { url: service.url, dir, name: definition.name };
+}
+
+interface Status {
+  current: { asOf: string; file: string };
+  snapshots: number;
+  lastRejected: null | {
+    file: string;
+    errorCount: number;
+    errors: { line: number | null; path: string | null; field: string; value: string | null; message: string }[];
+  };
+}
+
+async function status(feed: Running): Promise<Status> {
+  const type = feed.name === 'south' ? 'SouthFeedStatus' : 'LondonFeedStatus';
+  const data = await query(
+    feed.url,
+    `{ _entities(representations: [{ __typename: "${type}", id: "${feed.name}" }]) { ... on ${type} {
+      current { asOf file } snapshots lastRejected { file errorCount errors { line path field value message } } } } }`,
+  );
+  return data._entities[0] as Status;
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Drops a corpus file into the feed folder and returns the status once it is refused. */
+async function offer(feed: Running, corpusFile: string, content?: Buffer): Promise<{ status: Status; untouched: boolean }> {
+  const bytes = content ?? readFileSync(join(BAD, corpusFile));
+  const target = join(feed.dir, corpusFile);
+  writeFileSync(target, bytes);
+  const result = await until(
+    () => status(feed),
+    (s) => s.lastRejected?.file === corpusFile,
+  );
+  return { status: result, untouched: readFileSync(target).equals(bytes) };
+}
+
+let south: Running;
+let london: Running;
+beforeAll(async () => {
+  south = await start(southSubgraph as ClusterSubgraphDefinition<object>, SOUTH_GOOD);
+  london = await start(londonSubgraph as ClusterSubgraphDefinition<object>, LONDON_GOOD);
+});
+afterAll(async () => {
+  for (const service of running.reverse()) await service.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const SOUTH_CASES: [string, Partial<Status['lastRejected'] extends infer R ? (R extends { errors: (infer E)[] } ? E : never) : never>][] = [
+  ['south-truncated.csv', { field: '(row)', message: expect.stringMatching(/not valid CSV: Quote Not Closed/) }],
+  [
+    'south-wrong-date-format.csv',
+    { line: rbfLine, field: 'ActualLive', value: '2005-12-22', message: expect.stringMatching(/dd\/mm\/yyyy/) },
+  ],
+  ['south-impossible-date.csv', { line: rbfLine, field: 'ActualLive', value: '31/02/2005' }],
+  ['south-unknown-release.csv', { line: rbfLine, field: 'release', value: 'R7' }],
+  ['south-unknown-trust.csv', { line: rbfLine, field: 'trust', value: 'ZZZ', message: 'unknown trust ODS code' }],
+  [
+    'south-duplicate-key.csv',
+    { line: southLines.length + 1, field: 'trust', value: 'RBF/R0', message: 'the same trust and release appear twice' },
+  ],
+  ['south-missing-column.csv', { line: 1, field: 'SiteState', message: 'column missing from the header' }],
+  ['south-extra-column.csv', { line: 1, field: 'Region', value: 'Region' }],
+  ['south-empty.csv', { field: '(file)', message: 'the file is empty' }],
+];
+
+const LONDON_CASES: [string, Record<string, unknown>][] = [
+  ['london-invalid-json.json', { field: '(document)', message: expect.stringMatching(/not valid JSON/) }],
+  ['london-wrong-types.json', { path: '$.configurations[1].spineConnected', field: 'spineConnected', value: 'yes' }],
+  ['london-duplicate-key.json', { path: '$.deployments[4]', field: 'trust', value: 'RVL/R0' }],
+  ['london-empty.json', { field: '(file)', message: 'the file is empty' }],
+];
+
+describe('the bad-feed corpus', () => {
+  it.each(SOUTH_CASES)('refuses %s with its precise error and keeps serving', async (file, expected) => {
+    const { status: after, untouched } = await offer(south, file);
+    expect(after.lastRejected?.errors[0]).toMatchObject(expected);
+    expect(after.current).toEqual({ asOf: '2007-09-06', file: SOUTH_GOOD });
+    expect(untouched).toBe(true);
+  });
+
+  it.each(LONDON_CASES)('refuses %s with its precise error and keeps serving', async (file, expected) => {
+    const { status: after, untouched } = await offer(london, file);
+    expect(after.lastRejected?.errors[0]).toMatchObject(expected);
+    expect(after.current).toEqual({ asOf: '2007-09-06', file: LONDON_GOOD });
+    expect(untouched).toBe(true);
+  });
+
+  it('reports every problem of a file, not just the first', async () => {
+    const { status: after } = await offer(london, 'london-wrong-types-again.json', readFileSync(join(BAD, 'london-wrong-types.json')));
+    expect(after.lastRejected?.errors.map((e) => e.field)).toEqual(expect.arrayContaining(['spineConnected', 'plannedSites']));
+  });
+
+  it('refuses a file over the size limit without reading it', async () => {
+    const good = readFileSync(join(ROOT, 'subgraphs/south/feed', SOUTH_GOOD));
+    const small = await start(southSubgraph as ClusterSubgraphDefinition<object>, SOUTH_GOOD, good.length + 100);
+    const { status: after } = await offer(small, 'south-oversize.csv', Buffer.concat([good, Buffer.alloc(200, '\n')]));
+    expect(after.lastRejected?.errors[0]).toMatchObject({ field: '(file)', message: expect.stringMatching(/over the limit of \d+/) });
+    expect(after.current.file).toBe(SOUTH_GOOD);
+  });
+});
+
+describe('live reload', () => {
+  it('takes up a new report without a restart, tolerating BOM, CRLF and quoted commas', async () => {
+    const text = readFileSync(join(ROOT, 'subgraphs/south/feed/fujitsu-south-2008-01-31.csv'), 'utf8');
+    writeFileSync(join(south.dir, 'fujitsu-south-2008-01-31.csv'), `\uFEFF${text.replace(/\n/g, '\r\n')}\r\n\r\n`);
+    const after = await until(
+      () => status(south),
+      (s) => s.current.asOf === '2008-01-31',
+    );
+    expect(after.snapshots).toBe(2);
+    const data = await query(
+      south.url,
+      '{ _entities(representations: [{ __typename: "Trust", odsCode: "RN1" }]) { ... on Trust { south { rollout { note } } } } }',
+    );
+    expect(data._entities[0].south.rollout[0].note).toContain('PAS, A&E');
+  });
+
+  it('replaces a snapshot when its file is corrected, and keeps the earlier ones', async () => {
+    const file = join(south.dir, 'fujitsu-south-2008-01-31.csv');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('Release 2,DESIGN SUSPENDED', 'Release 2 (corrected),DESIGN SUSPENDED'));
+    const localName = async () =>
+      (
+        await query(
+          south.url,
+          '{ _entities(representations: [{ __typename: "Release", code: "R2" }]) { ... on Release { south { localName } old: south(asOf: "2007-09-06") { localName } } } }',
+        )
+      )._entities[0];
+    const after = await until(localName, (v) => v.south.localName === 'Release 2 (corrected)');
+    expect(after.old.localName).toBe('Release 2');
+    expect((await status(south)).snapshots).toBe(2);
+  });
+});

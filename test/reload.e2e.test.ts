@@ -23,13 +23,19 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// The last selection makes the gateway call south, then programme, then south again: two
+// south fetches in one operation, between which a reload can land.
 const DASHBOARD = `{
   r0: release(code: "R0") { south { source { file } trustsLive rollout { status } } }
   r2: release(code: "R2") { south { source { file } designStatus } }
   trust(odsCode: "RPL") { south { source { file } rollout { status } } }
+  again: release(code: "R0") { south { rollout { trust { cluster { trusts { south { source { file } } } } } } } }
 }`;
 
+type Files = { south: { rollout: { trust: { cluster: { trusts: { south: { source: { file: string } } | null }[] } } }[] } | null };
+
 interface Answer {
+  again: Files;
   r0: { south: { source: { file: string }; trustsLive: number; rollout: { status: string }[] } };
   r2: { south: { source: { file: string } } };
   trust: { south: { source: { file: string }; rollout: { status: string }[] } };
@@ -48,7 +54,10 @@ describe('reload under query load', () => {
           failures.push(response.errors ?? 'no data');
           continue;
         }
-        const files = new Set([data.r0.south.source.file, data.r2.south.source.file, data.trust.south.source.file]);
+        const later = (data.again.south?.rollout ?? []).flatMap((e) =>
+          e.trust.cluster.trusts.flatMap((t) => (t.south ? [t.south.source.file] : [])),
+        );
+        const files = new Set([data.r0.south.source.file, data.r2.south.source.file, data.trust.south.source.file, ...later]);
         const live = data.r0.south.rollout.filter((e) => e.status === 'LIVE').length;
         if (files.size !== 1 || live !== data.r0.south.trustsLive)
           failures.push({ mixed: [...files], live, trustsLive: data.r0.south.trustsLive });
@@ -57,15 +66,20 @@ describe('reload under query load', () => {
       }
     };
     const clients = Array.from({ length: 8 }, client);
-    await new Promise((r) => setTimeout(r, 300));
-    copyFileSync(join(FEED, 'fujitsu-south-2008-01-31.csv'), join(dir, 'fujitsu-south-2008-01-31.csv'));
-    const deadline = Date.now() + 10_000;
-    while (!seen.has('fujitsu-south-2008-01-31.csv') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 300));
+    const reports = ['fujitsu-south-2008-01-31.csv', 'fujitsu-south-2008-06-30.csv', 'fujitsu-south-2009-06-30.csv'];
+    for (const report of reports) {
+      await new Promise((r) => setTimeout(r, 250));
+      copyFileSync(join(FEED, report), join(dir, report));
+      const deadline = Date.now() + 10_000;
+      while (!seen.has(report) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 250));
     stop = true;
     await Promise.all(clients);
     expect(failures).toEqual([]);
     expect(seen.get('fujitsu-south-2007-09-06.csv')).toBeGreaterThan(0);
-    expect(seen.get('fujitsu-south-2008-01-31.csv')).toBeGreaterThan(0);
+    for (const report of ['fujitsu-south-2008-01-31.csv', 'fujitsu-south-2008-06-30.csv', 'fujitsu-south-2009-06-30.csv']) {
+      expect(seen.get(report)).toBeGreaterThan(0);
+    }
   });
 });

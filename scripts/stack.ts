@@ -32,6 +32,8 @@ export interface StackOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Further cluster subgraphs, composed and compared like the built-in ones. */
   readonly extraClusters?: readonly ExtraCluster[];
+  /** Where the subgraphs' feed messages go; the console by default. */
+  readonly log?: (line: string) => void;
   /** Stores for the built-in cluster subgraphs (in memory by default). */
   readonly stores?: { readonly south?: ViewStore<SouthExtra>; readonly london?: ViewStore<LondonExtra> };
 }
@@ -52,6 +54,7 @@ export interface Stack {
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const env = options.env ?? process.env;
+  const log = options.log ?? console.log;
   const config = {
     programme: loadProgrammeConfig(env),
     south: loadSouthConfig(env),
@@ -73,18 +76,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const reference = await loadReference(config.programme.extraTrustsFile);
     const programme = await at(buildProgrammeService(reference), config.programme.host, config.programme.port);
     const south = await at(
-      buildSouthSubgraph(config.south, options.stores?.south).then((s) => s.service),
+      buildSouthSubgraph(config.south, { ...(options.stores?.south ? { store: options.stores.south } : {}), log }).then((s) => s.service),
       config.south.host,
       config.south.port,
     );
     const london = await at(
-      buildLondonSubgraph(config.london, options.stores?.london).then((s) => s.service),
+      buildLondonSubgraph(config.london, { ...(options.stores?.london ? { store: options.stores.london } : {}), log }).then(
+        (s) => s.service,
+      ),
       config.london.host,
       config.london.port,
     );
     const extraSources: SubgraphSource[] = [];
     for (const extra of extras) {
-      const service = buildClusterSubgraph(extra.definition, { feedDir: extra.feedDir, reference: feedReferenceOf(reference) }).then(
+      const service = buildClusterSubgraph(extra.definition, { feedDir: extra.feedDir, reference: feedReferenceOf(reference), log }).then(
         (s) => s.service,
       );
       const listening = await at(service, config.gateway.host, 0);

@@ -16,11 +16,14 @@ export const londonSubgraph: ClusterSubgraphDefinition<LondonExtra> = {
 };
 
 /** Loads BT's feed folder and builds the london subgraph (started, not listening), watching for new reports. */
-export async function buildLondonSubgraph(config: ClusterConfig, store?: ViewStore<LondonExtra>): Promise<ClusterSubgraph<LondonExtra>> {
+export async function buildLondonSubgraph(
+  config: ClusterConfig,
+  options: { store?: ViewStore<LondonExtra>; log?: (line: string) => void } = {},
+): Promise<ClusterSubgraph<LondonExtra>> {
   return buildClusterSubgraph(londonSubgraph, {
     ...config,
     reference: feedReferenceOf(await loadReference(config.extraTrustsFile)),
-    ...(store ? { store } : {}),
-    log: console.log,
+    ...(options.store ? { store: options.store } : {}),
+    log: options.log ?? console.log,
   });
 }

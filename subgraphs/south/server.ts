@@ -16,11 +16,14 @@ export const southSubgraph: ClusterSubgraphDefinition<SouthExtra> = {
 };
 
 /** Loads Fujitsu's feed folder and builds the south subgraph (started, not listening), watching for new reports. */
-export async function buildSouthSubgraph(config: ClusterConfig, store?: ViewStore<SouthExtra>): Promise<ClusterSubgraph<SouthExtra>> {
+export async function buildSouthSubgraph(
+  config: ClusterConfig,
+  options: { store?: ViewStore<SouthExtra>; log?: (line: string) => void } = {},
+): Promise<ClusterSubgraph<SouthExtra>> {
   return buildClusterSubgraph(southSubgraph, {
     ...config,
     reference: feedReferenceOf(await loadReference(config.extraTrustsFile)),
-    ...(store ? { store } : {}),
-    log: console.log,
+    ...(options.store ? { store: options.store } : {}),
+    log: options.log ?? console.log,
   });
 }

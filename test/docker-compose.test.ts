@@ -200,7 +200,9 @@ describe('docker-compose.yml', () => {
     const config = spec.load(env);
     expect(config.host).toBe('0.0.0.0');
     expect(config.port).toBe(healthcheckPort(name));
-    expect(Object.keys(env).sort()).toEqual(['HOST', `${spec.prefix}_PORT`, ...(spec.cluster ? [`${spec.prefix}_FEED_DIR`] : [])].sort());
+    expect(Object.keys(env).sort()).toEqual(
+      ['HOST', `${spec.prefix}_PORT`, ...(spec.cluster ? [`${spec.prefix}_FEED_DIR`, 'REDIS_URL'] : [])].sort(),
+    );
     expectEveryVariableRead(name, env, spec.load, {
       literal: [`subgraphs/${name}/config.ts`, KIT_CONFIG],
       prefixes: code(`subgraphs/${name}/config.ts`).includes(`'${spec.prefix}'`) ? [spec.prefix] : [],
@@ -208,6 +210,15 @@ describe('docker-compose.yml', () => {
     });
     expect(services[name]?.ports, `${name}: only the gateway is published`).toBeUndefined();
   });
+
+  it.each(SUBGRAPH_NAMES.filter((n) => SUBGRAPHS[n].cluster))(
+    '%s shares its snapshots through the redis service, once it is healthy',
+    (name) => {
+      const url = new URL(envOf(name)['REDIS_URL']!);
+      expect([url.protocol, url.hostname, url.port || '6379']).toEqual(['redis:', 'redis', '6379']);
+      expect((services[name]?.depends_on as Record<string, { condition?: string }>)['redis']?.condition).toBe('service_healthy');
+    },
+  );
 
   it.each(SUBGRAPH_NAMES.filter((n) => SUBGRAPHS[n].cluster))('%s reads its feed from a folder the image holds', (name) => {
     const feedDir = SUBGRAPHS[name].load(envOf(name)).feedDir!;

@@ -1,5 +1,5 @@
 /** The cross-cluster comparison, as pure functions over the snapshots the gateway passes in. */
-import type { Capability, CapabilityScope, DesignStatus, RolloutStatus } from '../kit/feed.js';
+import type { Capability, ReleaseAspects, RolloutStatus } from '../kit/feed.js';
 import type { IdRef, ReleaseRef } from '../kit/views.js';
 import { RELEASE_ASPECTS, type ReleaseAspect } from './derive.js';
 
@@ -10,14 +10,7 @@ interface Dated {
 }
 
 /** The part of a `ReleaseSnapshot` that the comparison requires. */
-export interface RequiredReleaseSnapshot extends Dated {
-  readonly localName: string;
-  readonly designStatus: DesignStatus;
-  readonly designSuspendedOn: string | null;
-  readonly plannedDate: string | null;
-  readonly plannedYear: number | null;
-  readonly spineCompliant: boolean;
-  readonly capabilities: readonly CapabilityScope[];
+export interface RequiredReleaseSnapshot extends Dated, ReleaseAspects {
   readonly trustsLive: number;
   readonly trustsPlanned: number;
 }

@@ -35,18 +35,22 @@ export interface CapabilityScope {
   readonly scope: string;
 }
 
-/** One cluster's definition of one release, before counts are derived from the rollout. */
-export interface ReleaseRecord<Extra> {
-  readonly code: string;
+/** What every cluster's spec says of a release: the aspects the comparison compares. */
+export interface ReleaseAspects {
   readonly localName: string;
   readonly designStatus: DesignStatus;
   readonly designSuspendedOn: string | null;
   readonly plannedDate: string | null;
   readonly plannedYear: number | null;
   readonly spineCompliant: boolean;
+  readonly capabilities: readonly CapabilityScope[];
+}
+
+/** One cluster's definition of one release, before counts are derived from the rollout. */
+export interface ReleaseRecord<Extra> extends ReleaseAspects {
+  readonly code: string;
   /** The number of trusts the supplier says it plans for, when its feed states one. */
   readonly trustsPlannedDeclared: number | null;
-  readonly capabilities: readonly CapabilityScope[];
   /** What only this supplier's spec has (London's non-acute products, the South's contract reset). */
   readonly extra: Extra;
 }

@@ -1,4 +1,4 @@
-import type { CapabilityScope, DesignStatus, FeedSnapshot, RolloutStatus } from './feed.js';
+import type { FeedSnapshot, ReleaseAspects, RolloutStatus } from './feed.js';
 
 /** A reference to an entity by its key, as federation passes it between subgraphs. */
 export interface ReleaseRef {
@@ -49,18 +49,11 @@ export interface SnapshotMeta extends FeedSourceView {
  * hold thousands of trusts), as plain JSON so any store can hold it. `Extra` carries the
  * supplier's own fields. `version` and `releaseCode` are for resolvers, not the schema.
  */
-export type ReleaseViewData<Extra = unknown> = {
+export type ReleaseViewData<Extra = unknown> = ReleaseAspects & {
   readonly version: string;
   readonly releaseCode: string;
   readonly cluster: IdRef;
   readonly supplier: IdRef;
-  readonly localName: string;
-  readonly designStatus: DesignStatus;
-  readonly designSuspendedOn: string | null;
-  readonly plannedDate: string | null;
-  readonly plannedYear: number | null;
-  readonly spineCompliant: boolean;
-  readonly capabilities: readonly CapabilityScope[];
   readonly trustsLive: number;
   readonly trustsPlanned: number;
   readonly source: FeedSourceView;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FeedValidationError } from '../kit/feed.js';
+import { refusal } from '../../test/feed-refusal.js';
 import { readFeed } from '../kit/feed-directory.js';
 import { buildViews } from '../kit/views.js';
 import { feedReference } from '../programme/reference.js';
@@ -10,15 +10,8 @@ const FILE = 'bt-london-2007-09-06.json';
 const sample = readFileSync(new URL(`./feed/${FILE}`, import.meta.url), 'utf8');
 const read = (text: string, file = 'test.json') => readFeed(btFeedFormat, file, Buffer.from(text), feedReference);
 
-function refusal(text: string): FeedValidationError {
-  try {
-    read(text);
-  } catch (error) {
-    if (error instanceof FeedValidationError) return error;
-    throw error;
-  }
-  throw new Error('the feed was accepted');
-}
+/** The error for `text`, which must be refused. */
+const refused = (text: string) => refusal(() => read(text));
 
 const edit = (change: (feed: any) => void) => {
   const feed = JSON.parse(sample);
@@ -42,7 +35,7 @@ describe("BT's JSON feed", () => {
   });
 
   it('names the JSON path, field and value of a status word it does not know', () => {
-    const error = refusal(edit((f) => (f.deployments[2].status = 'Sort of live')));
+    const error = refused(edit((f) => (f.deployments[2].status = 'Sort of live')));
     expect(error.issues).toEqual([
       expect.objectContaining({ file: 'test.json', path: '$.deployments[2].status', field: 'status', value: 'Sort of live' }),
     ]);
@@ -50,26 +43,26 @@ describe("BT's JSON feed", () => {
   });
 
   it('refuses a UK date where BT writes ISO dates', () => {
-    const error = refusal(edit((f) => (f.deployments[0].liveDate = '19/07/2007')));
+    const error = refused(edit((f) => (f.deployments[0].liveDate = '19/07/2007')));
     expect(error.issues[0]).toMatchObject({ path: '$.deployments[0].liveDate', field: 'liveDate', value: '19/07/2007' });
   });
 
   it('refuses a key the format does not have, so a typo is not silently ignored', () => {
-    const error = refusal(edit((f) => (f.configurations[1].spineConected = true)));
+    const error = refused(edit((f) => (f.configurations[1].spineConected = true)));
     expect(error.issues[0]?.path).toBe('$.configurations[1]');
     expect(error.issues[0]?.message).toMatch(/spineConected/);
   });
 
   it('names the line of a JSON syntax error', () => {
     const broken = sample.replace('"status": "Live",', '"status": "Live"');
-    const error = refusal(broken);
+    const error = refused(broken);
     const expectedLine = broken.split('\n').findIndex((l) => l.includes('"status": "Live"')) + 1;
     expect(error.issues[0]?.message).toMatch(/not valid JSON/);
     expect(error.issues[0]?.line).toBeGreaterThanOrEqual(expectedLine);
   });
 
   it('refuses a deployment of an unknown trust', () => {
-    const error = refusal(edit((f) => (f.deployments[0].odsCode = 'QQQ')));
+    const error = refused(edit((f) => (f.deployments[0].odsCode = 'QQQ')));
     expect(error.issues[0]).toMatchObject({ path: '$.deployments[0]', field: 'trust', value: 'QQQ' });
   });
 });

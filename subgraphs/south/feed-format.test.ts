@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FeedValidationError } from '../kit/feed.js';
+import { refusal } from '../../test/feed-refusal.js';
 import { readFeed } from '../kit/feed-directory.js';
 import { buildViews } from '../kit/views.js';
 import { feedReference } from '../programme/reference.js';
@@ -11,16 +11,8 @@ const sample = readFileSync(new URL(`./feed/${FILE}`, import.meta.url), 'utf8');
 const lines = sample.trimEnd().split('\n');
 const read = (text: string, file = 'test.csv') => readFeed(fujitsuFeedFormat, file, Buffer.from(text), feedReference);
 
-/** The feed's error for `text`, which must be refused. */
-function refusal(text: string): FeedValidationError {
-  try {
-    read(text);
-  } catch (error) {
-    if (error instanceof FeedValidationError) return error;
-    throw error;
-  }
-  throw new Error('the feed was accepted');
-}
+/** The error for `text`, which must be refused. */
+const refused = (text: string) => refusal(() => read(text));
 
 const replaceLine = (index: number, from: string, to: string) => lines.map((l, i) => (i === index ? l.replace(from, to) : l)).join('\n');
 const lineOf = (needle: string) => lines.findIndex((l) => l.includes(needle));
@@ -56,7 +48,7 @@ describe("Fujitsu's CSV feed", () => {
 
   it('names file, line, field and value of a status word it does not know', () => {
     const at = lineOf(',RD8,');
-    const error = refusal(replaceLine(at, 'GO-LIVE ACHIEVED', 'LIVE-ISH'));
+    const error = refused(replaceLine(at, 'GO-LIVE ACHIEVED', 'LIVE-ISH'));
     expect(error.issues).toEqual([expect.objectContaining({ file: 'test.csv', line: at + 1, field: 'SiteState', value: 'LIVE-ISH' })]);
     expect(error.message).toContain(`test.csv line ${at + 1}, field SiteState`);
     expect(error.message).toContain('"GO-LIVE ACHIEVED"');
@@ -64,39 +56,39 @@ describe("Fujitsu's CSV feed", () => {
 
   it('refuses an ISO date where Fujitsu writes dd/mm/yyyy', () => {
     const at = lineOf(',RBF,');
-    const error = refusal(replaceLine(at, '22/12/2005', '2005-12-22'));
+    const error = refused(replaceLine(at, '22/12/2005', '2005-12-22'));
     expect(error.issues[0]).toMatchObject({ line: at + 1, field: 'ActualLive', value: '2005-12-22' });
   });
 
   it('refuses a header without a required column', () => {
-    const error = refusal([lines[0]!.replace(',SiteState', ''), ...lines.slice(1)].join('\n'));
+    const error = refused([lines[0]!.replace(',SiteState', ''), ...lines.slice(1)].join('\n'));
     expect(error.issues[0]).toMatchObject({ line: 1, field: 'SiteState' });
   });
 
   it('refuses a row for a trust the programme does not know', () => {
     const at = lineOf(',RBF,');
-    const error = refusal(replaceLine(at, ',RBF,', ',ZZZ,'));
+    const error = refused(replaceLine(at, ',RBF,', ',ZZZ,'));
     expect(error.issues[0]).toMatchObject({ line: at + 1, field: 'trust', value: 'ZZZ', message: 'unknown trust ODS code' });
   });
 
   it('refuses a release the programme does not know, and a repeated row', () => {
     const site = lines[lineOf(',RBF,')]!;
     const renamed = lines.map((l) => (/^(REL|MOD),,R2,/.test(l) ? l.replace(',,R2,', ',,R7,') : l));
-    const error = refusal([...renamed, site].join('\n'));
+    const error = refused([...renamed, site].join('\n'));
     const fields = error.issues.map((i) => `${i.field}:${String(i.value)}:${i.message}`);
     expect(fields).toContain('release:R7:unknown release code');
     expect(fields).toContain('trust:RBF/R0:the same trust and release appear twice');
   });
 
   it('refuses a file without its HDR row, and an unknown record type', () => {
-    const noHeader = refusal(lines.filter((l) => !l.startsWith('HDR')).join('\n'));
+    const noHeader = refused(lines.filter((l) => !l.startsWith('HDR')).join('\n'));
     expect(noHeader.issues.some((i) => /no HDR row/.test(i.message))).toBe(true);
-    const unknown = refusal(`${sample}XYZ${','.repeat(19)}\n`);
+    const unknown = refused(`${sample}XYZ${','.repeat(19)}\n`);
     expect(unknown.issues[0]).toMatchObject({ field: 'RecordType', value: 'XYZ', line: lines.length + 1 });
   });
 
   it('reports a row with the wrong number of columns as bad CSV, with its line', () => {
-    const error = refusal(`${sample}SITE,oops\n`);
+    const error = refused(`${sample}SITE,oops\n`);
     expect(error.issues[0]?.message).toMatch(/not valid CSV/);
     expect(error.issues[0]?.line).toBe(lines.length + 1);
   });

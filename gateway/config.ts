@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { host, httpUrl, parseEnv, port } from '../subgraphs/kit/config.js';
+import { host, httpUrl, parseEnv, port, redisUrl } from '../subgraphs/kit/config.js';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.js';
 
 /** The gateway's settings, parsed once at start-up. */
@@ -10,7 +10,29 @@ export interface GatewayConfig {
   readonly supergraphPath: string | null;
   /** Where each built-in subgraph answers. */
   readonly subgraphUrls: Readonly<Record<SubgraphName, string>>;
+  /** Redis for the cache and feed-version announcements, or null for memory. */
+  readonly redisUrl: string | null;
+  /** Bound of the in-memory cache, in bytes. */
+  readonly cacheMaxBytes: number;
+  /** Whole responses of queries are cached (keyed by feed versions). */
+  readonly responseCache: boolean;
+  /** Cache TTL, in seconds, of subgraph answers that carry no cache hint. */
+  readonly cacheDefaultMaxAge: number;
+  /** Only operations of the persisted-operation manifest are accepted. */
+  readonly persistedOperationsOnly: boolean;
+  /** Identical in-flight subgraph fetches are merged. */
+  readonly dedupe: boolean;
+  /** Size of the query-plan cache, in MiB. */
+  readonly queryPlanCacheMiB: number;
 }
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', 'on', 'off', '1', '0'], { error: 'must be true or false' })
+    .transform((v) => v === 'true' || v === 'on' || v === '1')
+    .default(fallback);
+const count = (fallback: number, min: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).default(fallback);
 
 /** Default port of each built-in subgraph. */
 export const SUBGRAPH_PORTS: Readonly<Record<SubgraphName, number>> = { programme: 4001, south: 4002, london: 4003, insights: 4004 };
@@ -22,8 +44,11 @@ function callableHost(listenHost: string): string {
 }
 
 /**
- * Reads `HOST`, `GATEWAY_PORT` (default 4000), `SUPERGRAPH_PATH`, and for each subgraph
- * `<NAME>_URL` or else `<NAME>_PORT` (defaults 4001-4004) on `HOST`.
+ * Reads `HOST`, `GATEWAY_PORT` (default 4000), `SUPERGRAPH_PATH`, for each subgraph
+ * `<NAME>_URL` or else `<NAME>_PORT` (defaults 4001-4004) on `HOST`, and the cache settings:
+ * `REDIS_URL`, `CACHE_MAX_BYTES` (64 MiB), `RESPONSE_CACHE` (true), `CACHE_DEFAULT_MAX_AGE`
+ * (60 s), `PERSISTED_OPERATIONS_ONLY` (false), `SUBGRAPH_DEDUPE` (true),
+ * `QUERY_PLAN_CACHE_MIB` (30).
  */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const upper = (name: SubgraphName) => name.toUpperCase();
@@ -31,6 +56,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     HOST: host,
     GATEWAY_PORT: port(4000),
     SUPERGRAPH_PATH: z.string().min(1).optional(),
+    REDIS_URL: redisUrl.optional(),
+    CACHE_MAX_BYTES: count(64 * 1024 * 1024, 1024),
+    RESPONSE_CACHE: flag(true),
+    CACHE_DEFAULT_MAX_AGE: count(60, 0),
+    PERSISTED_OPERATIONS_ONLY: flag(false),
+    SUBGRAPH_DEDUPE: flag(true),
+    QUERY_PLAN_CACHE_MIB: count(30, 1),
     ...Object.fromEntries(
       SUBGRAPH_NAMES.flatMap((n) => [
         [`${upper(n)}_PORT`, port(SUBGRAPH_PORTS[n])],
@@ -52,5 +84,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     port: parsed['GATEWAY_PORT'] as number,
     supergraphPath: (parsed['SUPERGRAPH_PATH'] as string | undefined) ?? null,
     subgraphUrls,
+    redisUrl: (parsed['REDIS_URL'] as string | undefined) ?? null,
+    cacheMaxBytes: parsed['CACHE_MAX_BYTES'] as number,
+    responseCache: parsed['RESPONSE_CACHE'] as boolean,
+    cacheDefaultMaxAge: parsed['CACHE_DEFAULT_MAX_AGE'] as number,
+    persistedOperationsOnly: parsed['PERSISTED_OPERATIONS_ONLY'] as boolean,
+    dedupe: parsed['SUBGRAPH_DEDUPE'] as boolean,
+    queryPlanCacheMiB: parsed['QUERY_PLAN_CACHE_MIB'] as number,
   };
 }

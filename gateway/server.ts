@@ -1,32 +1,29 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
 import { createService, type Service } from '../subgraphs/kit/http.js';
 import { supergraphSubgraphs, type SubgraphSource } from '../subgraphs/catalog.js';
+import { formatError } from '../subgraphs/kit/errors.js';
+import { createCache } from './cache.js';
 import { CompositionError, composeSupergraph } from './compose.js';
 import type { GatewayConfig } from './config.js';
+import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
+import { FeedVersions } from './feed-versions.js';
+import { loadPersistedOperations, persistedOperationsMiddleware } from './persisted-operations.js';
+import { responseCachePlugin } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
-import { formatError } from '../subgraphs/kit/errors.js';
-import { PIN_HEADER } from '../subgraphs/kit/pin.js';
 
-/** Per-operation context of the gateway. */
-export interface GatewayContext {
-  /** The operation's start: the snapshot pin sent with every subgraph fetch. */
-  readonly pin: string;
-}
-
-/** Sends the operation's snapshot pin with each subgraph fetch. */
-class PinnedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
-    if (context.pin) request.http?.headers.set(PIN_HEADER, context.pin);
-  }
-}
+export type { GatewayContext } from './data-source.js';
 
 /** Options a test or an embedding program can add to the configuration. */
 export interface GatewayOptions {
   /** Cluster subgraphs to compose besides the built-in ones (e.g. a third supplier). */
   readonly extraClusters?: readonly SubgraphSource[];
+  /** Where the gateway's messages go; the console by default. */
+  readonly log?: (line: string) => void;
 }
 
 /** The supergraph the gateway serves: a given file, or the built-in subgraphs composed locally. */
@@ -43,27 +40,59 @@ export async function loadSupergraph(config: GatewayConfig, options: GatewayOpti
   return result.supergraphSdl;
 }
 
+/** The subgraphs a supergraph routes to, from its `join__Graph` enum. */
+export function routedSubgraphs(supergraphSdl: string): { name: string; url: string }[] {
+  return [...supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]+)"\)/g)].map((m) => ({ name: m[1]!, url: m[2]! }));
+}
+
 /**
  * Builds the gateway: Apollo Server over Apollo Gateway on a local supergraph, `/graphql`
- * and `/health`. Started, not listening.
+ * and `/health`, with the cache (memory or Redis), automatic persisted queries, persisted
+ * operations, the response cache keyed by feed versions, and tuned subgraph fetching.
+ * Started, not listening.
  */
 export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
+  const log = options.log ?? console.log;
   const supergraphSdl = await loadSupergraph(config, options);
-  const gateway = new ApolloGateway({ supergraphSdl, buildService: ({ url }) => new PinnedDataSource({ url }) });
+  const supergraphVersion = createHash('sha256').update(supergraphSdl).digest('hex').slice(0, 16);
+  const cache = createCache({ redisUrl: config.redisUrl, maxBytes: config.cacheMaxBytes, log });
+  const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
+  const agent = subgraphAgent();
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    experimental_approximateQueryPlanStoreMiB: config.queryPlanCacheMiB,
+    buildService: ({ name, url }) =>
+      new GatewayDataSource({ name, url: url ?? '', agent, defaultMaxAge: config.cacheDefaultMaxAge, dedupe: config.dedupe }),
+  });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => enforceContractScalars(apiSchema));
-  return createService({
+  const operations = loadPersistedOperations();
+  // Caches keyed by feed versions need to know them: wait briefly for the first ones.
+  await feedVersions.ready(3000);
+  return createService<GatewayContext>({
     name: 'gateway',
     apollo: (drain) =>
-      new ApolloServer({
+      new ApolloServer<GatewayContext>({
         gateway,
+        cache,
+        persistedQueries: config.persistedOperationsOnly ? false : { cache: new PrefixingKeyValueCache(cache, 'apq:') },
         includeStacktraceInErrorResponses: false,
         formatError,
         // The runner handles SIGTERM/SIGINT for every service at once (kit/main.ts).
         stopOnTerminationSignals: false,
-        // Apollo's default landing page loads from a CDN and is blank offline.
-        plugins: [drain, ApolloServerPluginLandingPageDisabled()],
+        plugins: [
+          drain,
+          // Apollo's default landing page loads from a CDN and is blank offline.
+          ApolloServerPluginLandingPageDisabled(),
+          ...(config.responseCache ? [responseCachePlugin({ cache, feedVersions, supergraphVersion: () => supergraphVersion })] : []),
+        ],
       }),
     // Every subgraph fetch of this operation answers from the snapshots visible now.
-    context: async (): Promise<GatewayContext> => ({ pin: new Date().toISOString() }),
+    context: async () => ({ pin: new Date().toISOString(), touched: new Set<string>() }),
+    graphqlMiddleware: [persistedOperationsMiddleware(operations, config.persistedOperationsOnly)],
+    onStop: async () => {
+      feedVersions.close();
+      await cache.close();
+      await agent.close();
+    },
   });
 }

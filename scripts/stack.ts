@@ -99,7 +99,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const gatewayConfig = config.gateway.supergraphPath
       ? config.gateway
       : { ...config.gateway, subgraphUrls: { programme: programme.url, south: south.url, london: london.url, insights: insights.url } };
-    const gateway = await at(buildGatewayService(gatewayConfig, { extraClusters: extraSources }), config.gateway.host, config.gateway.port);
+    const gateway = await at(
+      buildGatewayService(gatewayConfig, { extraClusters: extraSources, log }),
+      config.gateway.host,
+      config.gateway.port,
+    );
     return { services: started, gatewayUrl: gateway.url, close };
   } catch (error) {
     await close();

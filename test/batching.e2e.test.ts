@@ -27,7 +27,8 @@ class RecordingStore extends MemoryViewStore<SouthExtra> {
 const store = new RecordingStore();
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startTestStack({ stores: { south: store } });
+  // The response cache would answer repeated queries without reaching the subgraph.
+  stack = await startTestStack({ stores: { south: store }, env: { RESPONSE_CACHE: 'false' } });
 });
 afterAll(() => stack.close());
 

@@ -17,7 +17,7 @@ export function freePort(): Promise<number> {
 
 export class PrivateRedis {
   #child: ChildProcess | null = null;
-  constructor(readonly port: number) {}
+  constructor(public port: number) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;

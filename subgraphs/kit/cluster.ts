@@ -3,6 +3,7 @@ import { findClusterShapes, generatedClusterSdl, snapshotsFieldName, type Cluste
 import { withContract } from './contract.js';
 import type { FeedReference } from './feed.js';
 import type { FeedFormat } from './feed-directory.js';
+import { FeedEvents } from './feed-events.js';
 import { FeedTracker, type Rejection } from './feed-tracker.js';
 import { pollFeedUrl, watchFeedFolder, type Closable } from './feed-watcher.js';
 import { createService, subgraphApollo, type Service } from './http.js';
@@ -226,12 +227,16 @@ export async function buildClusterSubgraph<Extra extends object>(
       );
     }
   }
+  const events = new FeedEvents(definition.name, store as ViewStore<unknown>);
+  tracker.onAccepted(() => void events.changed().catch(onError));
   const service = await createService<ClusterContext<Extra>>({
     name: definition.name,
     apollo: subgraphApollo<ClusterContext<Extra>>(schema),
     context: async ({ req }) => ({ loaders: createLoaders(store, pinOf(req.headers[PIN_HEADER])) }),
+    routes: (app) => events.routes(app),
     onStop: async () => {
       for (const watcher of watchers) watcher.close();
+      events.close();
       await store.close();
     },
   });

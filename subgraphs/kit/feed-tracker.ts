@@ -67,9 +67,15 @@ export class FeedTracker {
   /** Checksums already taken or refused, by file name: an unchanged file is not re-read. */
   readonly #seen = new Map<string, string>();
   readonly #options: FeedTrackerOptions;
+  readonly #listeners: (() => void)[] = [];
 
   constructor(options: FeedTrackerOptions) {
     this.#options = options;
+  }
+
+  /** Calls `listener` after each accepted file is published. */
+  onAccepted(listener: () => void): void {
+    this.#listeners.push(listener);
   }
 
   get lastRejected(): Rejection | null {
@@ -105,6 +111,7 @@ export class FeedTracker {
       // Published even when another replica already shared it: this replica keeps its own
       // copy to serve while a shared store is away.
       await store.publish(buildViews(snapshot));
+      for (const listener of this.#listeners) listener();
       log?.(`${this.#options.name}: accepted ${file} (report of ${snapshot.asOf}, ${snapshot.rows} rows)`);
       return { outcome: 'accepted', file, asOf: snapshot.asOf, rows: snapshot.rows };
     } catch (error) {

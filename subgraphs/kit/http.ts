@@ -5,6 +5,7 @@ import { ApolloServer, type ApolloServerPlugin, type BaseContext, type ContextFu
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { formatError } from './errors.js';
+import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware, type ExpressContextFunctionArgument } from '@as-integrations/express5';
 
@@ -16,6 +17,8 @@ export interface ServiceOptions<TContext extends BaseContext> {
   readonly context: ContextFunction<[ExpressContextFunctionArgument], TContext>;
   /** Adds routes of the service's own (they are mounted before `/graphql`). */
   readonly routes?: (app: express.Express) => void;
+  /** Runs on `/graphql` requests after body parsing, before Apollo (e.g. persisted operations). */
+  readonly graphqlMiddleware?: readonly express.RequestHandler[];
   /** Runs after the server has drained, to release what the service holds (watchers, stores). */
   readonly onStop?: () => Promise<void>;
 }
@@ -51,7 +54,12 @@ export async function createService<TContext extends BaseContext>(options: Servi
     res.json({ status: 'ok', service: options.name });
   });
   options.routes?.(app);
-  app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: options.context }));
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    ...(options.graphqlMiddleware ?? []),
+    expressMiddleware(apollo, { context: options.context }),
+  );
   return {
     name: options.name,
     app,
@@ -100,6 +108,13 @@ export function subgraphApollo<TContext extends BaseContext>(schema: GraphQLSche
       formatError,
       // The runner handles SIGTERM/SIGINT for every service at once (kit/main.ts).
       stopOnTerminationSignals: false,
-      plugins: [drain, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+      plugins: [
+        drain,
+        ApolloServerPluginInlineTraceDisabled(),
+        ApolloServerPluginLandingPageDisabled(),
+        // Send a Cache-Control header only for answers that carry cache hints; the gateway
+        // applies its default TTL to the others (its caches are keyed by feed versions).
+        ApolloServerPluginCacheControl({ calculateHttpHeaders: 'if-cacheable' }),
+      ],
     });
 }

@@ -1,4 +1,5 @@
 import { Redis, type Result } from 'ioredis';
+import { FEED_CHANNEL, feedVersionOf, type FeedVersionEvent } from './feed-events.js';
 import { EMPTY_MANIFEST, MemoryViewStore, type Manifest, type StoreHealth, type VersionKey, type ViewStore } from './store.js';
 import type { ReleaseViewData, RolloutEntryView, SnapshotViews, TrustViewData } from './views.js';
 
@@ -43,6 +44,8 @@ export interface RedisViewStoreOptions {
   readonly url: string;
   /** Prefix of every key, e.g. `msg:south:`; replicas of one subgraph share it. */
   readonly prefix: string;
+  /** The subgraph's name, announced with each new feed version on the feed channel. */
+  readonly subgraph?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -60,6 +63,7 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
   readonly #redis: Redis;
   readonly #local = new MemoryViewStore<Extra>();
   readonly #prefix: string;
+  readonly #subgraph: string | null;
   readonly #log: (line: string) => void;
   #available = false;
   #problem: string | null = 'connecting to Redis';
@@ -67,6 +71,7 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
 
   constructor(options: RedisViewStoreOptions) {
     this.#prefix = options.prefix;
+    this.#subgraph = options.subgraph ?? null;
     this.#log = options.log ?? (() => {});
     this.#redis = new Redis(options.url, {
       // Fail fast while Redis is away (we fall back to memory) and reconnect by ourselves.
@@ -134,6 +139,14 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
     // before the stamp can see the snapshot in one fetch and miss it in another.
     const loadedAt = new Date(Date.now() + SWITCH_GRACE_MS).toISOString();
     await this.#redis.publishManifest(this.#key('manifest'), JSON.stringify({ ...views.meta, loadedAt, replacedAt: null }));
+    if (this.#subgraph) {
+      // Announced once the snapshot is visible (its loadedAt has passed), so a gateway that
+      // keys its cache by the new version never fills it from the old snapshot.
+      await new Promise((resolve) => setTimeout(resolve, SWITCH_GRACE_MS + 5));
+      // Every gateway replica learns the new version at once, whichever replica published.
+      const event: FeedVersionEvent = { subgraph: this.#subgraph, version: feedVersionOf(await this.manifest()) };
+      await this.#redis.publish(FEED_CHANNEL, JSON.stringify(event));
+    }
   }
 
   async publish(views: SnapshotViews<Extra>): Promise<Manifest> {

@@ -1,0 +1,133 @@
+import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
+import { Redis } from 'ioredis';
+
+/** Whether the cache answers, for `/ready` and logs. */
+export interface CacheHealth {
+  readonly backend: 'MEMORY' | 'REDIS';
+  readonly available: boolean;
+  readonly message: string | null;
+}
+
+/**
+ * The gateway's one cache: Apollo's `KeyValueCache` (so Apollo Server's own features such as
+ * automatic persisted queries use it too), plus its health and a way to close it. A cache
+ * that fails answers "miss" and drops writes: it never fails a request.
+ */
+export interface GatewayCache extends KeyValueCache<string> {
+  health(): CacheHealth;
+  close(): Promise<void>;
+}
+
+/** The embedded default: an LRU in this process, bounded in bytes. */
+export class MemoryCache implements GatewayCache {
+  readonly #lru: InMemoryLRUCache<string>;
+
+  constructor(maxBytes: number) {
+    this.#lru = new InMemoryLRUCache<string>({
+      maxSize: maxBytes,
+      sizeCalculation: (value: string, key: string) => value.length + key.length,
+    });
+  }
+
+  get(key: string): Promise<string | undefined> {
+    return this.#lru.get(key);
+  }
+
+  set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
+    return this.#lru.set(key, value, options);
+  }
+
+  delete(key: string): Promise<boolean | void> {
+    return this.#lru.delete(key);
+  }
+
+  health(): CacheHealth {
+    return { backend: 'MEMORY', available: true, message: null };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Redis, shared by every gateway replica. While Redis does not answer, reads miss and
+ * writes are dropped (the gateway serves uncached); it logs once per outage, reconnects by
+ * itself and caches again.
+ */
+export class RedisCache implements GatewayCache {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #log: (line: string) => void;
+  #available = false;
+  #problem: string | null = 'connecting to Redis';
+
+  constructor(options: { url: string; prefix: string; log?: (line: string) => void }) {
+    this.#prefix = options.prefix;
+    this.#log = options.log ?? (() => {});
+    this.#redis = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(200 * times, 2000),
+    });
+    this.#redis.on('ready', () => {
+      if (this.#problem && this.#problem !== 'connecting to Redis') this.#log('gateway cache: Redis is back, caching again');
+      this.#available = true;
+      this.#problem = null;
+    });
+    this.#redis.on('error', (error: Error) => this.#down(error));
+    this.#redis.on('close', () => this.#down(new Error('connection closed')));
+  }
+
+  #down(error: Error): void {
+    if (this.#available || this.#problem === 'connecting to Redis') {
+      this.#log(`gateway cache: Redis unreachable (${error.message}); serving uncached until it is back`);
+    }
+    this.#available = false;
+    this.#problem = `Redis unreachable (${error.message}): serving uncached`;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    if (!this.#available) return undefined;
+    try {
+      return (await this.#redis.get(this.#prefix + key)) ?? undefined;
+    } catch (error) {
+      this.#down(error as Error);
+      return undefined;
+    }
+  }
+
+  async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
+    if (!this.#available) return;
+    try {
+      const ttl = options?.ttl;
+      if (ttl) await this.#redis.set(this.#prefix + key, value, 'PX', Math.max(1, Math.round(ttl * 1000)));
+      else await this.#redis.set(this.#prefix + key, value);
+    } catch (error) {
+      this.#down(error as Error);
+    }
+  }
+
+  async delete(key: string): Promise<boolean | void> {
+    if (!this.#available) return;
+    try {
+      return (await this.#redis.del(this.#prefix + key)) > 0;
+    } catch (error) {
+      this.#down(error as Error);
+    }
+  }
+
+  health(): CacheHealth {
+    return { backend: 'REDIS', available: this.#available, message: this.#problem };
+  }
+
+  async close(): Promise<void> {
+    this.#redis.disconnect();
+  }
+}
+
+/** The cache the settings ask for: Redis when a URL is given, memory otherwise. */
+export function createCache(options: { redisUrl: string | null; maxBytes: number; log?: (line: string) => void }): GatewayCache {
+  return options.redisUrl
+    ? new RedisCache({ url: options.redisUrl, prefix: 'msg:gateway:', ...(options.log ? { log: options.log } : {}) })
+    : new MemoryCache(options.maxBytes);
+}

@@ -1,0 +1,132 @@
+import { Redis } from 'ioredis';
+import { FEED_CHANNEL, type FeedVersionEvent } from '../subgraphs/kit/feed-events.js';
+
+/** What the gateway knows of one subgraph's feed. */
+type State = { readonly kind: 'tracking'; readonly version: string } | { readonly kind: 'unknown' } | { readonly kind: 'none' };
+
+/**
+ * The current feed version of every subgraph that has a feed, so caches can key by it and
+ * never answer from an old report. Without Redis it follows each subgraph's
+ * `/feed/events` stream; with Redis, the feed channel that every cluster subgraph replica
+ * announces on (so every gateway replica learns a change at once). A subgraph that answers
+ * 404 has no feed (its data changes only with the supergraph). While a feed subgraph's
+ * version is unknown (its stream is down), `version()` says so and caches must not be used
+ * for it.
+ */
+export class FeedVersions {
+  readonly #states = new Map<string, State>();
+  readonly #log: (line: string) => void;
+  readonly #aborts = new Set<AbortController>();
+  #subscriber: Redis | null = null;
+  #closed = false;
+
+  constructor(
+    subgraphs: readonly { readonly name: string; readonly url: string }[],
+    options: { redisUrl: string | null; log?: (line: string) => void },
+  ) {
+    this.#log = options.log ?? (() => {});
+    for (const subgraph of subgraphs) this.#states.set(subgraph.name, { kind: 'unknown' });
+    if (options.redisUrl) this.#subscribe(options.redisUrl, subgraphs);
+    else for (const subgraph of subgraphs) void this.#follow(subgraph.name, new URL('/feed/events', subgraph.url));
+  }
+
+  /** The subgraph's current feed version; null when it has no feed; undefined when unknown. */
+  version(subgraph: string): string | null | undefined {
+    const state = this.#states.get(subgraph);
+    if (!state || state.kind === 'none') return null;
+    return state.kind === 'tracking' ? state.version : undefined;
+  }
+
+  /** Every subgraph's `version()` now. */
+  snapshot(): ReadonlyMap<string, string | null | undefined> {
+    return new Map([...this.#states.keys()].map((name) => [name, this.version(name)]));
+  }
+
+  /** Resolves once every subgraph's state is known (or after `ms`). */
+  async ready(ms = 5000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while ([...this.#states.values()].some((s) => s.kind === 'unknown') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  #set(subgraph: string, state: State): void {
+    if (this.#states.has(subgraph)) this.#states.set(subgraph, state);
+  }
+
+  /** Follows one subgraph's server-sent events, reconnecting with backoff. */
+  async #follow(subgraph: string, url: URL): Promise<void> {
+    let delay = 200;
+    while (!this.#closed) {
+      const abort = new AbortController();
+      this.#aborts.add(abort);
+      try {
+        const response = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
+        if (response.status === 404) {
+          this.#set(subgraph, { kind: 'none' });
+          return;
+        }
+        if (!response.ok || !response.body) throw new Error(`${url} answered ${response.status}`);
+        delay = 200;
+        let buffer = '';
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const message = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = /^data: (.*)$/m.exec(message)?.[1];
+            if (data) this.#set(subgraph, { kind: 'tracking', version: (JSON.parse(data) as FeedVersionEvent).version });
+          }
+        }
+        throw new Error('stream ended');
+      } catch (error) {
+        if (this.#closed) return;
+        if (this.version(subgraph) !== undefined)
+          this.#log(`gateway: lost the feed version of ${subgraph} (${(error as Error).message}); not caching its data until it is back`);
+        this.#set(subgraph, { kind: 'unknown' });
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      } finally {
+        this.#aborts.delete(abort);
+      }
+    }
+  }
+
+  #subscribe(redisUrl: string, subgraphs: readonly { readonly name: string; readonly url: string }[]): void {
+    const subscriber = new Redis(redisUrl, { retryStrategy: (times) => Math.min(200 * times, 2000), maxRetriesPerRequest: null });
+    this.#subscriber = subscriber;
+    subscriber.on('message', (_channel: string, message: string) => {
+      const event = JSON.parse(message) as FeedVersionEvent;
+      this.#set(event.subgraph, { kind: 'tracking', version: event.version });
+    });
+    subscriber.on('error', () => {});
+    // (Re)subscribed: read every subgraph's version, as announcements may have been missed.
+    subscriber.on('ready', () => {
+      void subscriber.subscribe(FEED_CHANNEL).then(() => Promise.all(subgraphs.map((s) => this.#fetchVersion(s))));
+    });
+    subscriber.on('close', () => {
+      if (this.#closed) return;
+      for (const s of subgraphs) if (this.version(s.name) !== null) this.#set(s.name, { kind: 'unknown' });
+    });
+  }
+
+  async #fetchVersion(subgraph: { readonly name: string; readonly url: string }): Promise<void> {
+    try {
+      const response = await fetch(new URL('/feed/version', subgraph.url));
+      if (response.status === 404) this.#set(subgraph.name, { kind: 'none' });
+      else if (response.ok) this.#set(subgraph.name, { kind: 'tracking', version: ((await response.json()) as FeedVersionEvent).version });
+    } catch {
+      setTimeout(() => void this.#fetchVersion(subgraph), 500).unref();
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const abort of this.#aborts) abort.abort();
+    this.#subscriber?.disconnect();
+  }
+}

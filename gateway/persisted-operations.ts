@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import type { NextFunction, Request, Response } from 'express';
+import { z } from 'zod';
+
+/** The manifest in Apollo's persisted query manifest format, so other engines can use it. */
+const manifestSchema = z.object({
+  format: z.literal('apollo-persisted-query-manifest'),
+  version: z.literal(1),
+  operations: z.array(
+    z.object({
+      id: z.string().min(1),
+      name: z.string().min(1),
+      type: z.enum(['query', 'mutation', 'subscription']),
+      body: z.string().min(1),
+    }),
+  ),
+});
+
+export type PersistedOperations = ReadonlyMap<string, { readonly name: string; readonly body: string }>;
+
+/** The dashboards' named operations, shipped with the gateway. */
+export const PERSISTED_OPERATIONS_FILE = new URL('./persisted-operations.json', import.meta.url);
+
+/** Reads and checks a manifest; a bad one stops the gateway with the reason. */
+export function loadPersistedOperations(file: URL | string = PERSISTED_OPERATIONS_FILE): PersistedOperations {
+  const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`Persisted operation manifest ${String(file)} is invalid: ${parsed.error.issues[0]?.message}`);
+  return new Map(parsed.data.operations.map((op) => [op.id, { name: op.name, body: op.body }]));
+}
+
+function refuse(res: Response, status: number, code: string, message: string): void {
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+}
+
+/**
+ * Lets clients call a persisted operation by id instead of sending its text: POST
+ * `{ "documentId": "ReleaseMatrix", "variables": … }` or GET
+ * `/graphql?documentId=ReleaseMatrix&variables=…` (cacheable by an HTTP cache or CDN). An
+ * unknown id is `PERSISTED_QUERY_NOT_FOUND`. With `only`, any other operation text is
+ * refused with `OPERATION_NOT_PERSISTED`.
+ */
+export function persistedOperationsMiddleware(operations: PersistedOperations, only: boolean) {
+  const bodies = new Set([...operations.values()].map((op) => op.body));
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const fromQuery = typeof req.query['documentId'] === 'string' ? req.query['documentId'] : undefined;
+    const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+    const id = fromQuery ?? (typeof body['documentId'] === 'string' ? body['documentId'] : undefined);
+    if (id !== undefined) {
+      const operation = operations.get(id);
+      if (!operation) return refuse(res, 404, 'PERSISTED_QUERY_NOT_FOUND', `No persisted operation has the id ${JSON.stringify(id)}`);
+      if (req.method === 'GET') {
+        const url = new URL(req.url, 'http://gateway');
+        url.searchParams.delete('documentId');
+        url.searchParams.set('query', operation.body);
+        req.url = `${url.pathname}${url.search}`;
+        // A known, read-only operation: safe for a simple GET (Apollo's CSRF guard asks for a preflight header).
+        req.headers['apollo-require-preflight'] = 'true';
+      } else {
+        delete body['documentId'];
+        body['query'] = operation.body;
+      }
+      return next();
+    }
+    const text = req.method === 'GET' ? req.query['query'] : body['query'];
+    if (only && text !== undefined && !(typeof text === 'string' && bodies.has(text))) {
+      return refuse(
+        res,
+        400,
+        'OPERATION_NOT_PERSISTED',
+        'This gateway accepts only persisted operations: send a documentId from its manifest',
+      );
+    }
+    next();
+  };
+}

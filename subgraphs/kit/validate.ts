@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { FeedIssue } from './feed.js';
 
 /**
@@ -30,4 +30,17 @@ export function recordIssues(file: string, error: z.ZodError, raw: unknown, at: 
 /** Builds a zod enum error message that lists the accepted words. */
 export function oneOf(words: readonly string[]): string {
   return `must be one of ${words.map((w) => JSON.stringify(w)).join(', ')}`;
+}
+
+/**
+ * A supplier's own word, one of `table`'s keys; the schema's output is the word as written.
+ * Own keys only: `toString` or `constructor` are not words of any format.
+ */
+export function supplierWord(table: Readonly<Record<string, unknown>>) {
+  return z.string().refine((v) => Object.hasOwn(table, v), { message: oneOf(Object.keys(table)) });
+}
+
+/** Like `supplierWord`, but outputs what the word means in the contract's terms. */
+export function translatedWord<T>(table: Readonly<Record<string, T>>) {
+  return supplierWord(table).transform((v) => table[v] as T);
 }

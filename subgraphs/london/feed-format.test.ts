@@ -42,6 +42,11 @@ describe("BT's JSON feed", () => {
     expect(error.message).toContain('"Planned", "Live", "Deferred"');
   });
 
+  it("refuses words that are only names of JavaScript's object methods", () => {
+    const error = refused(edit((f) => (f.deployments[1].status = 'hasOwnProperty')));
+    expect(error.issues[0]).toMatchObject({ path: '$.deployments[1].status', value: 'hasOwnProperty' });
+  });
+
   it('refuses a UK date where BT writes ISO dates', () => {
     const error = refused(edit((f) => (f.deployments[0].liveDate = '19/07/2007')));
     expect(error.issues[0]).toMatchObject({ path: '$.deployments[0].liveDate', field: 'liveDate', value: '19/07/2007' });

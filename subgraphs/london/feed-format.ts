@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { isIsoDate } from '../kit/date.js';
 import { FeedValidationError, type Capability, type DesignStatus, type FeedIssue, type RolloutStatus } from '../kit/feed.js';
 import type { FeedFile, FeedFormat, Located, ParsedFeed } from '../kit/feed-directory.js';
-import { oneOf, recordIssues } from '../kit/validate.js';
+import { recordIssues, supplierWord } from '../kit/validate.js';
 
 /** What only London's spec has: products for non-acute care settings. */
 export interface LondonExtra {
@@ -38,7 +38,7 @@ const FUNCTIONS: Record<string, Capability> = {
   SPINE: 'SPINE_INTEGRATION',
 };
 
-const word = <T>(table: Record<string, T>) => z.string().refine((v) => v in table, { message: oneOf(Object.keys(table)) });
+const word = supplierWord;
 const isoDate = z.string().refine(isIsoDate, { message: 'must be an ISO date yyyy-mm-dd naming a real day' });
 const text = z.string().min(1, 'must not be empty');
 

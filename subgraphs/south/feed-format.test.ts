@@ -54,6 +54,14 @@ describe("Fujitsu's CSV feed", () => {
     expect(error.message).toContain('"GO-LIVE ACHIEVED"');
   });
 
+  it("refuses words that are only names of JavaScript's object methods", () => {
+    const at = lineOf(',RD8,');
+    const error = refused(replaceLine(at, 'GO-LIVE ACHIEVED', 'constructor'));
+    expect(error.issues[0]).toMatchObject({ line: at + 1, field: 'SiteState', value: 'constructor' });
+    const rel = lineOf('REL,,R2');
+    expect(refused(replaceLine(rel, 'DESIGN SUSPENDED', 'toString')).issues[0]).toMatchObject({ field: 'DesignState', value: 'toString' });
+  });
+
   it('refuses an ISO date where Fujitsu writes dd/mm/yyyy', () => {
     const at = lineOf(',RBF,');
     const error = refused(replaceLine(at, '22/12/2005', '2005-12-22'));

@@ -21,7 +21,7 @@ import {
   type RolloutStatus,
 } from '../kit/feed.js';
 import type { FeedFormat, FeedFile, Located, ParsedFeed } from '../kit/feed-directory.js';
-import { oneOf, recordIssues } from '../kit/validate.js';
+import { oneOf, recordIssues, supplierWord, translatedWord } from '../kit/validate.js';
 
 /** What only the South's spec has: the 2007 contract reset. */
 export interface SouthExtra {
@@ -88,11 +88,7 @@ const MODULES: Record<string, Capability> = {
   SPINE: 'SPINE_INTEGRATION',
 };
 
-const word = <T>(table: Record<string, T>) =>
-  z
-    .string()
-    .refine((v) => v in table, { message: oneOf(Object.keys(table)) })
-    .transform((v) => table[v] as T);
+const word = translatedWord;
 const ukDate = z
   .string()
   .refine((v) => ukDateToIso(v) !== null, { message: 'must be a UK date dd/mm/yyyy naming a real day' })
@@ -141,7 +137,7 @@ const site = z.object({
   ReleaseRef: text,
   SiteCode: z.string().regex(/^[A-Z0-9]{3,5}$/, 'must be an ODS code (3-5 capital letters or digits)'),
   SiteName: text,
-  SiteState: z.string().refine((v) => v in SITE_STATES, { message: oneOf(Object.keys(SITE_STATES)) }),
+  SiteState: supplierWord(SITE_STATES),
   PlannedLive: optional(ukDate),
   ActualLive: optional(ukDate),
   Note: note,

@@ -1,6 +1,8 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { GraphQLError } from 'graphql';
+import { ErrorCode, GraphQLErrorWithCode } from '../schema/errors.js';
 import { PIN_HEADER } from '../subgraphs/kit/pin.js';
 
 /** Per-operation context of the gateway. */
@@ -22,6 +24,7 @@ export interface DataSourceOptions {
   readonly defaultMaxAge: number;
   /** Whether identical in-flight fetches are merged into one. */
   readonly dedupe: boolean;
+  readonly log?: (line: string) => void;
 }
 
 /** A keep-alive pool for subgraph fetches (undici), instead of a connection per request. */
@@ -38,12 +41,14 @@ export function subgraphAgent(): Agent {
 export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #name: string;
   readonly #dedupe: boolean;
+  readonly #log: (line: string) => void;
   readonly #inFlight = new Map<string, Promise<Processed>>();
 
   constructor(options: DataSourceOptions) {
     super({ url: options.url });
     this.#name = options.name;
     this.#dedupe = options.dedupe;
+    this.#log = options.log ?? console.error;
     const agent = options.agent;
     const defaultHint = `max-age=${options.defaultMaxAge}, public`;
     this.fetcher = (async (url: string, init?: Parameters<typeof undiciFetch>[1]) => {
@@ -61,16 +66,27 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     context.touched?.add(this.#name);
   }
 
+  /** Fetches, turning a subgraph that cannot be reached into `SUBGRAPH_UNAVAILABLE` (its address stays in the log). */
+  async #fetch(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
+    try {
+      return await super.process(options);
+    } catch (error) {
+      if (error instanceof GraphQLError) throw error;
+      this.#log(`gateway: subgraph ${this.#name} failed: ${(error as Error).message}`);
+      throw new GraphQLErrorWithCode(`The ${this.#name} subgraph is unavailable`, ErrorCode.SUBGRAPH_UNAVAILABLE, { subgraph: this.#name });
+    }
+  }
+
   override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
     const query = options.request.query ?? '';
-    if (!this.#dedupe || !/^\s*(query\b|\{)/.test(query)) return super.process(options);
+    if (!this.#dedupe || !/^\s*(query\b|\{)/.test(query)) return this.#fetch(options);
     const key = JSON.stringify([query, options.request.variables ?? null, options.context.pin ?? null]);
     const running = this.#inFlight.get(key);
     if (running) {
       options.context.touched?.add(this.#name);
       return running;
     }
-    const fetching = super.process(options).finally(() => this.#inFlight.delete(key));
+    const fetching = this.#fetch(options).finally(() => this.#inFlight.delete(key));
     this.#inFlight.set(key, fetching);
     return fetching;
   }

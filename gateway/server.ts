@@ -62,7 +62,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     supergraphSdl,
     experimental_approximateQueryPlanStoreMiB: config.queryPlanCacheMiB,
     buildService: ({ name, url }) =>
-      new GatewayDataSource({ name, url: url ?? '', agent, defaultMaxAge: config.cacheDefaultMaxAge, dedupe: config.dedupe }),
+      new GatewayDataSource({ name, url: url ?? '', agent, defaultMaxAge: config.cacheDefaultMaxAge, dedupe: config.dedupe, log }),
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => enforceContractScalars(apiSchema));
   const operations = loadPersistedOperations();
@@ -75,6 +75,8 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         gateway,
         cache,
         persistedQueries: config.persistedOperationsOnly ? false : { cache: new PrefixingKeyValueCache(cache, 'apq:') },
+        // Named settings, never NODE_ENV: analysts explore the schema, stack traces stay in logs.
+        introspection: true,
         includeStacktraceInErrorResponses: false,
         formatError,
         // The runner handles SIGTERM/SIGINT for every service at once (kit/main.ts).

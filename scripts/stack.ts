@@ -68,8 +68,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (const service of [...started].reverse()) await service.close();
   };
   try {
-    const at = async (service: Promise<Service>, host: string, port: number) => {
-      const listening = await listen(await service, host, port);
+    const at = async (building: Promise<Service>, host: string, port: number) => {
+      const service = await building;
+      // A service built but unable to listen (port taken) is stopped too: it holds watchers.
+      const listening = await listen(service, host, port).catch(async (error: unknown) => {
+        await service.stop();
+        throw error;
+      });
       started.push(listening);
       return listening;
     };

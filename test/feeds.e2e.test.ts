@@ -150,7 +150,10 @@ describe('the bad-feed corpus', () => {
     const good = readFileSync(join(ROOT, 'subgraphs/south/feed', SOUTH_GOOD));
     const small = await start(southSubgraph as ClusterSubgraphDefinition<object>, SOUTH_GOOD, good.length + 100);
     const { status: after } = await offer(small, 'south-oversize.csv', Buffer.concat([good, Buffer.alloc(200, '\n')]));
-    expect(after.lastRejected?.errors[0]).toMatchObject({ field: '(file)', message: expect.stringMatching(/over the limit of \d+/) });
+    expect(after.lastRejected?.errors[0]).toMatchObject({
+      field: '(file)',
+      message: expect.stringMatching(/over the limit of \d+ \(not read\)/),
+    });
     expect(after.current.file).toBe(SOUTH_GOOD);
   });
 });
@@ -184,5 +187,92 @@ describe('live reload', () => {
     const after = await until(localName, (v) => v.south.localName === 'Release 2 (corrected)');
     expect(after.old.localName).toBe('Release 2');
     expect((await status(south)).snapshots).toBe(2);
+  });
+});
+
+describe('a feed polled from a URL', () => {
+  it('keeps every report the URL serves, honours ETag, and refuses an endless body', async () => {
+    const { createServer } = await import('node:http');
+    const reports = ['fujitsu-south-2008-01-31.csv', 'fujitsu-south-2008-06-30.csv'].map((f) =>
+      readFileSync(join(ROOT, 'subgraphs/south/feed', f)),
+    );
+    let serving: Buffer | 'endless' = reports[0]!;
+    let notModified = 0;
+    const server = createServer((req, res) => {
+      if (serving === 'endless') {
+        res.writeHead(200, { 'content-type': 'text/csv' });
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        const timer = setInterval(() => res.write(chunk), 1);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
+      const etag = `"${serving.length}-${serving[serving.length - 2]}"`;
+      if (req.headers['if-none-match'] === etag) {
+        notModified += 1;
+        res.writeHead(304).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/csv', etag }).end(serving);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), 'msg-url-'));
+    dirs.push(dir);
+    copyFileSync(join(ROOT, 'subgraphs/south/feed', SOUTH_GOOD), join(dir, SOUTH_GOOD));
+    const subgraph = await buildClusterSubgraph(southSubgraph as ClusterSubgraphDefinition<object>, {
+      feedDir: dir,
+      feedUrl: `http://127.0.0.1:${port}/fujitsu/latest.csv`,
+      reference: feedReference,
+      pollMs: 50,
+      maxBytes: 1024 * 1024,
+    });
+    const service = await listen(subgraph.service, '127.0.0.1', 0);
+    running.push(service);
+    const feed = { url: service.url, dir, name: 'south' };
+    try {
+      await until(
+        () => status(feed),
+        (s) => s.current.asOf === '2008-01-31',
+      );
+      await until(
+        async () => notModified,
+        (n) => n > 0,
+      );
+      serving = reports[1]!;
+      const after = await until(
+        () => status(feed),
+        (s) => s.current.asOf === '2008-06-30',
+      );
+      expect(after.snapshots).toBe(3);
+      expect(after.current.file).toMatch(/^latest-[0-9a-f]{12}\.csv$/);
+      serving = 'endless';
+      const refused = await until(
+        () => status(feed),
+        (s) => s.lastRejected?.file === 'latest.csv',
+      );
+      expect(refused.lastRejected?.errors[0]?.message).toMatch(/sent more than 1048576 bytes/);
+      expect(refused.current.asOf).toBe('2008-06-30');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('files that are not regular files', () => {
+  it('refuses a FIFO in the feed folder instead of blocking on it', async () => {
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mkfifo', [join(south.dir, 'fujitsu-south-2099-01-01.csv')]);
+    const after = await until(
+      () => status(south),
+      (s) => s.lastRejected?.file === 'fujitsu-south-2099-01-01.csv',
+    );
+    expect(after.lastRejected?.errors[0]).toMatchObject({ field: '(file)', message: 'not a regular file' });
+    // Later reports still arrive: the scan did not block on the FIFO.
+    copyFileSync(join(ROOT, 'subgraphs/south/feed/fujitsu-south-2009-06-30.csv'), join(south.dir, 'fujitsu-south-2009-06-30.csv'));
+    await until(
+      () => status(south),
+      (s) => s.current.asOf === '2009-06-30',
+    );
   });
 });

@@ -9,7 +9,7 @@ import { pollFeedUrl, watchFeedFolder, type Closable } from './feed-watcher.js';
 import { createService, subgraphApollo, type Service } from './http.js';
 import { createLoaders, type ViewLoaders } from './loaders.js';
 import { buildContractSubgraph, type Resolvers } from './schema.js';
-import { RedisViewStore } from './redis-store.js';
+import { RedisViewStore, STORE_FORMAT } from './redis-store.js';
 import { manifestAt, MemoryViewStore, snapshotAt, versionKey, type ViewStore } from './store.js';
 import { PIN_HEADER, pinOf } from './pin.js';
 import type { FeedSourceView, ReleaseRef, ReleaseViewData, TrustRef } from './views.js';
@@ -132,7 +132,7 @@ export interface ClusterSubgraphOptions<Extra> {
   readonly reference: FeedReference;
   /** Where snapshots live; Redis when `redisUrl` is given, else this process's memory. */
   readonly store?: ViewStore<Extra>;
-  /** Redis shared by every replica of the subgraph (keys under `msg:<subgraph>:`). */
+  /** Redis shared by every replica of the subgraph (keys under `msg:<format>:<subgraph>:`). */
   readonly redisUrl?: string | null;
   /** Poll this URL for reports too. */
   readonly feedUrl?: string | null;
@@ -187,7 +187,7 @@ export async function buildClusterSubgraph<Extra extends object>(
     (options.redisUrl
       ? new RedisViewStore<Extra>({
           url: options.redisUrl,
-          prefix: `msg:${definition.name}:`,
+          prefix: `msg:${STORE_FORMAT}:${definition.name}:`,
           log: (line) => log(`${definition.name}: ${line}`),
         })
       : new MemoryViewStore<Extra>());
@@ -200,7 +200,10 @@ export async function buildClusterSubgraph<Extra extends object>(
     maxBytes,
     log,
   });
-  const outcomes = await tracker.scan(options.feedDir);
+  const outcomes = await tracker.scan(options.feedDir).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   if ((await store.manifest()).snapshots.length === 0) {
     const reasons = outcomes.filter((o) => o.outcome === 'rejected').map((o) => o.error.message);
     await store.close();
@@ -229,16 +232,20 @@ export async function buildClusterSubgraph<Extra extends object>(
   }
   const events = new FeedEvents(definition.name, store as ViewStore<unknown>);
   tracker.onAccepted(() => void events.changed().catch(onError));
+  const release = async () => {
+    for (const watcher of watchers) watcher.close();
+    events.close();
+    await store.close();
+  };
   const service = await createService<ClusterContext<Extra>>({
     name: definition.name,
     apollo: subgraphApollo<ClusterContext<Extra>>(schema),
     context: async ({ req }) => ({ loaders: createLoaders(store, pinOf(req.headers[PIN_HEADER])) }),
     routes: (app) => events.routes(app),
-    onStop: async () => {
-      for (const watcher of watchers) watcher.close();
-      events.close();
-      await store.close();
-    },
+    onStop: release,
+  }).catch(async (error: unknown) => {
+    await release();
+    throw error;
   });
   return { service, tracker, store };
 }

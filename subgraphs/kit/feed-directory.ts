@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
 import { checkConsistency, FeedValidationError, type FeedReference, type FeedSnapshot } from './feed.js';
 
 /** What a parser receives: one feed file's text (byte-order mark removed). */
@@ -31,9 +29,15 @@ export interface FeedFormat<Extra> {
 }
 
 /** Reads, validates and normalizes one feed file. */
-export function readFeed<Extra>(format: FeedFormat<Extra>, file: string, bytes: Buffer, reference: FeedReference): FeedSnapshot<Extra> {
-  const checksum = createHash('sha256').update(bytes).digest('hex');
+export function readFeed<Extra>(
+  format: FeedFormat<Extra>,
+  file: string,
+  bytes: Buffer,
+  reference: FeedReference,
+  checksum: string = createHash('sha256').update(bytes).digest('hex'),
+): FeedSnapshot<Extra> {
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  if (text.trim() === '') throw new FeedValidationError(file, [{ file, field: '(file)', value: null, message: 'the file is empty' }]);
   const parsed = format.parse({ file, text });
   const snapshot = {
     ...parsed,
@@ -48,28 +52,4 @@ export function readFeed<Extra>(format: FeedFormat<Extra>, file: string, bytes: 
   const issues = checkConsistency(snapshot, reference, { release: locate(parsed.releases), rollout: locate(parsed.rollout) });
   if (issues.length > 0) throw new FeedValidationError(file, issues);
   return snapshot;
-}
-
-/**
- * Reads every feed file in `dir`, oldest report first. A bad file stops the load with a
- * `FeedValidationError` naming file, line and field.
- */
-export async function loadFeedDirectory<Extra>(
-  dir: string,
-  format: FeedFormat<Extra>,
-  reference: FeedReference,
-): Promise<FeedSnapshot<Extra>[]> {
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((name) => name.endsWith(format.extension)).sort();
-  } catch (error) {
-    throw new Error(`Feed folder ${dir} cannot be read: ${(error as Error).message}`);
-  }
-  if (names.length === 0) throw new Error(`Feed folder ${dir} holds no ${format.extension} feed file`);
-  const snapshots: FeedSnapshot<Extra>[] = [];
-  for (const name of names) {
-    const path = join(dir, name);
-    snapshots.push(readFeed(format, basename(path), await readFile(path), reference));
-  }
-  return snapshots.sort((a, b) => a.asOf.localeCompare(b.asOf));
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FeedValidationError, type FeedIssue, type FeedReference } from './feed.js';
 import { readFeed, type FeedFormat } from './feed-directory.js';
@@ -64,8 +64,10 @@ function asRejection(file: string, error: Error): Rejection {
  */
 export class FeedTracker {
   #lastRejected: Rejection | null = null;
-  /** Checksums already taken or refused, by file name: an unchanged file is not re-read. */
+  /** Checksums already taken or refused, by file name: an unchanged report is not re-parsed. */
   readonly #seen = new Map<string, string>();
+  /** Size and modification time of each folder file at the last scan: an unchanged file is not re-read. */
+  readonly #stats = new Map<string, string>();
   readonly #options: FeedTrackerOptions;
   readonly #listeners: (() => void)[] = [];
 
@@ -82,63 +84,61 @@ export class FeedTracker {
     return this.#lastRejected;
   }
 
-  /** Offers one file's bytes (from the feed folder or a polled URL). */
-  async ingest(file: string, bytes: Buffer): Promise<IngestOutcome> {
+  /** Records a report refused before it could be read (e.g. a URL that sends too much). */
+  refuse(file: string, error: Error): IngestOutcome {
+    return this.#reject(file, error);
+  }
+
+  #reject(file: string, error: Error): IngestOutcome {
+    this.#lastRejected = asRejection(file, error);
+    this.#options.log?.(`${this.#options.name}: rejected ${error.message}`);
+    return { outcome: 'rejected', file, error };
+  }
+
+  #oversize(file: string, size: number, unread = false): FeedValidationError {
+    const message = `the file is ${size} bytes, over the limit of ${this.#options.maxBytes}${unread ? ' (not read)' : ''}`;
+    return new FeedValidationError(file, [{ file, field: '(file)', value: size, message }]);
+  }
+
+  /**
+   * Offers one report's bytes (from the feed folder or a polled URL). `modifiedAt` orders
+   * two versions of the same file: an older copy never replaces a newer one.
+   */
+  async ingest(file: string, bytes: Buffer, modifiedAt: string = new Date().toISOString()): Promise<IngestOutcome> {
     const { format, reference, store, log } = this.#options;
     const checksum = createHash('sha256').update(bytes).digest('hex');
     if (this.#seen.get(file) === checksum) return { outcome: 'unchanged', file };
     this.#seen.set(file, checksum);
     try {
-      if (bytes.length > this.#options.maxBytes) {
-        throw new FeedValidationError(file, [
-          {
-            file,
-            field: '(file)',
-            value: bytes.length,
-            message: `the file is ${bytes.length} bytes, over the limit of ${this.#options.maxBytes}`,
-          },
-        ]);
-      }
-      if (
-        bytes
-          .toString('utf8')
-          .replace(/^\uFEFF/, '')
-          .trim() === ''
-      ) {
-        throw new FeedValidationError(file, [{ file, field: '(file)', value: null, message: 'the file is empty' }]);
-      }
-      const snapshot = readFeed(format, file, bytes, reference);
+      if (bytes.length > this.#options.maxBytes) throw this.#oversize(file, bytes.length);
+      const snapshot = readFeed(format, file, bytes, reference, checksum);
       // Published even when another replica already shared it: this replica keeps its own
       // copy to serve while a shared store is away.
-      await store.publish(buildViews(snapshot));
+      await store.publish(buildViews(snapshot, modifiedAt));
       for (const listener of this.#listeners) listener();
       log?.(`${this.#options.name}: accepted ${file} (report of ${snapshot.asOf}, ${snapshot.rows} rows)`);
       return { outcome: 'accepted', file, asOf: snapshot.asOf, rows: snapshot.rows };
     } catch (error) {
-      const err = error instanceof Error ? error : new Error(String(error));
-      this.#lastRejected = asRejection(file, err);
-      log?.(`${this.#options.name}: rejected ${err.message}`);
-      return { outcome: 'rejected', file, error: err };
+      return this.#reject(file, error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  /** Offers a file from disk; a file over the size limit is refused without reading it. */
+  /**
+   * Offers a file from disk. Only regular files are read (a FIFO or device would block or
+   * never end), never more than the size limit, and a file whose size and modification time
+   * have not changed since the last scan is not read again.
+   */
   async ingestPath(dir: string, file: string): Promise<IngestOutcome> {
     const path = join(dir, file);
     const info = await stat(path);
-    if (info.size > this.#options.maxBytes) {
-      // Refuse unread, and remember size+mtime so the same oversize file is not refused again and again.
-      const marker = `oversize:${info.size}:${info.mtimeMs}`;
-      if (this.#seen.get(file) === marker) return { outcome: 'unchanged', file };
-      this.#seen.set(file, marker);
-      const error = new FeedValidationError(file, [
-        { file, field: '(file)', value: info.size, message: `the file is ${info.size} bytes, over the limit of ${this.#options.maxBytes}` },
-      ]);
-      this.#lastRejected = asRejection(file, error);
-      this.#options.log?.(`${this.#options.name}: rejected ${error.message}`);
-      return { outcome: 'rejected', file, error };
-    }
-    return this.ingest(file, await readFile(path));
+    const marker = `${info.size}:${info.mtimeMs}`;
+    if (this.#stats.get(file) === marker) return { outcome: 'unchanged', file };
+    this.#stats.set(file, marker);
+    if (!info.isFile())
+      return this.#reject(file, new FeedValidationError(file, [{ file, field: '(file)', value: null, message: 'not a regular file' }]));
+    if (info.size > this.#options.maxBytes) return this.#reject(file, this.#oversize(file, info.size, true));
+    const bytes = await readAtMost(path, this.#options.maxBytes + 1);
+    return this.ingest(file, bytes, info.mtime.toISOString());
   }
 
   /** Offers every feed file of `dir`, in name order. */
@@ -155,10 +155,29 @@ export class FeedTracker {
         outcomes.push(await this.ingestPath(dir, name));
       } catch (error) {
         // The file vanished or became unreadable between listing and reading: try next scan.
-        this.#seen.delete(name);
+        this.#stats.delete(name);
         outcomes.push({ outcome: 'rejected', file: name, error: error as Error });
       }
     }
     return outcomes;
+  }
+}
+
+/** Reads at most `limit` bytes of a file. */
+async function readAtMost(path: string, limit: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total < limit) {
+      const chunk = Buffer.alloc(Math.min(1024 * 1024, limit - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead));
+      total += bytesRead;
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    await handle.close();
   }
 }

@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { FeedTracker } from './feed-tracker.js';
 
@@ -67,10 +68,35 @@ export function watchFeedFolder(
   };
 }
 
-function fileNameOf(url: string, response: Response, extension: string): string {
+/**
+ * The name a polled report is kept under: the served name plus the first hex digits of its
+ * checksum, so a URL such as `/latest.csv` that serves a new report every week keeps every
+ * one of them (they are history), while the same report served again is unchanged.
+ */
+function fileNameOf(url: string, response: Response, extension: string, bytes: Buffer): string {
   const disposition = /filename="?([^";]+)"?/.exec(response.headers.get('content-disposition') ?? '')?.[1];
-  const name = basename(disposition ?? new URL(url).pathname);
-  return name.endsWith(extension) ? name : `${name || 'feed'}${extension}`;
+  const served = basename(disposition ?? new URL(url).pathname) || 'feed';
+  const stem = served.endsWith(extension) ? served.slice(0, -extension.length) : served;
+  return `${stem}-${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}${extension}`;
+}
+
+/** Reads a response body, refusing it once it passes `limit` bytes (whatever its headers say). */
+async function readBody(response: Response, limit: number, url: string): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return Buffer.alloc(0);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw new Error(`Feed URL ${url} sent more than ${limit} bytes: refused`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
 }
 
 /**
@@ -83,23 +109,35 @@ export function pollFeedUrl(
   options: { intervalMs: number; extension: string; maxBytes: number; onError: (error: Error) => void },
 ): Closable {
   let etag: string | null = null;
-  let modified: string | null = null;
+  let lastModified: string | null = null;
   const fetchOnce = async () => {
     const headers: Record<string, string> = {};
     if (etag) headers['if-none-match'] = etag;
-    if (modified) headers['if-modified-since'] = modified;
+    if (lastModified) headers['if-modified-since'] = lastModified;
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(Math.max(1000, options.intervalMs)) });
     if (response.status === 304) return;
     if (!response.ok) throw new Error(`Feed URL ${url} answered ${response.status} ${response.statusText}`);
     const length = Number(response.headers.get('content-length') ?? 0);
+    const served = basename(new URL(url).pathname) || 'feed';
     if (length > options.maxBytes) {
       await response.body?.cancel();
-      throw new Error(`Feed URL ${url} offers ${length} bytes, over the limit of ${options.maxBytes}`);
+      tracker.refuse(served, new Error(`Feed URL ${url} offers ${length} bytes, over the limit of ${options.maxBytes}`));
+      return;
     }
-    const bytes = Buffer.from(await response.arrayBuffer());
-    await tracker.ingest(fileNameOf(url, response, options.extension), bytes);
+    let bytes: Buffer;
+    try {
+      bytes = await readBody(response, options.maxBytes, url);
+    } catch (error) {
+      tracker.refuse(served, error as Error);
+      return;
+    }
     etag = response.headers.get('etag');
-    modified = response.headers.get('last-modified');
+    lastModified = response.headers.get('last-modified');
+    await tracker.ingest(
+      fileNameOf(url, response, options.extension, bytes),
+      bytes,
+      lastModified ? new Date(lastModified).toISOString() : undefined,
+    );
   };
   const poll = serialized(fetchOnce, options.onError);
   poll();

@@ -104,6 +104,8 @@ export function subgraphApollo<TContext extends BaseContext>(schema: GraphQLSche
   return (drain: ApolloServerPlugin) =>
     new ApolloServer<TContext>({
       schema,
+      // Named settings, never NODE_ENV: analysts explore the schema, stack traces stay in logs.
+      introspection: true,
       includeStacktraceInErrorResponses: false,
       formatError,
       // The runner handles SIGTERM/SIGINT for every service at once (kit/main.ts).

@@ -13,14 +13,17 @@ local manifest = current and cjson.decode(current) or { generation = 0, snapshot
 local meta = cjson.decode(ARGV[1])
 local function current(s) return s.replacedAt == nil or s.replacedAt == cjson.null end
 for _, s in ipairs(manifest.snapshots) do
-  -- the same file, unchanged (another replica published it): nothing to switch
-  if s.file == meta.file and s.version == meta.version and current(s) then return manifest.generation end
+  -- the same file unchanged (another replica published it), or an older copy of it than
+  -- the one current (a replica whose folder is behind): nothing to switch
+  if s.file == meta.file and current(s) and (s.version == meta.version or (s.modifiedAt or '') > meta.modifiedAt) then
+    return manifest.generation
+  end
 end
 local kept = {}
 for _, s in ipairs(manifest.snapshots) do
-  -- a replaced snapshot stays listed for requests pinned before its replacement
+  -- a replaced snapshot stays listed a minute, for requests pinned before its replacement
   if s.file == meta.file and current(s) then s.replacedAt = meta.loadedAt end
-  table.insert(kept, s)
+  if current(s) or s.replacedAt >= ARGV[2] then table.insert(kept, s) end
 end
 table.insert(kept, meta)
 table.sort(kept, function(a, b)
@@ -36,13 +39,13 @@ return manifest.generation
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    publishManifest(key: string, meta: string): Result<number, Context>;
+    publishManifest(key: string, meta: string, forgetBefore: string): Result<number, Context>;
   }
 }
 
 export interface RedisViewStoreOptions {
   readonly url: string;
-  /** Prefix of every key, e.g. `msg:south:`; replicas of one subgraph share it. */
+  /** Prefix of every key, e.g. `msg:v1:south:`; replicas of one subgraph share it. */
   readonly prefix: string;
   /** The subgraph's name, announced with each new feed version on the feed channel. */
   readonly subgraph?: string;
@@ -50,6 +53,12 @@ export interface RedisViewStoreOptions {
 }
 
 const WRITE_CHUNK = 1000;
+
+/**
+ * The layout of what this store writes; part of every key, so a release that changes the
+ * views' JSON never reads what an older one wrote under the same snapshot version.
+ */
+export const STORE_FORMAT = 'v1';
 const SWITCH_GRACE_MS = 100;
 
 /**
@@ -85,10 +94,22 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
       const wasDown = !this.#available;
       this.#available = true;
       this.#problem = null;
-      if (wasDown) this.#resync = this.#publishAll();
+      if (wasDown) this.#resync = this.#publishAll().finally(() => (this.#resync = null));
     });
     this.#redis.on('error', (error: Error) => this.#down(error));
     this.#redis.on('close', () => this.#down(new Error('connection closed')));
+  }
+
+  /**
+   * A failed command: a lost connection marks Redis down until it is ready again; any other
+   * error (a command refused, say for memory) fails only that call, which falls back.
+   */
+  #failed(error: Error): void {
+    if (error.name === 'ReplyError' || error instanceof SyntaxError) {
+      this.#log(`Redis refused a command (${error.message}): this call served from memory`);
+      return;
+    }
+    this.#down(error);
   }
 
   #down(error: Error): void {
@@ -109,7 +130,7 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
       try {
         await this.#write(views);
       } catch (error) {
-        this.#down(error as Error);
+        this.#failed(error as Error);
         return;
       }
     }
@@ -138,7 +159,8 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
     // Stamped a little ahead: the switch happens within that time, so no request pinned
     // before the stamp can see the snapshot in one fetch and miss it in another.
     const loadedAt = new Date(Date.now() + SWITCH_GRACE_MS).toISOString();
-    await this.#redis.publishManifest(this.#key('manifest'), JSON.stringify({ ...views.meta, loadedAt, replacedAt: null }));
+    const forgetBefore = new Date(Date.now() - 60_000).toISOString();
+    await this.#redis.publishManifest(this.#key('manifest'), JSON.stringify({ ...views.meta, loadedAt, replacedAt: null }), forgetBefore);
     if (this.#subgraph) {
       // Announced once the snapshot is visible (its loadedAt has passed), so a gateway that
       // keys its cache by the new version never fills it from the old snapshot.
@@ -156,7 +178,7 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
       await this.#write(views);
       return await this.manifest();
     } catch (error) {
-      this.#down(error as Error);
+      this.#failed(error as Error);
       return local;
     }
   }
@@ -169,7 +191,7 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
         // Redis answered but has no manifest (it restarted empty): ours, while we republish.
         this.#resync ??= this.#publishAll().finally(() => (this.#resync = null));
       } catch (error) {
-        this.#down(error as Error);
+        this.#failed(error as Error);
       }
     }
     const local = await this.#local.manifest();
@@ -192,7 +214,7 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
       const local = await fallback(keys);
       return parsed.map((v, i) => v ?? local[i] ?? null);
     } catch (error) {
-      this.#down(error as Error);
+      this.#failed(error as Error);
       return fallback(keys);
     }
   }

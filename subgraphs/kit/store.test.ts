@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EMPTY_MANIFEST, manifestAt, MemoryViewStore, snapshotAt, versionKey, withSnapshot } from './store.js';
 import type { SnapshotMeta, SnapshotViews } from './views.js';
 
-const meta = (file: string, asOf: string, version: string, loadedAt: string): SnapshotMeta => ({
+const meta = (file: string, asOf: string, version: string, loadedAt: string, modifiedAt = loadedAt): SnapshotMeta => ({
   supplier: { id: 'FUJITSU' },
   file,
   asOf,
@@ -11,6 +11,7 @@ const meta = (file: string, asOf: string, version: string, loadedAt: string): Sn
   version,
   loadedAt,
   replacedAt: null,
+  modifiedAt,
 });
 
 describe('manifests', () => {
@@ -28,8 +29,15 @@ describe('manifests', () => {
     expect(manifest.generation).toBe(3);
   });
 
-  it('does not switch when the same file arrives unchanged', () => {
+  it('does not switch when the same file arrives unchanged, or as an older copy', () => {
     expect(withSnapshot(manifest, { ...b2, loadedAt: '2026-01-01T00:00:09.000Z' })).toBe(manifest);
+    const olderCopy = meta('b.csv', '2007-09-06', 'dddd', '2026-01-01T00:00:09.000Z', '2025-12-31T00:00:00.000Z');
+    expect(withSnapshot(manifest, olderCopy)).toBe(manifest);
+  });
+
+  it('forgets a replaced snapshot a minute after its replacement', () => {
+    const later = meta('c.csv', '2008-01-31', 'eeee', '2026-01-01T00:01:04.000Z');
+    expect(withSnapshot(manifest, later).snapshots.map((s) => s.version)).toEqual(['aaaa', 'cccc', 'eeee']);
   });
 
   it('shows a pinned request only what was visible strictly before its pin', () => {

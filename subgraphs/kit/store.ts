@@ -45,8 +45,10 @@ const REPLACED_KEPT_MS = 60_000;
  * (and dropped a minute later).
  */
 export function withSnapshot(manifest: Manifest, meta: SnapshotMeta): Manifest {
-  // The same file, unchanged: nothing to switch (and its visibility must not move).
-  if (manifest.snapshots.some((s) => s.file === meta.file && s.version === meta.version && s.replacedAt === null)) return manifest;
+  // The same file, unchanged (its visibility must not move), or an older copy of it than the
+  // one current (a replica whose folder is behind): nothing to switch.
+  const current = manifest.snapshots.find((s) => s.file === meta.file && s.replacedAt === null);
+  if (current && (current.version === meta.version || current.modifiedAt > meta.modifiedAt)) return manifest;
   const forgetBefore = new Date(Date.parse(meta.loadedAt) - REPLACED_KEPT_MS).toISOString();
   const others = manifest.snapshots
     .filter((s) => s.replacedAt === null || s.replacedAt >= forgetBefore)
@@ -96,6 +98,9 @@ export class MemoryViewStore<Extra = unknown> implements ViewStore<Extra> {
     // One reference swap, stamped with the moment it happens: a reader holds either the
     // old or the new manifest, and a pinned reader sees the snapshot only if pinned later.
     this.#manifest = withSnapshot(this.#manifest, { ...views.meta, loadedAt: new Date().toISOString(), replacedAt: null });
+    // Forget snapshots no longer listed (replaced a while ago), or a changing file would leak.
+    const listed = new Set(this.#manifest.snapshots.map((s) => s.version));
+    for (const version of this.#versions.keys()) if (!listed.has(version)) this.#versions.delete(version);
     return this.#manifest;
   }
 

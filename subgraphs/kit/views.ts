@@ -42,6 +42,8 @@ export interface SnapshotMeta extends FeedSourceView {
   readonly loadedAt: string;
   /** When a corrected file of the same name replaced it, or null while it is current. */
   readonly replacedAt: string | null;
+  /** When the source file was last modified: an older copy never replaces a newer one. */
+  readonly modifiedAt: string;
 }
 
 /**
@@ -84,7 +86,10 @@ export function versionOf(checksum: string): string {
 }
 
 /** Turns an accepted snapshot into the views its subgraph serves. */
-export function buildViews<Extra extends object>(snapshot: FeedSnapshot<Extra>): SnapshotViews<Extra> {
+export function buildViews<Extra extends object>(
+  snapshot: FeedSnapshot<Extra>,
+  modifiedAt: string = new Date().toISOString(),
+): SnapshotViews<Extra> {
   const version = versionOf(snapshot.checksum);
   const cluster = { id: snapshot.clusterId };
   const supplier = { id: snapshot.supplierId };
@@ -149,5 +154,5 @@ export function buildViews<Extra extends object>(snapshot: FeedSnapshot<Extra>):
     trusts.set(odsCode, { version, odsCode, cluster, supplier, localName: trust.localName, rollout: trust.rollout, source });
   }
   // The store stamps loadedAt when it switches the manifest.
-  return { meta: { ...source, version, loadedAt: '', replacedAt: null }, releases, rollouts, trusts };
+  return { meta: { ...source, version, loadedAt: '', replacedAt: null, modifiedAt }, releases, rollouts, trusts };
 }

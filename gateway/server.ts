@@ -62,7 +62,16 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     supergraphSdl,
     experimental_approximateQueryPlanStoreMiB: config.queryPlanCacheMiB,
     buildService: ({ name, url }) =>
-      new GatewayDataSource({ name, url: url ?? '', agent, defaultMaxAge: config.cacheDefaultMaxAge, dedupe: config.dedupe, log }),
+      new GatewayDataSource({
+        name,
+        url: url ?? '',
+        agent,
+        defaultMaxAge: config.cacheDefaultMaxAge,
+        dedupe: config.dedupe,
+        log,
+        // Unknown (stream down) counts as having a feed: pin, and never merge across operations.
+        hasFeed: () => feedVersions.version(name) !== null,
+      }),
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => enforceContractScalars(apiSchema));
   const operations = loadPersistedOperations();

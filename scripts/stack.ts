@@ -36,13 +36,17 @@ export interface StackOptions {
   readonly log?: (line: string) => void;
   /** Stores for the built-in cluster subgraphs (in memory by default). */
   readonly stores?: { readonly south?: ViewStore<SouthExtra>; readonly london?: ViewStore<LondonExtra> };
+  /** Start the gateway too (default); false starts only the subgraphs (e.g. for benchmarks). */
+  readonly withGateway?: boolean;
 }
 
 /** The running supergraph. */
-export interface Stack {
+export interface Stack<Gateway extends string | null = string> {
   /** Every service, in start order (the gateway last). */
   readonly services: readonly Listening[];
-  readonly gatewayUrl: string;
+  readonly gatewayUrl: Gateway;
+  /** Where each built-in subgraph listens. */
+  readonly subgraphUrls: Readonly<Record<'programme' | 'south' | 'london' | 'insights', string>>;
   /** Stops the gateway, then the subgraphs. */
   close(): Promise<void>;
 }
@@ -52,7 +56,9 @@ export interface Stack {
  * starts the subgraphs and the gateway. The gateway routes to the addresses the subgraphs
  * actually listen on, so port 0 works everywhere.
  */
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
+export async function startStack(options?: StackOptions & { withGateway?: true }): Promise<Stack>;
+export async function startStack(options: StackOptions & { withGateway: false }): Promise<Stack<null>>;
+export async function startStack(options: StackOptions = {}): Promise<Stack<string | null>> {
   const env = options.env ?? process.env;
   const log = options.log ?? console.log;
   const config = {
@@ -101,15 +107,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       extraSources.push({ name: extra.definition.name, url: listening.url, sdl: clusterSubgraphSdl(extra.definition) });
     }
     const insights = await at(buildInsightsService([...clusterSdls(), ...extraSources]), config.insights.host, config.insights.port);
-    const gatewayConfig = config.gateway.supergraphPath
-      ? config.gateway
-      : { ...config.gateway, subgraphUrls: { programme: programme.url, south: south.url, london: london.url, insights: insights.url } };
+    const subgraphUrls = { programme: programme.url, south: south.url, london: london.url, insights: insights.url };
+    if (options.withGateway === false) return { services: started, gatewayUrl: null, subgraphUrls, close };
+    const gatewayConfig = config.gateway.supergraphPath ? config.gateway : { ...config.gateway, subgraphUrls };
     const gateway = await at(
       buildGatewayService(gatewayConfig, { extraClusters: extraSources, log }),
       config.gateway.host,
       config.gateway.port,
     );
-    return { services: started, gatewayUrl: gateway.url, close };
+    return { services: started, gatewayUrl: gateway.url, subgraphUrls, close };
   } catch (error) {
     await close();
     throw error;

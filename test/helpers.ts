@@ -33,7 +33,7 @@ export async function post<T = Record<string, unknown>>(
 }
 
 /** Starts the whole supergraph on ephemeral ports; close it in `afterAll`. */
-export function startTestStack(options: Omit<StackOptions, 'env'> & { env?: NodeJS.ProcessEnv } = {}): Promise<Stack> {
+export function startTestStack(options: Omit<StackOptions, 'env' | 'withGateway'> & { env?: NodeJS.ProcessEnv } = {}): Promise<Stack> {
   return startStack({ ...options, env: { ...EPHEMERAL_ENV, ...options.env } });
 }
 

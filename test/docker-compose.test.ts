@@ -38,7 +38,6 @@ const dockerfile = readRepo('Dockerfile');
 /** Where the image puts the repository (the Dockerfile's WORKDIR). */
 const APP_DIR = '/app';
 
-
 type Env = Record<string, string>;
 
 /** A service's environment as the container sees it: always strings. */

@@ -1,5 +1,5 @@
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
-import { Redis } from 'ioredis';
+import { RedisLink } from '../subgraphs/kit/redis-link.js';
 
 /** Whether the cache answers, for `/ready` and logs. */
 export interface CacheHealth {
@@ -54,74 +54,50 @@ export class MemoryCache implements GatewayCache {
  * itself and caches again.
  */
 export class RedisCache implements GatewayCache {
-  readonly #redis: Redis;
+  readonly #link: RedisLink;
   readonly #prefix: string;
-  readonly #log: (line: string) => void;
-  #available = false;
-  #problem: string | null = 'connecting to Redis';
 
   constructor(options: { url: string; prefix: string; log?: (line: string) => void }) {
     this.#prefix = options.prefix;
-    this.#log = options.log ?? (() => {});
-    this.#redis = new Redis(options.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      retryStrategy: (times) => Math.min(200 * times, 2000),
-    });
-    this.#redis.on('ready', () => {
-      if (this.#problem && this.#problem !== 'connecting to Redis') this.#log('gateway cache: Redis is back, caching again');
-      this.#available = true;
-      this.#problem = null;
-    });
-    this.#redis.on('error', (error: Error) => this.#down(error));
-    this.#redis.on('close', () => this.#down(new Error('connection closed')));
-  }
-
-  #down(error: Error): void {
-    if (this.#available || this.#problem === 'connecting to Redis') {
-      this.#log(`gateway cache: Redis unreachable (${error.message}); serving uncached until it is back`);
-    }
-    this.#available = false;
-    this.#problem = `Redis unreachable (${error.message}): serving uncached`;
+    this.#link = new RedisLink(options.url, { what: 'gateway cache', ...(options.log ? { log: options.log } : {}) });
   }
 
   async get(key: string): Promise<string | undefined> {
-    if (!this.#available) return undefined;
+    if (!this.#link.available) return undefined;
     try {
-      return (await this.#redis.get(this.#prefix + key)) ?? undefined;
+      return (await this.#link.redis.get(this.#prefix + key)) ?? undefined;
     } catch (error) {
-      this.#down(error as Error);
+      this.#link.failed(error as Error);
       return undefined;
     }
   }
 
   async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
-    if (!this.#available) return;
+    if (!this.#link.available) return;
     try {
       const ttl = options?.ttl;
-      if (ttl) await this.#redis.set(this.#prefix + key, value, 'PX', Math.max(1, Math.round(ttl * 1000)));
-      else await this.#redis.set(this.#prefix + key, value);
+      if (ttl) await this.#link.redis.set(this.#prefix + key, value, 'PX', Math.max(1, Math.round(ttl * 1000)));
+      else await this.#link.redis.set(this.#prefix + key, value);
     } catch (error) {
-      this.#down(error as Error);
+      this.#link.failed(error as Error);
     }
   }
 
   async delete(key: string): Promise<boolean | void> {
-    if (!this.#available) return;
+    if (!this.#link.available) return;
     try {
-      return (await this.#redis.del(this.#prefix + key)) > 0;
+      return (await this.#link.redis.del(this.#prefix + key)) > 0;
     } catch (error) {
-      this.#down(error as Error);
+      this.#link.failed(error as Error);
     }
   }
 
   health(): CacheHealth {
-    return { backend: 'REDIS', available: this.#available, message: this.#problem };
+    return { backend: 'REDIS', available: this.#link.available, message: this.#link.problem && `${this.#link.problem}: serving uncached` };
   }
 
   async close(): Promise<void> {
-    this.#redis.disconnect();
+    this.#link.close();
   }
 }
 

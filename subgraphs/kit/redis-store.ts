@@ -1,4 +1,5 @@
-import { Redis, type Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import { RedisLink } from './redis-link.js';
 import { FEED_CHANNEL, feedVersionOf, type FeedVersionEvent } from './feed-events.js';
 import { EMPTY_MANIFEST, MemoryViewStore, type Manifest, type StoreHealth, type VersionKey, type ViewStore } from './store.js';
 import type { ReleaseViewData, RolloutEntryView, SnapshotViews, TrustViewData } from './views.js';
@@ -69,55 +70,25 @@ const SWITCH_GRACE_MS = 100;
  * Redis is back it publishes them again (Redis here keeps nothing on disk).
  */
 export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
-  readonly #redis: Redis;
+  readonly #link: RedisLink;
   readonly #local = new MemoryViewStore<Extra>();
   readonly #prefix: string;
   readonly #subgraph: string | null;
   readonly #log: (line: string) => void;
-  #available = false;
-  #problem: string | null = 'connecting to Redis';
   #resync: Promise<void> | null = null;
 
   constructor(options: RedisViewStoreOptions) {
     this.#prefix = options.prefix;
     this.#subgraph = options.subgraph ?? null;
     this.#log = options.log ?? (() => {});
-    this.#redis = new Redis(options.url, {
-      // Fail fast while Redis is away (we fall back to memory) and reconnect by ourselves.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      retryStrategy: (times) => Math.min(200 * times, 2000),
+    // Commands fail fast while Redis is away (we fall back to memory); once it is back,
+    // publish what this replica holds (Redis here keeps nothing on disk).
+    this.#link = new RedisLink(options.url, {
+      what: 'snapshot store',
+      log: this.#log,
+      onReady: () => (this.#resync = this.#publishAll().finally(() => (this.#resync = null))),
     });
-    this.#redis.defineCommand('publishManifest', { numberOfKeys: 1, lua: PUBLISH_MANIFEST });
-    this.#redis.on('ready', () => {
-      const wasDown = !this.#available;
-      this.#available = true;
-      this.#problem = null;
-      if (wasDown) this.#resync = this.#publishAll().finally(() => (this.#resync = null));
-    });
-    this.#redis.on('error', (error: Error) => this.#down(error));
-    this.#redis.on('close', () => this.#down(new Error('connection closed')));
-  }
-
-  /**
-   * A failed command: a lost connection marks Redis down until it is ready again; any other
-   * error (a command refused, say for memory) fails only that call, which falls back.
-   */
-  #failed(error: Error): void {
-    if (error.name === 'ReplyError' || error instanceof SyntaxError) {
-      this.#log(`Redis refused a command (${error.message}): this call served from memory`);
-      return;
-    }
-    this.#down(error);
-  }
-
-  #down(error: Error): void {
-    if (this.#available || this.#problem === 'connecting to Redis') {
-      this.#log(`Redis unreachable (${error.message}): serving this replica's snapshots from memory until it is back`);
-    }
-    this.#available = false;
-    this.#problem = `Redis unreachable (${error.message}): serving this replica's snapshots from memory`;
+    this.#link.redis.defineCommand('publishManifest', { numberOfKeys: 1, lua: PUBLISH_MANIFEST });
   }
 
   #key(...parts: string[]): string {
@@ -130,7 +101,7 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
       try {
         await this.#write(views);
       } catch (error) {
-        this.#failed(error as Error);
+        this.#link.failed(error as Error);
         return;
       }
     }
@@ -145,53 +116,57 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
   async #write(views: SnapshotViews<Extra>): Promise<void> {
     const { version } = views.meta;
     const done = this.#key('v', version, 'meta');
-    if (!(await this.#redis.exists(done))) {
+    if (!(await this.#link.redis.exists(done))) {
       const entries: [string, string][] = [];
       for (const [code, view] of views.releases) entries.push([this.#key('v', version, 'r', code), JSON.stringify(view)]);
       for (const [code, rollout] of views.rollouts) entries.push([this.#key('v', version, 'ro', code), JSON.stringify(rollout)]);
       for (const [ods, trust] of views.trusts) entries.push([this.#key('v', version, 't', ods), JSON.stringify(trust)]);
       for (let i = 0; i < entries.length; i += WRITE_CHUNK) {
-        await this.#redis.mset(...entries.slice(i, i + WRITE_CHUNK).flat());
+        await this.#link.redis.mset(...entries.slice(i, i + WRITE_CHUNK).flat());
       }
       // Written last: its presence says every key of the version is there.
-      await this.#redis.set(done, JSON.stringify(views.meta));
+      await this.#link.redis.set(done, JSON.stringify(views.meta));
     }
     // Stamped a little ahead: the switch happens within that time, so no request pinned
     // before the stamp can see the snapshot in one fetch and miss it in another.
     const loadedAt = new Date(Date.now() + SWITCH_GRACE_MS).toISOString();
     const forgetBefore = new Date(Date.now() - 60_000).toISOString();
-    await this.#redis.publishManifest(this.#key('manifest'), JSON.stringify({ ...views.meta, loadedAt, replacedAt: null }), forgetBefore);
+    await this.#link.redis.publishManifest(
+      this.#key('manifest'),
+      JSON.stringify({ ...views.meta, loadedAt, replacedAt: null }),
+      forgetBefore,
+    );
     if (this.#subgraph) {
       // Announced once the snapshot is visible (its loadedAt has passed), so a gateway that
       // keys its cache by the new version never fills it from the old snapshot.
       await new Promise((resolve) => setTimeout(resolve, SWITCH_GRACE_MS + 5));
       // Every gateway replica learns the new version at once, whichever replica published.
       const event: FeedVersionEvent = { subgraph: this.#subgraph, version: feedVersionOf(await this.manifest()) };
-      await this.#redis.publish(FEED_CHANNEL, JSON.stringify(event));
+      await this.#link.redis.publish(FEED_CHANNEL, JSON.stringify(event));
     }
   }
 
   async publish(views: SnapshotViews<Extra>): Promise<Manifest> {
     const local = await this.#local.publish(views);
-    if (!this.#available) return local;
+    if (!this.#link.available) return local;
     try {
       await this.#write(views);
       return await this.manifest();
     } catch (error) {
-      this.#failed(error as Error);
+      this.#link.failed(error as Error);
       return local;
     }
   }
 
   async manifest(): Promise<Manifest> {
-    if (this.#available) {
+    if (this.#link.available) {
       try {
-        const json = await this.#redis.get(this.#key('manifest'));
+        const json = await this.#link.redis.get(this.#key('manifest'));
         if (json) return JSON.parse(json) as Manifest;
         // Redis answered but has no manifest (it restarted empty): ours, while we republish.
         this.#resync ??= this.#publishAll().finally(() => (this.#resync = null));
       } catch (error) {
-        this.#failed(error as Error);
+        this.#link.failed(error as Error);
       }
     }
     const local = await this.#local.manifest();
@@ -203,9 +178,9 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
     keys: readonly VersionKey[],
     fallback: (keys: readonly VersionKey[]) => Promise<(T | null)[]>,
   ): Promise<(T | null)[]> {
-    if (!this.#available || keys.length === 0) return fallback(keys);
+    if (!this.#link.available || keys.length === 0) return fallback(keys);
     try {
-      const values = await this.#redis.mget(
+      const values = await this.#link.redis.mget(
         ...keys.map((k) => this.#key('v', k.slice(0, k.indexOf('/')), kind, k.slice(k.indexOf('/') + 1))),
       );
       const parsed = values.map((v) => (v === null ? null : (JSON.parse(v) as T)));
@@ -214,7 +189,7 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
       const local = await fallback(keys);
       return parsed.map((v, i) => v ?? local[i] ?? null);
     } catch (error) {
-      this.#failed(error as Error);
+      this.#link.failed(error as Error);
       return fallback(keys);
     }
   }
@@ -232,11 +207,16 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
   }
 
   health(): StoreHealth {
-    return { backend: 'REDIS', available: this.#available, message: this.#problem };
+    const problem = this.#link.problem;
+    return {
+      backend: 'REDIS',
+      available: this.#link.available,
+      message: problem && `${problem}: serving this replica's snapshots from memory`,
+    };
   }
 
   async close(): Promise<void> {
     await this.#resync?.catch(() => {});
-    this.#redis.disconnect();
+    this.#link.close();
   }
 }

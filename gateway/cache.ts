@@ -14,6 +14,10 @@ export interface CacheHealth {
  * that fails answers "miss" and drops writes: it never fails a request.
  */
 export interface GatewayCache extends KeyValueCache<string> {
+  /** Several values at once, in key order (one `MGET` in Redis). */
+  getMany(keys: readonly string[]): Promise<(string | undefined)[]>;
+  /** Several values at once, with one TTL (one pipeline in Redis). */
+  setMany(entries: readonly (readonly [string, string])[], options?: KeyValueCacheSetOptions): Promise<void>;
   health(): CacheHealth;
   close(): Promise<void>;
 }
@@ -39,6 +43,14 @@ export class MemoryCache implements GatewayCache {
 
   delete(key: string): Promise<boolean | void> {
     return this.#lru.delete(key);
+  }
+
+  getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    return Promise.all(keys.map((key) => this.#lru.get(key)));
+  }
+
+  async setMany(entries: readonly (readonly [string, string])[], options?: KeyValueCacheSetOptions): Promise<void> {
+    for (const [key, value] of entries) await this.#lru.set(key, value, options);
   }
 
   health(): CacheHealth {
@@ -87,6 +99,31 @@ export class RedisCache implements GatewayCache {
     if (!this.#link.available) return;
     try {
       return (await this.#link.redis.del(this.#prefix + key)) > 0;
+    } catch (error) {
+      this.#link.failed(error as Error);
+    }
+  }
+
+  async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    if (!this.#link.available || keys.length === 0) return keys.map(() => undefined);
+    try {
+      return (await this.#link.redis.mget(...keys.map((k) => this.#prefix + k))).map((v) => v ?? undefined);
+    } catch (error) {
+      this.#link.failed(error as Error);
+      return keys.map(() => undefined);
+    }
+  }
+
+  async setMany(entries: readonly (readonly [string, string])[], options?: KeyValueCacheSetOptions): Promise<void> {
+    if (!this.#link.available || entries.length === 0) return;
+    const ttl = options?.ttl ? Math.max(1, Math.round(options.ttl * 1000)) : null;
+    const pipeline = this.#link.redis.pipeline();
+    for (const [key, value] of entries) {
+      if (ttl) pipeline.set(this.#prefix + key, value, 'PX', ttl);
+      else pipeline.set(this.#prefix + key, value);
+    }
+    try {
+      await pipeline.exec();
     } catch (error) {
       this.#link.failed(error as Error);
     }

@@ -16,6 +16,8 @@ export interface GatewayConfig {
   readonly cacheMaxBytes: number;
   /** Whole responses of queries are cached (keyed by feed versions). */
   readonly responseCache: boolean;
+  /** Entity lookups of subgraph fetches are cached per entity (keyed by feed versions). */
+  readonly entityCache: boolean;
   /** Cache TTL, in seconds, of subgraph answers that carry no cache hint. */
   readonly cacheDefaultMaxAge: number;
   /** Only operations of the persisted-operation manifest are accepted. */
@@ -46,7 +48,7 @@ function callableHost(listenHost: string): string {
 /**
  * Reads `HOST`, `GATEWAY_PORT` (default 4000), `SUPERGRAPH_PATH`, for each subgraph
  * `<NAME>_URL` or else `<NAME>_PORT` (defaults 4001-4004) on `HOST`, and the cache settings:
- * `REDIS_URL`, `CACHE_MAX_BYTES` (64 MiB), `RESPONSE_CACHE` (true), `CACHE_DEFAULT_MAX_AGE`
+ * `REDIS_URL`, `CACHE_MAX_BYTES` (64 MiB), `RESPONSE_CACHE` (true), `ENTITY_CACHE` (true), `CACHE_DEFAULT_MAX_AGE`
  * (60 s), `PERSISTED_OPERATIONS_ONLY` (false), `SUBGRAPH_DEDUPE` (true),
  * `QUERY_PLAN_CACHE_MIB` (30).
  */
@@ -59,6 +61,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     REDIS_URL: redisUrl.optional(),
     CACHE_MAX_BYTES: count(64 * 1024 * 1024, 1024),
     RESPONSE_CACHE: flag(true),
+    ENTITY_CACHE: flag(true),
     CACHE_DEFAULT_MAX_AGE: count(60, 0),
     PERSISTED_OPERATIONS_ONLY: flag(false),
     SUBGRAPH_DEDUPE: flag(true),
@@ -87,6 +90,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     redisUrl: (parsed['REDIS_URL'] as string | undefined) ?? null,
     cacheMaxBytes: parsed['CACHE_MAX_BYTES'] as number,
     responseCache: parsed['RESPONSE_CACHE'] as boolean,
+    entityCache: parsed['ENTITY_CACHE'] as boolean,
     cacheDefaultMaxAge: parsed['CACHE_DEFAULT_MAX_AGE'] as number,
     persistedOperationsOnly: parsed['PERSISTED_OPERATIONS_ONLY'] as boolean,
     dedupe: parsed['SUBGRAPH_DEDUPE'] as boolean,

@@ -4,6 +4,7 @@ import { Agent, request } from 'undici';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, GraphQLErrorWithCode } from '../schema/errors.js';
 import { PIN_HEADER } from '../subgraphs/kit/pin.js';
+import { isEntitiesFetch, type EntityCache } from './entity-cache.js';
 
 /** Per-operation context of the gateway. */
 export interface GatewayContext {
@@ -11,6 +12,8 @@ export interface GatewayContext {
   readonly pin: string;
   /** The subgraphs this operation fetched from, for the response cache. */
   readonly touched: Set<string>;
+  /** Each subgraph's feed version as the operation started (undefined: unknown; null: no feed). */
+  readonly versions: ReadonlyMap<string, string | null | undefined>;
 }
 
 type Processed = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
@@ -27,6 +30,8 @@ export interface DataSourceOptions {
   readonly log?: (line: string) => void;
   /** Whether the subgraph serves feed snapshots (then fetches carry the operation's pin). */
   readonly hasFeed: () => boolean;
+  /** Caches entity lookups per entity, or null. */
+  readonly entityCache: EntityCache | null;
 }
 
 /**
@@ -74,7 +79,9 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #name: string;
   readonly #dedupe: boolean;
   readonly #defaultHint: string;
+  readonly #defaultMaxAge: number;
   readonly #hasFeed: () => boolean;
+  readonly #entityCache: EntityCache | null;
   readonly #log: (line: string) => void;
   readonly #inFlight = new Map<string, Promise<Processed>>();
 
@@ -85,7 +92,9 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.#log = options.log ?? console.error;
     const agent = options.agent;
     this.#defaultHint = `max-age=${options.defaultMaxAge}, public`;
+    this.#defaultMaxAge = options.defaultMaxAge;
     this.#hasFeed = options.hasFeed;
+    this.#entityCache = options.entityCache;
     this.fetcher = poolFetcher(agent);
   }
 
@@ -120,6 +129,57 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 
   override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
+    const { query = '', variables } = options.request;
+    if (this.#entityCache && isEntitiesFetch(query, variables)) {
+      const version = options.context.versions?.get(this.#name);
+      // An unknown feed version (its stream is down): no entity cache for this subgraph.
+      if (version !== undefined) return this.#entities(options, this.#entityCache, version);
+    }
+    return this.#merged(options);
+  }
+
+  /** Entity lookups: cached entities are answered from the cache, only the others fetched. */
+  async #entities(
+    options: GraphQLDataSourceProcessOptions<GatewayContext>,
+    cache: EntityCache,
+    version: string | null,
+  ): Promise<Processed> {
+    const query = options.request.query ?? '';
+    const variables = options.request.variables ?? {};
+    const representations = variables['representations'] as unknown[];
+    const keys = cache.keys(this.#name, version, query, variables);
+    const cached = await cache.get(keys);
+    const missing = representations.flatMap((_, i) => (cached[i] === undefined ? [i] : []));
+    if (missing.length === 0) {
+      options.context.touched?.add(this.#name);
+      // No subgraph answer restricts the operation's cache policy: apply the default hint.
+      if (options.kind === 'incoming operation')
+        options.incomingRequestContext.overallCachePolicy?.restrict({ maxAge: this.#defaultMaxAge });
+      return { data: { _entities: cached } };
+    }
+    const partial = missing.length < representations.length;
+    const fetched = await this.#merged(
+      partial
+        ? {
+            ...options,
+            request: { ...options.request, variables: { ...variables, representations: missing.map((i) => representations[i]) } },
+          }
+        : options,
+    );
+    const entities = (fetched.data as { _entities?: unknown[] } | null | undefined)?._entities;
+    if (fetched.errors?.length || !Array.isArray(entities) || entities.length !== missing.length) {
+      // Errors carry paths into the list that was sent: answer the whole lookup uncached.
+      return partial ? this.#merged(options) : fetched;
+    }
+    await cache.set(missing.map((index, j) => [keys[index]!, entities[j]] as const));
+    if (!partial) return fetched;
+    const merged = [...cached];
+    missing.forEach((index, j) => (merged[index] = entities[j]));
+    return { ...fetched, data: { ...fetched.data, _entities: merged } };
+  }
+
+  /** Merges identical in-flight queries. */
+  #merged(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
     const query = options.request.query ?? '';
     if (!this.#dedupe || !/^\s*(query\b|\{)/.test(query)) return this.#fetch(options);
     // Answers of a subgraph without a feed do not depend on the pin: merge across operations.

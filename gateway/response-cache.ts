@@ -53,9 +53,6 @@ export function responseCachePlugin(options: ResponseCacheOptions): ApolloServer
     async requestDidStart() {
       let key: string | null = null;
       let status: 'HIT' | 'MISS' | 'BYPASS' = 'BYPASS';
-      // Versions as the operation starts: its answer reflects at least these (reports are
-      // announced only once visible to operations that start later).
-      let versionsAtStart: ReadonlyMap<string, string | null | undefined> = new Map();
       return {
         async responseForOperation(rc: Context): Promise<GraphQLResponse | null> {
           if (rc.operation?.operation !== 'query' || rc.request.http?.headers.get('authorization')) return null;
@@ -70,7 +67,6 @@ export function responseCachePlugin(options: ResponseCacheOptions): ApolloServer
             )
             .digest('hex')}`;
           status = 'MISS';
-          versionsAtStart = feedVersions.snapshot();
           const json = await cache.get(key);
           if (!json) return null;
           const entry = JSON.parse(json) as Entry;
@@ -91,8 +87,11 @@ export function responseCachePlugin(options: ResponseCacheOptions): ApolloServer
           const policy = rc.overallCachePolicy.policyIfCacheable();
           if (!policy || policy.maxAge <= 0) return;
           const versions: Record<string, string | null> = {};
+          // Versions as the operation started: its answer reflects at least these (reports
+          // are announced only once visible to operations that start later).
+          const atStart = rc.contextValue.versions;
           for (const subgraph of rc.contextValue.touched) {
-            const version = versionsAtStart.has(subgraph) ? versionsAtStart.get(subgraph) : null;
+            const version = atStart.has(subgraph) ? atStart.get(subgraph) : null;
             // An unknown version (its stream is down): do not cache what might be stale.
             if (version === undefined) return;
             versions[subgraph] = version;

@@ -11,6 +11,7 @@ import { createCache } from './cache.js';
 import { CompositionError, composeSupergraph } from './compose.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
+import { EntityCache } from './entity-cache.js';
 import { FeedVersions } from './feed-versions.js';
 import { loadPersistedOperations, persistedOperationsMiddleware } from './persisted-operations.js';
 import { responseCachePlugin } from './response-cache.js';
@@ -58,6 +59,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const cache = createCache({ redisUrl: config.redisUrl, maxBytes: config.cacheMaxBytes, log });
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
   const agent = subgraphAgent();
+  const entityCache = config.entityCache ? new EntityCache(cache, config.cacheDefaultMaxAge) : null;
   const gateway = new ApolloGateway({
     supergraphSdl,
     experimental_approximateQueryPlanStoreMiB: config.queryPlanCacheMiB,
@@ -71,6 +73,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         log,
         // Unknown (stream down) counts as having a feed: pin, and never merge across operations.
         hasFeed: () => feedVersions.version(name) !== null,
+        entityCache,
       }),
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => enforceContractScalars(apiSchema));
@@ -98,7 +101,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         ],
       }),
     // Every subgraph fetch of this operation answers from the snapshots visible now.
-    context: async () => ({ pin: new Date().toISOString(), touched: new Set<string>() }),
+    context: async () => ({ pin: new Date().toISOString(), touched: new Set<string>(), versions: feedVersions.snapshot() }),
     graphqlMiddleware: [persistedOperationsMiddleware(operations, config.persistedOperationsOnly)],
     onStop: async () => {
       feedVersions.close();

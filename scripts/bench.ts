@@ -203,7 +203,7 @@ async function main(): Promise<void> {
       const targets: Target[] = [];
       const a = await start('scripts/bench/plain-gateway.ts', { GATEWAY_PORT: '0', SUPERGRAPH_PATH: supergraph }, gatewayReady);
       targets.push({ variant: '(a) plain Apollo Gateway', url: a.url, proc: a });
-      const b = await start('gateway/main.ts', gatewayEnv(supergraph, { RESPONSE_CACHE: 'false' }), gatewayReady);
+      const b = await start('gateway/main.ts', gatewayEnv(supergraph, { RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false' }), gatewayReady);
       targets.push({ variant: '(b) this gateway, caching off', url: b.url, proc: b });
       const c = await start('gateway/main.ts', gatewayEnv(supergraph, {}), gatewayReady);
       targets.push({ variant: '(c) in-memory cache', url: c.url, proc: c });

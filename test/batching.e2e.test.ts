@@ -27,8 +27,8 @@ class RecordingStore extends MemoryViewStore<SouthExtra> {
 const store = new RecordingStore();
 let stack: Stack;
 beforeAll(async () => {
-  // The response cache would answer repeated queries without reaching the subgraph.
-  stack = await startTestStack({ stores: { south: store }, env: { RESPONSE_CACHE: 'false' } });
+  // The response and entity caches would answer repeated queries without reaching the store.
+  stack = await startTestStack({ stores: { south: store }, env: { RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false' } });
 });
 afterAll(() => stack.close());
 

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/stack.js';
+import { MemoryViewStore, type VersionKey } from '../subgraphs/kit/store.js';
+import type { SouthExtra } from '../subgraphs/south/feed-format.js';
 import { startTestStack } from './helpers.js';
 import { freePort, PrivateRedis } from './redis.js';
 
@@ -173,5 +175,60 @@ describe('the response cache on Redis', () => {
     expect(cacheStatus(down)).toBe('MISS');
     await redis.start();
     await waitFor('HIT');
+  });
+});
+
+describe('the entity cache', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'msg-entities-'));
+  const lookups: string[][] = [];
+  class CountingStore extends MemoryViewStore<SouthExtra> {
+    override getReleases(keys: readonly VersionKey[]) {
+      lookups.push(keys.map((k) => k.split('/')[1]!));
+      return super.getReleases(keys);
+    }
+  }
+  let stack: Stack;
+  beforeAll(async () => {
+    copyFileSync(join(FEED, 'fujitsu-south-2007-09-06.csv'), join(dir, 'fujitsu-south-2007-09-06.csv'));
+    stack = await startTestStack({
+      env: { SOUTH_FEED_DIR: dir, FEED_POLL_MS: '50', RESPONSE_CACHE: 'false' },
+      stores: { south: new CountingStore() },
+      log: () => {},
+    });
+  });
+  afterAll(async () => {
+    await stack.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ALL_RELEASES = '{ releases { code south { localName source { file } } } }';
+  const names = async (query: string) => (await ask(stack.gatewayUrl, { query })).body.data.releases.map((r: any) => r.south?.localName);
+
+  it('answers entity lookups it has done before without the subgraph, and only fetches the new ones', async () => {
+    const all = ALL_RELEASES;
+    await names(all);
+    lookups.length = 0;
+    expect(await names(all)).toEqual(['Release 0 (Foundation)', 'Release 1', 'Release 2']);
+    expect(lookups).toEqual([]);
+    // Another operation with the same selection: its entities are cached too.
+    const one = await ask(stack.gatewayUrl, { query: '{ release(code: "R2") { code south { localName source { file } } } }' });
+    expect(one.body.data.release.south.localName).toBe('Release 2');
+    expect(lookups).toEqual([]);
+  });
+
+  it('never answers from entities of an older report', async () => {
+    copyFileSync(join(FEED, 'fujitsu-south-2008-01-31.csv'), join(dir, 'fujitsu-south-2008-01-31.csv'));
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const feeds = await ask(stack.gatewayUrl, { query: '{ feeds { current { file } } }' });
+      if (feeds.body.data.feeds.some((f: { current: { file: string } }) => f.current.file === 'fujitsu-south-2008-01-31.csv')) break;
+      if (Date.now() > deadline) throw new Error('the new report never arrived');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    lookups.length = 0;
+    // The very selection cached before: a new feed version, so the entities are fetched again.
+    const answer = await ask(stack.gatewayUrl, { query: ALL_RELEASES });
+    expect(answer.body.data.releases.map((r: any) => r.south.source.file)).toEqual(Array(3).fill('fujitsu-south-2008-01-31.csv'));
+    expect(lookups.flat().sort()).toEqual(['R0', 'R1', 'R2']);
   });
 });

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readFeed, type FeedFormat } from '../subgraphs/kit/feed-directory.js';
+import { readFeed, type FeedFormat } from '../subgraphs/kit/feed-format.js';
 import { MemoryViewStore } from '../subgraphs/kit/store.js';
 import { buildViews } from '../subgraphs/kit/views.js';
 import { btFeedFormat } from '../subgraphs/london/feed-format.js';

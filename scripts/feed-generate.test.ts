@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedReference, FeedSnapshot } from '../subgraphs/kit/feed.js';
-import { readFeed, type FeedFormat } from '../subgraphs/kit/feed-directory.js';
+import { readFeed, type FeedFormat } from '../subgraphs/kit/feed-format.js';
 import { btFeedFormat } from '../subgraphs/london/feed-format.js';
 import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
 import { fujitsuFeedFormat } from '../subgraphs/south/feed-format.js';

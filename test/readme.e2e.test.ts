@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/stack.js';
-import { readFeed } from '../subgraphs/kit/feed-directory.js';
+import { readFeed } from '../subgraphs/kit/feed-format.js';
 import { feedReference } from '../subgraphs/programme/reference.js';
 import { fujitsuFeedFormat } from '../subgraphs/south/feed-format.js';
 import { post, startTestStack } from './helpers.js';

@@ -2,7 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { findClusterShapes, generatedClusterSdl, snapshotsFieldName, type ClusterShape } from './cluster-views.js';
 import { withContract } from './contract.js';
 import type { FeedReference } from './feed.js';
-import type { FeedFormat } from './feed-directory.js';
+import type { FeedFormat } from './feed-format.js';
 import { FeedEvents } from './feed-events.js';
 import { FeedTracker, type Rejection } from './feed-tracker.js';
 import { pollFeedUrl, watchFeedFolder, type Closable } from './feed-watcher.js';

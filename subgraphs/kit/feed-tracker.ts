@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FeedValidationError, type FeedIssue, type FeedReference } from './feed.js';
-import { readFeed, type FeedFormat } from './feed-directory.js';
+import { readFeed, type FeedFormat } from './feed-format.js';
 import type { ViewStore } from './store.js';
 import { buildViews } from './views.js';
 

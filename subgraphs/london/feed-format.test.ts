@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { refusal } from '../../test/feed-refusal.js';
-import { readFeed } from '../kit/feed-directory.js';
+import { readFeed } from '../kit/feed-format.js';
 import { buildViews } from '../kit/views.js';
 import { feedReference } from '../programme/reference.js';
 import { btFeedFormat } from './feed-format.js';

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isIsoDate } from '../kit/date.js';
 import { FeedValidationError, type Capability, type DesignStatus, type FeedIssue, type RolloutStatus } from '../kit/feed.js';
-import type { FeedFile, FeedFormat, Located, ParsedFeed } from '../kit/feed-directory.js';
+import type { FeedFile, FeedFormat, Located, ParsedFeed } from '../kit/feed-format.js';
 import { recordIssues, supplierWord } from '../kit/validate.js';
 
 /** What only London's spec has: products for non-acute care settings. */

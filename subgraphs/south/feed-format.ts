@@ -20,7 +20,7 @@ import {
   type FeedIssue,
   type RolloutStatus,
 } from '../kit/feed.js';
-import type { FeedFormat, FeedFile, Located, ParsedFeed } from '../kit/feed-directory.js';
+import type { FeedFormat, FeedFile, Located, ParsedFeed } from '../kit/feed-format.js';
 import { oneOf, recordIssues, supplierWord, translatedWord } from '../kit/validate.js';
 
 /** What only the South's spec has: the 2007 contract reset. */

@@ -1,3 +1,4 @@
+/** A supplier feed format, and reading one report through it into the kit's feed model. */
 import { createHash } from 'node:crypto';
 import { checkConsistency, FeedValidationError, type FeedReference, type FeedSnapshot } from './feed.js';
 

@@ -14,6 +14,8 @@ export interface GatewayContext {
   readonly touched: Set<string>;
   /** Each subgraph's feed version as the operation started (undefined: unknown; null: no feed). */
   readonly versions: ReadonlyMap<string, string | null | undefined>;
+  /** The subgraphs whose own answers marked this operation's data public. */
+  readonly markedPublic: Set<string>;
 }
 
 type Processed = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
@@ -104,10 +106,13 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     context.touched?.add(this.#name);
   }
 
-  override didReceiveResponse<T>(input: { response: T }): T {
+  override didReceiveResponse<T>(input: { response: T; context: GatewayContext }): T {
     const response = input.response as T & { http?: { headers: Headers; status: number; url: string } };
     const http = response.http;
-    if (http && !http.headers.get('cache-control')) {
+    const hint = http?.headers.get('cache-control');
+    // Marked public by the subgraph itself (not by our default): cacheable even for authorised requests.
+    if (hint && /\bpublic\b/.test(hint)) input.context.markedPublic?.add(this.#name);
+    if (http && !hint) {
       // A fetch response's headers are immutable, and Apollo reads the cache hint from
       // `response.http` after this hook: give it headers that carry the default hint.
       const headers = new Headers(http.headers);

@@ -11,6 +11,8 @@ interface Entry {
   readonly versions: Readonly<Record<string, string | null>>;
   readonly storedAt: number;
   readonly maxAge: number;
+  /** Every subgraph it came from marked its answer public: it may serve authorised requests. */
+  readonly markedPublic: boolean;
 }
 
 export interface ResponseCacheOptions {
@@ -39,8 +41,9 @@ type Context = GraphQLRequestContext<GatewayContext>;
  * Whole-response caching for queries. An entry is keyed by the supergraph version, the
  * operation and its variables, and holds the feed version of every subgraph the operation
  * touched: it is used only while all of those are still current, so a new report or schema
- * is never answered from an old entry. Responses with errors, mutations, and requests with
- * an `Authorization` header are never cached. The TTL is the operation's cache policy
+ * is never answered from an old entry. Responses with errors and mutations are never cached;
+ * a request with an `Authorization` header only shares entries that its subgraphs marked
+ * public themselves (`Cache-Control: …, public`), never ones public by our default. The TTL is the operation's cache policy
  * (subgraph hints, or the configured default). Adds `Cache-Control` and `Age` headers and
  * `extensions.cache` (`HIT` / `MISS` / `BYPASS`).
  */
@@ -53,9 +56,11 @@ export function responseCachePlugin(options: ResponseCacheOptions): ApolloServer
     async requestDidStart() {
       let key: string | null = null;
       let status: 'HIT' | 'MISS' | 'BYPASS' = 'BYPASS';
+      let authorised = false;
       return {
         async responseForOperation(rc: Context): Promise<GraphQLResponse | null> {
-          if (rc.operation?.operation !== 'query' || rc.request.http?.headers.get('authorization')) return null;
+          if (rc.operation?.operation !== 'query') return null;
+          authorised = Boolean(rc.request.http?.headers.get('authorization'));
           key = `rc:${createHash('sha256')
             .update(
               JSON.stringify([
@@ -72,6 +77,10 @@ export function responseCachePlugin(options: ResponseCacheOptions): ApolloServer
           const entry = JSON.parse(json) as Entry;
           const age = Math.floor((Date.now() - entry.storedAt) / 1000);
           if (age >= entry.maxAge || !current(entry.versions)) return null;
+          if (authorised && !entry.markedPublic) {
+            status = 'BYPASS';
+            return null;
+          }
           status = 'HIT';
           rc.response.http.headers.set('age', String(age));
           rc.response.http.headers.set('cache-control', `max-age=${entry.maxAge - age}, public`);
@@ -96,7 +105,14 @@ export function responseCachePlugin(options: ResponseCacheOptions): ApolloServer
             if (version === undefined) return;
             versions[subgraph] = version;
           }
-          const entry: Entry = { data: result.data, versions, storedAt: Date.now(), maxAge: policy.maxAge };
+          const touched = rc.contextValue.touched;
+          const markedPublic = touched.size > 0 && [...touched].every((s) => rc.contextValue.markedPublic.has(s));
+          // An authorised request's answer is kept only when its subgraphs marked it public.
+          if (authorised && !markedPublic) {
+            result.extensions = { ...result.extensions, cache: { status: 'BYPASS' } };
+            return;
+          }
+          const entry: Entry = { data: result.data, versions, storedAt: Date.now(), maxAge: policy.maxAge, markedPublic };
           await cache.set(key, JSON.stringify(entry), { ttl: policy.maxAge });
         },
       };

@@ -101,7 +101,12 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         ],
       }),
     // Every subgraph fetch of this operation answers from the snapshots visible now.
-    context: async () => ({ pin: new Date().toISOString(), touched: new Set<string>(), versions: feedVersions.snapshot() }),
+    context: async () => ({
+      pin: new Date().toISOString(),
+      touched: new Set<string>(),
+      versions: feedVersions.snapshot(),
+      markedPublic: new Set<string>(),
+    }),
     graphqlMiddleware: [persistedOperationsMiddleware(operations, config.persistedOperationsOnly)],
     onStop: async () => {
       feedVersions.close();

@@ -78,3 +78,57 @@ describe('the gateway', () => {
     expect(loadGatewayConfig({ HOST: '0.0.0.0', LONDON_PORT: '5003' }).subgraphUrls.london).toBe('http://127.0.0.1:5003/graphql');
   });
 });
+
+describe('authorised requests and the response cache', () => {
+  const started: Listening[] = [];
+  let url: string;
+  beforeAll(async () => {
+    // A subgraph that marks its answers public itself (cache hints on every field).
+    const sdl = `
+      extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+      type Query { notice: String! }
+    `;
+    const schema = buildSubgraphSchema({
+      typeDefs: parse(sdl),
+      resolvers: { Query: { notice: () => 'R2 design suspended in the South' } },
+    });
+    const { ApolloServer } = await import('@apollo/server');
+    const { ApolloServerPluginCacheControl } = await import('@apollo/server/plugin/cacheControl');
+    const publicSubgraph = await listen(
+      await createService({
+        name: 'notices',
+        apollo: (drain) => new ApolloServer({ schema, plugins: [drain, ApolloServerPluginCacheControl({ defaultMaxAge: 60 })] }),
+        context: async () => ({}),
+      }),
+      '127.0.0.1',
+      0,
+    );
+    started.push(publicSubgraph);
+    const composed = composeSupergraph([{ name: 'notices', url: publicSubgraph.url, sdl }]);
+    if (!composed.ok) throw new Error(composed.errors.join('\n'));
+    const path = join(dir, 'public-supergraph.graphql');
+    writeFileSync(path, composed.supergraphSdl);
+    const config = loadGatewayConfig({ SUPERGRAPH_PATH: path, GATEWAY_PORT: '0' });
+    const gateway = await listen(await buildGatewayService(config, { log: () => {} }), config.host, config.port);
+    started.push(gateway);
+    url = gateway.url;
+  });
+  afterAll(async () => {
+    for (const service of started.reverse()) await service.close();
+  });
+
+  const status = async (headers: Record<string, string>) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query: '{ notice }' }),
+    });
+    return ((await response.json()) as { extensions: { cache: { status: string } } }).extensions.cache.status;
+  };
+
+  it('shares an answer its subgraph marked public, even with an Authorization header', async () => {
+    expect(await status({ authorization: 'Bearer analyst' })).toBe('MISS');
+    expect(await status({ authorization: 'Bearer analyst' })).toBe('HIT');
+    expect(await status({})).toBe('HIT');
+  });
+});

@@ -1,18 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestContext, GraphQLResponse } from '@apollo/server';
+import type { NextFunction, Request, Response } from 'express';
 import type { GatewayCache } from './cache.js';
 import type { GatewayContext } from './data-source.js';
 import type { FeedVersions } from './feed-versions.js';
 
-/** What the response cache keeps for one operation and its variables. */
-interface Entry {
-  readonly data: Record<string, unknown>;
+/** What the response cache keeps beside an answer's data. */
+interface EntryMeta {
   /** The feed version of every subgraph the operation touched, when it was answered. */
   readonly versions: Readonly<Record<string, string | null>>;
   readonly storedAt: number;
   readonly maxAge: number;
   /** Every subgraph it came from marked its answer public: it may serve authorised requests. */
   readonly markedPublic: boolean;
+}
+
+/** An entry as read back: its metadata and its `data` still serialised. */
+interface StoredEntry {
+  readonly meta: EntryMeta;
+  readonly dataJson: string;
 }
 
 export interface ResponseCacheOptions {
@@ -35,6 +41,39 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+/**
+ * The response cache's rules, shared by the Apollo plugin (which stores answers and serves
+ * hits for any request) and the fast path (which serves hits before Apollo parses anything).
+ */
+class ResponseCache {
+  constructor(private readonly options: ResponseCacheOptions) {}
+
+  /** The entry key: supergraph version, operation name and text as sent, canonical variables. */
+  key(operationName: string | null | undefined, query: string, variables: unknown): string {
+    const material = JSON.stringify([this.options.supergraphVersion(), operationName ?? null, query, canonical(variables ?? {})]);
+    return `rc:${createHash('sha256').update(material).digest('hex')}`;
+  }
+
+  /** A usable entry: fresh, from the current feed versions, and allowed for this request. */
+  async read(key: string, authorised: boolean): Promise<{ entry: StoredEntry; age: number } | 'bypass' | null> {
+    const stored = await this.options.cache.get(key);
+    if (!stored) return null;
+    const newline = stored.indexOf('\n');
+    const meta = JSON.parse(stored.slice(0, newline)) as EntryMeta;
+    const age = Math.floor((Date.now() - meta.storedAt) / 1000);
+    const current = Object.entries(meta.versions).every(([subgraph, version]) => this.options.feedVersions.version(subgraph) === version);
+    if (age >= meta.maxAge || !current) return null;
+    if (authorised && !meta.markedPublic) return 'bypass';
+    return { entry: { meta, dataJson: stored.slice(newline + 1) }, age };
+  }
+
+  async write(key: string, data: unknown, meta: EntryMeta): Promise<void> {
+    await this.options.cache.set(key, `${JSON.stringify(meta)}\n${JSON.stringify(data)}`, { ttl: meta.maxAge });
+  }
+}
+
+const cacheControl = (meta: EntryMeta, age: number) => `max-age=${meta.maxAge - age}, public`;
+
 type Context = GraphQLRequestContext<GatewayContext>;
 
 /**
@@ -43,16 +82,17 @@ type Context = GraphQLRequestContext<GatewayContext>;
  * touched: it is used only while all of those are still current, so a new report or schema
  * is never answered from an old entry. Responses with errors and mutations are never cached;
  * a request with an `Authorization` header only shares entries that its subgraphs marked
- * public themselves (`Cache-Control: …, public`), never ones public by our default. The TTL is the operation's cache policy
- * (subgraph hints, or the configured default). Adds `Cache-Control` and `Age` headers and
- * `extensions.cache` (`HIT` / `MISS` / `BYPASS`).
+ * public themselves (`Cache-Control: …, public`), never ones public by our default.
+ * The TTL is the operation's cache policy (subgraph hints, or the configured default). Adds
+ * `Cache-Control` and `Age` headers and `extensions.cache` (`HIT` / `MISS` / `BYPASS`).
  */
-export function responseCachePlugin(options: ResponseCacheOptions): ApolloServerPlugin<GatewayContext> {
-  const { cache, feedVersions } = options;
-  const current = (versions: Readonly<Record<string, string | null>>) =>
-    Object.entries(versions).every(([subgraph, version]) => feedVersions.version(subgraph) === version);
+export function responseCache(options: ResponseCacheOptions): {
+  plugin: ApolloServerPlugin<GatewayContext>;
+  fastPath: (req: Request, res: Response, next: NextFunction) => void;
+} {
+  const cache = new ResponseCache(options);
 
-  return {
+  const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart() {
       let key: string | null = null;
       let status: 'HIT' | 'MISS' | 'BYPASS' = 'BYPASS';
@@ -61,30 +101,18 @@ export function responseCachePlugin(options: ResponseCacheOptions): ApolloServer
         async responseForOperation(rc: Context): Promise<GraphQLResponse | null> {
           if (rc.operation?.operation !== 'query') return null;
           authorised = Boolean(rc.request.http?.headers.get('authorization'));
-          key = `rc:${createHash('sha256')
-            .update(
-              JSON.stringify([
-                options.supergraphVersion(),
-                rc.operationName ?? null,
-                rc.source ?? '',
-                canonical(rc.request.variables ?? {}),
-              ]),
-            )
-            .digest('hex')}`;
+          key = cache.key(rc.request.operationName, rc.source ?? '', rc.request.variables);
           status = 'MISS';
-          const json = await cache.get(key);
-          if (!json) return null;
-          const entry = JSON.parse(json) as Entry;
-          const age = Math.floor((Date.now() - entry.storedAt) / 1000);
-          if (age >= entry.maxAge || !current(entry.versions)) return null;
-          if (authorised && !entry.markedPublic) {
-            status = 'BYPASS';
-            return null;
-          }
+          const found = await cache.read(key, authorised);
+          if (found === 'bypass') status = 'BYPASS';
+          if (!found || found === 'bypass') return null;
           status = 'HIT';
-          rc.response.http.headers.set('age', String(age));
-          rc.response.http.headers.set('cache-control', `max-age=${entry.maxAge - age}, public`);
-          return { http: rc.response.http, body: { kind: 'single', singleResult: { data: entry.data } } };
+          rc.response.http.headers.set('age', String(found.age));
+          rc.response.http.headers.set('cache-control', cacheControl(found.entry.meta, found.age));
+          return {
+            http: rc.response.http,
+            body: { kind: 'single', singleResult: { data: JSON.parse(found.entry.dataJson) as Record<string, unknown> } },
+          };
         },
 
         async willSendResponse(rc: Context) {
@@ -112,10 +140,48 @@ export function responseCachePlugin(options: ResponseCacheOptions): ApolloServer
             result.extensions = { ...result.extensions, cache: { status: 'BYPASS' } };
             return;
           }
-          const entry: Entry = { data: result.data, versions, storedAt: Date.now(), maxAge: policy.maxAge, markedPublic };
-          await cache.set(key, JSON.stringify(entry), { ttl: policy.maxAge });
+          await cache.write(key, result.data, { versions, storedAt: Date.now(), maxAge: policy.maxAge, markedPublic });
         },
       };
     },
   };
+
+  /**
+   * Serves a hit before Apollo Server parses, validates and serialises anything: the stored
+   * data is sent as the bytes it was stored as. Only for requests Apollo would accept as they
+   * are (a JSON POST, or a GET that carries the preflight header); anything else, and every
+   * miss, goes on to Apollo, whose plugin applies the same rules.
+   */
+  const fastPath = (req: Request, res: Response, next: NextFunction): void => {
+    let query: unknown;
+    let variables: unknown;
+    let operationName: unknown;
+    if (req.method === 'POST' && req.is('application/json') && req.body && typeof req.body === 'object' && !Array.isArray(req.body)) {
+      ({ query, variables, operationName } = req.body as Record<string, unknown>);
+    } else if (req.method === 'GET' && req.headers['apollo-require-preflight']) {
+      ({ query, operationName } = req.query as Record<string, unknown>);
+      try {
+        variables = typeof req.query['variables'] === 'string' ? JSON.parse(req.query['variables']) : undefined;
+      } catch {
+        return next();
+      }
+    } else {
+      return next();
+    }
+    if (typeof query !== 'string' || (operationName !== undefined && operationName !== null && typeof operationName !== 'string'))
+      return next();
+    const key = cache.key(operationName as string | null | undefined, query, variables);
+    cache.read(key, Boolean(req.headers.authorization)).then(
+      (found) => {
+        if (!found || found === 'bypass') return next();
+        res.setHeader('content-type', 'application/json; charset=utf-8');
+        res.setHeader('cache-control', cacheControl(found.entry.meta, found.age));
+        res.setHeader('age', String(found.age));
+        res.end(`{"data":${found.entry.dataJson},"extensions":{"cache":{"status":"HIT"}}}`);
+      },
+      () => next(),
+    );
+  };
+
+  return { plugin, fastPath };
 }

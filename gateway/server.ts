@@ -14,7 +14,7 @@ import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-so
 import { EntityCache } from './entity-cache.js';
 import { FeedVersions } from './feed-versions.js';
 import { loadPersistedOperations, persistedOperationsMiddleware } from './persisted-operations.js';
-import { responseCachePlugin } from './response-cache.js';
+import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
 
 export type { GatewayContext } from './data-source.js';
@@ -78,6 +78,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => enforceContractScalars(apiSchema));
   const operations = loadPersistedOperations();
+  const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion: () => supergraphVersion }) : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
   await feedVersions.ready(3000);
   return createService<GatewayContext>({
@@ -97,7 +98,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           drain,
           // Apollo's default landing page loads from a CDN and is blank offline.
           ApolloServerPluginLandingPageDisabled(),
-          ...(config.responseCache ? [responseCachePlugin({ cache, feedVersions, supergraphVersion: () => supergraphVersion })] : []),
+          ...(responses ? [responses.plugin] : []),
         ],
       }),
     // Every subgraph fetch of this operation answers from the snapshots visible now.
@@ -107,7 +108,10 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       versions: feedVersions.snapshot(),
       markedPublic: new Set<string>(),
     }),
-    graphqlMiddleware: [persistedOperationsMiddleware(operations, config.persistedOperationsOnly)],
+    graphqlMiddleware: [
+      persistedOperationsMiddleware(operations, config.persistedOperationsOnly),
+      ...(responses ? [responses.fastPath] : []),
+    ],
     onStop: async () => {
       feedVersions.close();
       await cache.close();

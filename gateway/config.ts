@@ -26,7 +26,71 @@ export interface GatewayConfig {
   readonly dedupe: boolean;
   /** Size of the query-plan cache, in MiB. */
   readonly queryPlanCacheMiB: number;
+  /** Schema introspection is answered (analysts explore the graph). */
+  readonly introspection: boolean;
+  /** Error responses carry stack traces (they always go to the log). */
+  readonly includeStacktrace: boolean;
+  /** Several operations may be sent in one HTTP request (a JSON array). */
+  readonly batching: boolean;
+  /** Browser origins allowed to call the gateway (CORS); empty: same origin only. */
+  readonly corsOrigins: readonly string[];
+  /** Largest request body accepted, in bytes. */
+  readonly bodyLimitBytes: number;
+  /** Operation limits, each refused before any subgraph is called. */
+  readonly limits: OperationLimits;
+  /** Requests per client key (API key or IP) per window; 0 turns rate limiting off. */
+  readonly rateLimitRequests: number;
+  readonly rateLimitWindowSeconds: number;
+  /** Subgraph fetch timeout, retries (queries only) and circuit breaker. */
+  readonly resilience: ResilienceConfig;
+  /** pino log level. */
+  readonly logLevel: LogLevel;
+  /** Proxies in front of the gateway whose `X-Forwarded-For` is trusted (hops), for client IPs. */
+  readonly trustProxy: number;
 }
+
+/** Limits on one operation. */
+export interface OperationLimits {
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxTokens: number;
+  readonly maxDirectives: number;
+  /** Largest estimated cost (fields times list sizes). */
+  readonly maxCost: number;
+  /** List size assumed by the cost estimate for a list field without a size argument. */
+  readonly costListSize: number;
+}
+
+/** How subgraph fetches behave when a subgraph is slow or down. */
+export interface ResilienceConfig {
+  /** One attempt's limit, in ms. */
+  readonly timeoutMs: number;
+  /** Further attempts of a failed query fetch (never of a mutation). */
+  readonly retries: number;
+  /** First retry delay, in ms; it doubles each time (exponential backoff, with jitter). */
+  readonly retryDelayMs: number;
+  /** Consecutive failures that open a subgraph's circuit. */
+  readonly breakerFailures: number;
+  /** How long an open circuit refuses fetches before one trial fetch, in ms. */
+  readonly breakerResetMs: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Browser origins, comma-separated: each `http(s)://host[:port]`, no path. */
+const origins = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (list) => list.every((o) => /^https?:\/\/[A-Za-z0-9.[\]:-]+$/.test(o)),
+    'must be comma-separated origins such as https://dash.example.org',
+  );
 
 const flag = (fallback: boolean) =>
   z
@@ -50,7 +114,8 @@ function callableHost(listenHost: string): string {
  * `<NAME>_URL` or else `<NAME>_PORT` (defaults 4001-4004) on `HOST`, and the cache settings:
  * `REDIS_URL`, `CACHE_MAX_BYTES` (64 MiB), `RESPONSE_CACHE` (true), `ENTITY_CACHE` (true), `CACHE_DEFAULT_MAX_AGE`
  * (60 s), `PERSISTED_OPERATIONS_ONLY` (false), `SUBGRAPH_DEDUPE` (true),
- * `QUERY_PLAN_CACHE_MIB` (30).
+ * `QUERY_PLAN_CACHE_MIB` (30); and the production settings documented in the README
+ * (introspection, limits, rate limiting, CORS, body size, subgraph resilience, logging).
  */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const upper = (name: SubgraphName) => name.toUpperCase();
@@ -66,6 +131,26 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     PERSISTED_OPERATIONS_ONLY: flag(false),
     SUBGRAPH_DEDUPE: flag(true),
     QUERY_PLAN_CACHE_MIB: count(30, 1),
+    INTROSPECTION: flag(true),
+    INCLUDE_STACKTRACE: flag(false),
+    BATCHING: flag(false),
+    CORS_ORIGINS: origins.optional(),
+    BODY_LIMIT: count(1024 * 1024, 1024),
+    MAX_DEPTH: count(12, 1),
+    MAX_ALIASES: count(30, 0),
+    MAX_TOKENS: count(3000, 50),
+    MAX_DIRECTIVES: count(20, 0),
+    MAX_COST: count(50_000, 1),
+    COST_LIST_SIZE: count(20, 1),
+    RATE_LIMIT_REQUESTS: count(6000, 0),
+    RATE_LIMIT_WINDOW_SECONDS: count(60, 1),
+    SUBGRAPH_TIMEOUT_MS: count(10_000, 10),
+    SUBGRAPH_RETRIES: count(2, 0),
+    SUBGRAPH_RETRY_DELAY_MS: count(50, 0),
+    BREAKER_FAILURES: count(5, 1),
+    BREAKER_RESET_MS: count(5000, 100),
+    TRUST_PROXY: count(0, 0),
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
     ...Object.fromEntries(
       SUBGRAPH_NAMES.flatMap((n) => [
         [`${upper(n)}_PORT`, port(SUBGRAPH_PORTS[n])],
@@ -95,5 +180,29 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     persistedOperationsOnly: parsed['PERSISTED_OPERATIONS_ONLY'] as boolean,
     dedupe: parsed['SUBGRAPH_DEDUPE'] as boolean,
     queryPlanCacheMiB: parsed['QUERY_PLAN_CACHE_MIB'] as number,
+    introspection: parsed['INTROSPECTION'] as boolean,
+    includeStacktrace: parsed['INCLUDE_STACKTRACE'] as boolean,
+    batching: parsed['BATCHING'] as boolean,
+    corsOrigins: (parsed['CORS_ORIGINS'] as string[] | undefined) ?? [],
+    bodyLimitBytes: parsed['BODY_LIMIT'] as number,
+    limits: {
+      maxDepth: parsed['MAX_DEPTH'] as number,
+      maxAliases: parsed['MAX_ALIASES'] as number,
+      maxTokens: parsed['MAX_TOKENS'] as number,
+      maxDirectives: parsed['MAX_DIRECTIVES'] as number,
+      maxCost: parsed['MAX_COST'] as number,
+      costListSize: parsed['COST_LIST_SIZE'] as number,
+    },
+    rateLimitRequests: parsed['RATE_LIMIT_REQUESTS'] as number,
+    rateLimitWindowSeconds: parsed['RATE_LIMIT_WINDOW_SECONDS'] as number,
+    resilience: {
+      timeoutMs: parsed['SUBGRAPH_TIMEOUT_MS'] as number,
+      retries: parsed['SUBGRAPH_RETRIES'] as number,
+      retryDelayMs: parsed['SUBGRAPH_RETRY_DELAY_MS'] as number,
+      breakerFailures: parsed['BREAKER_FAILURES'] as number,
+      breakerResetMs: parsed['BREAKER_RESET_MS'] as number,
+    },
+    logLevel: parsed['LOG_LEVEL'] as LogLevel,
+    trustProxy: parsed['TRUST_PROXY'] as number,
   };
 }

@@ -1,10 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { Agent, request } from 'undici';
-import { GraphQLError } from 'graphql';
-import { ErrorCode, GraphQLErrorWithCode } from '../schema/errors.js';
 import { PIN_HEADER } from '../subgraphs/kit/pin.js';
 import { isEntitiesFetch, type EntityCache } from './entity-cache.js';
+import { REQUEST_ID_HEADER } from './logger.js';
+import { failureReason, isSubgraphFailure, unavailableAnswer, type FailureReason, type SubgraphResilience } from './resilience.js';
 
 /** Per-operation context of the gateway. */
 export interface GatewayContext {
@@ -16,6 +17,18 @@ export interface GatewayContext {
   readonly versions: ReadonlyMap<string, string | null | undefined>;
   /** The subgraphs whose own answers marked this operation's data public. */
   readonly markedPublic: Set<string>;
+  /** The request's id, sent on to every subgraph (`x-request-id`). */
+  readonly requestId?: string;
+  /** The HTTP response's locals, where plugins leave the operation name and outcome for metrics and logs. */
+  readonly locals?: Record<string, unknown>;
+}
+
+/** What a data source reports to the metrics. */
+export interface FetchObserver {
+  /** One subgraph fetch ended (after retries): its time and how it ended. */
+  fetched(subgraph: string, seconds: number, failure: FailureReason | null): void;
+  /** Entity-cache lookups of one entity fetch. */
+  entityCache(hits: number, misses: number): void;
 }
 
 type Processed = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
@@ -34,7 +47,15 @@ export interface DataSourceOptions {
   readonly hasFeed: () => boolean;
   /** Caches entity lookups per entity, or null. */
   readonly entityCache: EntityCache | null;
+  /** Timeout, retries and circuit breaker of this subgraph (none: fetch as is). */
+  readonly resilience?: SubgraphResilience;
+  /** `Type.field`s clients cannot see, in the current supergraph. */
+  readonly hiddenFields?: () => ReadonlySet<string>;
+  readonly observer?: FetchObserver;
 }
+
+/** The abort signal of the fetch attempt under way (the resilience policy's timeout). */
+const attemptSignal = new AsyncLocalStorage<AbortSignal>();
 
 /**
  * Apollo's fetcher interface over undici's `request` on a keep-alive pool. Measured here,
@@ -43,8 +64,10 @@ export interface DataSourceOptions {
  */
 function poolFetcher(agent: Agent): Fetcher {
   return (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) => {
+    const signal = attemptSignal.getStore();
     const { statusCode, headers, body } = await request(url, {
       method: (init.method ?? 'POST') as 'POST',
+      ...(signal ? { signal } : {}),
       ...(init.headers ? { headers: init.headers } : {}),
       ...(init.body !== undefined ? { body: init.body } : {}),
       dispatcher: agent,
@@ -86,6 +109,9 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #entityCache: EntityCache | null;
   readonly #log: (line: string) => void;
   readonly #inFlight = new Map<string, Promise<Processed>>();
+  readonly #resilience: SubgraphResilience | undefined;
+  readonly #hiddenFields: () => ReadonlySet<string>;
+  readonly #observer: FetchObserver | undefined;
 
   constructor(options: DataSourceOptions) {
     super({ url: options.url });
@@ -98,11 +124,15 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.#hasFeed = options.hasFeed;
     this.#entityCache = options.entityCache;
     this.fetcher = poolFetcher(agent);
+    this.#resilience = options.resilience;
+    this.#hiddenFields = options.hiddenFields ?? (() => new Set());
+    this.#observer = options.observer;
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     // Only subgraphs with a feed have snapshots to pin.
     if (context.pin && this.#hasFeed()) request.http?.headers.set(PIN_HEADER, context.pin);
+    if (context.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
     context.touched?.add(this.#name);
   }
 
@@ -122,14 +152,28 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     return response;
   }
 
-  /** Fetches, turning a subgraph that cannot be reached into `SUBGRAPH_UNAVAILABLE` (its address stays in the log). */
+  /**
+   * Fetches under the subgraph's timeout, retries (queries only) and circuit breaker. A
+   * subgraph that cannot answer gives `SUBGRAPH_UNAVAILABLE` errors on the fields it owns
+   * in this fetch, and the rest of the operation is still answered; the cause stays in the log.
+   */
   async #fetch(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
+    const started = performance.now();
+    const isQuery = /^\s*(query\b|\{)/.test(options.request.query ?? '');
     try {
-      return await super.process(options);
+      const answer = this.#resilience
+        ? await this.#resilience.run(isQuery, (signal) => attemptSignal.run(signal, () => super.process(options)))
+        : await super.process(options);
+      this.#observer?.fetched(this.#name, (performance.now() - started) / 1000, null);
+      return answer;
     } catch (error) {
-      if (error instanceof GraphQLError) throw error;
-      this.#log(`gateway: subgraph ${this.#name} failed: ${(error as Error).message}`);
-      throw new GraphQLErrorWithCode(`The ${this.#name} subgraph is unavailable`, ErrorCode.SUBGRAPH_UNAVAILABLE, { subgraph: this.#name });
+      if (!isSubgraphFailure(error)) throw error;
+      const reason = failureReason(error);
+      this.#observer?.fetched(this.#name, (performance.now() - started) / 1000, reason);
+      // An open circuit was logged when it opened; each request need not say it again.
+      if (reason !== 'circuit-open') this.#log(`gateway: subgraph ${this.#name} failed (${reason}): ${(error as Error).message}`);
+      const document = options.kind === 'incoming operation' ? options.document : undefined;
+      return unavailableAnswer(this.#name, reason, options.request, this.#hiddenFields(), document) as unknown as Processed;
     }
   }
 
@@ -155,6 +199,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const keys = cache.keys(this.#name, version, query, variables);
     const cached = await cache.get(keys);
     const missing = representations.flatMap((_, i) => (cached[i] === undefined ? [i] : []));
+    this.#observer?.entityCache(representations.length - missing.length, missing.length);
     if (missing.length === 0) {
       options.context.touched?.add(this.#name);
       // No subgraph answer restricts the operation's cache policy: apply the default hint.

@@ -15,6 +15,8 @@ type State = { readonly kind: 'tracking'; readonly version: string } | { readonl
  */
 export class FeedVersions {
   readonly #states = new Map<string, State>();
+  /** When each subgraph's current feed version first reached this gateway (ms since epoch). */
+  readonly #since = new Map<string, { version: string; at: number }>();
   readonly #log: (line: string) => void;
   readonly #aborts = new Set<AbortController>();
   #subscriber: Redis | null = null;
@@ -50,8 +52,23 @@ export class FeedVersions {
     }
   }
 
+  /** Seconds since each feed subgraph's current version arrived (null while unknown), for metrics. */
+  ages(): ReadonlyMap<string, number | null> {
+    const now = Date.now();
+    const ages = new Map<string, number | null>();
+    for (const [name, state] of this.#states) {
+      if (state.kind === 'none') continue;
+      const since = this.#since.get(name);
+      ages.set(name, state.kind === 'tracking' && since ? (now - since.at) / 1000 : null);
+    }
+    return ages;
+  }
+
   #set(subgraph: string, state: State): void {
-    if (this.#states.has(subgraph)) this.#states.set(subgraph, state);
+    if (!this.#states.has(subgraph)) return;
+    this.#states.set(subgraph, state);
+    if (state.kind === 'tracking' && this.#since.get(subgraph)?.version !== state.version)
+      this.#since.set(subgraph, { version: state.version, at: Date.now() });
   }
 
   /** Follows one subgraph's server-sent events, reconnecting with backoff. */

@@ -11,6 +11,11 @@ export const ErrorCode = {
   COMPOSITION_FAILED: 'COMPOSITION_FAILED',
   UNAUTHORIZED: 'UNAUTHORIZED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  RATE_LIMITED: 'RATE_LIMITED',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  BAD_REQUEST: 'BAD_REQUEST',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -23,6 +28,12 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
   COMPOSITION_FAILED: 'The subgraphs do not compose into one supergraph; the error lists why.',
   UNAUTHORIZED: 'The request lacks a valid token for what it asks.',
   INTERNAL_SERVER_ERROR: 'Something unexpected failed; details are in the server log, not in the response.',
+  QUERY_TOO_COMPLEX:
+    'The operation is deeper, has more aliases or directives, or costs more than the gateway allows; refused before any subgraph is called.',
+  RATE_LIMITED: 'The client (API key or IP) sent more requests than its rate limit allows; HTTP 429 with Retry-After.',
+  PAYLOAD_TOO_LARGE: 'The request body is larger than BODY_LIMIT; HTTP 413.',
+  UNSUPPORTED_MEDIA_TYPE: 'A POST whose Content-Type is not application/json; HTTP 415.',
+  BAD_REQUEST: 'The request body is not valid JSON, or not a GraphQL request; HTTP 400.',
 };
 
 /** A GraphQL error whose `extensions.code` is one of the catalogue's codes. */

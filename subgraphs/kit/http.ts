@@ -5,6 +5,7 @@ import { ApolloServer, type ApolloServerPlugin, type BaseContext, type ContextFu
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { formatError } from './errors.js';
+import { ErrorCode } from '../../schema/errors.js';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware, type ExpressContextFunctionArgument } from '@as-integrations/express5';
@@ -21,7 +22,46 @@ export interface ServiceOptions<TContext extends BaseContext> {
   readonly graphqlMiddleware?: readonly express.RequestHandler[];
   /** Runs after the server has drained, to release what the service holds (watchers, stores). */
   readonly onStop?: () => Promise<void>;
+  /** Largest `/graphql` request body, in bytes (1 MiB by default). */
+  readonly bodyLimitBytes?: number;
+  /** Adds app-wide middleware, before any route (request ids, access logs, CORS, rate limits). */
+  readonly before?: (app: express.Express) => void;
 }
+
+/** Sends a GraphQL-shaped error body with an HTTP status: no HTML page, never a stack trace. */
+export function sendError(res: express.Response, status: number, code: ErrorCode, message: string): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res
+    .status(status)
+    .type('application/json')
+    .send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
+
+/** A POST to `/graphql` must be JSON: anything else is refused before it is read. */
+const requireJson: express.RequestHandler = (req, res, next) => {
+  if (req.method !== 'POST' || req.is('application/json')) return next();
+  const type = req.headers['content-type'] ?? '(none)';
+  sendError(res, 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, `POST /graphql needs Content-Type: application/json, not ${type}`);
+};
+
+/** Body-parser failures (too large, not JSON, bad charset) as clear JSON errors; anything else masked. */
+const errorHandler: express.ErrorRequestHandler = (
+  error: { type?: string; status?: number; limit?: number; message?: string },
+  _req,
+  res,
+  _next,
+) => {
+  if (error.type === 'entity.too.large')
+    return sendError(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, `Request body larger than ${error.limit} bytes`);
+  if (error.type === 'entity.parse.failed')
+    return sendError(res, 400, ErrorCode.BAD_REQUEST, `Request body is not valid JSON: ${error.message}`);
+  if (error.status && error.status >= 400 && error.status < 500)
+    return sendError(res, error.status, ErrorCode.BAD_REQUEST, error.message ?? 'Bad request');
+  sendError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');
+};
 
 /** A built service: started, not yet listening. */
 export interface Service {
@@ -50,16 +90,19 @@ export async function createService<TContext extends BaseContext>(options: Servi
   const httpServer = createServer(app);
   const apollo = options.apollo(ApolloServerPluginDrainHttpServer({ httpServer }));
   await apollo.start();
+  options.before?.(app);
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: options.name });
   });
   options.routes?.(app);
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    requireJson,
+    express.json({ limit: options.bodyLimitBytes ?? 1024 * 1024 }),
     ...(options.graphqlMiddleware ?? []),
     expressMiddleware(apollo, { context: options.context }),
   );
+  app.use(errorHandler);
   return {
     name: options.name,
     app,

@@ -1,0 +1,129 @@
+/**
+ * Operation limits, checked while Apollo Server validates an operation, so an abusive one is
+ * refused (HTTP 400, `QUERY_TOO_COMPLEX`, naming the limit and its setting) before any
+ * subgraph is called. Depth, aliases and directives use graphql-armor's rules. Its cost rule
+ * counts list sizes only from literal `first`/`last` arguments, and this schema's lists
+ * (releases, trusts, rollouts) take none, so the cost estimate here is our own: every field
+ * costs 1, times the sizes of the lists around it (a `first`/`last`/`limit` argument when
+ * given, else `COST_LIST_SIZE`). Tokens are limited by graphql-js's own parser
+ * (`parseOptions.maxTokens`), which stops reading at the limit.
+ */
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  getNullableType,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+  type GraphQLNamedType,
+  type GraphQLType,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { ErrorCode, GraphQLErrorWithCode } from '../schema/errors.js';
+import type { OperationLimits } from './config.js';
+
+const SIZE_ARGUMENTS = new Set(['first', 'last', 'limit']);
+
+/** How many list levels a type has (`[[T]]` is 2), for the multiplier. */
+function listLevels(type: GraphQLType): number {
+  let levels = 0;
+  let current = getNullableType(type);
+  while (isListType(current)) {
+    levels++;
+    current = getNullableType(current.ofType);
+  }
+  return levels;
+}
+
+/** The estimated cost of a selection set under `parent`, each field weighted by `multiplier`. */
+function selectionCost(
+  context: ValidationContext,
+  selectionSet: SelectionSetNode | undefined,
+  parent: GraphQLNamedType | null | undefined,
+  multiplier: number,
+  listSize: number,
+  fragments: ReadonlySet<string>,
+): number {
+  if (!selectionSet) return 0;
+  let cost = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      const name = selection.name.value;
+      // Introspection is for analysts and bounded by the depth limit; __typename is free.
+      if (name.startsWith('__')) continue;
+      const fields = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields() : undefined;
+      const field = fields?.[name];
+      if (!field) continue; // an unknown field is validation's to report
+      const sizeArgument = selection.arguments?.find((a) => SIZE_ARGUMENTS.has(a.name.value));
+      const size = sizeArgument?.value.kind === Kind.INT ? Math.max(1, Number(sizeArgument.value.value)) : listSize;
+      const childMultiplier = multiplier * size ** listLevels(field.type);
+      cost += multiplier + selectionCost(context, selection.selectionSet, getNamedType(field.type), childMultiplier, listSize, fragments);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      const type = selection.typeCondition ? context.getSchema().getType(selection.typeCondition.name.value) : parent;
+      cost += selectionCost(context, selection.selectionSet, type, multiplier, listSize, fragments);
+    } else {
+      const name = selection.name.value;
+      const fragment = context.getFragment(name);
+      // A fragment cycle is a validation error of its own: do not loop on it.
+      if (!fragment || fragments.has(name)) continue;
+      const type = context.getSchema().getType(fragment.typeCondition.name.value);
+      cost += selectionCost(context, fragment.selectionSet, type, multiplier, listSize, new Set([...fragments, name]));
+    }
+  }
+  return cost;
+}
+
+/** Refuses an operation whose estimated cost is over `maxCost` (`QUERY_TOO_COMPLEX`, with the cost). */
+export function costLimitRule(maxCost: number, listSize: number): ValidationRule {
+  return (context) => ({
+    OperationDefinition(operation) {
+      const schema = context.getSchema();
+      const root =
+        operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : null;
+      const cost = selectionCost(context, operation.selectionSet, root, 1, listSize, new Set());
+      if (cost > maxCost) {
+        context.reportError(
+          new GraphQLErrorWithCode(
+            `Operation cost ${cost} exceeds the limit of ${maxCost} (MAX_COST): every field costs 1, times the sizes of the lists around it ` +
+              `(a first/last/limit argument, else ${listSize}, COST_LIST_SIZE)`,
+            ErrorCode.QUERY_TOO_COMPLEX,
+            { limit: 'MAX_COST', cost, maxCost },
+          ),
+        );
+      }
+    },
+  });
+}
+
+/** graphql-armor's message, with the setting that changes it, as `QUERY_TOO_COMPLEX`. */
+function refuse(setting: string) {
+  return (context: ValidationContext | null, error: GraphQLError) => {
+    const message = error.message.replace(/^Syntax Error: /, '').replace(/\.$/, '');
+    context?.reportError(new GraphQLErrorWithCode(`${message} (${setting})`, ErrorCode.QUERY_TOO_COMPLEX, { limit: setting }));
+  };
+}
+
+/** The validation rules and parse options that enforce `limits`. */
+export function operationLimits(limits: OperationLimits): {
+  validationRules: ValidationRule[];
+  parseOptions: { maxTokens: number };
+} {
+  const armor = new ApolloArmor({
+    // Analysts are helped by "Did you mean …?"; the schema is public to them anyway.
+    blockFieldSuggestion: { enabled: false },
+    // graphql-js enforces it while parsing (parseOptions below), answering 400 not 500.
+    maxTokens: { enabled: false },
+    costLimit: { enabled: false },
+    maxDepth: { n: limits.maxDepth, propagateOnRejection: false, onReject: [refuse('MAX_DEPTH')] },
+    maxAliases: { n: limits.maxAliases, propagateOnRejection: false, onReject: [refuse('MAX_ALIASES')] },
+    maxDirectives: { n: limits.maxDirectives, propagateOnRejection: false, onReject: [refuse('MAX_DIRECTIVES')] },
+  }).protect();
+  return {
+    validationRules: [...(armor.validationRules ?? []), costLimitRule(limits.maxCost, limits.costListSize)] as ValidationRule[],
+    parseOptions: { maxTokens: limits.maxTokens },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * `GET /metrics` in Prometheus format (prom-client), one registry per gateway (tests run
+ * several in one process): requests and latency by operation and outcome, subgraph fetch
+ * latency and failures, cache hits and misses, circuit-breaker states, feed age per
+ * supplier, and the registry (supergraph) version.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Express, RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FetchObserver, GatewayContext } from './data-source.js';
+import type { BreakerState, FailureReason } from './resilience.js';
+
+/** How a request ended, as a metric label. */
+export type Outcome = 'ok' | 'partial' | 'error' | 'refused' | 'rate_limited';
+
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+/** Operation names are client-chosen: keep the label set bounded. */
+function operationLabel(name: unknown): string {
+  return typeof name === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : 'anonymous';
+}
+
+export class GatewayMetrics implements FetchObserver {
+  readonly registry = new Registry();
+  readonly #operations = new Set<string>();
+  readonly #requests = new Counter({
+    name: 'gateway_requests_total',
+    help: 'GraphQL requests by operation name and outcome (ok, partial, error, refused, rate_limited)',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly #latency = new Histogram({
+    name: 'gateway_request_duration_seconds',
+    help: 'GraphQL request latency by operation name and outcome',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly #fetchLatency = new Histogram({
+    name: 'gateway_subgraph_fetch_duration_seconds',
+    help: 'Subgraph fetch latency (retries included) by subgraph',
+    labelNames: ['subgraph'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly #fetchErrors = new Counter({
+    name: 'gateway_subgraph_fetch_errors_total',
+    help: 'Subgraph fetches that failed for good, by subgraph and reason (timeout, circuit-open, unreachable, server-error)',
+    labelNames: ['subgraph', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly #cache = new Counter({
+    name: 'gateway_cache_requests_total',
+    help: 'Response-cache and entity-cache lookups by result (hit, miss)',
+    labelNames: ['cache', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly #breaker = new Gauge({
+    name: 'gateway_circuit_breaker_state',
+    help: "Each subgraph's circuit breaker: 0 closed, 1 half-open, 2 open",
+    labelNames: ['subgraph'] as const,
+    registers: [this.registry],
+  });
+  readonly #rateLimiter = new Gauge({
+    name: 'gateway_rate_limiter_redis',
+    help: 'Whether the rate limiter counts in Redis (1) or in memory (0)',
+    registers: [this.registry],
+  });
+
+  constructor(options: {
+    /** Each supplier's feed age in seconds (null: unknown); read at scrape time. */
+    readonly feedAges: () => ReadonlyMap<string, number | null>;
+    /** The supergraph (registry) version served; read at scrape time. */
+    readonly registryVersion: () => string;
+  }) {
+    collectDefaultMetrics({ register: this.registry });
+    const { feedAges, registryVersion } = options;
+    new Gauge({
+      name: 'gateway_feed_age_seconds',
+      help: "Seconds since each supplier's current feed version reached this gateway",
+      labelNames: ['supplier'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [supplier, age] of feedAges()) if (age !== null) this.set({ supplier }, age);
+      },
+    });
+    new Gauge({
+      name: 'gateway_registry_version_info',
+      help: 'The supergraph (registry) version served: 1 for the current version',
+      labelNames: ['version'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.set({ version: registryVersion() }, 1);
+      },
+    });
+  }
+
+  /** Records one GraphQL request. */
+  request(operation: unknown, outcome: Outcome, seconds: number): void {
+    let label = operationLabel(operation);
+    // A client inventing names cannot grow the label set without bound.
+    if (!this.#operations.has(label)) {
+      if (this.#operations.size >= 500) label = 'other';
+      else this.#operations.add(label);
+    }
+    this.#requests.inc({ operation: label, outcome });
+    this.#latency.observe({ operation: label, outcome }, seconds);
+  }
+
+  fetched(subgraph: string, seconds: number, failure: FailureReason | null): void {
+    this.#fetchLatency.observe({ subgraph }, seconds);
+    if (failure) this.#fetchErrors.inc({ subgraph, reason: failure });
+  }
+
+  entityCache(hits: number, misses: number): void {
+    if (hits) this.#cache.inc({ cache: 'entity', result: 'hit' }, hits);
+    if (misses) this.#cache.inc({ cache: 'entity', result: 'miss' }, misses);
+  }
+
+  /** One response-cache lookup (BYPASS is not a lookup). */
+  responseCache(status: 'HIT' | 'MISS' | 'BYPASS'): void {
+    if (status !== 'BYPASS') this.#cache.inc({ cache: 'response', result: status === 'HIT' ? 'hit' : 'miss' });
+  }
+
+  breaker(subgraph: string, state: BreakerState): void {
+    this.#breaker.set({ subgraph }, BREAKER_VALUE[state]);
+  }
+
+  rateLimiterBackend(redis: boolean): void {
+    this.#rateLimiter.set(redis ? 1 : 0);
+  }
+
+  /**
+   * Times every `/graphql` request: the outcome comes from the GraphQL response (set in
+   * `res.locals` by `outcomePlugin`) or from the HTTP status when Apollo never saw it.
+   */
+  middleware(): RequestHandler {
+    return (req, res, next) => {
+      if (req.path !== '/graphql') return next();
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        let outcome = res.locals['outcome'] as Outcome | undefined;
+        if (!outcome) {
+          if (res.statusCode === 429) outcome = 'rate_limited';
+          else if (res.statusCode >= 500) outcome = 'error';
+          else if (res.statusCode >= 400) outcome = 'refused';
+          else {
+            outcome = 'ok';
+            this.responseCache('HIT'); // served by the response cache's fast path, before Apollo
+          }
+        }
+        const body = req.body as { operationName?: unknown; documentId?: unknown } | undefined;
+        const operation =
+          res.locals['operationName'] ?? body?.operationName ?? body?.documentId ?? req.query['operationName'] ?? req.query['documentId'];
+        this.request(operation, outcome, seconds);
+      });
+      next();
+    };
+  }
+
+  /** `GET /metrics`. */
+  routes(app: Express): void {
+    app.get('/metrics', async (_req, res) => {
+      res.type(this.registry.contentType).send(await this.registry.metrics());
+    });
+  }
+}
+
+/**
+ * Tells the metrics and the access log how a GraphQL request ended: its operation name and
+ * outcome (`ok`; `partial`: data with errors, e.g. a subgraph down; `error`: no data;
+ * `refused`: never executed, e.g. a parse error or a limit), and each response-cache lookup.
+ */
+export function outcomePlugin(metrics: GatewayMetrics): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation(rc) {
+          if (rc.contextValue.locals && rc.operationName) rc.contextValue.locals['operationName'] = rc.operationName;
+        },
+        async willSendResponse(rc) {
+          const locals = rc.contextValue.locals;
+          const body = rc.response.body;
+          if (!locals || body.kind !== 'single') return;
+          const result = body.singleResult;
+          const status = (result.extensions?.['cache'] as { status?: 'HIT' | 'MISS' | 'BYPASS' } | undefined)?.status;
+          if (status) metrics.responseCache(status);
+          let outcome: Outcome = 'ok';
+          if (result.errors?.length) outcome = !('data' in result) ? 'refused' : result.data ? 'partial' : 'error';
+          locals['outcome'] = outcome;
+        },
+      };
+    },
+  };
+}

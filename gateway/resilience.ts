@@ -1,0 +1,220 @@
+/**
+ * Subgraph fetches that survive a slow or dead subgraph: a timeout per attempt, retries with
+ * exponential backoff for queries only (a mutation is never sent twice), and a circuit
+ * breaker per subgraph, so a dead subgraph costs one fast refusal instead of a timeout per
+ * request. When a fetch finally fails, the gateway answers the rest of the operation and an
+ * error with `SUBGRAPH_UNAVAILABLE` on the fields that subgraph would have given.
+ */
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+  type IPolicy,
+} from 'cockatiel';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { GraphQLError, Kind, parse, visit, type DocumentNode, type SelectionSetNode } from 'graphql';
+import { ErrorCode } from '../schema/errors.js';
+import type { ResilienceConfig } from './config.js';
+
+/** A circuit breaker's state, as `/ready` and `/metrics` report it. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** Why a fetch failed for good. */
+export type FailureReason = 'timeout' | 'circuit-open' | 'unreachable' | 'server-error';
+
+/** A subgraph answered 5xx: worth retrying, and a failure for its breaker. */
+function serverStatus(error: unknown): number | null {
+  if (!(error instanceof GraphQLError)) return null;
+  const status = (error.extensions['response'] as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' ? status : null;
+}
+
+/**
+ * Whether an error means the subgraph is unwell (counts for its breaker, may be retried):
+ * no answer, a timeout, or a 5xx. A GraphQL error the subgraph answered with (bad input, a
+ * 4xx) is the operation's problem, not the subgraph's.
+ */
+export function isSubgraphFailure(error: unknown): boolean {
+  if (error instanceof BrokenCircuitError || error instanceof TaskCancelledError) return true;
+  if (error instanceof GraphQLError) return (serverStatus(error) ?? 0) >= 500;
+  return error instanceof Error;
+}
+
+/** The reason to report for a failure. */
+export function failureReason(error: unknown): FailureReason {
+  if (error instanceof BrokenCircuitError) return 'circuit-open';
+  if (error instanceof TaskCancelledError) return 'timeout';
+  if (serverStatus(error) !== null) return 'server-error';
+  return 'unreachable';
+}
+
+const STATES: Record<CircuitState, BreakerState> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'open',
+};
+
+/** One subgraph's policies: timeout, retries (queries only), circuit breaker. */
+export class SubgraphResilience {
+  readonly #breaker;
+  readonly #query: IPolicy;
+  readonly #once: IPolicy;
+
+  constructor(
+    readonly name: string,
+    config: ResilienceConfig,
+    onState: (state: BreakerState) => void = () => {},
+  ) {
+    this.#breaker = circuitBreaker(handleWhen(isSubgraphFailure), {
+      halfOpenAfter: config.breakerResetMs,
+      breaker: new ConsecutiveBreaker(config.breakerFailures),
+    });
+    this.#breaker.onStateChange((state) => onState(STATES[state]));
+    // Aggressive: the caller is answered at the deadline, and the fetch is aborted through the signal.
+    const deadline = timeout(config.timeoutMs, TimeoutStrategy.Aggressive);
+    this.#once = wrap(this.#breaker, deadline);
+    this.#query =
+      config.retries > 0
+        ? wrap(
+            retry(
+              // An open circuit is not retried: failing fast is its point.
+              handleWhen((e) => isSubgraphFailure(e) && !(e instanceof BrokenCircuitError)),
+              {
+                maxAttempts: config.retries,
+                backoff: new ExponentialBackoff({ initialDelay: Math.max(1, config.retryDelayMs), maxDelay: 2000 }),
+              },
+            ),
+            this.#once,
+          )
+        : this.#once;
+  }
+
+  get state(): BreakerState {
+    return STATES[this.#breaker.state];
+  }
+
+  /** Runs one fetch under the policies; `attempt` must honour the abort signal. */
+  run<T>(isQuery: boolean, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return (isQuery ? this.#query : this.#once).execute(({ signal }) => attempt(signal));
+  }
+}
+
+/** The response keys (alias or name) of a selection set's fields, through inline fragments. */
+function responseKeys(
+  selectionSet: SelectionSetNode | undefined,
+  typename: string | null,
+): { type: string | null; key: string; name: string }[] {
+  if (!selectionSet) return [];
+  return selectionSet.selections.flatMap((s) => {
+    if (s.kind === Kind.FIELD)
+      return s.name.value === '__typename' ? [] : [{ type: typename, key: s.alias?.value ?? s.name.value, name: s.name.value }];
+    if (s.kind === Kind.INLINE_FRAGMENT) return responseKeys(s.selectionSet, s.typeCondition?.name.value ?? typename);
+    return [];
+  });
+}
+
+/** Every `Type.field` marked `@inaccessible` in a supergraph: clients never see them. */
+export function inaccessibleFields(supergraphSdl: string): Set<string> {
+  const hidden = new Set<string>();
+  visit(parse(supergraphSdl), {
+    ObjectTypeDefinition(node) {
+      for (const field of node.fields ?? [])
+        if (field.directives?.some((d) => d.name.value === 'inaccessible')) hidden.add(`${node.name.value}.${field.name.value}`);
+    },
+  });
+  return hidden;
+}
+
+type Path = (string | number)[];
+
+/**
+ * The answer a failed fetch gives instead: the other subgraphs' data stays, and one error per
+ * affected field says which subgraph is missing. Entity fetches answer each entity with its
+ * fields null (so `@requires` steps still run for the clusters that answered, e.g. the
+ * comparison of the clusters that are up); an error on a field clients cannot see (a
+ * `@requires` input) is put on its entity. Paths are relative to the fetch, as Apollo
+ * Gateway expects of a subgraph's errors.
+ */
+export function unavailableAnswer(
+  subgraph: string,
+  reason: FailureReason,
+  request: { query?: string; variables?: Record<string, unknown> },
+  hidden: ReadonlySet<string>,
+  document?: DocumentNode,
+): { data: Record<string, unknown> | null; errors: GraphQLError[] } {
+  const doc = document ?? parse(request.query ?? '{ __typename }');
+  const operation = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const root = operation?.kind === Kind.OPERATION_DEFINITION ? operation.selectionSet : undefined;
+  const message = `The ${subgraph} subgraph is unavailable (${reason}): its data is missing from this answer`;
+  const error = (path: Path) => new GraphQLError(message, { path, extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, subgraph, reason } });
+  const entities = root?.selections.find((s) => s.kind === Kind.FIELD && s.name.value === '_entities');
+  const representations = request.variables?.['representations'];
+  if (entities?.kind === Kind.FIELD && Array.isArray(representations)) {
+    const fields = responseKeys(entities.selectionSet, null);
+    const errors: GraphQLError[] = [];
+    const data = representations.map((rep: { __typename?: string }, index) => {
+      const typename = rep?.__typename ?? null;
+      const own = fields.filter((f) => f.type === null || f.type === typename);
+      const paths = new Map<string, Path>();
+      for (const f of own) {
+        const path = hidden.has(`${f.type}.${f.name}`) ? ['_entities', index] : ['_entities', index, f.key];
+        paths.set(path.join('.'), path);
+      }
+      errors.push(...[...paths.values()].map(error));
+      return { __typename: typename, ...Object.fromEntries(own.map((f) => [f.key, null])) };
+    });
+    return { data: { _entities: data }, errors };
+  }
+  return { data: null, errors: responseKeys(root, null).map((f) => error([f.key])) };
+}
+
+/** The longest prefix of `path` that is in `data`: an error is put on a field the client sees. */
+function visiblePrefix(path: readonly (string | number)[], data: unknown): (string | number)[] {
+  const kept: (string | number)[] = [];
+  let node = data;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || !(key in (node as object))) break;
+    kept.push(key);
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return kept;
+}
+
+/**
+ * Puts each `SUBGRAPH_UNAVAILABLE` error on the nearest field of the response: a failed
+ * `@requires` input sits on an entity the client may not have selected (a comparison's
+ * release), so its path is cut back to what the client asked for (the comparison).
+ */
+export function unavailablePathsPlugin(): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse(rc) {
+          const body = rc.response.body;
+          if (body.kind !== 'single' || !body.singleResult.errors || !body.singleResult.data) return;
+          const data = body.singleResult.data;
+          const seen = new Set<string>();
+          const errors = body.singleResult.errors.flatMap((error) => {
+            if (error.extensions?.['code'] !== ErrorCode.SUBGRAPH_UNAVAILABLE || !error.path) return [error];
+            const path = visiblePrefix(error.path, data);
+            // One error per field and subgraph, however many entities under it failed.
+            const key = `${String(error.extensions['subgraph'])}:${path.join('.')}`;
+            if (seen.has(key)) return [];
+            seen.add(key);
+            return [path.length > 0 ? { ...error, path } : { ...error, path: undefined }];
+          });
+          body.singleResult.errors = errors as typeof body.singleResult.errors;
+        },
+      };
+    },
+  };
+}

@@ -12,13 +12,8 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   GraphQLError,
   Kind,
-  getNamedType,
-  getNullableType,
-  isInterfaceType,
-  isListType,
-  isObjectType,
   type GraphQLNamedType,
-  type GraphQLType,
+  type GraphQLOutputType,
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
@@ -28,15 +23,22 @@ import type { OperationLimits } from './config.js';
 
 const SIZE_ARGUMENTS = new Set(['first', 'last', 'limit']);
 
-/** How many list levels a type has (`[[T]]` is 2), for the multiplier. */
-function listLevels(type: GraphQLType): number {
-  let levels = 0;
-  let current = getNullableType(type);
-  while (isListType(current)) {
-    levels++;
-    current = getNullableType(current.ofType);
-  }
-  return levels;
+/**
+ * How many list levels a field type has (`[[T]]` is 2), read from its printed form: graphql's
+ * type predicates refuse types from Apollo's CommonJS copy of graphql when this file runs as
+ * ESM (as under vitest), so this file uses none.
+ */
+function listLevels(type: GraphQLOutputType): number {
+  return String(type).split('[').length - 1;
+}
+
+/** The named type under a field type's lists and non-nulls. */
+function namedType(context: ValidationContext, type: GraphQLOutputType): GraphQLNamedType | undefined {
+  return context.getSchema().getType(String(type).replace(/[[\]!]/g, ''));
+}
+
+interface WithFields {
+  getFields(): Record<string, { type: GraphQLOutputType }>;
 }
 
 /** The estimated cost of a selection set under `parent`, each field weighted by `multiplier`. */
@@ -55,13 +57,13 @@ function selectionCost(
       const name = selection.name.value;
       // Introspection is for analysts and bounded by the depth limit; __typename is free.
       if (name.startsWith('__')) continue;
-      const fields = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields() : undefined;
+      const fields = parent && 'getFields' in parent ? (parent as unknown as WithFields).getFields() : undefined;
       const field = fields?.[name];
       if (!field) continue; // an unknown field is validation's to report
       const sizeArgument = selection.arguments?.find((a) => SIZE_ARGUMENTS.has(a.name.value));
       const size = sizeArgument?.value.kind === Kind.INT ? Math.max(1, Number(sizeArgument.value.value)) : listSize;
       const childMultiplier = multiplier * size ** listLevels(field.type);
-      cost += multiplier + selectionCost(context, selection.selectionSet, getNamedType(field.type), childMultiplier, listSize, fragments);
+      cost += multiplier + selectionCost(context, selection.selectionSet, namedType(context, field.type), childMultiplier, listSize, fragments);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       const type = selection.typeCondition ? context.getSchema().getType(selection.typeCondition.name.value) : parent;
       cost += selectionCost(context, selection.selectionSet, type, multiplier, listSize, fragments);

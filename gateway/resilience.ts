@@ -30,9 +30,17 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 /** Why a fetch failed for good. */
 export type FailureReason = 'timeout' | 'circuit-open' | 'unreachable' | 'server-error';
 
+/**
+ * By name, not `instanceof`: Apollo Gateway's CommonJS copy of graphql and an ESM copy (as
+ * under vitest) have different classes.
+ */
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof Error && error.name === 'GraphQLError';
+}
+
 /** A subgraph answered 5xx: worth retrying, and a failure for its breaker. */
 function serverStatus(error: unknown): number | null {
-  if (!(error instanceof GraphQLError)) return null;
+  if (!isGraphQLError(error)) return null;
   const status = (error.extensions['response'] as { status?: unknown } | undefined)?.status;
   return typeof status === 'number' ? status : null;
 }
@@ -44,7 +52,7 @@ function serverStatus(error: unknown): number | null {
  */
 export function isSubgraphFailure(error: unknown): boolean {
   if (error instanceof BrokenCircuitError || error instanceof TaskCancelledError) return true;
-  if (error instanceof GraphQLError) return (serverStatus(error) ?? 0) >= 500;
+  if (isGraphQLError(error)) return (serverStatus(error) ?? 0) >= 500;
   return error instanceof Error;
 }
 

@@ -8,10 +8,12 @@
  * given, else `COST_LIST_SIZE`). Tokens are limited by graphql-js's own parser
  * (`parseOptions.maxTokens`), which stops reading at the limit.
  */
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   GraphQLError,
   Kind,
+  type GraphQLFormattedError,
   type GraphQLNamedType,
   type GraphQLOutputType,
   type SelectionSetNode,
@@ -63,7 +65,8 @@ function selectionCost(
       const sizeArgument = selection.arguments?.find((a) => SIZE_ARGUMENTS.has(a.name.value));
       const size = sizeArgument?.value.kind === Kind.INT ? Math.max(1, Number(sizeArgument.value.value)) : listSize;
       const childMultiplier = multiplier * size ** listLevels(field.type);
-      cost += multiplier + selectionCost(context, selection.selectionSet, namedType(context, field.type), childMultiplier, listSize, fragments);
+      cost +=
+        multiplier + selectionCost(context, selection.selectionSet, namedType(context, field.type), childMultiplier, listSize, fragments);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       const type = selection.typeCondition ? context.getSchema().getType(selection.typeCondition.name.value) : parent;
       cost += selectionCost(context, selection.selectionSet, type, multiplier, listSize, fragments);
@@ -127,5 +130,48 @@ export function operationLimits(limits: OperationLimits): {
   return {
     validationRules: [...(armor.validationRules ?? []), costLimitRule(limits.maxCost, limits.costListSize)] as ValidationRule[],
     parseOptions: { maxTokens: limits.maxTokens },
+  };
+}
+
+/**
+ * Gives a limit's refusal its own code: Apollo Server reports every validation error as
+ * `GRAPHQL_VALIDATION_FAILED`, keeping the other extensions (our `limit`).
+ */
+export function limitCode(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  // graphql-js's own token limit: name the setting that raises it.
+  if (/^Syntax Error: Document contains more th(?:an|at) \d+ tokens/.test(formatted.message))
+    return { ...formatted, message: `${formatted.message} (MAX_TOKENS)` };
+  if (formatted.extensions?.['limit'] && formatted.extensions['code'] === 'GRAPHQL_VALIDATION_FAILED')
+    return { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.QUERY_TOO_COMPLEX } };
+  return formatted;
+}
+
+/**
+ * Refuses, with HTTP 400, an operation name the document lacks and an operation type the
+ * schema has no root for (a mutation here): Apollo Gateway would fail them as 500s.
+ */
+export function knownOperationPlugin(): ApolloServerPlugin<BaseContext> {
+  const refuse = (message: string) =>
+    new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation(rc) {
+          const name = rc.request.operationName;
+          if (!rc.operation)
+            throw refuse(
+              name ? `Unknown operation named "${name}".` : 'Must provide an operation name when the document has several operations.',
+            );
+          const kind = rc.operation.operation;
+          const root =
+            kind === 'query'
+              ? rc.schema.getQueryType()
+              : kind === 'mutation'
+                ? rc.schema.getMutationType()
+                : rc.schema.getSubscriptionType();
+          if (!root) throw refuse(`This supergraph has no ${kind} operations.`);
+        },
+      };
+    },
   };
 }

@@ -17,7 +17,7 @@ import { FeedVersions } from './feed-versions.js';
 import { loadPersistedOperations, persistedOperationsMiddleware } from './persisted-operations.js';
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
-import { operationLimits } from './limits.js';
+import { knownOperationPlugin, limitCode, operationLimits } from './limits.js';
 import { createLogger, lineLogger, requestLogging, type Logger } from './logger.js';
 import { GatewayMetrics, outcomePlugin } from './metrics.js';
 import { RateLimit } from './rate-limit.js';
@@ -137,7 +137,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         csrfPrevention: true,
         validationRules: limits.validationRules,
         parseOptions: limits.parseOptions,
-        formatError,
+        formatError: (formatted, error) => limitCode(formatError(formatted, error)),
         // The runner handles SIGTERM/SIGINT for every service at once (kit/main.ts).
         stopOnTerminationSignals: false,
         plugins: [
@@ -145,6 +145,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           // Apollo's default landing page loads from a CDN and is blank offline.
           ApolloServerPluginLandingPageDisabled(),
           ...(responses ? [responses.plugin] : []),
+          knownOperationPlugin(),
           unavailablePathsPlugin(),
           outcomePlugin(metrics),
         ],

@@ -15,7 +15,8 @@ import { buildLondonSubgraph } from '../subgraphs/london/server.js';
 import { EPHEMERAL_ENV, post, startTestStack } from './helpers.js';
 
 const RELEASE = '{ release(code: "R2") { south(asOf: "2007-09-06") { designStatus } london(asOf: "2007-09-06") { designStatus } } }';
-const COMPARISON = '{ compareRelease(code: "R2", asOf: "2007-09-06") { snapshots { cluster { id } } aspects { aspect values { cluster { id } value } } } }';
+const COMPARISON =
+  '{ compareRelease(code: "R2", asOf: "2007-09-06") { snapshots { cluster { id } } aspects { aspect values { cluster { id } value } } } }';
 const ENV = { RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false', SUBGRAPH_RETRIES: '1', BREAKER_FAILURES: '3', BREAKER_RESET_MS: '300' };
 
 /** Starts the london subgraph on `port` (again). */
@@ -68,7 +69,12 @@ describe('a cluster subgraph down', () => {
     expect(comparison.snapshots).toEqual([{ cluster: { id: 'SOUTH' } }]);
     const status = comparison.aspects.find((a: { aspect: string }) => a.aspect === 'designStatus');
     expect(status.values).toEqual([{ cluster: { id: 'SOUTH' }, value: 'SUSPENDED' }]);
-    expect(response.errors).toEqual([expect.objectContaining({ path: ['compareRelease'], extensions: expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', subgraph: 'london' }) })]);
+    expect(response.errors).toEqual([
+      expect.objectContaining({
+        path: ['compareRelease'],
+        extensions: expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', subgraph: 'london' }),
+      }),
+    ]);
   });
 
   it('opens the circuit, says so in /ready and /metrics, and closes it once London is back', async () => {

@@ -77,13 +77,15 @@ export function requestLogging(logger: Logger | null): RequestHandler {
     res.setHeader(REQUEST_ID_HEADER, requestId);
     if (logger && req.path !== '/health' && req.path !== '/metrics') {
       const started = process.hrtime.bigint();
+      // Mounted routers rewrite req.path: keep the one the client asked for.
+      const path = req.path;
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         logger.info(
           {
             requestId,
             method: req.method,
-            path: req.path,
+            path,
             status: res.statusCode,
             ms: Math.round(ms * 10) / 10,
             operation: (res.locals['operationName'] as string | undefined) ?? null,

@@ -152,9 +152,16 @@ export class GatewayMetrics implements FetchObserver {
             this.responseCache('HIT'); // served by the response cache's fast path, before Apollo
           }
         }
-        const body = req.body as { operationName?: unknown; documentId?: unknown } | undefined;
+        const body = req.body as { operationName?: unknown; documentId?: unknown; query?: unknown } | undefined;
+        // Served before Apollo (a cache hit): the name is the request's, or the document's own.
+        const named = typeof body?.query === 'string' ? /^\s*(?:query|mutation)\s+([A-Za-z_]\w*)/.exec(body.query)?.[1] : undefined;
         const operation =
-          res.locals['operationName'] ?? body?.operationName ?? body?.documentId ?? req.query['operationName'] ?? req.query['documentId'];
+          res.locals['operationName'] ??
+          body?.operationName ??
+          body?.documentId ??
+          named ??
+          req.query['operationName'] ??
+          req.query['documentId'];
         this.request(operation, outcome, seconds);
       });
       next();

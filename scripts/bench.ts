@@ -197,6 +197,9 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       GATEWAY_PORT: '0',
       SUPERGRAPH_PATH: supergraph,
+      // The load comes from one client address, and access logs would measure the terminal.
+      RATE_LIMIT_REQUESTS: '0',
+      LOG_LEVEL: 'warn',
       ...extra,
     });
     const gateways = async (supergraph: string): Promise<Target[]> => {

@@ -111,7 +111,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
     if (options.withGateway === false) return { services: started, gatewayUrl: null, subgraphUrls, close };
     const gatewayConfig = config.gateway.supergraphPath ? config.gateway : { ...config.gateway, subgraphUrls };
     const gateway = await at(
-      buildGatewayService(gatewayConfig, { extraClusters: extraSources, log }),
+      // Without a given log, the gateway writes its own JSON logs (pino).
+      buildGatewayService(gatewayConfig, { extraClusters: extraSources, ...(options.log ? { log: options.log } : {}) }),
       config.gateway.host,
       config.gateway.port,
     );

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { loadGatewayConfig } from './config.js';
+
+describe('production settings', () => {
+  it('defaults: introspection on, stack traces and batching off, limits, rate limit and resilience set', () => {
+    const config = loadGatewayConfig({});
+    expect(config).toMatchObject({
+      introspection: true,
+      includeStacktrace: false,
+      batching: false,
+      corsOrigins: [],
+      bodyLimitBytes: 1024 * 1024,
+      limits: { maxDepth: 12, maxAliases: 30, maxTokens: 3000, maxDirectives: 20, maxCost: 50_000, costListSize: 20 },
+      rateLimitRequests: 6000,
+      rateLimitWindowSeconds: 60,
+      resilience: { timeoutMs: 10_000, retries: 2, retryDelayMs: 50, breakerFailures: 5, breakerResetMs: 5000 },
+      logLevel: 'info',
+      trustProxy: 0,
+    });
+  });
+
+  it('reads each setting, and NODE_ENV changes nothing', () => {
+    const config = loadGatewayConfig({
+      INTROSPECTION: 'false',
+      CORS_ORIGINS: 'https://a.example, http://localhost:3000',
+      NODE_ENV: 'production',
+    });
+    expect(config.introspection).toBe(false);
+    expect(config.corsOrigins).toEqual(['https://a.example', 'http://localhost:3000']);
+    expect(loadGatewayConfig({ NODE_ENV: 'production' })).toEqual(loadGatewayConfig({}));
+  });
+
+  it.each([
+    ['MAX_DEPTH', 'deep'],
+    ['CORS_ORIGINS', 'dash.example.org/path'],
+    ['LOG_LEVEL', 'loud'],
+    ['RATE_LIMIT_REQUESTS', '-1'],
+    ['SUBGRAPH_TIMEOUT_MS', '5'],
+    ['INTROSPECTION', 'maybe'],
+  ])('refuses %s=%s, naming the variable and value', (name, value) => {
+    expect(() => loadGatewayConfig({ [name]: value })).toThrow(`${name}=${JSON.stringify(value)}`);
+  });
+});

@@ -1,0 +1,34 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, lineLogger, requestIdOf, scrub } from './logger.js';
+
+describe('scrub', () => {
+  it('masks bearer tokens, URL passwords and key=value secrets in free text', () => {
+    expect(scrub('auth Bearer abc.def-123 failed')).toBe('auth Bearer [REDACTED] failed');
+    expect(scrub('Redis redis://app:hunter2@redis:6379 unreachable')).toBe('Redis redis://app:[REDACTED]@redis:6379 unreachable');
+    expect(scrub('token=xyz&api_key: "k1"')).toBe('token=[REDACTED]&api_key: "[REDACTED]"');
+  });
+});
+
+describe('createLogger', () => {
+  it('writes JSON, redacting authorization headers and tokens', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) });
+    const logger = createLogger('info', sink);
+    logger.info({ req: { headers: { authorization: 'Bearer secret1' } }, token: 'secret2' }, 'hello');
+    lineLogger(logger)('gateway: calling redis://u:secret3@host');
+    const text = lines.join('');
+    expect(text).not.toMatch(/secret1|secret2|secret3/);
+    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(first).toMatchObject({ msg: 'hello', service: 'gateway', token: '[REDACTED]' });
+  });
+});
+
+describe('requestIdOf', () => {
+  it('keeps a sane client id and replaces anything else with a UUID', () => {
+    expect(requestIdOf('abc-123')).toBe('abc-123');
+    expect(requestIdOf('has space')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(requestIdOf('x'.repeat(200))).toMatch(/^[0-9a-f-]{36}$/);
+    expect(requestIdOf(undefined)).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

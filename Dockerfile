@@ -1,5 +1,6 @@
-# One image for every service; docker-compose.yml picks the service with `command`.
-FROM node:20-bookworm-slim
+# One multi-target Dockerfile: `subgraph` (programme, south, london, insights: docker-compose.yml
+# picks which with `command`) and `gateway`. Both run TypeScript directly with tsx.
+FROM node:20-bookworm-slim AS base
 
 WORKDIR /app
 
@@ -16,6 +17,13 @@ COPY scripts/ ./scripts/
 USER node
 ENV HOST=0.0.0.0 \
     NODE_ENV=production
+# Node itself gets SIGTERM (exec-form command, no shell): it drains in-flight requests, then exits.
+STOPSIGNAL SIGTERM
 
+FROM base AS subgraph
+EXPOSE 4001 4002 4003 4004
+CMD ["node", "--import", "tsx", "subgraphs/programme/main.ts"]
+
+FROM base AS gateway
 EXPOSE 4000
 CMD ["node", "--import", "tsx", "gateway/main.ts"]

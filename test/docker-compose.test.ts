@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadGatewayConfig } from '../gateway/config.js';
+import { routedSubgraphs } from '../gateway/server.js';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.js';
 import { loadInsightsConfig } from '../subgraphs/insights/config.js';
 import { loadLondonConfig } from '../subgraphs/london/config.js';
@@ -24,6 +25,10 @@ const readRepo = (path: string) => readFileSync(repoPath(path), 'utf8');
 interface ComposeService {
   image?: string;
   build?: unknown;
+  profiles?: unknown;
+  volumes?: unknown;
+  deploy?: { replicas?: unknown };
+  stop_grace_period?: unknown;
   command?: unknown;
   environment?: unknown;
   ports?: unknown;
@@ -172,12 +177,34 @@ function dockerfileCopies(): Set<string> {
 
 const NODE_SERVICES = [...SUBGRAPH_NAMES, 'gateway'] as const;
 
+/** The Dockerfile's build stages (`FROM … AS name`). */
+function dockerStages(): string[] {
+  return [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)\s*$/gim)].map((m) => m[1]!);
+}
+
+/** The image target a node service is built as: subgraphs as `subgraph`, the gateway as `gateway`. */
+function buildTarget(name: string): string {
+  const build = services[name]?.build as { context?: unknown; target?: unknown };
+  expect(build?.context, `${name}: build context`).toBe('.');
+  return String(build?.target);
+}
+
+/** A bind mount `./host:container[:ro]`, as host path (repository-relative) and container path. */
+function mounts(name: string): { host: string; container: string }[] {
+  return ((services[name]?.volumes as string[] | undefined) ?? []).map((v) => {
+    const [host, container] = v.split(':');
+    return { host: host!.replace(/^\.\//, ''), container: container! };
+  });
+}
+
 describe('docker-compose.yml', () => {
   it('uses the current compose format and defines every service', () => {
     expect(compose).not.toHaveProperty('version');
-    expect(Object.keys(services).sort()).toEqual(['gateway', 'insights', 'london', 'programme', 'redis', 'south']);
+    expect(Object.keys(services).sort()).toEqual(['gateway', 'insights', 'lb', 'london', 'programme', 'redis', 'router', 'south']);
     expect(services.redis?.image).toMatch(/^redis:7/);
-    for (const name of NODE_SERVICES) expect(services[name]?.build, `${name}: build`).toBe('.');
+    for (const name of SUBGRAPH_NAMES) expect(buildTarget(name), name).toBe('subgraph');
+    expect(buildTarget('gateway')).toBe('gateway');
+    for (const name of NODE_SERVICES) expect(dockerStages(), `${name}: no such Dockerfile stage`).toContain(buildTarget(name));
   });
 
   it.each(NODE_SERVICES)('%s runs a file that exists with node --import tsx', (name) => {
@@ -204,7 +231,7 @@ describe('docker-compose.yml', () => {
       prefixes: code(`subgraphs/${name}/config.ts`).includes(`'${spec.prefix}'`) ? [spec.prefix] : [],
       builder: KIT_CONFIG,
     });
-    expect(services[name]?.ports, `${name}: only the gateway is published`).toBeUndefined();
+    expect(services[name]?.ports, `${name}: only the load balancer and the router are published`).toBeUndefined();
   });
 
   it.each(SUBGRAPH_NAMES.filter((n) => SUBGRAPHS[n].cluster))(
@@ -229,16 +256,14 @@ describe('docker-compose.yml', () => {
     const redisUrl = env['REDIS_URL'];
     const config = loadGatewayConfig(read);
 
-    it('listens on 0.0.0.0 on the published container port, published on loopback only', () => {
+    it('listens on 0.0.0.0 on its healthcheck port, as two replicas behind the load balancer, draining on stop', () => {
       expect(config.host).toBe('0.0.0.0');
-      const ports = services.gateway?.ports as unknown[];
-      expect(ports).toHaveLength(1);
-      const [ip, hostPort, containerPort, ...extra] = String(ports[0]).split(':');
-      expect(extra).toEqual([]);
-      expect(ip).toBe('127.0.0.1');
-      expect(Number(hostPort)).toBeGreaterThan(0);
-      expect(Number(containerPort)).toBe(config.port);
       expect(healthcheckPort('gateway')).toBe(config.port);
+      expect(services.gateway?.ports, 'gateway replicas are reached through lb').toBeUndefined();
+      expect(Number(services.gateway?.deploy?.replicas)).toBeGreaterThanOrEqual(2);
+      expect(services.gateway?.stop_grace_period).toMatch(/^\d+s$/);
+      // Behind one proxy: client IPs (for rate limits) come from X-Forwarded-For.
+      expect(config.trustProxy).toBe(1);
     });
 
     it('routes each subgraph to its compose service and the port that service listens on', () => {
@@ -275,11 +300,87 @@ describe('docker-compose.yml', () => {
       expect(url.port || '6379').toBe('6379');
     });
 
-    it('waits for every other service to be healthy', () => {
+    it('waits for every service it calls to be healthy', () => {
       const dependsOn = services.gateway?.depends_on as Record<string, { condition?: string }>;
-      const others = Object.keys(services).filter((n) => n !== 'gateway');
+      const others = ['redis', ...SUBGRAPH_NAMES];
       expect(Object.keys(dependsOn).sort()).toEqual(others.sort());
       for (const name of others) expect(dependsOn[name]?.condition, name).toBe('service_healthy');
+    });
+  });
+
+  describe('lb (nginx)', () => {
+    const nginx = readRepo('deploy/nginx.conf');
+    const gatewayPort = loadGatewayConfig(envOf('gateway')).port;
+
+    it('mounts the committed nginx.conf and publishes its port on loopback only', () => {
+      expect(services.lb?.image).toMatch(/^nginx:1\.\d+/);
+      expect(mounts('lb')).toEqual([{ host: 'deploy/nginx.conf', container: '/etc/nginx/nginx.conf' }]);
+      const listen = Number(/^\s*listen\s+(\d+);/m.exec(nginx)?.[1]);
+      const [ip, hostPort, containerPort, ...extra] = String((services.lb?.ports as unknown[])[0]).split(':');
+      expect([ip, extra]).toEqual(['127.0.0.1', []]);
+      expect(Number(hostPort)).toBeGreaterThan(0);
+      expect(Number(containerPort)).toBe(listen);
+      const probe = (services.lb?.healthcheck?.test as string[]).join(' ');
+      expect(probe).toContain(`http://127.0.0.1:${listen}/health`);
+    });
+
+    it('balances over every gateway replica, re-resolving them so scaling needs no restart', () => {
+      const target = /set \$gateway (http:\/\/[^;]+);/.exec(nginx)?.[1];
+      expect(target).toBe(`http://gateway:${gatewayPort}`);
+      expect(nginx).toMatch(/proxy_pass \$gateway;/);
+      // Docker's embedded DNS, re-asked every few seconds.
+      expect(nginx).toMatch(/resolver 127\.0\.0\.11 valid=\d+s/);
+      expect(nginx).toMatch(/proxy_set_header X-Forwarded-For/);
+      expect((services.lb?.depends_on as Record<string, { condition?: string }>)['gateway']?.condition).toBe('service_healthy');
+    });
+  });
+
+  describe('router profile (Apollo Router)', () => {
+    const router = services.router!;
+    const routerYaml = parse(readRepo('deploy/router.yaml')) as Record<string, any>;
+    /** Top-level keys of Apollo Router's YAML configuration used here (router 2.x reference). */
+    const ROUTER_KEYS = [
+      'supergraph',
+      'homepage',
+      'sandbox',
+      'health_check',
+      'include_subgraph_errors',
+      'limits',
+      'traffic_shaping',
+      'override_subgraph_url',
+    ];
+
+    it('runs only with --profile router, on the committed supergraph and router.yaml', () => {
+      expect(router.image).toMatch(/^ghcr\.io\/apollographql\/router:v2\.\d+\.\d+$/);
+      expect(router.profiles).toEqual(['router']);
+      const command = router.command as string[];
+      const configPath = command[command.indexOf('--config') + 1];
+      const supergraphPath = command[command.indexOf('--supergraph') + 1];
+      const mounted = mounts('router');
+      expect(mounted).toContainEqual({ host: 'deploy/router.yaml', container: configPath });
+      expect(mounted).toContainEqual({ host: 'schema/supergraph.graphql', container: supergraphPath });
+      for (const { host } of mounted) expect(existsSync(repoPath(host)), host).toBe(true);
+    });
+
+    it('uses only known configuration keys and listens on the published port', () => {
+      for (const key of Object.keys(routerYaml)) expect(ROUTER_KEYS, `router.yaml: unknown key ${key}`).toContain(key);
+      const listenPort = Number(String(routerYaml['supergraph'].listen).split(':').pop());
+      const [ip, , containerPort] = String((router.ports as unknown[])[0]).split(':');
+      expect(ip).toBe('127.0.0.1');
+      expect(Number(containerPort)).toBe(listenPort);
+      expect(routerYaml['supergraph'].path).toBe('/graphql');
+    });
+
+    it('routes every subgraph of the supergraph to the compose service the gateway uses', () => {
+      const subgraphs = routedSubgraphs(readRepo('schema/supergraph.graphql'))
+        .map((s) => s.name)
+        .sort();
+      const overrides = routerYaml['override_subgraph_url'] as Record<string, string>;
+      expect(Object.keys(overrides).sort()).toEqual(subgraphs);
+      const gatewayUrls = loadGatewayConfig(envOf('gateway')).subgraphUrls as Record<string, string>;
+      for (const name of subgraphs) expect(overrides[name], name).toBe(gatewayUrls[name]);
+      const dependsOn = router.depends_on as Record<string, { condition?: string }>;
+      for (const name of SUBGRAPH_NAMES) expect(dependsOn[name]?.condition, name).toBe('service_healthy');
     });
   });
 
@@ -292,10 +393,20 @@ describe('docker-compose.yml', () => {
 
 describe('Dockerfile', () => {
   it('builds on Node 20 in /app and runs as the node user', () => {
-    expect(dockerfile).toMatch(/^FROM\s+node:20[-.\w]*\s*$/m);
+    expect(dockerfile).toMatch(/^FROM\s+node:20[-.\w]*\s+AS\s+base\s*$/m);
     expect(dockerfile).toMatch(new RegExp(`^WORKDIR\\s+${APP_DIR}\\s*$`, 'm'));
     expect(dockerfile).toMatch(/^USER\s+node\s*$/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
+  });
+
+  it('has a stage per service kind, each running an entry point that exists', () => {
+    expect(dockerStages().sort()).toEqual(['base', 'gateway', 'subgraph']);
+    for (const stage of ['gateway', 'subgraph']) {
+      const section = dockerfile.split(/^FROM\s+/m).find((part) => new RegExp(`AS\\s+${stage}\\s*$`, 'm').test(part.split('\n')[0]!));
+      const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(section ?? '')?.[1];
+      const [, , , file] = JSON.parse(cmd ?? '[]') as string[];
+      expect(existsSync(repoPath(file ?? '')), `${stage}: ${file}`).toBe(true);
+    }
   });
 
   it('copies every top-level folder the compose commands need at run time', () => {

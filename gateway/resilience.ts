@@ -150,6 +150,13 @@ export function inaccessibleFields(supergraphSdl: string): Set<string> {
 
 type Path = (string | number)[];
 
+/** An error as a subgraph sends it, with a path relative to its fetch. */
+export interface SubgraphError {
+  readonly message: string;
+  readonly path: Path;
+  readonly extensions: { readonly code: string; readonly subgraph: string; readonly reason: FailureReason };
+}
+
 /**
  * The answer a failed fetch gives instead: the other subgraphs' data stays, and one error per
  * affected field says which subgraph is missing. Entity fetches answer each entity with its
@@ -164,17 +171,19 @@ export function unavailableAnswer(
   request: { query?: string; variables?: Record<string, unknown> },
   hidden: ReadonlySet<string>,
   document?: DocumentNode,
-): { data: Record<string, unknown> | null; errors: GraphQLError[] } {
+): { data: Record<string, unknown> | null; errors: SubgraphError[] } {
   const doc = document ?? parse(request.query ?? '{ __typename }');
   const operation = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
   const root = operation?.kind === Kind.OPERATION_DEFINITION ? operation.selectionSet : undefined;
   const message = `The ${subgraph} subgraph is unavailable (${reason}): its data is missing from this answer`;
-  const error = (path: Path) => new GraphQLError(message, { path, extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, subgraph, reason } });
+  // Plain objects, as a subgraph's JSON errors are: merged fetches share answers through
+  // structuredClone, which would strip an Error's path and extensions.
+  const error = (path: Path): SubgraphError => ({ message, path, extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, subgraph, reason } });
   const entities = root?.selections.find((s) => s.kind === Kind.FIELD && s.name.value === '_entities');
   const representations = request.variables?.['representations'];
   if (entities?.kind === Kind.FIELD && Array.isArray(representations)) {
     const fields = responseKeys(entities.selectionSet, null);
-    const errors: GraphQLError[] = [];
+    const errors: SubgraphError[] = [];
     const data = representations.map((rep: { __typename?: string }, index) => {
       const typename = rep?.__typename ?? null;
       const own = fields.filter((f) => f.type === null || f.type === typename);

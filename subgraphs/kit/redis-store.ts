@@ -95,11 +95,17 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
     return this.#prefix + parts.join(':');
   }
 
-  /** Publishes every snapshot this replica holds; used when Redis comes (back). */
+  /**
+   * Publishes every snapshot this replica holds; used when Redis comes (back). Each keeps the
+   * time it became visible here, so a request pinned before the republish still sees it.
+   * Until this is done, `manifest()` answers from memory: Redis lists only part of the
+   * reports meanwhile (the soak test saw answers from an older report without this).
+   */
   async #publishAll(): Promise<void> {
+    const visibleSince = new Map((await this.#local.manifest()).snapshots.map((s) => [s.version, s.loadedAt]));
     for (const views of this.#local.held()) {
       try {
-        await this.#write(views);
+        await this.#write(views, visibleSince.get(views.meta.version));
       } catch (error) {
         this.#link.failed(error as Error);
         return;
@@ -113,7 +119,7 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
     await this.#resync;
   }
 
-  async #write(views: SnapshotViews<Extra>): Promise<void> {
+  async #write(views: SnapshotViews<Extra>, visibleSince?: string): Promise<void> {
     const { version } = views.meta;
     const done = this.#key('v', version, 'meta');
     if (!(await this.#link.redis.exists(done))) {
@@ -129,7 +135,7 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
     }
     // Stamped a little ahead: the switch happens within that time, so no request pinned
     // before the stamp can see the snapshot in one fetch and miss it in another.
-    const loadedAt = new Date(Date.now() + SWITCH_GRACE_MS).toISOString();
+    const loadedAt = visibleSince ?? new Date(Date.now() + SWITCH_GRACE_MS).toISOString();
     const forgetBefore = new Date(Date.now() - 60_000).toISOString();
     await this.#link.redis.publishManifest(
       this.#key('manifest'),
@@ -159,7 +165,8 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
   }
 
   async manifest(): Promise<Manifest> {
-    if (this.#link.available) {
+    // Republishing after Redis came back: Redis lists only part of this replica's reports yet.
+    if (this.#link.available && !this.#resync) {
       try {
         const json = await this.#link.redis.get(this.#key('manifest'));
         if (json) return JSON.parse(json) as Manifest;

@@ -242,6 +242,15 @@ async function main(): Promise<number> {
       const bad = readFileSync(join(ROOT, 'test/bad-feeds/south-impossible-date.csv'));
       writeFileSync(join(southFeed, 'fujitsu-south-2011-01-31.csv'), bad);
       mark('south report fujitsu-south-2011-01-31.csv written with a bad date (must be refused)');
+      let refused: string | undefined;
+      for (let t = 0; t < 40 && !refused; t++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const feeds = await ask(gatewayUrls[1]!, '{ feeds { id current { file } lastRejected { file } } }').catch(() => null);
+        const south = feeds?.data?.feeds?.find((f: { id: string }) => f.id === 'south');
+        if (south?.lastRejected?.file === 'fujitsu-south-2011-01-31.csv') refused = south.current?.file;
+      }
+      if (!refused) fail('the bad South report was not refused');
+      else mark(`bad report refused; south still serves ${refused}`);
       await at(0.75);
       const good = readFileSync(join(ROOT, 'subgraphs/south/feed/fujitsu-south-2010-06-30.csv'), 'utf8').replace(
         'HDR,30/06/2010,',

@@ -10,7 +10,7 @@ describe('production settings', () => {
       batching: false,
       corsOrigins: [],
       bodyLimitBytes: 1024 * 1024,
-      limits: { maxDepth: 12, maxAliases: 30, maxTokens: 3000, maxDirectives: 20, maxCost: 50_000, costListSize: 20 },
+      limits: { maxDepth: 12, maxAliases: 30, maxTokens: 3000, maxDirectives: 20, maxCost: 200_000, costListSize: 10 },
       rateLimitRequests: 6000,
       rateLimitWindowSeconds: 60,
       resilience: { timeoutMs: 10_000, retries: 2, retryDelayMs: 50, breakerFailures: 5, breakerResetMs: 5000 },

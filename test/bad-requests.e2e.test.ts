@@ -49,10 +49,13 @@ const CORPUS: readonly BadRequest[] = [
   },
   {
     name: 'a list-heavy query (cost)',
-    body: { query: '{ clusters { trusts { cluster { trusts { cluster { trusts { odsCode } } } } } } }' },
+    body: {
+      query:
+        '{ clusters { trusts { cluster { trusts { cluster { trusts { cluster { trusts { cluster { trusts { odsCode } } } } } } } } } } }',
+    },
     status: 400,
     code: 'QUERY_TOO_COMPLEX',
-    message: /cost \d+ exceeds the limit of 50000 \(MAX_COST\)/,
+    message: /cost \d+ exceeds the limit of 200000 \(MAX_COST\)/,
   },
   {
     name: 'a huge string',

@@ -13,7 +13,7 @@ describe('production settings', () => {
       limits: { maxDepth: 12, maxAliases: 30, maxTokens: 3000, maxDirectives: 20, maxCost: 200_000, costListSize: 10 },
       rateLimitRequests: 6000,
       rateLimitWindowSeconds: 60,
-      resilience: { timeoutMs: 10_000, retries: 2, retryDelayMs: 50, breakerFailures: 5, breakerResetMs: 5000 },
+      resilience: { timeoutMs: 10_000, timeoutsMs: {}, retries: 2, retryDelayMs: 50, breakerFailures: 5, breakerResetMs: 5000 },
       logLevel: 'info',
       trustProxy: 0,
     });
@@ -28,6 +28,10 @@ describe('production settings', () => {
     expect(config.introspection).toBe(false);
     expect(config.corsOrigins).toEqual(['https://a.example', 'http://localhost:3000']);
     expect(loadGatewayConfig({ NODE_ENV: 'production' })).toEqual(loadGatewayConfig({}));
+    expect(loadGatewayConfig({ SUBGRAPH_TIMEOUTS: 'london=2000, south=5000' }).resilience.timeoutsMs).toEqual({
+      london: 2000,
+      south: 5000,
+    });
   });
 
   it.each([
@@ -37,6 +41,7 @@ describe('production settings', () => {
     ['RATE_LIMIT_REQUESTS', '-1'],
     ['SUBGRAPH_TIMEOUT_MS', '5'],
     ['INTROSPECTION', 'maybe'],
+    ['SUBGRAPH_TIMEOUTS', 'london:2000'],
   ])('refuses %s=%s, naming the variable and value', (name, value) => {
     expect(() => loadGatewayConfig({ [name]: value })).toThrow(`${name}=${JSON.stringify(value)}`);
   });

@@ -65,6 +65,8 @@ export interface OperationLimits {
 export interface ResilienceConfig {
   /** One attempt's limit, in ms. */
   readonly timeoutMs: number;
+  /** Per-subgraph limits that replace `timeoutMs`, by subgraph name. */
+  readonly timeoutsMs: Readonly<Record<string, number>>;
   /** Further attempts of a failed query fetch (never of a mutation). */
   readonly retries: number;
   /** First retry delay, in ms; it doubles each time (exponential backoff, with jitter). */
@@ -77,6 +79,22 @@ export interface ResilienceConfig {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Per-subgraph timeouts, `name=ms` pairs separated by commas: `london=2000,south=5000`. */
+const timeouts = z
+  .string()
+  .refine(
+    (v) => v.split(',').every((pair) => /^\s*[A-Za-z_][\w-]*\s*=\s*\d+\s*$/.test(pair)),
+    'must be name=ms pairs such as london=2000,south=5000',
+  )
+  .transform((v) =>
+    Object.fromEntries(
+      v
+        .split(',')
+        .map((pair) => pair.split('=').map((x) => x.trim()))
+        .map(([k, ms]) => [k!, Math.max(10, Number(ms))]),
+    ),
+  );
 
 /** Browser origins, comma-separated: each `http(s)://host[:port]`, no path. */
 const origins = z
@@ -145,6 +163,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     RATE_LIMIT_REQUESTS: count(6000, 0),
     RATE_LIMIT_WINDOW_SECONDS: count(60, 1),
     SUBGRAPH_TIMEOUT_MS: count(10_000, 10),
+    SUBGRAPH_TIMEOUTS: timeouts.optional(),
     SUBGRAPH_RETRIES: count(2, 0),
     SUBGRAPH_RETRY_DELAY_MS: count(50, 0),
     BREAKER_FAILURES: count(5, 1),
@@ -197,6 +216,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     rateLimitWindowSeconds: parsed['RATE_LIMIT_WINDOW_SECONDS'] as number,
     resilience: {
       timeoutMs: parsed['SUBGRAPH_TIMEOUT_MS'] as number,
+      timeoutsMs: (parsed['SUBGRAPH_TIMEOUTS'] as Record<string, number> | undefined) ?? {},
       retries: parsed['SUBGRAPH_RETRIES'] as number,
       retryDelayMs: parsed['SUBGRAPH_RETRY_DELAY_MS'] as number,
       breakerFailures: parsed['BREAKER_FAILURES'] as number,

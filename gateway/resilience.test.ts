@@ -2,7 +2,7 @@ import { GraphQLError, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { SubgraphResilience, unavailableAnswer } from './resilience.js';
 
-const CONFIG = { timeoutMs: 200, retries: 2, retryDelayMs: 1, breakerFailures: 100, breakerResetMs: 1000 };
+const CONFIG = { timeoutMs: 200, timeoutsMs: {}, retries: 2, retryDelayMs: 1, breakerFailures: 100, breakerResetMs: 1000 };
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
 
 describe('SubgraphResilience', () => {
@@ -35,6 +35,15 @@ describe('SubgraphResilience', () => {
       ),
     ).rejects.toThrow(/timed out|cancel/i);
     expect(aborted).toBe(true);
+  });
+
+  it("uses the subgraph's own timeout when it has one", async () => {
+    const policies = new SubgraphResilience('london', { ...CONFIG, retries: 0, timeoutMs: 5000, timeoutsMs: { london: 50 } });
+    const started = Date.now();
+    await expect(
+      policies.run(true, (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))))),
+    ).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('opens after consecutive failures, refuses at once, and lets a trial through after the reset time', async () => {

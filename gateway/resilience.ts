@@ -88,7 +88,7 @@ export class SubgraphResilience {
     });
     this.#breaker.onStateChange((state) => onState(STATES[state]));
     // Aggressive: the caller is answered at the deadline, and the fetch is aborted through the signal.
-    const deadline = timeout(config.timeoutMs, TimeoutStrategy.Aggressive);
+    const deadline = timeout(config.timeoutsMs[name] ?? config.timeoutMs, TimeoutStrategy.Aggressive);
     this.#once = wrap(this.#breaker, deadline);
     this.#query =
       config.retries > 0

@@ -110,7 +110,7 @@ describe('CORS, introspection and stack traces', () => {
   let locked: Stack;
   beforeAll(async () => {
     stack = await startTestStack({ env: { CORS_ORIGINS: 'https://dash.example.org' }, log: () => {} });
-    locked = await startTestStack({ env: { INTROSPECTION: 'false', INCLUDE_STACKTRACE: 'true' }, log: () => {} });
+    locked = await startTestStack({ env: { INTROSPECTION: 'false', INCLUDE_STACKTRACE: 'true', BATCHING: 'true' }, log: () => {} });
   });
   afterAll(async () => {
     await stack.close();
@@ -136,6 +136,17 @@ describe('CORS, introspection and stack traces', () => {
     const closed = await post(locked.gatewayUrl, '{ __schema { queryType { name } } }');
     expect(closed.status).toBe(400);
     expect(closed.errors?.[0]?.message).toMatch(/introspection is not allowed/i);
+  });
+
+  it('answers a batch only with BATCHING=true', async () => {
+    const batch = JSON.stringify([{ query: '{ programme { completionTargetYear } }' }, { query: '{ clusters { id } }' }]);
+    const send = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch });
+    const refused = await send(stack.gatewayUrl);
+    expect(refused.status).toBe(400);
+    const answered = await send(locked.gatewayUrl);
+    expect(answered.status).toBe(200);
+    const body = (await answered.json()) as { data: Record<string, unknown> }[];
+    expect(body.map((r) => Object.keys(r.data))).toEqual([['programme'], ['clusters']]);
   });
 
   it('keeps stack traces out of responses unless INCLUDE_STACKTRACE=true', async () => {

@@ -59,6 +59,18 @@ export function lineLogger(logger: Logger): (line: string) => void {
   };
 }
 
+/**
+ * The gateway's logs: a given `log` alone silences access logs (tests); otherwise a pino
+ * logger (given, or JSON on stdout at `level`), with `log` lines as its messages.
+ */
+export function gatewayLogs(
+  level: LogLevel,
+  options: { log?: (line: string) => void; logger?: Logger },
+): { log: (line: string) => void; logger: Logger | null } {
+  const logger = options.logger ?? (options.log ? null : createLogger(level));
+  return { log: options.log ?? lineLogger(logger!), logger };
+}
+
 /** A request id: the client's `x-request-id` when it is a sane token, else a new UUID. */
 export function requestIdOf(header: string | string[] | undefined): string {
   const given = Array.isArray(header) ? header[0] : header;

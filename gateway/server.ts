@@ -4,10 +4,8 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
-import cors from 'cors';
 import { createService, type Service } from '../subgraphs/kit/http.js';
 import { supergraphSubgraphs, type SubgraphSource } from '../subgraphs/catalog.js';
-import { formatError } from '../subgraphs/kit/errors.js';
 import { createCache } from './cache.js';
 import { CompositionError, composeSupergraph } from './compose.js';
 import type { GatewayConfig } from './config.js';
@@ -17,12 +15,8 @@ import { FeedVersions } from './feed-versions.js';
 import { loadPersistedOperations, persistedOperationsMiddleware } from './persisted-operations.js';
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
-import { knownOperationPlugin, limitCode, operationLimits } from './limits.js';
-import { createLogger, lineLogger, requestLogging, type Logger } from './logger.js';
-import { GatewayMetrics, outcomePlugin } from './metrics.js';
-import { RateLimit } from './rate-limit.js';
-import { readinessRoute } from './readiness.js';
-import { SubgraphResilience, inaccessibleFields, unavailablePathsPlugin, type BreakerState } from './resilience.js';
+import { gatewayLogs, type Logger } from './logger.js';
+import { production } from './production.js';
 
 export type { GatewayContext } from './data-source.js';
 
@@ -62,38 +56,14 @@ export function routedSubgraphs(supergraphSdl: string): { name: string; url: str
  * Started, not listening.
  */
 export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
-  // Tests silence the gateway by passing `log` alone; programs get JSON logs.
-  const logger = options.logger ?? (options.log ? null : createLogger(config.logLevel));
-  const log = options.log ?? lineLogger(logger!);
+  const { log, logger } = gatewayLogs(config.logLevel, options);
   const supergraphSdl = await loadSupergraph(config, options);
   const supergraphVersion = createHash('sha256').update(supergraphSdl).digest('hex').slice(0, 16);
-  // What the gateway serves now; hot swaps (the registry) update these through the gateway's callback.
-  let served = { version: supergraphVersion, subgraphs: routedSubgraphs(supergraphSdl), hidden: inaccessibleFields(supergraphSdl) };
   const cache = createCache({ redisUrl: config.redisUrl, maxBytes: config.cacheMaxBytes, log });
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
   const agent = subgraphAgent();
   const entityCache = config.entityCache ? new EntityCache(cache, config.cacheDefaultMaxAge) : null;
-  const metrics = new GatewayMetrics({ feedAges: () => feedVersions.ages(), registryVersion: () => served.version });
-  const breakers = new Map<string, SubgraphResilience>();
-  const resilienceOf = (name: string) => {
-    let policies = breakers.get(name);
-    if (!policies) {
-      policies = new SubgraphResilience(name, config.resilience, (state: BreakerState) => {
-        metrics.breaker(name, state);
-        log(`gateway: circuit of subgraph ${name} is ${state}`);
-      });
-      metrics.breaker(name, 'closed');
-      breakers.set(name, policies);
-    }
-    return policies;
-  };
-  const rateLimit = new RateLimit({
-    requests: config.rateLimitRequests,
-    windowSeconds: config.rateLimitWindowSeconds,
-    redisUrl: config.redisUrl,
-    log,
-  });
-  const limits = operationLimits(config.limits);
+  const prod = production(config, { supergraphSdl, routedSubgraphs, feedVersions, cache, log, logger });
   const gateway = new ApolloGateway({
     supergraphSdl,
     experimental_approximateQueryPlanStoreMiB: config.queryPlanCacheMiB,
@@ -108,15 +78,12 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         // Unknown (stream down) counts as having a feed: pin, and never merge across operations.
         hasFeed: () => feedVersions.version(name) !== null,
         entityCache,
-        resilience: resilienceOf(name),
-        hiddenFields: () => served.hidden,
-        observer: metrics,
+        ...prod.dataSource(name),
       }),
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     enforceContractScalars(apiSchema);
-    const version = createHash('sha256').update(coreSupergraphSdl).digest('hex').slice(0, 16);
-    served = { version, subgraphs: routedSubgraphs(coreSupergraphSdl), hidden: inaccessibleFields(coreSupergraphSdl) };
+    prod.supergraphChanged(coreSupergraphSdl);
   });
   const operations = loadPersistedOperations();
   const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion: () => supergraphVersion }) : null;
@@ -129,15 +96,8 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         gateway,
         cache,
         persistedQueries: config.persistedOperationsOnly ? false : { cache: new PrefixingKeyValueCache(cache, 'apq:') },
-        // Named settings, never NODE_ENV: analysts explore the schema, stack traces stay in logs.
-        introspection: config.introspection,
-        includeStacktraceInErrorResponses: config.includeStacktrace,
-        allowBatchedHttpRequests: config.batching,
-        // Apollo's CSRF prevention stays on (its default): GETs need a preflight-forcing header.
-        csrfPrevention: true,
-        validationRules: limits.validationRules,
-        parseOptions: limits.parseOptions,
-        formatError: (formatted, error) => limitCode(formatError(formatted, error)),
+        // Introspection, stack traces, batching, CSRF, limits: named settings (production.ts).
+        ...prod.apollo,
         // The runner handles SIGTERM/SIGINT for every service at once (kit/main.ts).
         stopOnTerminationSignals: false,
         plugins: [
@@ -145,9 +105,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           // Apollo's default landing page loads from a CDN and is blank offline.
           ApolloServerPluginLandingPageDisabled(),
           ...(responses ? [responses.plugin] : []),
-          knownOperationPlugin(),
-          unavailablePathsPlugin(),
-          outcomePlugin(metrics),
+          ...prod.plugins,
         ],
       }),
     // Every subgraph fetch of this operation answers from the snapshots visible now.
@@ -156,31 +114,17 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       touched: new Set<string>(),
       versions: feedVersions.snapshot(),
       markedPublic: new Set<string>(),
-      requestId: res.locals['requestId'] as string | undefined,
-      locals: res.locals,
+      ...prod.context(res),
     }),
     bodyLimitBytes: config.bodyLimitBytes,
-    before: (app) => {
-      app.set('trust proxy', config.trustProxy);
-      app.use(requestLogging(logger), metrics.middleware());
-      app.use(cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false }));
-      app.use('/graphql', rateLimit.middleware());
-      metrics.routes(app);
-      readinessRoute(app, {
-        supergraphVersion: () => served.version,
-        subgraphs: () => served.subgraphs,
-        breaker: (name) => breakers.get(name)?.state ?? null,
-        cache: () => cache.health(),
-        rateLimiter: () => rateLimit.redisHealth(),
-      });
-    },
+    before: prod.before,
     graphqlMiddleware: [
       persistedOperationsMiddleware(operations, config.persistedOperationsOnly),
       ...(responses ? [responses.fastPath] : []),
     ],
     onStop: async () => {
       feedVersions.close();
-      rateLimit.close();
+      prod.close();
       await cache.close();
       await agent.close();
     },

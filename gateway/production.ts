@@ -1,0 +1,122 @@
+/**
+ * What makes the gateway fit for production, gathered so `server.ts` wires it in a few lines:
+ * subgraph resilience (timeouts, retries, circuit breakers, partial answers), operation
+ * limits, rate limiting, CORS, request ids and access logs, `/ready` and `/metrics`.
+ */
+import { createHash } from 'node:crypto';
+import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
+import cors from 'cors';
+import type { Express, Response } from 'express';
+import { formatError } from '../subgraphs/kit/errors.js';
+import type { GatewayCache } from './cache.js';
+import type { GatewayConfig } from './config.js';
+import type { DataSourceOptions, GatewayContext } from './data-source.js';
+import type { FeedVersions } from './feed-versions.js';
+import { knownOperationPlugin, limitCode, operationLimits } from './limits.js';
+import { requestLogging, type Logger } from './logger.js';
+import { GatewayMetrics, outcomePlugin } from './metrics.js';
+import { RateLimit } from './rate-limit.js';
+import { readinessRoute } from './readiness.js';
+import { SubgraphResilience, inaccessibleFields, unavailablePathsPlugin, type BreakerState } from './resilience.js';
+
+/** The routed subgraphs of a supergraph (server.ts's `routedSubgraphs`). */
+type Router = (supergraphSdl: string) => { name: string; url: string }[];
+
+export interface ProductionOptions {
+  readonly supergraphSdl: string;
+  readonly routedSubgraphs: Router;
+  readonly feedVersions: FeedVersions;
+  readonly cache: GatewayCache;
+  readonly log: (line: string) => void;
+  /** Access logs go here; none when null (tests). */
+  readonly logger: Logger | null;
+}
+
+type ApolloOptions = Pick<
+  ApolloServerOptions<GatewayContext>,
+  | 'introspection'
+  | 'includeStacktraceInErrorResponses'
+  | 'allowBatchedHttpRequests'
+  | 'csrfPrevention'
+  | 'validationRules'
+  | 'parseOptions'
+  | 'formatError'
+>;
+
+export interface Production {
+  /** Resilience, hidden fields and metrics for one subgraph's data source. */
+  dataSource(name: string): Pick<DataSourceOptions, 'resilience' | 'hiddenFields' | 'observer'>;
+  /** Apollo Server options: introspection, stack traces, batching, CSRF, limits, error codes. */
+  readonly apollo: ApolloOptions;
+  readonly plugins: ApolloServerPlugin<GatewayContext>[];
+  /** Records the supergraph served (at load and on every hot swap). */
+  supergraphChanged(supergraphSdl: string): void;
+  /** The per-request context fields: request id and the response's locals. */
+  context(res: Response): Pick<GatewayContext, 'requestId' | 'locals'>;
+  /** App-wide middleware and routes: request ids, access logs, metrics, CORS, rate limits, /ready, /metrics. */
+  before(app: Express): void;
+  close(): void;
+}
+
+const versionOf = (sdl: string) => createHash('sha256').update(sdl).digest('hex').slice(0, 16);
+
+export function production(config: GatewayConfig, options: ProductionOptions): Production {
+  const { log, feedVersions, cache } = options;
+  const describe = (sdl: string) => ({ version: versionOf(sdl), subgraphs: options.routedSubgraphs(sdl), hidden: inaccessibleFields(sdl) });
+  let served = describe(options.supergraphSdl);
+  const metrics = new GatewayMetrics({ feedAges: () => feedVersions.ages(), registryVersion: () => served.version });
+  const breakers = new Map<string, SubgraphResilience>();
+  const resilienceOf = (name: string) => {
+    let policies = breakers.get(name);
+    if (!policies) {
+      policies = new SubgraphResilience(name, config.resilience, (state: BreakerState) => {
+        metrics.breaker(name, state);
+        log(`gateway: circuit of subgraph ${name} is ${state}`);
+      });
+      metrics.breaker(name, 'closed');
+      breakers.set(name, policies);
+    }
+    return policies;
+  };
+  const rateLimit = new RateLimit({
+    requests: config.rateLimitRequests,
+    windowSeconds: config.rateLimitWindowSeconds,
+    redisUrl: config.redisUrl,
+    log,
+  });
+  const limits = operationLimits(config.limits);
+  return {
+    dataSource: (name) => ({ resilience: resilienceOf(name), hiddenFields: () => served.hidden, observer: metrics }),
+    apollo: {
+      // Named settings, never NODE_ENV: analysts explore the schema, stack traces stay in logs.
+      introspection: config.introspection,
+      includeStacktraceInErrorResponses: config.includeStacktrace,
+      allowBatchedHttpRequests: config.batching,
+      // Apollo's CSRF prevention stays on (its default): GETs need a preflight-forcing header.
+      csrfPrevention: true,
+      validationRules: limits.validationRules,
+      parseOptions: limits.parseOptions,
+      formatError: (formatted, error) => limitCode(formatError(formatted, error)),
+    },
+    plugins: [knownOperationPlugin(), unavailablePathsPlugin(), outcomePlugin(metrics)],
+    supergraphChanged: (sdl) => {
+      served = describe(sdl);
+    },
+    context: (res) => ({ requestId: res.locals['requestId'] as string | undefined, locals: res.locals }),
+    before: (app) => {
+      app.set('trust proxy', config.trustProxy);
+      app.use(requestLogging(options.logger), metrics.middleware());
+      app.use(cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false }));
+      app.use('/graphql', rateLimit.middleware());
+      metrics.routes(app);
+      readinessRoute(app, {
+        supergraphVersion: () => served.version,
+        subgraphs: () => served.subgraphs,
+        breaker: (name) => breakers.get(name)?.state ?? null,
+        cache: () => cache.health(),
+        rateLimiter: () => rateLimit.redisHealth(),
+      });
+    },
+    close: () => rateLimit.close(),
+  };
+}

@@ -59,6 +59,8 @@ export async function launchOfflineBrowser(): Promise<OfflineBrowser> {
     pageErrors,
     newPage: async () => {
       const page = await context.newPage();
+      // A step that cannot happen fails on its own, well before the test's timeout.
+      page.setDefaultTimeout(10_000);
       page.on('console', (message) => {
         if (message.type() === 'error') pageErrors.push(message.text());
       });

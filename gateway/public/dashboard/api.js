@@ -16,7 +16,10 @@ export async function persisted(documentId, variables = {}) {
     }
     return { data: body.data ?? null, errors: body.errors ?? [] };
   } catch (error) {
-    return { data: null, errors: [{ message: `The gateway did not answer (${error.message})`, extensions: { code: 'GATEWAY_UNREACHABLE' } }] };
+    return {
+      data: null,
+      errors: [{ message: `The gateway did not answer (${error.message})`, extensions: { code: 'GATEWAY_UNREACHABLE' } }],
+    };
   }
 }
 

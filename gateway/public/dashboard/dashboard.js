@@ -37,7 +37,11 @@ function showProblems(errors, clusterFields) {
   box.hidden = false;
   box.replaceChildren(
     el('h2', {}, 'Some data is missing'),
-    el('ul', {}, lines.map((line) => el('li', {}, line))),
+    el(
+      'ul',
+      {},
+      lines.map((line) => el('li', {}, line)),
+    ),
     el(
       'p',
       {},
@@ -103,7 +107,10 @@ async function load() {
     renderTimeline($('timeline'), timelineRows(rows, new Map()), asOf);
     const sources = [
       ...new Map(
-        releases.flatMap((r) => clusterFields.map((f) => r[f])).filter(Boolean).map((v) => [v.cluster.id, { cluster: v.cluster.id, supplier: v.supplier.id, asOf: v.source.asOf, file: v.source.file }]),
+        releases
+          .flatMap((r) => clusterFields.map((f) => r[f]))
+          .filter(Boolean)
+          .map((v) => [v.cluster.id, { cluster: v.cluster.id, supplier: v.supplier.id, asOf: v.source.asOf, file: v.source.file }]),
       ).values(),
     ];
     renderFeeds($('feeds'), feeds.data?.feeds ?? null, sources);

@@ -21,14 +21,22 @@ export function renderFeeds(table, feeds, sources) {
       }))
     : sources;
   table.replaceChildren(
-    el('caption', {}, feeds ? 'Each supplier’s feed now (whichever day is shown above), as its subgraph reports it' : 'Feed status is unavailable: the reports the answering clusters serve'),
+    el(
+      'caption',
+      {},
+      feeds
+        ? 'Each supplier’s feed now (whichever day is shown above), as its subgraph reports it'
+        : 'Feed status is unavailable: the reports the answering clusters serve',
+    ),
     el(
       'thead',
       {},
       el(
         'tr',
         {},
-        ['Cluster', 'Supplier', 'Report as of', 'File', 'Loaded', 'Reports kept', 'Last refused file', 'Store'].map((h) => el('th', { scope: 'col' }, h)),
+        ['Cluster', 'Supplier', 'Report as of', 'File', 'Loaded', 'Reports kept', 'Last refused file', 'Store'].map((h) =>
+          el('th', { scope: 'col' }, h),
+        ),
       ),
     ),
     el(

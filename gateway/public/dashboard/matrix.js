@@ -26,12 +26,18 @@ function plannedText(entry) {
 function planned(view) {
   const now = plannedText(view);
   const earlier = [...new Set((view.history ?? []).map(plannedText))].filter((p) => p !== now);
-  return [view.plannedDate ? time(view.plannedDate) : now, earlier.length ? el('span', { class: 'slipped' }, ` (earlier reports: ${earlier.join(', ')})`) : null];
+  return [
+    view.plannedDate ? time(view.plannedDate) : now,
+    earlier.length ? el('span', { class: 'slipped' }, ` (earlier reports: ${earlier.join(', ')})`) : null,
+  ];
 }
 
 /** Trusts live against planned, and the first actual go-live. */
 function goLives(view) {
-  const actual = view.rollout.map((e) => e.actualGoLive).filter(Boolean).sort();
+  const actual = view.rollout
+    .map((e) => e.actualGoLive)
+    .filter(Boolean)
+    .sort();
   return [`${view.trustsLive} of ${view.trustsPlanned} live`, actual.length ? [', first ', time(actual[0])] : null];
 }
 
@@ -58,7 +64,12 @@ function cell(view, differs, unavailable) {
           'div',
           { class: marked ? 'differs' : null },
           el('dt', {}, line.label),
-          el('dd', {}, line.value(view), marked ? [el('span', { class: 'differs-mark', 'aria-hidden': 'true' }, ' ≠'), hidden(' (differs between clusters)')] : null),
+          el(
+            'dd',
+            {},
+            line.value(view),
+            marked ? [el('span', { class: 'differs-mark', 'aria-hidden': 'true' }, ' ≠'), hidden(' (differs between clusters)')] : null,
+          ),
         );
       }),
     ),

@@ -35,7 +35,7 @@ function chosen(form) {
 /** Fills a filter's options from the rows, keeping the current choice when it still exists. */
 function fillOptions(select, values) {
   const current = select.value || new URLSearchParams(location.search).get(select.name) || '';
-  select.replaceChildren(el('option', { value: '' }, 'All'), values.map(([value, text]) => el('option', { value }, text ?? value)));
+  select.replaceChildren(el('option', { value: '' }, 'All'), ...values.map(([value, text]) => el('option', { value }, text ?? value)));
   select.value = values.some(([value]) => value === current) ? current : '';
 }
 
@@ -50,7 +50,10 @@ function unique(rows, key, text) {
  * a filter re-renders at once and records it in the URL.
  */
 export function renderRollout(form, table, rows, asOfLabel) {
-  fillOptions(form.elements.cluster, unique(rows, 'cluster', (r) => r.clusterName));
+  fillOptions(
+    form.elements.cluster,
+    unique(rows, 'cluster', (r) => r.clusterName),
+  );
   fillOptions(form.elements.release, unique(rows, 'release'));
   fillOptions(
     form.elements.status,

@@ -96,8 +96,7 @@ function cross(cx, cy) {
 
 /** The legend under the chart, as a list (what each mark means, in words). */
 export function legend() {
-  const key = (cls, shape, text) =>
-    el('li', {}, el('span', { class: 'tl-key', 'aria-hidden': 'true' }, shape(cls)), text);
+  const key = (cls, shape, text) => el('li', {}, el('span', { class: 'tl-key', 'aria-hidden': 'true' }, shape(cls)), text);
   const icon = (child) => {
     const s = svg('svg', { width: 16, height: 16, viewBox: '0 0 16 16' }, child);
     return s;

@@ -112,6 +112,9 @@ async function load() {
           .filter(Boolean)
           .map((v) => [v.cluster.id, { cluster: v.cluster.id, supplier: v.supplier.id, asOf: v.source.asOf, file: v.source.file }]),
       ).values(),
+      ...clusterFields
+        .filter((f) => unavailable.has(f) && !releases.some((r) => r[f]))
+        .map((f) => ({ cluster: f.toUpperCase(), supplier: '—', asOf: null, file: 'unavailable: its subgraph did not answer' })),
     ];
     renderFeeds($('feeds'), feeds.data?.feeds ?? null, sources);
     $('updated').textContent = `Updated ${instant(new Date().toISOString())}`;

@@ -26,7 +26,7 @@ export function renderFeeds(table, feeds, sources) {
       {},
       feeds
         ? 'Each supplier’s feed now (whichever day is shown above), as its subgraph reports it'
-        : 'Feed status is unavailable: the reports the answering clusters serve',
+        : 'Feed status is unavailable; the data above comes from these reports',
     ),
     el(
       'thead',

@@ -83,7 +83,7 @@ function cell(view, differs, unavailable) {
 export function renderMatrix(table, releases, clusterFields, unavailable) {
   const heads = clusterFields.map((field) => {
     const named = releases.map((r) => r[field]).find(Boolean);
-    const title = named ? `${named.cluster.name} (${named.supplier.name})` : field;
+    const title = named ? `${named.cluster.name} (${named.supplier.name})` : field[0].toUpperCase() + field.slice(1);
     return el('th', { scope: 'col', 'data-cluster': field }, title);
   });
   const rows = releases.map((release) => {

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type express from 'express';
 import type { FeedVersions } from './feed-versions.js';
-import { CONTENT_SECURITY_POLICY, PUBLIC_DIR, sendHtml } from './web-assets.js';
+import { CONTENT_SECURITY_POLICY, sendHtml } from './web-assets.js';
 
 /** What `/events` sends: every routed subgraph's feed version. */
 export interface FeedVersionsEvent {
@@ -27,13 +26,13 @@ function currentEvent(feedVersions: FeedVersions): FeedVersionsEvent {
 const KEEP_ALIVE_MS = 15_000;
 
 /**
- * The programme dashboard (`/dashboard`, gateway/public/dashboard.*) and the stream it
+ * The programme dashboard (`/dashboard`: gateway/dashboard.html, gateway/public/dashboard/) and the stream it
  * refreshes on: `/events`, server-sent events carrying the subgraphs' feed versions, sent
  * on connection and whenever one changes (a new report, or a subgraph lost or back). The
  * plugin ends the open streams when the gateway stops, so they never hold up the drain.
  */
 export function dashboard(feedVersions: FeedVersions): { mount(app: express.Express): void; plugin: ApolloServerPlugin } {
-  const html = readFileSync(join(PUBLIC_DIR, 'dashboard.html'), 'utf8').replace('__CSP__', CONTENT_SECURITY_POLICY);
+  const html = readFileSync(new URL('./dashboard.html', import.meta.url), 'utf8').replace('__CSP__', CONTENT_SECURITY_POLICY);
   const streams = new Set<express.Response>();
   const mount = (app: express.Express) => {
     app.get('/dashboard', (_req, res) => sendHtml(res, html));

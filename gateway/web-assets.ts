@@ -35,7 +35,7 @@ export const VENDOR = {
   graphiqlCss: vendor('graphiql', 'dist/style.css'),
 } as const;
 
-/** The gateway's own page files (gateway/public). */
+/** The pages' own scripts and styles (gateway/public). */
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 /**
@@ -64,7 +64,7 @@ export function mountWebAssets(app: express.Express): void {
       res.sendFile(asset.file, { maxAge: '365d', immutable: true });
     });
   }
-  app.use('/static', express.static(PUBLIC_DIR, { maxAge: 0, index: false, fallthrough: false }));
+  app.use('/static', express.static(PUBLIC_DIR, { maxAge: 0, index: false }));
 }
 
 /** Sends an HTML page with the CSP header (the page also carries it in a meta tag). */

@@ -116,6 +116,22 @@ describe('the programme dashboard', () => {
     await page.close();
   });
 
+  it('streams the feed versions it refreshes on at /events', async () => {
+    const abort = new AbortController();
+    const response = await fetch(new URL('/events', base), { signal: abort.signal });
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('\n\n')) text += (await reader.read()).value ?? '';
+    abort.abort();
+    const event = /^event: feeds\ndata: (.*)$/m.exec(text);
+    const data = JSON.parse(event![1]!) as { versions: Record<string, string | null>; unavailable: string[] };
+    expect(data.unavailable).toEqual([]);
+    expect(data.versions['south']).toMatch(/^\w+$/);
+    expect(data.versions['london']).toMatch(/^\w+$/);
+    expect(data.versions['programme']).toBeNull();
+  });
+
   it('says which subgraph is down, keeps the other cluster, and recovers when it is back', async () => {
     const page = await openDashboard('?asOf=2007-09-30');
     const south = stack.services.find((s) => s.url === stack.subgraphUrls.south)!;

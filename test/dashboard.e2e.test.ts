@@ -116,6 +116,30 @@ describe('the programme dashboard', () => {
     await page.close();
   });
 
+  it('asks only the gateway’s persisted operations, by GET, and starts with a skip link', async () => {
+    const page = await browser.newPage();
+    const asked: { url: URL; method: string; preflight?: string }[] = [];
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.pathname === '/graphql') asked.push({ url, method: r.method(), preflight: r.headers()['apollo-require-preflight'] });
+    });
+    await page.goto(new URL('/dashboard?asOf=2007-09-30', base).href);
+    await page.locator('body[data-state="ready"]').waitFor();
+    await expect.poll(() => page.locator('#timeline g[data-ods="RBA"] title').textContent()).toContain('earlier planned');
+    const ids = new Set(asked.map((a) => a.url.searchParams.get('documentId')));
+    expect([...ids].sort()).toEqual(['DashboardReleases', 'DashboardRolloutPlans', 'FeedFreshness']);
+    for (const a of asked) {
+      expect(a.method).toBe('GET');
+      expect(a.url.searchParams.has('query')).toBe(false);
+      expect(a.preflight).toBe('true');
+    }
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the dashboard');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    await page.close();
+  });
+
   it('streams the feed versions it refreshes on at /events', async () => {
     const abort = new AbortController();
     const response = await fetch(new URL('/events', base), { signal: abort.signal });

@@ -17,12 +17,12 @@ function asOfParam() {
   return value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : null;
 }
 
-/** The fields of a release that are cluster views: null, or an object with a cluster. */
+/** The release fields of DashboardReleases that are not cluster views. */
+const RELEASE_FIELDS = new Set(['code', 'name', 'spineCompliant', 'dueYear', 'comparison']);
+
+/** The fields of a release that are cluster views (null when that cluster's subgraph failed). */
 function clusterFieldsOf(releases) {
-  const fields = new Set();
-  for (const release of releases)
-    for (const [key, value] of Object.entries(release)) if (key !== 'comparison' && (value === null || value?.cluster)) fields.add(key);
-  return [...fields];
+  return [...new Set(releases.flatMap((release) => Object.keys(release).filter((key) => !RELEASE_FIELDS.has(key))))];
 }
 
 function showProblems(errors, clusterFields) {
@@ -46,7 +46,7 @@ function showProblems(errors, clusterFields) {
       'p',
       {},
       down.length
-        ? `Not shown: what ${down.join(', ')} provide${down.length === 1 ? 's' : ''}. Everything else below is current; the page updates by itself when ${down.length === 1 ? 'it is' : 'they are'} back.`
+        ? `Missing below: what the ${down.join(' and ')} subgraph${down.length === 1 ? ' provides' : 's provide'}. Everything else is current; the page updates by itself when ${down.length === 1 ? 'it is' : 'they are'} back.`
         : 'The page updates by itself when the gateway answers again.',
     ),
   );
@@ -122,7 +122,8 @@ async function load() {
     const plans = await earlierPlans(releases, clusterFields);
     renderTimeline($('timeline'), timelineRows(rows, plans), asOf);
   } else {
-    renderFeeds($('feeds'), feeds.data?.feeds ?? null, []);
+    // Nothing came back: keep what the page showed last, under the message saying why.
+    if (feeds.data) renderFeeds($('feeds'), feeds.data.feeds, []);
     document.body.dataset.state = 'failed';
   }
 }

@@ -50,7 +50,9 @@ function differing(release, shown) {
 
 function cell(view, differs, unavailable) {
   if (!view) {
-    return el('td', { class: 'missing' }, unavailable ? 'Unavailable: this cluster’s subgraph did not answer' : 'No report yet');
+    return unavailable
+      ? el('td', { class: 'missing unavailable' }, 'Unavailable: this cluster’s subgraph did not answer')
+      : el('td', { class: 'missing' }, 'No report yet');
   }
   return el(
     'td',
@@ -98,9 +100,11 @@ export function renderMatrix(table, releases, clusterFields, unavailable) {
         { scope: 'row' },
         el('span', { class: 'release-code' }, release.code),
         el('span', { class: 'release-name' }, release.name),
-        el('span', { class: 'release-due' }, `due ${release.dueYear}`),
+        release.dueYear ? el('span', { class: 'release-due' }, `due ${release.dueYear}`) : null,
         divergent ? el('span', { class: 'divergent' }, 'Clusters differ') : null,
-        differs === null && shown > 0 ? el('span', { class: 'note' }, 'Comparison unavailable') : null,
+        differs === null && shown > 0
+          ? el('span', { class: 'note' }, unavailable.size ? 'Comparison unavailable' : 'Nothing to compare yet')
+          : null,
       ),
       clusterFields.map((field) => withCluster(cell(release[field], differs, unavailable.has(field)), field)),
     );

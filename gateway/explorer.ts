@@ -16,6 +16,10 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c');
 }
 
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 /**
  * The explorer's page: GraphiQL from the gateway's own files, opening on the example
  * operations. Every path is absolute, so the same page works at `/`, `/explorer` and as
@@ -39,7 +43,7 @@ export function explorerHtml(endpoint = '/graphql'): string {
 </head>
 <body>
 <main id="graphiql" aria-label="GraphQL explorer"><p class="explorer-loading">Loading the explorer…</p></main>
-<noscript>The explorer needs JavaScript. Without it, send queries to ${endpoint} with curl (see the README).</noscript>
+<noscript>The explorer needs JavaScript. Without it, send queries to ${escapeHtml(endpoint)} with curl (see the README).</noscript>
 <script type="application/json" id="explorer-config">${scriptJson(config)}</script>
 <script src="${VENDOR.react.path}"></script>
 <script src="${VENDOR.reactDom.path}"></script>

@@ -114,4 +114,22 @@ describe('the explorer', () => {
     expect(browser.blocked).toEqual([]);
     await page.close();
   });
+
+  it('reopens the analyst’s tabs as they left them, until they restore the example tabs', async () => {
+    const page = await openExplorer('/explorer');
+    const tabs = page.locator('.graphiql-tab-button');
+    await tabs.filter({ hasText: 'R2AcrossClusters' }).click();
+    await page.locator('.graphiql-tab', { hasText: 'R2AcrossClusters' }).getByRole('button', { name: 'Close Tab' }).click();
+    await expect.poll(() => tabs.allInnerTexts()).not.toContain('R2AcrossClusters');
+    // GraphiQL saves its tabs half a second after a change.
+    await page.waitForTimeout(1000);
+    await page.reload();
+    await tabs.first().waitFor();
+    expect(await tabs.allInnerTexts()).not.toContain('R2AcrossClusters');
+    await page.getByRole('link', { name: 'Restore the example tabs' }).click();
+    await page.waitForURL(/\/explorer$/);
+    await tabs.first().waitFor();
+    expect(await tabs.allInnerTexts()).toEqual(EXPLORER_EXAMPLES.map((e) => /query (\w+)/.exec(e.query)![1]));
+    await page.close();
+  });
 });

@@ -5,11 +5,21 @@
   var config = JSON.parse(document.getElementById('explorer-config').textContent);
   var fetcher = GraphiQL.createFetcher({ url: new URL(config.endpoint, window.location.href).href });
   var h = React.createElement;
-  var logo = h(
-    GraphiQL.Logo,
-    null,
-    h('span', null, 'Millennium supergraph '),
-    h('a', { href: '/dashboard', className: 'explorer-dashboard-link' }, 'Programme dashboard'),
+  // GraphiQL keeps the analyst's tabs in the browser and reopens them. `?restore-examples`
+  // forgets them (not the history) before GraphiQL starts, so it opens on the examples.
+  var url = new URL(window.location.href);
+  if (url.searchParams.has('restore-examples')) {
+    ['tabState', 'query', 'variables', 'headers', 'operationName'].forEach(function (key) {
+      window.localStorage.removeItem('graphiql:' + key);
+    });
+    url.searchParams.delete('restore-examples');
+    window.history.replaceState(null, '', url);
+  }
+  var links = h(
+    'nav',
+    { className: 'explorer-links', 'aria-label': 'Explorer links' },
+    h('a', { href: '/dashboard' }, 'Programme dashboard'),
+    h('a', { href: '/explorer?restore-examples' }, 'Restore the example tabs'),
   );
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
     h(
@@ -23,7 +33,8 @@
         // Headers (e.g. Authorization) stay in this tab's memory, not in the browser's storage.
         shouldPersistHeaders: false,
       },
-      logo,
+      h(GraphiQL.Logo, null, 'Millennium supergraph'),
+      h(GraphiQL.Footer, null, links),
     ),
   );
 })();

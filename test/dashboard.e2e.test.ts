@@ -140,6 +140,23 @@ describe('the programme dashboard', () => {
     await page.close();
   });
 
+  it('polls every 30 seconds while the event stream is unreachable', async () => {
+    const page = await browser.newPage();
+    await page.route('**/events', (route) => route.abort('connectionrefused'));
+    await page.clock.install();
+    let loads = 0;
+    page.on('request', (r) => {
+      if (new URL(r.url()).searchParams.get('documentId') === 'DashboardReleases') loads++;
+    });
+    await page.goto(new URL('/dashboard', base).href);
+    await page.locator('body[data-state="ready"]').waitFor();
+    await expect.poll(() => page.locator('#live').innerText()).toContain('checking every 30 s');
+    const before = loads;
+    await page.clock.runFor(31_000);
+    await expect.poll(() => loads).toBeGreaterThan(before);
+    await page.close();
+  });
+
   it('streams the feed versions it refreshes on at /events', async () => {
     const abort = new AbortController();
     const response = await fetch(new URL('/events', base), { signal: abort.signal });

@@ -17,6 +17,7 @@ export class FeedVersions {
   readonly #states = new Map<string, State>();
   readonly #log: (line: string) => void;
   readonly #aborts = new Set<AbortController>();
+  readonly #listeners = new Set<() => void>();
   #subscriber: Redis | null = null;
   #closed = false;
 
@@ -50,8 +51,17 @@ export class FeedVersions {
     }
   }
 
+  /** Calls `listener` whenever a subgraph's `version()` changes; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   #set(subgraph: string, state: State): void {
-    if (this.#states.has(subgraph)) this.#states.set(subgraph, state);
+    if (!this.#states.has(subgraph)) return;
+    const before = this.version(subgraph);
+    this.#states.set(subgraph, state);
+    if (this.version(subgraph) !== before) for (const listener of this.#listeners) listener();
   }
 
   /** Follows one subgraph's server-sent events, reconnecting with backoff. */

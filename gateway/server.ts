@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
 import { createService, type Service } from '../subgraphs/kit/http.js';
 import { supergraphSubgraphs, type SubgraphSource } from '../subgraphs/catalog.js';
@@ -11,11 +10,14 @@ import { createCache } from './cache.js';
 import { CompositionError, composeSupergraph } from './compose.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
+import { dashboard } from './dashboard.js';
 import { EntityCache } from './entity-cache.js';
+import { explorerLandingPage, mountExplorer } from './explorer.js';
 import { FeedVersions } from './feed-versions.js';
 import { loadPersistedOperations, persistedOperationsMiddleware } from './persisted-operations.js';
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
+import { mountWebAssets } from './web-assets.js';
 
 export type { GatewayContext } from './data-source.js';
 
@@ -81,6 +83,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion: () => supergraphVersion }) : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
   await feedVersions.ready(3000);
+  const board = dashboard(feedVersions);
   return createService<GatewayContext>({
     name: 'gateway',
     apollo: (drain) =>
@@ -96,8 +99,9 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         stopOnTerminationSignals: false,
         plugins: [
           drain,
-          // Apollo's default landing page loads from a CDN and is blank offline.
-          ApolloServerPluginLandingPageDisabled(),
+          // Apollo's default landing page loads from a CDN and is blank offline: ours is local.
+          explorerLandingPage(),
+          board.plugin,
           ...(responses ? [responses.plugin] : []),
         ],
       }),
@@ -108,6 +112,12 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       versions: feedVersions.snapshot(),
       markedPublic: new Set<string>(),
     }),
+    // The explorer at / and /explorer, the dashboard at /dashboard, their files, /events.
+    routes: (app) => {
+      mountWebAssets(app);
+      mountExplorer(app);
+      board.mount(app);
+    },
     graphqlMiddleware: [
       persistedOperationsMiddleware(operations, config.persistedOperationsOnly),
       ...(responses ? [responses.fastPath] : []),

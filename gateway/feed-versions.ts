@@ -19,14 +19,18 @@ export class FeedVersions {
   readonly #aborts = new Set<AbortController>();
   #subscriber: Redis | null = null;
   #closed = false;
+  #subgraphs: readonly { readonly name: string; readonly url: string }[];
+  readonly #redisUrl: string | null;
 
   constructor(
     subgraphs: readonly { readonly name: string; readonly url: string }[],
     options: { redisUrl: string | null; log?: (line: string) => void },
   ) {
     this.#log = options.log ?? (() => {});
+    this.#subgraphs = subgraphs;
+    this.#redisUrl = options.redisUrl;
     for (const subgraph of subgraphs) this.#states.set(subgraph.name, { kind: 'unknown' });
-    if (options.redisUrl) this.#subscribe(options.redisUrl, subgraphs);
+    if (options.redisUrl) this.#subscribe(options.redisUrl);
     else for (const subgraph of subgraphs) void this.#follow(subgraph.name, new URL('/feed/events', subgraph.url));
   }
 
@@ -35,6 +39,22 @@ export class FeedVersions {
     const state = this.#states.get(subgraph);
     if (!state || state.kind === 'none') return null;
     return state.kind === 'tracking' ? state.version : undefined;
+  }
+
+  /**
+   * Follows the subgraphs of a new supergraph (a registry swap): new ones start unknown and
+   * are followed; ones no longer routed to are forgotten.
+   */
+  track(subgraphs: readonly { readonly name: string; readonly url: string }[]): void {
+    const known = new Map(this.#subgraphs.map((s) => [s.name, s.url]));
+    this.#subgraphs = subgraphs;
+    for (const name of [...this.#states.keys()]) if (!subgraphs.some((s) => s.name === name)) this.#states.delete(name);
+    for (const subgraph of subgraphs) {
+      if (known.get(subgraph.name) === subgraph.url && this.#states.has(subgraph.name)) continue;
+      this.#states.set(subgraph.name, { kind: 'unknown' });
+      if (this.#redisUrl) void this.#fetchVersion(subgraph);
+      else void this.#follow(subgraph.name, new URL('/feed/events', subgraph.url));
+    }
   }
 
   /** Every subgraph's `version()` now. */
@@ -57,7 +77,8 @@ export class FeedVersions {
   /** Follows one subgraph's server-sent events, reconnecting with backoff. */
   async #follow(subgraph: string, url: URL): Promise<void> {
     let delay = 200;
-    while (!this.#closed) {
+    // A subgraph a swap removed is no longer followed.
+    while (!this.#closed && this.#states.has(subgraph)) {
       const abort = new AbortController();
       this.#aborts.add(abort);
       try {
@@ -96,7 +117,7 @@ export class FeedVersions {
     }
   }
 
-  #subscribe(redisUrl: string, subgraphs: readonly { readonly name: string; readonly url: string }[]): void {
+  #subscribe(redisUrl: string): void {
     const subscriber = new Redis(redisUrl, { retryStrategy: (times) => Math.min(200 * times, 2000), maxRetriesPerRequest: null });
     this.#subscriber = subscriber;
     subscriber.on('message', (_channel: string, message: string) => {
@@ -106,11 +127,11 @@ export class FeedVersions {
     subscriber.on('error', () => {});
     // (Re)subscribed: read every subgraph's version, as announcements may have been missed.
     subscriber.on('ready', () => {
-      void subscriber.subscribe(FEED_CHANNEL).then(() => Promise.all(subgraphs.map((s) => this.#fetchVersion(s))));
+      void subscriber.subscribe(FEED_CHANNEL).then(() => Promise.all(this.#subgraphs.map((s) => this.#fetchVersion(s))));
     });
     subscriber.on('close', () => {
       if (this.#closed) return;
-      for (const s of subgraphs) if (this.version(s.name) !== null) this.#set(s.name, { kind: 'unknown' });
+      for (const s of this.#subgraphs) if (this.version(s.name) !== null) this.#set(s.name, { kind: 'unknown' });
     });
   }
 

@@ -1,4 +1,7 @@
 /** Shared helpers for the cross-service tests: a whole supergraph on ephemeral ports. */
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startStack, type Stack, type StackOptions } from '../scripts/stack.js';
 
 /** Settings that put every service on a free port of 127.0.0.1. */
@@ -9,6 +12,8 @@ export const EPHEMERAL_ENV: NodeJS.ProcessEnv = {
   SOUTH_PORT: '0',
   LONDON_PORT: '0',
   INSIGHTS_PORT: '0',
+  // Never the developer's .data/registry: a folder of its own (created only if a test publishes).
+  REGISTRY_DIR: join(tmpdir(), `msg-registry-${randomUUID()}`),
 };
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -34,7 +39,8 @@ export async function post<T = Record<string, unknown>>(
 
 /** Starts the whole supergraph on ephemeral ports; close it in `afterAll`. */
 export function startTestStack(options: Omit<StackOptions, 'env' | 'withGateway'> & { env?: NodeJS.ProcessEnv } = {}): Promise<Stack> {
-  return startStack({ ...options, env: { ...EPHEMERAL_ENV, ...options.env } });
+  const registryDir = join(tmpdir(), `msg-registry-${randomUUID()}`);
+  return startStack({ ...options, env: { ...EPHEMERAL_ENV, REGISTRY_DIR: registryDir, ...options.env } });
 }
 
 /** Runs a query that must succeed and returns its data. */

@@ -139,6 +139,15 @@ const LEVELS: Record<CriticalityLevel, ChangeLevel> = {
   [CriticalityLevel.NonBreaking]: 'SAFE',
 };
 
+async function apiChanges(before: GraphQLSchema, after: GraphQLSchema): Promise<SchemaChange[]> {
+  return (await diff(before, after)).map((c) => ({
+    level: LEVELS[c.criticality.level],
+    type: c.type,
+    message: c.message,
+    path: c.path ?? null,
+  }));
+}
+
 function brokenOperations(before: GraphQLSchema, after: GraphQLSchema, operations: readonly CheckedOperation[]): BrokenOperation[] {
   return operations.flatMap((op) => {
     let document: DocumentNode;
@@ -211,12 +220,7 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
   let changes: SchemaChange[] = [];
   let operations = { checked: input.operations.length, broken: [] as BrokenOperation[] };
   if (before.ok) {
-    changes = (await diff(before.api, after.api)).map((c) => ({
-      level: LEVELS[c.criticality.level],
-      type: c.type,
-      message: c.message,
-      path: c.path ?? null,
-    }));
+    changes = await apiChanges(before.api, after.api);
     operations = { checked: input.operations.length, broken: brokenOperations(before.api, after.api, input.operations) };
   }
   const ok = contract.length === 0 && !changes.some((c) => c.level === 'BREAKING') && operations.broken.length === 0;
@@ -225,4 +229,41 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
     fullSdl: full,
     supergraphSdl: after.supergraphSdl,
   };
+}
+
+/**
+ * What the supergraph would lose if `published` became `next` (a subgraph deleted, or a
+ * rollback): it must compose, and the changes and broken operations are reported.
+ */
+export async function checkChange(input: {
+  readonly subgraph: string;
+  readonly published: readonly PublishedSubgraph[];
+  readonly next: readonly PublishedSubgraph[];
+  readonly builtInUrls: Readonly<Record<string, string>>;
+  readonly operations: readonly CheckedOperation[];
+}): Promise<CheckOutcome> {
+  const base = { subgraph: input.subgraph, comparedWith: null, reachability: null, sdl: [], contract: [] };
+  const before = compose(subgraphsWith(input.builtInUrls, input.published, null));
+  const after = compose(subgraphsWith(input.builtInUrls, input.next, null));
+  if (!after.ok) {
+    const errors = after.errors.map((e) => located(e, '', 0));
+    const report = {
+      ...base,
+      ok: false,
+      composition: { ok: false, errors, hints: [] },
+      changes: [],
+      operations: { checked: 0, broken: [] },
+    };
+    return { report, fullSdl: null, supergraphSdl: null };
+  }
+  const changes = before.ok ? await apiChanges(before.api, after.api) : [];
+  const broken = before.ok ? brokenOperations(before.api, after.api, input.operations) : [];
+  const report = {
+    ...base,
+    ok: broken.length === 0,
+    composition: { ok: true, errors: [], hints: after.hints },
+    changes,
+    operations: { checked: input.operations.length, broken },
+  };
+  return { report, fullSdl: null, supergraphSdl: after.supergraphSdl };
 }

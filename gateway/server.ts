@@ -17,6 +17,7 @@ import { loadPersistedOperations, persistedOperationsMiddleware } from './persis
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
 import { LiveSupergraph } from './registry/live-supergraph.js';
+import { CLUSTERS_HEADER } from '../subgraphs/insights/live-schema.js';
 import { recordOperations } from './registry/operations.js';
 import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
 import { openRegistryStore } from './registry/store.js';
@@ -117,6 +118,8 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       touched: new Set<string>(),
       versions: feedVersions.snapshot(),
       markedPublic: new Set<string>(),
+      // Insights answers only for the clusters of the supergraph this operation is planned on.
+      ...(registry ? { subgraphHeaders: { [CLUSTERS_HEADER]: registry.live.clusters.join(',') } } : {}),
     }),
     routes: registry
       ? registryRoutes({

@@ -15,6 +15,8 @@ import { composeSupergraph } from '../compose.js';
 import type { InsightsSchemaVersion } from '../../subgraphs/insights/live-schema.js';
 import type { RegistryState, RegistryStore } from './store.js';
 
+const clusterNames = (subgraphs: readonly SubgraphSource[]) => findClusterShapes(subgraphs).map((c) => c.subgraph);
+
 /** A short, stable version of a supergraph SDL (cache keys carry it). */
 export const supergraphVersionOf = (sdl: string) => createHash('sha256').update(sdl).digest('hex').slice(0, 16);
 
@@ -41,6 +43,7 @@ export class LiveSupergraph {
   #sdl: string;
   #version: string;
   #registryVersion: number;
+  #clusters: readonly string[];
   #update: ((sdl: string) => void) | null = null;
   readonly #listeners = new Set<(sdl: string) => void>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -49,8 +52,9 @@ export class LiveSupergraph {
   #lastProblem: string | null = null;
   #stopped = false;
 
-  private constructor(options: LiveSupergraphOptions, sdl: string, registryVersion: number) {
+  private constructor(options: LiveSupergraphOptions, sdl: string, registryVersion: number, clusters: readonly string[]) {
     this.#options = options;
+    this.#clusters = clusters;
     this.#sdl = sdl;
     this.#version = supergraphVersionOf(sdl);
     this.#registryVersion = registryVersion;
@@ -61,15 +65,17 @@ export class LiveSupergraph {
    * the timeout; otherwise from the built-in subgraphs (and keeps trying in the background).
    */
   static async start(options: LiveSupergraphOptions): Promise<LiveSupergraph> {
-    const builtIn = composeSupergraph(supergraphSubgraphs(options.builtInUrls, options.extraClusters));
+    const subgraphs = supergraphSubgraphs(options.builtInUrls, options.extraClusters);
+    const builtIn = composeSupergraph(subgraphs);
     if (!builtIn.ok) throw new Error(`The built-in subgraphs do not compose:\n${builtIn.errors.join('\n')}`);
-    const live = new LiveSupergraph(options, builtIn.supergraphSdl, 0);
+    const live = new LiveSupergraph(options, builtIn.supergraphSdl, 0, clusterNames(subgraphs));
     const state = await options.store.current();
     if (state.version > 0) {
       const prepared = await live.#prepare(state);
-      if (typeof prepared === 'string') {
-        live.#sdl = prepared;
-        live.#version = supergraphVersionOf(prepared);
+      if ('sdl' in prepared) {
+        live.#sdl = prepared.sdl;
+        live.#clusters = prepared.clusters;
+        live.#version = supergraphVersionOf(prepared.sdl);
         live.#registryVersion = state.version;
       } else {
         options.log(`gateway: serving the built-in subgraphs only for now: ${prepared.problem}`);
@@ -86,6 +92,11 @@ export class LiveSupergraph {
   /** Its version (a hash): cache keys carry it, so a swap never serves an old answer. */
   version(): string {
     return this.#version;
+  }
+
+  /** The cluster subgraphs it compares. */
+  get clusters(): readonly string[] {
+    return this.#clusters;
   }
 
   /** The registry version it was composed from (0: built-in only). */
@@ -127,14 +138,17 @@ export class LiveSupergraph {
     }
     if (state.version === this.#registryVersion) return { served: true, registryVersion: state.version, message: null };
     const prepared = await this.#prepare(state);
-    if (typeof prepared !== 'string') return this.#failed(state.version, prepared.problem);
+    if (!('sdl' in prepared)) return this.#failed(state.version, prepared.problem);
     if (!this.#update) return this.#failed(state.version, 'the gateway has not loaded yet');
-    this.#update(prepared);
-    this.#sdl = prepared;
-    this.#version = supergraphVersionOf(prepared);
+    // Apollo Gateway swaps synchronously: the new plan, the cache version and the clusters
+    // header change in one step, before any other request runs.
+    this.#update(prepared.sdl);
+    this.#sdl = prepared.sdl;
+    this.#clusters = prepared.clusters;
+    this.#version = supergraphVersionOf(prepared.sdl);
     this.#registryVersion = state.version;
     this.#lastProblem = null;
-    for (const listener of this.#listeners) listener(prepared);
+    for (const listener of this.#listeners) listener(prepared.sdl);
     this.#options.log(`gateway: now serving registry version ${state.version} (supergraph ${this.#version})`);
     return { served: true, registryVersion: state.version, message: null };
   }
@@ -154,7 +168,7 @@ export class LiveSupergraph {
   }
 
   /** The supergraph of `state`, once insights serves its clusters; or why not. */
-  async #prepare(state: RegistryState): Promise<string | { problem: string }> {
+  async #prepare(state: RegistryState): Promise<{ sdl: string; clusters: readonly string[] } | { problem: string }> {
     const published = state.subgraphs.map((s) => ({ name: s.name, url: s.url, sdl: s.sdl }));
     let subgraphs: SubgraphSource[];
     try {
@@ -164,9 +178,9 @@ export class LiveSupergraph {
     }
     const composed = composeSupergraph(subgraphs);
     if (!composed.ok) return { problem: `it does not compose: ${composed.errors.join('; ')}` };
-    const needed = findClusterShapes(subgraphs).map((c) => c.subgraph);
+    const needed = clusterNames(subgraphs);
     const ready = await this.#insightsServes(needed);
-    return ready === true ? composed.supergraphSdl : { problem: ready };
+    return ready === true ? { sdl: composed.supergraphSdl, clusters: needed } : { problem: ready };
   }
 
   /** Waits until insights compares every cluster in `needed`; true, or what it serves instead. */

@@ -109,11 +109,10 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
 
   async function operations(): Promise<CheckedOperation[]> {
     const persisted = [...options.persisted.values()].map((op) => ({ name: op.name, source: 'persisted' as const, document: op.body }));
-    const recorded = (await store.recentOperations().catch(() => [])).map((op) => ({
-      name: op.name,
-      source: 'recorded' as const,
-      document: op.document,
-    }));
+    const known = new Set(persisted.map((op) => `${op.name}\n${op.document}`));
+    const recorded = (await store.recentOperations().catch(() => []))
+      .filter((op) => !known.has(`${op.name}\n${op.document}`)) // a persisted operation, run: reported once
+      .map((op) => ({ name: op.name, source: 'recorded' as const, document: op.document }));
     return [...persisted, ...recorded];
   }
 
@@ -249,7 +248,8 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       const name = req.params.name;
       const principal = authorise(req, res, name);
       if (!principal) return;
-      const force = req.query['force'] === 'true';
+      // An operator may delete even what operations still use.
+      const force = req.query['force'] === 'true' && principal.operator;
       const ops = await operations();
       await commit(res, `deletion of ${name} by ${principal.supplier}`, async (state) => {
         if (!state.subgraphs.some((s) => s.name === name))

@@ -16,6 +16,18 @@ import type { GraphQLSchema } from 'graphql';
 import type { SubgraphSdl } from '../kit/cluster-views.js';
 import type { RegistryStore } from '../../gateway/registry/store.js';
 
+/**
+ * The cluster subgraphs of the supergraph an operation is planned on, sent by the gateway
+ * with each fetch: while gateways swap, insights may know a cluster that a gateway's plan
+ * does not, and must not answer with types that plan cannot place (the cluster's `FeedStatus`).
+ */
+export const CLUSTERS_HEADER = 'x-supergraph-clusters';
+
+/** The clusters a request's header names, or null (all) when it has none. */
+export function clustersOf(header: string | string[] | undefined): ReadonlySet<string> | null {
+  return typeof header === 'string' ? new Set(header.split(',').filter(Boolean)) : null;
+}
+
 type Gateway = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 type Listener = Parameters<Gateway['onSchemaLoadOrUpdate']>[0];
 

@@ -1,6 +1,9 @@
 /** A check report as people read it (the CLI prints it; a refused publish carries it too). */
 import type { CheckIssue, CheckReport } from './checks.js';
 
+/** Safe changes listed in the text (all are in the JSON). */
+const SAFE_SHOWN = 8;
+
 const at = (issue: CheckIssue) =>
   issue.locations?.length ? ` (line ${issue.locations.map((l) => `${l.line}:${l.column}`).join(', ')})` : '';
 const issueLines = (issues: readonly CheckIssue[]) => issues.map((i) => `    - [${i.code}] ${i.message}${at(i)}`);
@@ -21,16 +24,20 @@ export function formatReport(report: CheckReport): string {
     );
     const c = report.composition;
     if (c.ok || c.errors.length > 0) {
-      section(c.ok, c.ok ? `Composes with the other subgraphs (${c.hints.length} hint(s))` : 'Does not compose', [
-        ...issueLines(c.errors),
-        ...c.hints.map((h) => `    hint: ${h.split('\n')[0]}`),
-      ]);
+      const hints = c.hints.length > 0 ? ` (${c.hints.length} composition hint(s): --json lists them)` : '';
+      section(c.ok, c.ok ? `Composes with the other subgraphs${hints}` : 'Does not compose', issueLines(c.errors));
     }
-    const breaking = report.changes.filter((ch) => ch.level === 'BREAKING');
+    const count = (level: string) => report.changes.filter((ch) => ch.level === level).length;
+    const serious = report.changes.filter((ch) => ch.level !== 'SAFE');
+    const safe = report.changes.filter((ch) => ch.level === 'SAFE');
+    const shownSafe = safe.slice(0, SAFE_SHOWN);
     section(
-      breaking.length === 0,
-      `Schema changes: ${breaking.length} breaking, ${report.changes.filter((ch) => ch.level === 'DANGEROUS').length} dangerous, ${report.changes.filter((ch) => ch.level === 'SAFE').length} safe`,
-      [...report.changes.map((ch) => `    - ${ch.level.padEnd(9)} ${ch.message}`)],
+      count('BREAKING') === 0,
+      `Schema changes: ${count('BREAKING')} breaking, ${count('DANGEROUS')} dangerous, ${count('SAFE')} safe`,
+      [
+        ...[...serious, ...shownSafe].map((ch) => `    - ${ch.level.padEnd(9)} ${ch.message}`),
+        ...(safe.length > shownSafe.length ? [`    … and ${safe.length - shownSafe.length} more safe change(s) (--json lists them)`] : []),
+      ],
     );
     const broken = report.operations.broken;
     section(broken.length === 0, `Operations: ${report.operations.checked} checked, ${broken.length} would break`, [

@@ -45,6 +45,8 @@ const kit = (file: string) => {
 };
 
 const files: Record<string, string> = {
+  // ES modules wherever the folder lives (the kit is ESM and main.ts awaits at top level).
+  'package.json': `${JSON.stringify({ name: `${name}-subgraph`, private: true, type: 'module' }, null, 2)}\n`,
   'schema.graphql': `# Subgraph "${name}": the ${clusterId} cluster's view of Millennium, published by ${supplierId}.
 # Written against the contract (schema/contract.graphql); the kit adds the rest.
 
@@ -180,6 +182,7 @@ console.log(`Scaffolded subgraph "${name}" (cluster ${clusterId}, supplier ${sup
   subgraph.ts      its definition, over the kit's JSON feed format
   main.ts          runs it on ${PREFIX}_PORT (default ${port})
   feed/            a sample report
+  package.json     marks the folder as ES modules
 
 Next:
   npm run subgraph:check -- --name ${name} --schema ${shown}/schema.graphql

@@ -123,7 +123,7 @@ describe('the supplier registry', () => {
     expect((await publish(a, 'nme', null, NME_SDL, nme.url)).status).toBe(401);
     const unknown = await publish(a, 'nme', 'msr_not-a-token', NME_SDL, nme.url);
     expect(unknown.status).toBe(401);
-    expect(unknown.body.error.code).toBe('UNAUTHENTICATED');
+    expect(unknown.body.error.code).toBe('UNAUTHORIZED');
     const other = await publish(a, 'nme', cerner, NME_SDL, nme.url);
     expect(other.status).toBe(403);
     expect(other.body.error.message).toContain('CERNER');

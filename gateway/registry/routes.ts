@@ -13,6 +13,7 @@
  */
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
+import { ErrorCode } from '../../schema/errors.js';
 import { httpUrl } from '../../subgraphs/kit/config.js';
 import type { PersistedOperations } from '../persisted-operations.js';
 import { checkChange, checkSubgraph, type CheckedOperation, type CheckReport } from './checks.js';
@@ -39,14 +40,14 @@ const publishBody = z.object({
 });
 const rollbackBody = z.object({ version: z.number({ error: 'is required: the registry version to restore' }).int().min(0) });
 
-function refuse(res: Response, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
+function refuse(res: Response, status: number, code: ErrorCode, message: string, extra: Record<string, unknown> = {}): void {
   res.status(status).json({ error: { code, message }, ...extra });
 }
 
 /** Routes that say the registry is off, and why. */
 export function disabledRegistryRoutes(reason: string): (app: express.Express) => void {
   return (app) => {
-    app.use('/registry', (_req, res) => refuse(res, 409, 'REGISTRY_DISABLED', reason));
+    app.use('/registry', (_req, res) => refuse(res, 409, ErrorCode.REGISTRY_DISABLED, reason));
   };
 }
 
@@ -80,7 +81,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       principal = token ? authenticate(readTokens(options.tokensFile), token) : null;
     } catch (error) {
       log(`registry: ${(error as Error).message}`);
-      refuse(res, 500, 'REGISTRY_TOKENS_INVALID', 'The registry tokens file is invalid; see the gateway log');
+      refuse(res, 500, ErrorCode.REGISTRY_TOKENS_INVALID, 'The registry tokens file is invalid; see the gateway log');
       return null;
     }
     const what = `${req.method} ${req.originalUrl}`;
@@ -89,7 +90,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       refuse(
         res,
         401,
-        'UNAUTHENTICATED',
+        ErrorCode.UNAUTHORIZED,
         token ? 'Unknown registry token' : 'Send Authorization: Bearer <token> (npm run registry:token mints one)',
       );
       return null;
@@ -99,7 +100,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       refuse(
         res,
         403,
-        'FORBIDDEN',
+        ErrorCode.FORBIDDEN,
         `The token of ${principal.supplier} may not ${name === null ? 'do this (operator only)' : `change subgraph "${name}"`}`,
       );
       return null;
@@ -123,7 +124,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
     build: (
       state: RegistryState,
     ) => Promise<
-      { next: RegistryState; report: CheckReport } | { refused: CheckReport } | { status: number; code: string; message: string }
+      { next: RegistryState; report: CheckReport } | { refused: CheckReport } | { status: number; code: ErrorCode; message: string }
     >,
   ): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -132,7 +133,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       if ('status' in built) return refuse(res, built.status, built.code, built.message);
       if ('refused' in built) {
         log(`registry: refused ${what}: ${built.refused.subgraph} failed its checks`);
-        return refuse(res, 422, 'CHECKS_FAILED', `${what} refused: the checks failed`, {
+        return refuse(res, 422, ErrorCode.CHECKS_FAILED, `${what} refused: the checks failed`, {
           accepted: false,
           report: built.refused,
           text: formatReport(built.refused),
@@ -151,7 +152,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         return;
       }
     }
-    refuse(res, 409, 'CONFLICT', `${what}: other changes kept landing first; try again`);
+    refuse(res, 409, ErrorCode.CONFLICT, `${what}: other changes kept landing first; try again`);
   }
 
   const change = (
@@ -199,7 +200,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         const published = s.subgraphs.find((p) => p.name === name);
         return [{ registryVersion: s.version, change: s.change, subgraph: published ?? null }];
       });
-      if (versions.length === 0) return refuse(res, 404, 'NOT_FOUND', `Subgraph "${name}" was never published`);
+      if (versions.length === 0) return refuse(res, 404, ErrorCode.NOT_FOUND, `Subgraph "${name}" was never published`);
       res.json({ name, versions });
     });
 
@@ -213,7 +214,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         return refuse(
           res,
           400,
-          'BAD_REQUEST',
+          ErrorCode.BAD_REQUEST,
           `Body field ${String(issue?.path[0] ?? '?')} ${issue?.message}; send JSON { "sdl": "...", "url": "http://…/graphql" }`,
         );
       }
@@ -253,7 +254,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       const ops = await operations();
       await commit(res, `deletion of ${name} by ${principal.supplier}`, async (state) => {
         if (!state.subgraphs.some((s) => s.name === name))
-          return { status: 404, code: 'NOT_FOUND', message: `Subgraph "${name}" is not published` };
+          return { status: 404, code: ErrorCode.NOT_FOUND, message: `Subgraph "${name}" is not published` };
         const next = state.subgraphs.filter((s) => s.name !== name);
         const { report } = await checkChange({
           subgraph: name,
@@ -272,11 +273,12 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       if (!principal) return;
       const body = rollbackBody.safeParse(req.body);
       if (!body.success)
-        return refuse(res, 400, 'BAD_REQUEST', `Body field version ${body.error.issues[0]?.message}; send JSON { "version": 3 }`);
+        return refuse(res, 400, ErrorCode.BAD_REQUEST, `Body field version ${body.error.issues[0]?.message}; send JSON { "version": 3 }`);
       const ops = await operations();
       await commit(res, `rollback to registry version ${body.data.version} by ${principal.supplier}`, async (state) => {
         const target = body.data.version === 0 ? { subgraphs: [] } : (await store.history()).find((s) => s.version === body.data.version);
-        if (!target) return { status: 404, code: 'NOT_FOUND', message: `Registry version ${body.data.version} is not in the kept history` };
+        if (!target)
+          return { status: 404, code: ErrorCode.NOT_FOUND, message: `Registry version ${body.data.version} is not in the kept history` };
         const { report } = await checkChange({
           subgraph: '(rollback)',
           published: state.subgraphs,

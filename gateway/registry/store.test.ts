@@ -10,7 +10,14 @@ afterEach(() => {
 });
 const state = (version: number, names: string[]): RegistryState => ({
   version,
-  subgraphs: names.map((name) => ({ name, url: `http://${name}/graphql`, sdl: 'type Query { a: Int }', version: 1, publishedAt: 'now', publishedBy: 'X' })),
+  subgraphs: names.map((name) => ({
+    name,
+    url: `http://${name}/graphql`,
+    sdl: 'type Query { a: Int }',
+    version: 1,
+    publishedAt: 'now',
+    publishedBy: 'X',
+  })),
   change: null,
 });
 

@@ -170,12 +170,17 @@ describe('the supplier registry', () => {
     await new Promise((r) => setTimeout(r, 1000));
     stop = true;
     await Promise.all(clients);
+    console.log(
+      `registry e2e: ${outcomes.ok} requests under load across the swap, ${outcomes.failed.length} failed, ${outcomes.sawNme} already with NME`,
+    );
     expect(published.status).toBe(201);
     expect(published.body).toMatchObject({ accepted: true, registryVersion: 1, served: true });
     expect(outcomes.failed).toEqual([]);
     expect(outcomes.sawNme).toBeGreaterThan(0);
     expect(outcomes.ok).toBeGreaterThan(outcomes.sawNme);
     expect(await comparedClusters(a)).toEqual(['LONDON', 'NME', 'SOUTH']);
+    const viaRelease = await post<any>(a.gatewayUrl, '{ release(code: "R2") { comparison(asOf: "2007-09-06") { clusters { id } } } }');
+    expect(viaRelease.data.release.comparison.clusters.map((c: { id: string }) => c.id).sort()).toEqual(['LONDON', 'NME', 'SOUTH']);
     const listed = await call(registry(a, '/registry/subgraphs'), 'GET', null);
     expect(listed.body.subgraphs).toEqual([expect.objectContaining({ name: 'nme', url: nme.url, version: 1, publishedBy: 'CSC' })]);
   });

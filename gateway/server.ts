@@ -17,7 +17,7 @@ import { loadPersistedOperations, persistedOperationsMiddleware } from './persis
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
 import { LiveSupergraph } from './registry/live-supergraph.js';
-import { CLUSTERS_HEADER } from '../subgraphs/insights/live-schema.js';
+import { SUBGRAPHS_HEADER } from '../subgraphs/insights/live-schema.js';
 import { recordOperations } from './registry/operations.js';
 import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
 import { openRegistryStore } from './registry/store.js';
@@ -68,7 +68,18 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
   const agent = subgraphAgent();
   const entityCache = config.entityCache ? new EntityCache(cache, config.cacheDefaultMaxAge) : null;
-  registry?.live.onSwap((sdl) => feedVersions.track(routedSubgraphs(sdl)));
+  // Insights answers only for the subgraphs of the supergraph an operation is planned on.
+  const routed = {
+    names: routedSubgraphs(supergraphSdl)
+      .map((s) => s.name)
+      .join(','),
+  };
+  registry?.live.onSwap((sdl) => {
+    feedVersions.track(routedSubgraphs(sdl));
+    routed.names = routedSubgraphs(sdl)
+      .map((s) => s.name)
+      .join(',');
+  });
   const gateway = new ApolloGateway({
     supergraphSdl: registry ? registry.live.hook : supergraphSdl,
     experimental_approximateQueryPlanStoreMiB: config.queryPlanCacheMiB,
@@ -118,8 +129,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       touched: new Set<string>(),
       versions: feedVersions.snapshot(),
       markedPublic: new Set<string>(),
-      // Insights answers only for the clusters of the supergraph this operation is planned on.
-      ...(registry ? { subgraphHeaders: { [CLUSTERS_HEADER]: registry.live.clusters.join(',') } } : {}),
+      subgraphHeaders: { [SUBGRAPHS_HEADER]: routed.names },
     }),
     routes: registry
       ? registryRoutes({

@@ -11,7 +11,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeSupergraph } from '../gateway/compose.js';
 import { mintToken } from '../gateway/registry/tokens.js';
+import { supergraphSubgraphs } from '../subgraphs/catalog.js';
 import type { Stack } from '../scripts/stack.js';
 import { buildClusterSubgraph, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
 import { createService, listen, subgraphApollo, type Listening } from '../subgraphs/kit/http.js';
@@ -63,6 +65,7 @@ type Product @key(fields: "id") {
 `;
 
 let a: Stack;
+let b: Stack;
 const running: (Stack | Listening)[] = [];
 let nme: Listening;
 let nmeV2: Listening;
@@ -185,6 +188,22 @@ describe('the supplier registry', () => {
     expect(listed.body.subgraphs).toEqual([expect.objectContaining({ name: 'nme', url: nme.url, version: 1, publishedBy: 'CSC' })]);
   });
 
+  it('is off with a fixed SUPERGRAPH_PATH, and says so; such a gateway never sees a cluster it does not know', async () => {
+    const fixed = composeSupergraph(supergraphSubgraphs(a.subgraphUrls));
+    if (!fixed.ok) throw new Error(fixed.errors.join('\n'));
+    const file = join(dir, 'fixed-supergraph.graphql');
+    writeFileSync(file, fixed.supergraphSdl);
+    const c = await startTestStack({ env: { ...env, SUPERGRAPH_PATH: file }, log: () => {} });
+    running.push(c);
+    const refused = await publish(c, 'nme', csc, NME_SDL, nme.url);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'REGISTRY_DISABLED', message: expect.stringContaining('SUPERGRAPH_PATH') });
+    // Its insights (a's) compares NME by now; this gateway's plan has no NmeFeedStatus.
+    const feeds = await post<any>(c.gatewayUrl, '{ feeds { id cluster { id } } }');
+    expect(feeds.errors).toBeUndefined();
+    expect(feeds.data.feeds.map((f: { id: string }) => f.id)).toEqual(['south', 'london']);
+  });
+
   it('refuses a breaking change, naming the persisted and recorded operations it would break', async () => {
     const persisted = await call(a.gatewayUrl, 'POST', null, { documentId: 'NmeDashboard' });
     expect(persisted.body.data.release.nme.fixtureOnly).toBe('only in the NME spec');
@@ -207,7 +226,7 @@ describe('the supplier registry', () => {
   });
 
   it('brings a gateway started later (a restart) up with the published subgraph, and converges replicas on a publish', async () => {
-    const b = await startTestStack({ env, log: () => {} });
+    b = await startTestStack({ env, log: () => {} });
     running.push(b);
     expect(await comparedClusters(b)).toEqual(['LONDON', 'NME', 'SOUTH']);
     const published = await publish(a, 'nme', csc, NME_V2_SDL, nmeV2.url);
@@ -230,7 +249,6 @@ describe('the supplier registry', () => {
   });
 
   it('lets two publishes race on two replicas without losing either', async () => {
-    const b = running.find((s): s is Stack => 'gatewayUrl' in s && s !== a)!;
     const [first, second] = await Promise.all([
       publish(a, 'catalogue', cerner, CATALOGUE_SDL, catalogue.url),
       publish(b, 'nme', csc, NME_V2_SDL.replace('Added in version 2.', 'Added in version 2 (republished).'), nmeV2.url),

@@ -175,7 +175,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       const state = await store.current();
       res.json({
         registryVersion: state.version,
-        served: { registryVersion: live.registryVersion, supergraphVersion: live.version() },
+        served: { registryVersion: live.registryVersion, supergraphVersion: live.version(), clusters: live.clusters },
         builtIn: Object.keys(options.builtInUrls),
         subgraphs: state.subgraphs.map(({ sdl: _sdl, ...rest }) => rest),
       });

@@ -17,14 +17,15 @@ import type { SubgraphSdl } from '../kit/cluster-views.js';
 import type { RegistryStore } from '../../gateway/registry/store.js';
 
 /**
- * The cluster subgraphs of the supergraph an operation is planned on, sent by the gateway
- * with each fetch: while gateways swap, insights may know a cluster that a gateway's plan
- * does not, and must not answer with types that plan cannot place (the cluster's `FeedStatus`).
+ * The subgraphs of the supergraph an operation is planned on, sent by the gateway with each
+ * fetch: while gateways swap (or when a gateway serves a fixed supergraph), insights may know
+ * a cluster that the caller's plan does not, and must not answer with types that plan cannot
+ * place (the cluster's `FeedStatus`).
  */
-export const CLUSTERS_HEADER = 'x-supergraph-clusters';
+export const SUBGRAPHS_HEADER = 'x-supergraph-subgraphs';
 
-/** The clusters a request's header names, or null (all) when it has none. */
-export function clustersOf(header: string | string[] | undefined): ReadonlySet<string> | null {
+/** The subgraphs a request's header names, or null (all) when it has none. */
+export function subgraphsOf(header: string | string[] | undefined): ReadonlySet<string> | null {
   return typeof header === 'string' ? new Set(header.split(',').filter(Boolean)) : null;
 }
 

@@ -6,12 +6,12 @@ import type { ReleaseRef } from '../kit/views.js';
 import { comparisonId, parseComparisonId } from '../kit/comparison-id.js';
 import { compareRelease, current, mergeRollout, type RequiredReleaseSnapshot, type RequiredTrustSnapshot } from './compare.js';
 import { findClusters, insightsSdl, type SubgraphSdl } from './derive.js';
-import { CLUSTERS_HEADER, clustersOf, LiveInsightsSchema } from './live-schema.js';
+import { LiveInsightsSchema, SUBGRAPHS_HEADER, subgraphsOf } from './live-schema.js';
 import type { RegistryStore } from '../../gateway/registry/store.js';
 
-/** Per-request context: the clusters the calling gateway's supergraph has, or null for all. */
+/** Per-request context: the subgraphs of the calling gateway's supergraph, or null for all. */
 interface InsightsContext {
-  readonly clusters: ReadonlySet<string> | null;
+  readonly subgraphs: ReadonlySet<string> | null;
 }
 
 type Holder<V> = Readonly<Record<string, readonly V[] | null | undefined>>;
@@ -34,7 +34,7 @@ export function insightsResolvers(clusters: readonly ClusterShape[]): Resolvers 
   const feeds = clusters.flatMap((c) => (c.feedStatusType ? [{ __typename: c.feedStatusType, id: c.subgraph }] : []));
   return {
     Query: {
-      feeds: (_: unknown, __: unknown, ctx: InsightsContext) => (ctx.clusters ? feeds.filter((f) => ctx.clusters?.has(f.id)) : feeds),
+      feeds: (_: unknown, __: unknown, ctx: InsightsContext) => (ctx.subgraphs ? feeds.filter((f) => ctx.subgraphs?.has(f.id)) : feeds),
     },
     FeedStatus: {
       __resolveType: (status: { __typename: string }) => status.__typename,
@@ -98,7 +98,7 @@ export async function buildInsightsService(
   return createService({
     name: 'insights',
     apollo: subgraphApollo({ gateway: live }),
-    context: async ({ req }): Promise<InsightsContext> => ({ clusters: clustersOf(req.headers[CLUSTERS_HEADER]) }),
+    context: async ({ req }): Promise<InsightsContext> => ({ subgraphs: subgraphsOf(req.headers[SUBGRAPHS_HEADER]) }),
     routes: (app) => {
       app.get('/schema/version', (_req, res) => {
         res.json(live.version());

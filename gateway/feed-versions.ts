@@ -21,6 +21,8 @@ export class FeedVersions {
   #closed = false;
   #subgraphs: readonly { readonly name: string; readonly url: string }[];
   readonly #redisUrl: string | null;
+  /** The stream followed for each subgraph, so a swap to another URL can end the old one. */
+  readonly #streams = new Map<string, { readonly url: string; readonly abort: AbortController }>();
 
   constructor(
     subgraphs: readonly { readonly name: string; readonly url: string }[],
@@ -31,7 +33,7 @@ export class FeedVersions {
     this.#redisUrl = options.redisUrl;
     for (const subgraph of subgraphs) this.#states.set(subgraph.name, { kind: 'unknown' });
     if (options.redisUrl) this.#subscribe(options.redisUrl);
-    else for (const subgraph of subgraphs) void this.#follow(subgraph.name, new URL('/feed/events', subgraph.url));
+    else for (const subgraph of subgraphs) void this.#follow(subgraph.name, subgraph.url);
   }
 
   /** The subgraph's current feed version; null when it has no feed; undefined when unknown. */
@@ -43,18 +45,31 @@ export class FeedVersions {
 
   /**
    * Follows the subgraphs of a new supergraph (a registry swap): new ones start unknown and
-   * are followed; ones no longer routed to are forgotten.
+   * are followed; ones no longer routed to are forgotten. Those in `streamed` (subgraphs
+   * published by suppliers, which need not announce on this gateway's Redis) are followed on
+   * their own `/feed/events` stream even with Redis.
    */
-  track(subgraphs: readonly { readonly name: string; readonly url: string }[]): void {
+  track(subgraphs: readonly { readonly name: string; readonly url: string }[], streamed: ReadonlySet<string> = new Set()): void {
     const known = new Map(this.#subgraphs.map((s) => [s.name, s.url]));
     this.#subgraphs = subgraphs;
-    for (const name of [...this.#states.keys()]) if (!subgraphs.some((s) => s.name === name)) this.#states.delete(name);
-    for (const subgraph of subgraphs) {
-      if (known.get(subgraph.name) === subgraph.url && this.#states.has(subgraph.name)) continue;
-      this.#states.set(subgraph.name, { kind: 'unknown' });
-      if (this.#redisUrl) void this.#fetchVersion(subgraph);
-      else void this.#follow(subgraph.name, new URL('/feed/events', subgraph.url));
+    for (const name of [...this.#states.keys()]) {
+      if (subgraphs.some((s) => s.name === name)) continue;
+      this.#states.delete(name);
+      this.#stopStream(name);
     }
+    for (const subgraph of subgraphs) {
+      const following = this.#streams.get(subgraph.name)?.url === subgraph.url || (this.#redisUrl !== null && !streamed.has(subgraph.name));
+      if (known.get(subgraph.name) === subgraph.url && this.#states.has(subgraph.name) && following) continue;
+      this.#states.set(subgraph.name, { kind: 'unknown' });
+      this.#stopStream(subgraph.name);
+      if (this.#redisUrl && !streamed.has(subgraph.name)) void this.#fetchVersion(subgraph);
+      else void this.#follow(subgraph.name, subgraph.url);
+    }
+  }
+
+  #stopStream(name: string): void {
+    this.#streams.get(name)?.abort.abort();
+    this.#streams.delete(name);
   }
 
   /** Every subgraph's `version()` now. */
@@ -75,16 +90,21 @@ export class FeedVersions {
   }
 
   /** Follows one subgraph's server-sent events, reconnecting with backoff. */
-  async #follow(subgraph: string, url: URL): Promise<void> {
+  async #follow(subgraph: string, subgraphUrl: string): Promise<void> {
     let delay = 200;
-    // A subgraph a swap removed is no longer followed.
-    while (!this.#closed && this.#states.has(subgraph)) {
+    const url = new URL('/feed/events', subgraphUrl);
+    const stream = { url: subgraphUrl, abort: new AbortController() };
+    this.#streams.set(subgraph, stream);
+    // A swap that removed the subgraph, or moved it elsewhere, ends this stream.
+    const current = () => this.#streams.get(subgraph) === stream;
+    while (!this.#closed && current()) {
       const abort = new AbortController();
+      stream.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
       this.#aborts.add(abort);
       try {
         const response = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
         if (response.status === 404) {
-          this.#set(subgraph, { kind: 'none' });
+          if (current()) this.#set(subgraph, { kind: 'none' });
           return;
         }
         if (!response.ok || !response.body) throw new Error(`${url} answered ${response.status}`);
@@ -100,12 +120,12 @@ export class FeedVersions {
             const message = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
             const data = /^data: (.*)$/m.exec(message)?.[1];
-            if (data) this.#set(subgraph, { kind: 'tracking', version: (JSON.parse(data) as FeedVersionEvent).version });
+            if (data && current()) this.#set(subgraph, { kind: 'tracking', version: (JSON.parse(data) as FeedVersionEvent).version });
           }
         }
         throw new Error('stream ended');
       } catch (error) {
-        if (this.#closed) return;
+        if (this.#closed || !current()) return;
         if (this.version(subgraph) !== undefined)
           this.#log(`gateway: lost the feed version of ${subgraph} (${(error as Error).message}); not caching its data until it is back`);
         this.#set(subgraph, { kind: 'unknown' });

@@ -74,8 +74,10 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       .map((s) => s.name)
       .join(','),
   };
+  // Published subgraphs announce new reports on their own stream (they need not share our Redis).
+  if (registry) feedVersions.track(routedSubgraphs(supergraphSdl), registry.live.published);
   registry?.live.onSwap((sdl) => {
-    feedVersions.track(routedSubgraphs(sdl));
+    feedVersions.track(routedSubgraphs(sdl), registry.live.published);
     routed.names = routedSubgraphs(sdl)
       .map((s) => s.name)
       .join(',');

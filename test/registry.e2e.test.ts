@@ -7,7 +7,7 @@
  * rollback restores the previous supergraph; racing publishes both land.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,11 +69,12 @@ let b: Stack;
 const running: (Stack | Listening)[] = [];
 let nme: Listening;
 let nmeV2: Listening;
+const nmeV2FeedDir = join(dir, 'nme-feed');
 let catalogue: Listening;
 
-async function startNme(definition: ClusterSubgraphDefinition<object>): Promise<Listening> {
+async function startNme(definition: ClusterSubgraphDefinition<object>, feedDir = nmeFeedDir, pollMs = 0): Promise<Listening> {
   const reference = feedReferenceOf(await loadReference(null));
-  const built = await buildClusterSubgraph(definition, { feedDir: nmeFeedDir, reference, pollMs: 0 });
+  const built = await buildClusterSubgraph(definition, { feedDir, reference, pollMs });
   const listening = await listen(built.service, '127.0.0.1', 0);
   running.push(listening);
   return listening;
@@ -102,7 +103,9 @@ beforeAll(async () => {
   a = await startTestStack({ env: { ...env, RESPONSE_CACHE: 'false' }, log: () => {} });
   running.push(a);
   nme = await startNme(nmeSubgraph as ClusterSubgraphDefinition<object>);
-  nmeV2 = await startNme({ ...nmeSubgraph, sdl: NME_V2_SDL } as ClusterSubgraphDefinition<object>);
+  // Version 2 watches a feed folder of its own, where a test drops a new report.
+  cpSync(nmeFeedDir, nmeV2FeedDir, { recursive: true });
+  nmeV2 = await startNme({ ...nmeSubgraph, sdl: NME_V2_SDL } as ClusterSubgraphDefinition<object>, nmeV2FeedDir, 100);
   const schema = buildContractSubgraph(CATALOGUE_SDL, {
     Query: { products: () => [{ id: 'PAS', name: 'Millennium PAS' }] },
     Product: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: 'Millennium PAS' }) },
@@ -241,6 +244,27 @@ describe('the supplier registry', () => {
     console.log(`registry e2e: the second gateway served version 2 ${Date.now() - started} ms after the publish answered`);
     expect(converged.errors).toBeUndefined();
     expect(converged.data.release.nme).toEqual({ localName: 'NME Release 2', extraNote: null });
+    // B follows the new subgraph's feed version: its answers are cached, and a new report is
+    // never answered from the cache.
+    const nmeQuery = '{ release(code: "R2") { nme { localName } } }';
+    const cacheStatus = async () =>
+      ((await post<any>(b.gatewayUrl, nmeQuery)) as { extensions?: { cache?: { status?: string } } }).extensions?.cache?.status;
+    let status: unknown;
+    for (let i = 0; i < 50 && status !== 'HIT'; i++) {
+      status = await cacheStatus();
+      if (status !== 'HIT') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe('HIT');
+    const report = JSON.parse(readFileSync(join(nmeV2FeedDir, 'nme-2007-09-06.json'), 'utf8'));
+    report.asOf = '2008-01-31';
+    report.releases[1].localName = 'NME Release 2 (rebaselined)';
+    writeFileSync(join(nmeV2FeedDir, 'nme-2008-01-31.json'), JSON.stringify(report));
+    let name: unknown;
+    for (const until = Date.now() + 10_000; Date.now() < until && name !== 'NME Release 2 (rebaselined)';) {
+      name = (await post<any>(b.gatewayUrl, nmeQuery)).data?.release.nme.localName;
+      if (name !== 'NME Release 2 (rebaselined)') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(name).toBe('NME Release 2 (rebaselined)');
     const history = await call(registry(b, '/registry/subgraphs/nme/history'), 'GET', null);
     expect(history.body.versions.map((v: any) => [v.registryVersion, v.subgraph?.version, v.change.by])).toEqual([
       [2, 2, 'CSC'],

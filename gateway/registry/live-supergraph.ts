@@ -44,6 +44,7 @@ export class LiveSupergraph {
   #version: string;
   #registryVersion: number;
   #clusters: readonly string[];
+  #published: ReadonlySet<string> = new Set();
   #update: ((sdl: string) => void) | null = null;
   readonly #listeners = new Set<(sdl: string) => void>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -75,6 +76,7 @@ export class LiveSupergraph {
       if ('sdl' in prepared) {
         live.#sdl = prepared.sdl;
         live.#clusters = prepared.clusters;
+        live.#published = prepared.published;
         live.#version = supergraphVersionOf(prepared.sdl);
         live.#registryVersion = state.version;
       } else {
@@ -97,6 +99,11 @@ export class LiveSupergraph {
   /** The cluster subgraphs it compares. */
   get clusters(): readonly string[] {
     return this.#clusters;
+  }
+
+  /** The subgraphs in it that suppliers published (not built in). */
+  get published(): ReadonlySet<string> {
+    return this.#published;
   }
 
   /** The registry version it was composed from (0: built-in only). */
@@ -145,6 +152,7 @@ export class LiveSupergraph {
     this.#update(prepared.sdl);
     this.#sdl = prepared.sdl;
     this.#clusters = prepared.clusters;
+    this.#published = prepared.published;
     this.#version = supergraphVersionOf(prepared.sdl);
     this.#registryVersion = state.version;
     this.#lastProblem = null;
@@ -168,7 +176,9 @@ export class LiveSupergraph {
   }
 
   /** The supergraph of `state`, once insights serves its clusters; or why not. */
-  async #prepare(state: RegistryState): Promise<{ sdl: string; clusters: readonly string[] } | { problem: string }> {
+  async #prepare(
+    state: RegistryState,
+  ): Promise<{ sdl: string; clusters: readonly string[]; published: ReadonlySet<string> } | { problem: string }> {
     const published = state.subgraphs.map((s) => ({ name: s.name, url: s.url, sdl: s.sdl }));
     let subgraphs: SubgraphSource[];
     try {
@@ -180,7 +190,9 @@ export class LiveSupergraph {
     if (!composed.ok) return { problem: `it does not compose: ${composed.errors.join('; ')}` };
     const needed = clusterNames(subgraphs);
     const ready = await this.#insightsServes(needed);
-    return ready === true ? { sdl: composed.supergraphSdl, clusters: needed } : { problem: ready };
+    return ready === true
+      ? { sdl: composed.supergraphSdl, clusters: needed, published: new Set(published.map((p) => p.name)) }
+      : { problem: ready };
   }
 
   /** Waits until insights compares every cluster in `needed`; true, or what it serves instead. */

@@ -134,6 +134,16 @@ describe('the supplier registry', () => {
     expect(other.status).toBe(403);
     expect(other.body.error.message).toContain('CERNER');
     expect((await call(registry(a, '/registry/rollback'), 'POST', csc, { version: 0 })).status).toBe(403);
+    const notJson = await fetch(registry(a, '/registry/subgraphs/nme'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${csc}` },
+      body: '{"sdl": ',
+    });
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
+    const noUrl = await call(registry(a, '/registry/subgraphs/nme'), 'POST', csc, { sdl: NME_SDL });
+    expect(noUrl.status).toBe(400);
+    expect(noUrl.body.error.message).toContain('url');
     const listed = await call(registry(a, '/registry/subgraphs'), 'GET', null);
     expect(listed.body).toMatchObject({ registryVersion: 0, subgraphs: [] });
     expect(await comparedClusters(a)).toEqual(['LONDON', 'SOUTH']);

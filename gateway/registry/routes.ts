@@ -293,5 +293,14 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         };
       });
     });
+
+    // A body that is not JSON is the caller's mistake; anything else (the store unreachable)
+    // is answered as JSON too, and logged in full.
+    app.use('/registry', (error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: express.NextFunction) => {
+      if (error.type === 'entity.parse.failed') return refuse(res, 400, ErrorCode.BAD_REQUEST, `The body is not JSON: ${error.message}`);
+      if (error.type === 'entity.too.large') return refuse(res, 413, ErrorCode.BAD_REQUEST, 'The body is over 2 MB');
+      log(`registry: ${error.stack ?? error.message}`);
+      refuse(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'The registry failed; see the gateway log');
+    });
   };
 }

@@ -96,6 +96,17 @@ describe('subgraph checks', () => {
       expect.objectContaining({ level: 'BREAKING', type: 'FIELD_REMOVED', path: 'NmeReleaseView.fixtureOnly' }),
     );
     expect(report.operations.broken).toEqual([{ name: 'NmeDetail', source: 'recorded', errors: [expect.stringContaining('fixtureOnly')] }]);
+    // Deprecated in the published version, then removed: allowed once no operation uses it.
+    const deprecatedSdl = NME_SDL.replace('fixtureOnly: String', 'fixtureOnly: String @deprecated(reason: "gone soon")');
+    const deprecated = published(clusterSubgraphSdl({ ...nmeSubgraph, sdl: deprecatedSdl }));
+    const afterDeprecation = await checkSubgraph(input({ sdl: removed, published: [deprecated], operations: [operations[1]!] }));
+    expect(afterDeprecation.report.changes).toContainEqual(
+      expect.objectContaining({ level: 'BREAKING', path: 'NmeReleaseView.fixtureOnly', deprecatedFirst: true }),
+    );
+    expect(afterDeprecation.report.ok).toBe(true);
+    const stillUsed = await checkSubgraph(input({ sdl: removed, published: [deprecated], operations }));
+    expect(stillUsed.report.ok).toBe(false);
+    expect(stillUsed.report.operations.broken.map((o) => o.name)).toEqual(['NmeDetail']);
     const stricter = NME_SDL.replace('fixtureOnly: String', 'fixtureOnly: String!').replace(
       'nme("Snapshot date." asOf: Date): NmeReleaseView',
       'nme("Snapshot date." asOf: Date, "Required now." by: String!): NmeReleaseView',

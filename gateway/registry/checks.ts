@@ -26,6 +26,11 @@ export interface SchemaChange {
   readonly message: string;
   /** The schema coordinate, e.g. `NmeReleaseView.localName`. */
   readonly path: string | null;
+  /**
+   * A removal of what the published version had deprecated: still breaking for whoever uses
+   * it, so allowed only when no persisted or recorded operation does (deprecate, then remove).
+   */
+  readonly deprecatedFirst: boolean;
 }
 
 /** An operation that would stop validating, and why. */
@@ -140,12 +145,16 @@ const LEVELS: Record<CriticalityLevel, ChangeLevel> = {
 };
 
 async function apiChanges(before: GraphQLSchema, after: GraphQLSchema): Promise<SchemaChange[]> {
-  return (await diff(before, after)).map((c) => ({
-    level: LEVELS[c.criticality.level],
-    type: c.type,
-    message: c.message,
-    path: c.path ?? null,
-  }));
+  return (await diff(before, after)).map((c) => {
+    const meta = (c.meta ?? {}) as { isRemovedFieldDeprecated?: boolean; isEnumValueDeprecated?: boolean };
+    return {
+      level: LEVELS[c.criticality.level],
+      type: c.type,
+      message: c.message,
+      path: c.path ?? null,
+      deprecatedFirst: meta.isRemovedFieldDeprecated === true || meta.isEnumValueDeprecated === true,
+    };
+  });
 }
 
 function brokenOperations(before: GraphQLSchema, after: GraphQLSchema, operations: readonly CheckedOperation[]): BrokenOperation[] {
@@ -223,7 +232,7 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
     changes = await apiChanges(before.api, after.api);
     operations = { checked: input.operations.length, broken: brokenOperations(before.api, after.api, input.operations) };
   }
-  const ok = contract.length === 0 && !changes.some((c) => c.level === 'BREAKING') && operations.broken.length === 0;
+  const ok = contract.length === 0 && !changes.some((c) => c.level === 'BREAKING' && !c.deprecatedFirst) && operations.broken.length === 0;
   return {
     report: { ...base, ok, sdl: [], contract, composition: { ok: true, errors: [], hints: after.hints }, changes, operations },
     fullSdl: full,

@@ -32,10 +32,13 @@ export function formatReport(report: CheckReport): string {
     const safe = report.changes.filter((ch) => ch.level === 'SAFE');
     const shownSafe = safe.slice(0, SAFE_SHOWN);
     section(
-      count('BREAKING') === 0,
+      !serious.some((ch) => ch.level === 'BREAKING' && !ch.deprecatedFirst),
       `Schema changes: ${count('BREAKING')} breaking, ${count('DANGEROUS')} dangerous, ${count('SAFE')} safe`,
       [
-        ...[...serious, ...shownSafe].map((ch) => `    - ${ch.level.padEnd(9)} ${ch.message}`),
+        ...[...serious, ...shownSafe].map(
+          (ch) =>
+            `    - ${ch.level.padEnd(9)} ${ch.message}${ch.deprecatedFirst ? ' (deprecated first: allowed while no operation uses it)' : ''}`,
+        ),
         ...(safe.length > shownSafe.length ? [`    … and ${safe.length - shownSafe.length} more safe change(s) (--json lists them)`] : []),
       ],
     );

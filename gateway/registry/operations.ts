@@ -6,10 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { mergeOperations, type RecordedOperation, type RegistryStore } from './store.js';
+import { mergeOperations, OPERATIONS_LIMIT, type RecordedOperation, type RegistryStore } from './store.js';
 
 /** Operations longer than this are not recorded (a check needs dashboards' operations, not every query). */
 const MAX_DOCUMENT_CHARS = 20_000;
+/** An operation seen again within this long is not recorded again: one map lookup per request. */
+const RECORD_AGAIN_MS = 60_000;
 
 export interface OperationRecorder {
   readonly plugin: ApolloServerPlugin<BaseContext>;
@@ -24,6 +26,7 @@ export function recordOperations(
   options: { intervalMs?: number; log?: (line: string) => void } = {},
 ): OperationRecorder {
   let pending: RecordedOperation[] = [];
+  const recent = new Map<string, number>();
   const flush = async () => {
     if (pending.length === 0) return;
     const batch = pending;
@@ -41,8 +44,13 @@ export function recordOperations(
       return {
         async didResolveOperation({ source, operationName, operation }) {
           if (!source || source.length > MAX_DOCUMENT_CHARS || operation?.operation !== 'query') return;
+          const now = Date.now();
+          const key = `${operationName ?? ''}\n${source}`;
+          if (now - (recent.get(key) ?? 0) < RECORD_AGAIN_MS) return;
+          if (recent.size >= 4 * OPERATIONS_LIMIT) recent.clear();
+          recent.set(key, now);
           const name = operationName ?? `anonymous:${createHash('sha256').update(source).digest('hex').slice(0, 12)}`;
-          pending = mergeOperations(pending, [{ name, document: source, lastSeen: new Date().toISOString() }]);
+          pending = mergeOperations(pending, [{ name, document: source, lastSeen: new Date(now).toISOString() }]);
         },
       };
     },

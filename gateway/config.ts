@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { host, httpUrl, parseEnv, port, redisUrl } from '../subgraphs/kit/config.js';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.js';
@@ -26,6 +27,50 @@ export interface GatewayConfig {
   readonly dedupe: boolean;
   /** Size of the query-plan cache, in MiB. */
   readonly queryPlanCacheMiB: number;
+  /** The dashboards' persisted operations (Apollo's manifest format). */
+  readonly persistedOperationsFile: string | null;
+  /** The supplier registry (off when `SUPERGRAPH_PATH` fixes the supergraph). */
+  readonly registry: RegistryConfig;
+}
+
+/** Where the supplier registry keeps its state, as the gateway and insights both read it. */
+export interface RegistryStoreConfig {
+  readonly enabled: boolean;
+  /** Redis shared by replicas (`REDIS_URL`), else files in `dir`. */
+  readonly redisUrl: string | null;
+  readonly redisPrefix: string;
+  readonly dir: string;
+}
+
+/** The registry's settings at the gateway. */
+export interface RegistryConfig extends RegistryStoreConfig {
+  /** SHA-256 hashes of the supplier and operator tokens (`npm run registry:token`). */
+  readonly tokensFile: string;
+  /** How long a swap waits for insights to serve the new clusters, in ms. */
+  readonly swapTimeoutMs: number;
+}
+
+/**
+ * Reads `REGISTRY` (default on), `REGISTRY_DIR` (default `.data/registry`),
+ * `REGISTRY_REDIS_PREFIX` (default `msg:registry:`) and `REDIS_URL`: shared by the gateway and
+ * the insights subgraph, which follows the registry too.
+ */
+export function loadRegistryStoreConfig(env: NodeJS.ProcessEnv = process.env): RegistryStoreConfig {
+  const parsed = parseEnv(
+    {
+      REGISTRY: flag(true),
+      REGISTRY_DIR: z.string().min(1).default('.data/registry'),
+      REGISTRY_REDIS_PREFIX: z.string().min(1).default('msg:registry:'),
+      REDIS_URL: redisUrl.optional(),
+    },
+    env,
+  );
+  return {
+    enabled: parsed.REGISTRY,
+    redisUrl: parsed.REDIS_URL ?? null,
+    redisPrefix: parsed.REGISTRY_REDIS_PREFIX,
+    dir: parsed.REGISTRY_DIR,
+  };
 }
 
 const flag = (fallback: boolean) =>
@@ -50,7 +95,9 @@ function callableHost(listenHost: string): string {
  * `<NAME>_URL` or else `<NAME>_PORT` (defaults 4001-4004) on `HOST`, and the cache settings:
  * `REDIS_URL`, `CACHE_MAX_BYTES` (64 MiB), `RESPONSE_CACHE` (true), `ENTITY_CACHE` (true), `CACHE_DEFAULT_MAX_AGE`
  * (60 s), `PERSISTED_OPERATIONS_ONLY` (false), `SUBGRAPH_DEDUPE` (true),
- * `QUERY_PLAN_CACHE_MIB` (30).
+ * `QUERY_PLAN_CACHE_MIB` (30), `PERSISTED_OPERATIONS_FILE` (the shipped manifest), and the
+ * registry's: those of `loadRegistryStoreConfig`, `REGISTRY_TOKENS_FILE` (default
+ * `<REGISTRY_DIR>/tokens.json`) and `REGISTRY_SWAP_TIMEOUT_MS` (10000).
  */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const upper = (name: SubgraphName) => name.toUpperCase();
@@ -66,6 +113,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     PERSISTED_OPERATIONS_ONLY: flag(false),
     SUBGRAPH_DEDUPE: flag(true),
     QUERY_PLAN_CACHE_MIB: count(30, 1),
+    PERSISTED_OPERATIONS_FILE: z.string().min(1).optional(),
+    REGISTRY_TOKENS_FILE: z.string().min(1).optional(),
+    REGISTRY_SWAP_TIMEOUT_MS: count(10_000, 100),
     ...Object.fromEntries(
       SUBGRAPH_NAMES.flatMap((n) => [
         [`${upper(n)}_PORT`, port(SUBGRAPH_PORTS[n])],
@@ -75,6 +125,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   };
   const parsed = parseEnv(shape, env) as Record<string, unknown>;
   const listenHost = parsed['HOST'] as string;
+  const store = loadRegistryStoreConfig(env);
   const subgraphUrls = Object.fromEntries(
     SUBGRAPH_NAMES.map((n) => [
       n,
@@ -95,5 +146,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     persistedOperationsOnly: parsed['PERSISTED_OPERATIONS_ONLY'] as boolean,
     dedupe: parsed['SUBGRAPH_DEDUPE'] as boolean,
     queryPlanCacheMiB: parsed['QUERY_PLAN_CACHE_MIB'] as number,
+    persistedOperationsFile: (parsed['PERSISTED_OPERATIONS_FILE'] as string | undefined) ?? null,
+    registry: {
+      ...store,
+      enabled: store.enabled && !parsed['SUPERGRAPH_PATH'],
+      tokensFile: (parsed['REGISTRY_TOKENS_FILE'] as string | undefined) ?? join(store.dir, 'tokens.json'),
+      swapTimeoutMs: parsed['REGISTRY_SWAP_TIMEOUT_MS'] as number,
+    },
   };
 }

@@ -18,6 +18,11 @@ import { loadPersistedOperations, persistedOperationsMiddleware } from './persis
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
 import { mountWebAssets } from './web-assets.js';
+import { LiveSupergraph } from './registry/live-supergraph.js';
+import { SUBGRAPHS_HEADER } from '../subgraphs/insights/live-schema.js';
+import { recordOperations } from './registry/operations.js';
+import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
+import { openRegistryStore } from './registry/store.js';
 
 export type { GatewayContext } from './data-source.js';
 
@@ -56,14 +61,31 @@ export function routedSubgraphs(supergraphSdl: string): { name: string; url: str
  */
 export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
   const log = options.log ?? console.log;
-  const supergraphSdl = await loadSupergraph(config, options);
-  const supergraphVersion = createHash('sha256').update(supergraphSdl).digest('hex').slice(0, 16);
+  // With the registry, the supergraph follows it and is hot-swapped; otherwise it is fixed.
+  const registry = config.registry.enabled ? await startRegistry(config, options.extraClusters ?? [], log) : null;
+  const supergraphSdl = registry ? registry.live.sdl : await loadSupergraph(config, options);
+  const fixedVersion = createHash('sha256').update(supergraphSdl).digest('hex').slice(0, 16);
+  const supergraphVersion = registry ? () => registry.live.version() : () => fixedVersion;
   const cache = createCache({ redisUrl: config.redisUrl, maxBytes: config.cacheMaxBytes, log });
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
   const agent = subgraphAgent();
   const entityCache = config.entityCache ? new EntityCache(cache, config.cacheDefaultMaxAge) : null;
+  // Insights answers only for the subgraphs of the supergraph an operation is planned on.
+  const routed = {
+    names: routedSubgraphs(supergraphSdl)
+      .map((s) => s.name)
+      .join(','),
+  };
+  // Published subgraphs announce new reports on their own stream (they need not share our Redis).
+  if (registry) feedVersions.track(routedSubgraphs(supergraphSdl), registry.live.published);
+  registry?.live.onSwap((sdl) => {
+    feedVersions.track(routedSubgraphs(sdl), registry.live.published);
+    routed.names = routedSubgraphs(sdl)
+      .map((s) => s.name)
+      .join(',');
+  });
   const gateway = new ApolloGateway({
-    supergraphSdl,
+    supergraphSdl: registry ? registry.live.hook : supergraphSdl,
     experimental_approximateQueryPlanStoreMiB: config.queryPlanCacheMiB,
     buildService: ({ name, url }) =>
       new GatewayDataSource({
@@ -79,12 +101,26 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       }),
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => enforceContractScalars(apiSchema));
-  const operations = loadPersistedOperations();
-  const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion: () => supergraphVersion }) : null;
+  const operations = loadPersistedOperations(config.persistedOperationsFile ?? undefined);
+  const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion }) : null;
+  const recorder = registry ? recordOperations(registry.store, { log }) : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
   await feedVersions.ready(3000);
   const board = dashboard(feedVersions);
-  return createService<GatewayContext>({
+  const registryRoutesOf = registry
+    ? registryRoutes({
+        ...registry,
+        tokensFile: config.registry.tokensFile,
+        builtInUrls: config.subgraphUrls,
+        persisted: operations,
+        log,
+      })
+    : disabledRegistryRoutes(
+        config.supergraphPath
+          ? `The gateway serves the fixed supergraph SUPERGRAPH_PATH=${config.supergraphPath}; the registry is off`
+          : 'The registry is off (REGISTRY=false)',
+      );
+  const service = await createService<GatewayContext>({
     name: 'gateway',
     apollo: (drain) =>
       new ApolloServer<GatewayContext>({
@@ -103,6 +139,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           explorerLandingPage(),
           board.plugin,
           ...(responses ? [responses.plugin] : []),
+          ...(recorder ? [recorder.plugin] : []),
         ],
       }),
     // Every subgraph fetch of this operation answers from the snapshots visible now.
@@ -111,21 +148,45 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       touched: new Set<string>(),
       versions: feedVersions.snapshot(),
       markedPublic: new Set<string>(),
+      subgraphHeaders: { [SUBGRAPHS_HEADER]: routed.names },
     }),
-    // The explorer at / and /explorer, the dashboard at /dashboard, their files, /events.
+    // The explorer at / and /explorer, the dashboard at /dashboard, their files, /events;
+    // the supplier registry under /registry.
     routes: (app) => {
       mountWebAssets(app);
       mountExplorer(app);
       board.mount(app);
+      registryRoutesOf(app);
     },
     graphqlMiddleware: [
       persistedOperationsMiddleware(operations, config.persistedOperationsOnly),
       ...(responses ? [responses.fastPath] : []),
     ],
     onStop: async () => {
+      await registry?.live.stop();
+      await recorder?.close();
+      await registry?.store.close();
       feedVersions.close();
       await cache.close();
       await agent.close();
     },
   });
+  registry?.live.follow();
+  return service;
+}
+
+/** The registry's store and the supergraph that follows it. */
+async function startRegistry(config: GatewayConfig, extraClusters: readonly SubgraphSource[], log: (line: string) => void) {
+  const store = openRegistryStore(config.registry);
+  const live = await LiveSupergraph.start({
+    builtInUrls: config.subgraphUrls,
+    extraClusters,
+    store,
+    swapTimeoutMs: config.registry.swapTimeoutMs,
+    log,
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  return { store, live };
 }

@@ -11,6 +11,13 @@ export const ErrorCode = {
   COMPOSITION_FAILED: 'COMPOSITION_FAILED',
   UNAUTHORIZED: 'UNAUTHORIZED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  FORBIDDEN: 'FORBIDDEN',
+  BAD_REQUEST: 'BAD_REQUEST',
+  CHECKS_FAILED: 'CHECKS_FAILED',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  REGISTRY_DISABLED: 'REGISTRY_DISABLED',
+  REGISTRY_TOKENS_INVALID: 'REGISTRY_TOKENS_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -23,6 +30,13 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
   COMPOSITION_FAILED: 'The subgraphs do not compose into one supergraph; the error lists why.',
   UNAUTHORIZED: 'The request lacks a valid token for what it asks.',
   INTERNAL_SERVER_ERROR: 'Something unexpected failed; details are in the server log, not in the response.',
+  FORBIDDEN: "The registry token is valid but may not change this subgraph (a supplier's token covers only its own).",
+  BAD_REQUEST: 'A registry request body is not what the endpoint takes; the message names the field.',
+  CHECKS_FAILED: 'A publish (or deletion) was refused by the schema checks; the full report comes with it.',
+  NOT_FOUND: 'The registry has no such subgraph or version.',
+  CONFLICT: 'Other registry changes kept landing first; send the change again.',
+  REGISTRY_DISABLED: 'The gateway serves a fixed supergraph (SUPERGRAPH_PATH) or REGISTRY=false: no publishing.',
+  REGISTRY_TOKENS_INVALID: "The gateway's registry tokens file cannot be read; the gateway log says why.",
 };
 
 /** A GraphQL error whose `extensions.code` is one of the catalogue's codes. */

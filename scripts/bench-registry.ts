@@ -15,6 +15,7 @@ import { buildClusterSubgraph, type ClusterSubgraphDefinition } from '../subgrap
 import { listen } from '../subgraphs/kit/http.js';
 import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
 import { nmeFeedDir, nmeSubgraph } from '../test/fixtures/nme/index.js';
+import { EPHEMERAL_ENV } from '../test/helpers.js';
 import { startStack } from './stack.js';
 
 const { values } = parseArgs({
@@ -30,15 +31,7 @@ const every = Number(values.every);
 const dir = mkdtempSync(join(tmpdir(), 'msg-bench-registry-'));
 const token = mintToken(join(dir, 'tokens.json'), { supplier: 'BENCH', subgraphs: [], operator: true });
 const stack = await startStack({
-  env: {
-    HOST: '127.0.0.1',
-    GATEWAY_PORT: '0',
-    PROGRAMME_PORT: '0',
-    SOUTH_PORT: '0',
-    LONDON_PORT: '0',
-    INSIGHTS_PORT: '0',
-    REGISTRY_DIR: dir,
-  },
+  env: { ...EPHEMERAL_ENV, REGISTRY_DIR: dir },
   log: () => {},
 });
 const reference = feedReferenceOf(await loadReference(null));

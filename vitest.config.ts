@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Services bind ephemeral ports on 127.0.0.1; files run in parallel workers.
     pool: 'forks',
+    // Through Vite like our code, so it shares our copy of graphql (Node would load another).
+    server: { deps: { inline: ['@graphql-inspector/core'] } },
   },
 });

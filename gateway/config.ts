@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { host, httpUrl, parseEnv, port, redisUrl } from '../subgraphs/kit/config.js';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.js';
@@ -47,6 +48,50 @@ export interface GatewayConfig {
   readonly logLevel: LogLevel;
   /** Proxies in front of the gateway whose `X-Forwarded-For` is trusted (hops), for client IPs. */
   readonly trustProxy: number;
+  /** The dashboards' persisted operations (Apollo's manifest format). */
+  readonly persistedOperationsFile: string | null;
+  /** The supplier registry (off when `SUPERGRAPH_PATH` fixes the supergraph). */
+  readonly registry: RegistryConfig;
+}
+
+/** Where the supplier registry keeps its state, as the gateway and insights both read it. */
+export interface RegistryStoreConfig {
+  readonly enabled: boolean;
+  /** Redis shared by replicas (`REDIS_URL`), else files in `dir`. */
+  readonly redisUrl: string | null;
+  readonly redisPrefix: string;
+  readonly dir: string;
+}
+
+/** The registry's settings at the gateway. */
+export interface RegistryConfig extends RegistryStoreConfig {
+  /** SHA-256 hashes of the supplier and operator tokens (`npm run registry:token`). */
+  readonly tokensFile: string;
+  /** How long a swap waits for insights to serve the new clusters, in ms. */
+  readonly swapTimeoutMs: number;
+}
+
+/**
+ * Reads `REGISTRY` (default on), `REGISTRY_DIR` (default `.data/registry`),
+ * `REGISTRY_REDIS_PREFIX` (default `msg:registry:`) and `REDIS_URL`: shared by the gateway and
+ * the insights subgraph, which follows the registry too.
+ */
+export function loadRegistryStoreConfig(env: NodeJS.ProcessEnv = process.env): RegistryStoreConfig {
+  const parsed = parseEnv(
+    {
+      REGISTRY: flag(true),
+      REGISTRY_DIR: z.string().min(1).default('.data/registry'),
+      REGISTRY_REDIS_PREFIX: z.string().min(1).default('msg:registry:'),
+      REDIS_URL: redisUrl.optional(),
+    },
+    env,
+  );
+  return {
+    enabled: parsed.REGISTRY,
+    redisUrl: parsed.REDIS_URL ?? null,
+    redisPrefix: parsed.REGISTRY_REDIS_PREFIX,
+    dir: parsed.REGISTRY_DIR,
+  };
 }
 
 /** Limits on one operation. */
@@ -132,8 +177,11 @@ function callableHost(listenHost: string): string {
  * `<NAME>_URL` or else `<NAME>_PORT` (defaults 4001-4004) on `HOST`, and the cache settings:
  * `REDIS_URL`, `CACHE_MAX_BYTES` (64 MiB), `RESPONSE_CACHE` (true), `ENTITY_CACHE` (true), `CACHE_DEFAULT_MAX_AGE`
  * (60 s), `PERSISTED_OPERATIONS_ONLY` (false), `SUBGRAPH_DEDUPE` (true),
- * `QUERY_PLAN_CACHE_MIB` (30); and the production settings documented in the README
- * (introspection, limits, rate limiting, CORS, body size, subgraph resilience, logging).
+ * `QUERY_PLAN_CACHE_MIB` (30), `PERSISTED_OPERATIONS_FILE` (the shipped manifest), and the
+ * registry's: those of `loadRegistryStoreConfig`, `REGISTRY_TOKENS_FILE` (default
+ * `<REGISTRY_DIR>/tokens.json`) and `REGISTRY_SWAP_TIMEOUT_MS` (10000); and the production settings
+ * documented in the README (introspection, limits, rate limiting, CORS, body size, subgraph
+ * resilience, logging).
  */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const upper = (name: SubgraphName) => name.toUpperCase();
@@ -170,6 +218,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     BREAKER_RESET_MS: count(5000, 100),
     TRUST_PROXY: count(0, 0),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    PERSISTED_OPERATIONS_FILE: z.string().min(1).optional(),
+    REGISTRY_TOKENS_FILE: z.string().min(1).optional(),
+    REGISTRY_SWAP_TIMEOUT_MS: count(10_000, 100),
     ...Object.fromEntries(
       SUBGRAPH_NAMES.flatMap((n) => [
         [`${upper(n)}_PORT`, port(SUBGRAPH_PORTS[n])],
@@ -179,6 +230,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   };
   const parsed = parseEnv(shape, env) as Record<string, unknown>;
   const listenHost = parsed['HOST'] as string;
+  const store = loadRegistryStoreConfig(env);
   const subgraphUrls = Object.fromEntries(
     SUBGRAPH_NAMES.map((n) => [
       n,
@@ -224,5 +276,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     },
     logLevel: parsed['LOG_LEVEL'] as LogLevel,
     trustProxy: parsed['TRUST_PROXY'] as number,
+    persistedOperationsFile: (parsed['PERSISTED_OPERATIONS_FILE'] as string | undefined) ?? null,
+    registry: {
+      ...store,
+      enabled: store.enabled && !parsed['SUPERGRAPH_PATH'],
+      tokensFile: (parsed['REGISTRY_TOKENS_FILE'] as string | undefined) ?? join(store.dir, 'tokens.json'),
+      swapTimeoutMs: parsed['REGISTRY_SWAP_TIMEOUT_MS'] as number,
+    },
   };
 }

@@ -13,6 +13,8 @@ export interface GatewayContext {
   readonly pin: string;
   /** The subgraphs this operation fetched from, for the response cache. */
   readonly touched: Set<string>;
+  /** Headers sent with every subgraph fetch of the operation (e.g. the clusters its supergraph has). */
+  readonly subgraphHeaders?: Readonly<Record<string, string>>;
   /** Each subgraph's feed version as the operation started (undefined: unknown; null: no feed). */
   readonly versions: ReadonlyMap<string, string | null | undefined>;
   /** The subgraphs whose own answers marked this operation's data public. */
@@ -133,6 +135,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     // Only subgraphs with a feed have snapshots to pin.
     if (context.pin && this.#hasFeed()) request.http?.headers.set(PIN_HEADER, context.pin);
     if (context.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+    for (const [name, value] of Object.entries<string>(context.subgraphHeaders ?? {})) request.http?.headers.set(name, value);
     context.touched?.add(this.#name);
   }
 
@@ -233,7 +236,12 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const query = options.request.query ?? '';
     if (!this.#dedupe || !/^\s*(query\b|\{)/.test(query)) return this.#fetch(options);
     // Answers of a subgraph without a feed do not depend on the pin: merge across operations.
-    const key = JSON.stringify([query, options.request.variables ?? null, this.#hasFeed() ? (options.context.pin ?? null) : null]);
+    const key = JSON.stringify([
+      query,
+      options.request.variables ?? null,
+      this.#hasFeed() ? (options.context.pin ?? null) : null,
+      options.context.subgraphHeaders ?? null,
+    ]);
     const running = this.#inFlight.get(key);
     if (running) {
       options.context.touched?.add(this.#name);

@@ -19,17 +19,24 @@ export class FeedVersions {
   readonly #since = new Map<string, { version: string; at: number }>();
   readonly #log: (line: string) => void;
   readonly #aborts = new Set<AbortController>();
+  readonly #listeners = new Set<() => void>();
   #subscriber: Redis | null = null;
   #closed = false;
+  #subgraphs: readonly { readonly name: string; readonly url: string }[];
+  readonly #redisUrl: string | null;
+  /** The stream followed for each subgraph, so a swap to another URL can end the old one. */
+  readonly #streams = new Map<string, { readonly url: string; readonly abort: AbortController }>();
 
   constructor(
     subgraphs: readonly { readonly name: string; readonly url: string }[],
     options: { redisUrl: string | null; log?: (line: string) => void },
   ) {
     this.#log = options.log ?? (() => {});
+    this.#subgraphs = subgraphs;
+    this.#redisUrl = options.redisUrl;
     for (const subgraph of subgraphs) this.#states.set(subgraph.name, { kind: 'unknown' });
-    if (options.redisUrl) this.#subscribe(options.redisUrl, subgraphs);
-    else for (const subgraph of subgraphs) void this.#follow(subgraph.name, new URL('/feed/events', subgraph.url));
+    if (options.redisUrl) this.#subscribe(options.redisUrl);
+    else for (const subgraph of subgraphs) void this.#follow(subgraph.name, subgraph.url);
   }
 
   /** The subgraph's current feed version; null when it has no feed; undefined when unknown. */
@@ -37,6 +44,35 @@ export class FeedVersions {
     const state = this.#states.get(subgraph);
     if (!state || state.kind === 'none') return null;
     return state.kind === 'tracking' ? state.version : undefined;
+  }
+
+  /**
+   * Follows the subgraphs of a new supergraph (a registry swap): new ones start unknown and
+   * are followed; ones no longer routed to are forgotten. Those in `streamed` (subgraphs
+   * published by suppliers, which need not announce on this gateway's Redis) are followed on
+   * their own `/feed/events` stream even with Redis.
+   */
+  track(subgraphs: readonly { readonly name: string; readonly url: string }[], streamed: ReadonlySet<string> = new Set()): void {
+    const known = new Map(this.#subgraphs.map((s) => [s.name, s.url]));
+    this.#subgraphs = subgraphs;
+    for (const name of [...this.#states.keys()]) {
+      if (subgraphs.some((s) => s.name === name)) continue;
+      this.#states.delete(name);
+      this.#stopStream(name);
+    }
+    for (const subgraph of subgraphs) {
+      const following = this.#streams.get(subgraph.name)?.url === subgraph.url || (this.#redisUrl !== null && !streamed.has(subgraph.name));
+      if (known.get(subgraph.name) === subgraph.url && this.#states.has(subgraph.name) && following) continue;
+      this.#states.set(subgraph.name, { kind: 'unknown' });
+      this.#stopStream(subgraph.name);
+      if (this.#redisUrl && !streamed.has(subgraph.name)) void this.#fetchVersion(subgraph);
+      else void this.#follow(subgraph.name, subgraph.url);
+    }
+  }
+
+  #stopStream(name: string): void {
+    this.#streams.get(name)?.abort.abort();
+    this.#streams.delete(name);
   }
 
   /** Every subgraph's `version()` now. */
@@ -64,23 +100,37 @@ export class FeedVersions {
     return ages;
   }
 
+  /** Calls `listener` whenever a subgraph's `version()` changes; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   #set(subgraph: string, state: State): void {
     if (!this.#states.has(subgraph)) return;
+    const before = this.version(subgraph);
     this.#states.set(subgraph, state);
     if (state.kind === 'tracking' && this.#since.get(subgraph)?.version !== state.version)
       this.#since.set(subgraph, { version: state.version, at: Date.now() });
+    if (this.version(subgraph) !== before) for (const listener of this.#listeners) listener();
   }
 
   /** Follows one subgraph's server-sent events, reconnecting with backoff. */
-  async #follow(subgraph: string, url: URL): Promise<void> {
+  async #follow(subgraph: string, subgraphUrl: string): Promise<void> {
     let delay = 200;
-    while (!this.#closed) {
+    const url = new URL('/feed/events', subgraphUrl);
+    const stream = { url: subgraphUrl, abort: new AbortController() };
+    this.#streams.set(subgraph, stream);
+    // A swap that removed the subgraph, or moved it elsewhere, ends this stream.
+    const current = () => this.#streams.get(subgraph) === stream;
+    while (!this.#closed && current()) {
       const abort = new AbortController();
+      stream.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
       this.#aborts.add(abort);
       try {
         const response = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
         if (response.status === 404) {
-          this.#set(subgraph, { kind: 'none' });
+          if (current()) this.#set(subgraph, { kind: 'none' });
           return;
         }
         if (!response.ok || !response.body) throw new Error(`${url} answered ${response.status}`);
@@ -96,12 +146,12 @@ export class FeedVersions {
             const message = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
             const data = /^data: (.*)$/m.exec(message)?.[1];
-            if (data) this.#set(subgraph, { kind: 'tracking', version: (JSON.parse(data) as FeedVersionEvent).version });
+            if (data && current()) this.#set(subgraph, { kind: 'tracking', version: (JSON.parse(data) as FeedVersionEvent).version });
           }
         }
         throw new Error('stream ended');
       } catch (error) {
-        if (this.#closed) return;
+        if (this.#closed || !current()) return;
         if (this.version(subgraph) !== undefined)
           this.#log(`gateway: lost the feed version of ${subgraph} (${(error as Error).message}); not caching its data until it is back`);
         this.#set(subgraph, { kind: 'unknown' });
@@ -113,7 +163,7 @@ export class FeedVersions {
     }
   }
 
-  #subscribe(redisUrl: string, subgraphs: readonly { readonly name: string; readonly url: string }[]): void {
+  #subscribe(redisUrl: string): void {
     const subscriber = new Redis(redisUrl, { retryStrategy: (times) => Math.min(200 * times, 2000), maxRetriesPerRequest: null });
     this.#subscriber = subscriber;
     subscriber.on('message', (_channel: string, message: string) => {
@@ -123,11 +173,11 @@ export class FeedVersions {
     subscriber.on('error', () => {});
     // (Re)subscribed: read every subgraph's version, as announcements may have been missed.
     subscriber.on('ready', () => {
-      void subscriber.subscribe(FEED_CHANNEL).then(() => Promise.all(subgraphs.map((s) => this.#fetchVersion(s))));
+      void subscriber.subscribe(FEED_CHANNEL).then(() => Promise.all(this.#subgraphs.map((s) => this.#fetchVersion(s))));
     });
     subscriber.on('close', () => {
       if (this.#closed) return;
-      for (const s of subgraphs) if (this.version(s.name) !== null) this.#set(s.name, { kind: 'unknown' });
+      for (const s of this.#subgraphs) if (this.version(s.name) !== null) this.#set(s.name, { kind: 'unknown' });
     });
   }
 

@@ -30,6 +30,8 @@ export interface ProductionOptions {
   readonly log: (line: string) => void;
   /** Access logs go here; none when null (tests). */
   readonly logger: Logger | null;
+  /** The registry's supergraph version, when a registry serves it (else a hash of the supergraph). */
+  readonly registryVersion?: () => string;
 }
 
 type ApolloOptions = Pick<
@@ -64,7 +66,10 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
   const { log, feedVersions, cache } = options;
   const describe = (sdl: string) => ({ version: versionOf(sdl), subgraphs: options.routedSubgraphs(sdl), hidden: inaccessibleFields(sdl) });
   let served = describe(options.supergraphSdl);
-  const metrics = new GatewayMetrics({ feedAges: () => feedVersions.ages(), registryVersion: () => served.version });
+  const metrics = new GatewayMetrics({
+    feedAges: () => feedVersions.ages(),
+    registryVersion: options.registryVersion ?? (() => served.version),
+  });
   const breakers = new Map<string, SubgraphResilience>();
   const resilienceOf = (name: string) => {
     let policies = breakers.get(name);
@@ -110,7 +115,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
       app.use('/graphql', rateLimit.middleware());
       metrics.routes(app);
       readinessRoute(app, {
-        supergraphVersion: () => served.version,
+        supergraphVersion: options.registryVersion ?? (() => served.version),
         subgraphs: () => served.subgraphs,
         breaker: (name) => breakers.get(name)?.state ?? null,
         cache: () => cache.health(),

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
 import { createService, type Service } from '../subgraphs/kit/http.js';
 import { supergraphSubgraphs, type SubgraphSource } from '../subgraphs/catalog.js';
@@ -10,13 +9,21 @@ import { createCache } from './cache.js';
 import { CompositionError, composeSupergraph } from './compose.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
+import { dashboard } from './dashboard.js';
 import { EntityCache } from './entity-cache.js';
+import { explorerLandingPage, mountExplorer } from './explorer.js';
 import { FeedVersions } from './feed-versions.js';
 import { loadPersistedOperations, persistedOperationsMiddleware } from './persisted-operations.js';
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
 import { gatewayLogs, type Logger } from './logger.js';
 import { production } from './production.js';
+import { mountWebAssets } from './web-assets.js';
+import { LiveSupergraph } from './registry/live-supergraph.js';
+import { SUBGRAPHS_HEADER } from '../subgraphs/insights/live-schema.js';
+import { recordOperations } from './registry/operations.js';
+import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
+import { openRegistryStore } from './registry/store.js';
 
 export type { GatewayContext } from './data-source.js';
 
@@ -57,15 +64,32 @@ export function routedSubgraphs(supergraphSdl: string): { name: string; url: str
  */
 export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
   const { log, logger } = gatewayLogs(config.logLevel, options);
-  const supergraphSdl = await loadSupergraph(config, options);
-  const supergraphVersion = createHash('sha256').update(supergraphSdl).digest('hex').slice(0, 16);
+  // With the registry, the supergraph follows it and is hot-swapped; otherwise it is fixed.
+  const registry = config.registry.enabled ? await startRegistry(config, options.extraClusters ?? [], log) : null;
+  const supergraphSdl = registry ? registry.live.sdl : await loadSupergraph(config, options);
+  const fixedVersion = createHash('sha256').update(supergraphSdl).digest('hex').slice(0, 16);
+  const supergraphVersion = registry ? () => registry.live.version() : () => fixedVersion;
   const cache = createCache({ redisUrl: config.redisUrl, maxBytes: config.cacheMaxBytes, log });
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
   const agent = subgraphAgent();
   const entityCache = config.entityCache ? new EntityCache(cache, config.cacheDefaultMaxAge) : null;
-  const prod = production(config, { supergraphSdl, routedSubgraphs, feedVersions, cache, log, logger });
+  const prod = production(config, { supergraphSdl, routedSubgraphs, feedVersions, cache, log, logger, registryVersion: supergraphVersion });
+  // Insights answers only for the subgraphs of the supergraph an operation is planned on.
+  const routed = {
+    names: routedSubgraphs(supergraphSdl)
+      .map((s) => s.name)
+      .join(','),
+  };
+  // Published subgraphs announce new reports on their own stream (they need not share our Redis).
+  if (registry) feedVersions.track(routedSubgraphs(supergraphSdl), registry.live.published);
+  registry?.live.onSwap((sdl) => {
+    feedVersions.track(routedSubgraphs(sdl), registry.live.published);
+    routed.names = routedSubgraphs(sdl)
+      .map((s) => s.name)
+      .join(',');
+  });
   const gateway = new ApolloGateway({
-    supergraphSdl,
+    supergraphSdl: registry ? registry.live.hook : supergraphSdl,
     experimental_approximateQueryPlanStoreMiB: config.queryPlanCacheMiB,
     buildService: ({ name, url }) =>
       new GatewayDataSource({
@@ -85,11 +109,26 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     enforceContractScalars(apiSchema);
     prod.supergraphChanged(coreSupergraphSdl);
   });
-  const operations = loadPersistedOperations();
-  const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion: () => supergraphVersion }) : null;
+  const operations = loadPersistedOperations(config.persistedOperationsFile ?? undefined);
+  const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion }) : null;
+  const recorder = registry ? recordOperations(registry.store, { log }) : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
   await feedVersions.ready(3000);
-  return createService<GatewayContext>({
+  const board = dashboard(feedVersions);
+  const registryRoutesOf = registry
+    ? registryRoutes({
+        ...registry,
+        tokensFile: config.registry.tokensFile,
+        builtInUrls: config.subgraphUrls,
+        persisted: operations,
+        log,
+      })
+    : disabledRegistryRoutes(
+        config.supergraphPath
+          ? `The gateway serves the fixed supergraph SUPERGRAPH_PATH=${config.supergraphPath}; the registry is off`
+          : 'The registry is off (REGISTRY=false)',
+      );
+  const service = await createService<GatewayContext>({
     name: 'gateway',
     apollo: (drain) =>
       new ApolloServer<GatewayContext>({
@@ -102,10 +141,12 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         stopOnTerminationSignals: false,
         plugins: [
           drain,
-          // Apollo's default landing page loads from a CDN and is blank offline.
-          ApolloServerPluginLandingPageDisabled(),
+          // Apollo's default landing page loads from a CDN and is blank offline: ours is local.
+          explorerLandingPage(),
+          board.plugin,
           ...(responses ? [responses.plugin] : []),
           ...prod.plugins,
+          ...(recorder ? [recorder.plugin] : []),
         ],
       }),
     // Every subgraph fetch of this operation answers from the snapshots visible now.
@@ -115,18 +156,48 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       versions: feedVersions.snapshot(),
       markedPublic: new Set<string>(),
       ...prod.context(res),
+      subgraphHeaders: { [SUBGRAPHS_HEADER]: routed.names },
     }),
     bodyLimitBytes: config.bodyLimitBytes,
     before: prod.before,
+    // The explorer at / and /explorer, the dashboard at /dashboard, their files, /events;
+    // the supplier registry under /registry.
+    routes: (app) => {
+      mountWebAssets(app);
+      mountExplorer(app);
+      board.mount(app);
+      registryRoutesOf(app);
+    },
     graphqlMiddleware: [
       persistedOperationsMiddleware(operations, config.persistedOperationsOnly),
       ...(responses ? [responses.fastPath] : []),
     ],
     onStop: async () => {
+      await registry?.live.stop();
+      await recorder?.close();
+      await registry?.store.close();
       feedVersions.close();
       prod.close();
       await cache.close();
       await agent.close();
     },
   });
+  registry?.live.follow();
+  return service;
+}
+
+/** The registry's store and the supergraph that follows it. */
+async function startRegistry(config: GatewayConfig, extraClusters: readonly SubgraphSource[], log: (line: string) => void) {
+  const store = openRegistryStore(config.registry);
+  const live = await LiveSupergraph.start({
+    builtInUrls: config.subgraphUrls,
+    extraClusters,
+    store,
+    swapTimeoutMs: config.registry.swapTimeoutMs,
+    log,
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  return { store, live };
 }

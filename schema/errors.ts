@@ -15,7 +15,13 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FORBIDDEN: 'FORBIDDEN',
   BAD_REQUEST: 'BAD_REQUEST',
+  CHECKS_FAILED: 'CHECKS_FAILED',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  REGISTRY_DISABLED: 'REGISTRY_DISABLED',
+  REGISTRY_TOKENS_INVALID: 'REGISTRY_TOKENS_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -33,7 +39,14 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
   RATE_LIMITED: 'The client (API key or IP) sent more requests than its rate limit allows; HTTP 429 with Retry-After.',
   PAYLOAD_TOO_LARGE: 'The request body is larger than BODY_LIMIT; HTTP 413.',
   UNSUPPORTED_MEDIA_TYPE: 'A POST whose Content-Type is not application/json; HTTP 415.',
-  BAD_REQUEST: 'The request body is not valid JSON, or not a GraphQL request; HTTP 400.',
+  FORBIDDEN: "The registry token is valid but may not change this subgraph (a supplier's token covers only its own).",
+  BAD_REQUEST:
+    'A request body is not what the endpoint takes: not valid JSON or not a GraphQL request (HTTP 400), or a registry body missing a field (the message names it).',
+  CHECKS_FAILED: 'A publish (or deletion) was refused by the schema checks; the full report comes with it.',
+  NOT_FOUND: 'The registry has no such subgraph or version.',
+  CONFLICT: 'Other registry changes kept landing first; send the change again.',
+  REGISTRY_DISABLED: 'The gateway serves a fixed supergraph (SUPERGRAPH_PATH) or REGISTRY=false: no publishing.',
+  REGISTRY_TOKENS_INVALID: "The gateway's registry tokens file cannot be read; the gateway log says why.",
 };
 
 /** A GraphQL error whose `extensions.code` is one of the catalogue's codes. */

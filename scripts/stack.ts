@@ -4,6 +4,7 @@
  * extra cluster subgraphs.
  */
 import { loadGatewayConfig } from '../gateway/config.js';
+import { openRegistryStore } from '../gateway/registry/store.js';
 import { buildGatewayService } from '../gateway/server.js';
 import { clusterSdls, type SubgraphSource } from '../subgraphs/catalog.js';
 import { loadInsightsConfig } from '../subgraphs/insights/config.js';
@@ -106,7 +107,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
       const listening = await at(service, config.gateway.host, 0);
       extraSources.push({ name: extra.definition.name, url: listening.url, sdl: clusterSubgraphSdl(extra.definition) });
     }
-    const insights = await at(buildInsightsService([...clusterSdls(), ...extraSources]), config.insights.host, config.insights.port);
+    // Insights follows the registry too, so it compares published clusters before gateways plan with them.
+    const registry = config.insights.registry.enabled ? openRegistryStore(config.insights.registry) : null;
+    const insights = await at(
+      buildInsightsService([...clusterSdls(), ...extraSources], { registry, log }),
+      config.insights.host,
+      config.insights.port,
+    );
     const subgraphUrls = { programme: programme.url, south: south.url, london: london.url, insights: insights.url };
     if (options.withGateway === false) return { services: started, gatewayUrl: null, subgraphUrls, close };
     const gatewayConfig = config.gateway.supergraphPath ? config.gateway : { ...config.gateway, subgraphUrls };

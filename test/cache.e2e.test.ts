@@ -81,6 +81,26 @@ describe('the response cache (memory)', () => {
     expect(cacheStatus(next)).toBe('MISS');
   });
 
+  it('shows a refused report in the feed status as soon as it is refused, not when the cached answer expires', async () => {
+    const FEEDS = '{ feeds { id lastRejected { file errors { line field } } } }';
+    await ask(stack.gatewayUrl, { query: FEEDS });
+    expect(cacheStatus(await ask(stack.gatewayUrl, { query: FEEDS }))).toBe('HIT');
+    const bad = fileURLToPath(new URL('./bad-feeds/south-wrong-date-format.csv', import.meta.url));
+    copyFileSync(bad, join(dir, 'fujitsu-south-2008-03-31.csv'));
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const feeds = await ask(stack.gatewayUrl, { query: FEEDS });
+      const south = feeds.body.data.feeds.find((f: { id: string }) => f.id === 'south');
+      if (south?.lastRejected?.file === 'fujitsu-south-2008-03-31.csv') {
+        expect(south.lastRejected.errors[0]).toMatchObject({ field: expect.any(String) });
+        break;
+      }
+      // Well inside CACHE_DEFAULT_MAX_AGE (60 s): the cached answer must not hide the refusal.
+      if (Date.now() > deadline) throw new Error('the refusal never showed: the cached feed status was served');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
   it('does not cache requests that carry authorisation', async () => {
     const query = '{ release(code: "R1") { south { localName } } }';
     await ask(stack.gatewayUrl, { query }, { authorization: 'Bearer x' });

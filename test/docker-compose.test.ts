@@ -224,7 +224,13 @@ describe('docker-compose.yml', () => {
     expect(config.host).toBe('0.0.0.0');
     expect(config.port).toBe(healthcheckPort(name));
     expect(Object.keys(env).sort()).toEqual(
-      ['HOST', `${spec.prefix}_PORT`, ...(spec.cluster ? [`${spec.prefix}_FEED_DIR`, 'REDIS_URL'] : [])].sort(),
+      [
+        'HOST',
+        `${spec.prefix}_PORT`,
+        ...(spec.cluster ? [`${spec.prefix}_FEED_DIR`, 'REDIS_URL'] : []),
+        // Insights follows the supplier registry in Redis, as the gateways do.
+        ...(name === 'insights' ? ['REDIS_URL'] : []),
+      ].sort(),
     );
     expectEveryVariableRead(name, env, spec.load, {
       literal: [`subgraphs/${name}/config.ts`, KIT_CONFIG],

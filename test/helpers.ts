@@ -1,4 +1,8 @@
 /** Shared helpers for the cross-service tests: a whole supergraph on ephemeral ports. */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startStack, type Stack, type StackOptions } from '../scripts/stack.js';
 
 /** Settings that put every service on a free port of 127.0.0.1. */
@@ -9,7 +13,10 @@ export const EPHEMERAL_ENV: NodeJS.ProcessEnv = {
   SOUTH_PORT: '0',
   LONDON_PORT: '0',
   INSIGHTS_PORT: '0',
+  // Never the developer's .data/registry: a folder of its own (created only if a test publishes).
+  REGISTRY_DIR: join(tmpdir(), `msg-registry-${randomUUID()}`),
 };
+process.once('exit', () => rmSync(EPHEMERAL_ENV['REGISTRY_DIR']!, { recursive: true, force: true }));
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   readonly status: number;
@@ -33,8 +40,18 @@ export async function post<T = Record<string, unknown>>(
 }
 
 /** Starts the whole supergraph on ephemeral ports; close it in `afterAll`. */
-export function startTestStack(options: Omit<StackOptions, 'env' | 'withGateway'> & { env?: NodeJS.ProcessEnv } = {}): Promise<Stack> {
-  return startStack({ ...options, env: { ...EPHEMERAL_ENV, ...options.env } });
+export async function startTestStack(
+  options: Omit<StackOptions, 'env' | 'withGateway'> & { env?: NodeJS.ProcessEnv } = {},
+): Promise<Stack> {
+  const registryDir = join(tmpdir(), `msg-registry-${randomUUID()}`);
+  const stack = await startStack({ ...options, env: { ...EPHEMERAL_ENV, REGISTRY_DIR: registryDir, ...options.env } });
+  return {
+    ...stack,
+    close: async () => {
+      await stack.close();
+      rmSync(registryDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Runs a query that must succeed and returns its data. */

@@ -29,13 +29,15 @@ function feedDir(...files: string[]): string {
   return dir;
 }
 
-async function replica(dir: string): Promise<{ url: string; store: RedisViewStore<SouthExtra> }> {
+async function replica(dir: string): Promise<{ url: string; store: RedisViewStore<SouthExtra>; lines: string[] }> {
   const store = new RedisViewStore<SouthExtra>({ url: redis.url, prefix: 'msg:south:' });
   await waitFor(async () => store.health().available);
-  const subgraph = await buildClusterSubgraph(southSubgraph, { feedDir: dir, reference: feedReference, store, pollMs: 100 });
+  const lines: string[] = [];
+  const log = (line: string) => void lines.push(line);
+  const subgraph = await buildClusterSubgraph(southSubgraph, { feedDir: dir, reference: feedReference, store, pollMs: 100, log });
   const service = await listen(subgraph.service, '127.0.0.1', 0);
   running.push(service);
-  return { url: service.url, store };
+  return { url: service.url, store, lines };
 }
 
 async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
@@ -62,8 +64,8 @@ afterAll(async () => {
 });
 
 describe('the Redis store', () => {
-  let a: { url: string; store: RedisViewStore<SouthExtra> };
-  let b: { url: string; store: RedisViewStore<SouthExtra> };
+  let a: Awaited<ReturnType<typeof replica>>;
+  let b: Awaited<ReturnType<typeof replica>>;
   let dirA: string;
 
   it('lets two replicas serve the same snapshot, even one whose own folder is behind', async () => {
@@ -78,6 +80,8 @@ describe('the Redis store', () => {
     copyFileSync(join(FEED, 'fujitsu-south-2008-01-31.csv'), join(dirA, 'fujitsu-south-2008-01-31.csv'));
     await waitFor(async () => (await asOfServed(b.url)) === '2008-01-31');
     expect(await asOfServed(a.url)).toBe('2008-01-31');
+    // The publishing replica is done with the file (and has announced it) once it says so.
+    await waitFor(async () => a.lines.some((l) => l.includes('accepted fujitsu-south-2008-01-31.csv')));
   });
 
   it('answers a batch of entity lookups with one MGET', async () => {

@@ -4,8 +4,10 @@ import { listen } from '../kit/http.js';
 import { runUntilSignal } from '../kit/main.js';
 import { loadInsightsConfig } from './config.js';
 import { buildInsightsService } from './server.js';
+import { openRegistryStore } from '../../gateway/registry/store.js';
 
 await runUntilSignal(async () => {
   const config = loadInsightsConfig();
-  return [await listen(await buildInsightsService(clusterSdls()), config.host, config.port)];
+  const registry = config.registry.enabled ? openRegistryStore(config.registry) : null;
+  return [await listen(await buildInsightsService(clusterSdls(), { registry, log: console.log }), config.host, config.port)];
 });

@@ -6,6 +6,13 @@ import type { ReleaseRef } from '../kit/views.js';
 import { comparisonId, parseComparisonId } from '../kit/comparison-id.js';
 import { compareRelease, current, mergeRollout, type RequiredReleaseSnapshot, type RequiredTrustSnapshot } from './compare.js';
 import { findClusters, insightsSdl, type SubgraphSdl } from './derive.js';
+import { LiveInsightsSchema, SUBGRAPHS_HEADER, subgraphsOf } from './live-schema.js';
+import type { RegistryStore } from '../../gateway/registry/store.js';
+
+/** Per-request context: the subgraphs of the calling gateway's supergraph, or null for all. */
+interface InsightsContext {
+  readonly subgraphs: ReadonlySet<string> | null;
+}
 
 type Holder<V> = Readonly<Record<string, readonly V[] | null | undefined>>;
 
@@ -27,7 +34,7 @@ export function insightsResolvers(clusters: readonly ClusterShape[]): Resolvers 
   const feeds = clusters.flatMap((c) => (c.feedStatusType ? [{ __typename: c.feedStatusType, id: c.subgraph }] : []));
   return {
     Query: {
-      feeds: () => feeds,
+      feeds: (_: unknown, __: unknown, ctx: InsightsContext) => (ctx.subgraphs ? feeds.filter((f) => ctx.subgraphs?.has(f.id)) : feeds),
     },
     FeedStatus: {
       __resolveType: (status: { __typename: string }) => status.__typename,
@@ -60,8 +67,46 @@ export function buildInsightsSchema(clusterSubgraphs: readonly SubgraphSdl[]): G
   return buildContractSubgraph(sdl, insightsResolvers(clusters));
 }
 
-/** Builds the insights service (started, not listening). */
-export function buildInsightsService(clusterSubgraphs: readonly SubgraphSdl[]): Promise<Service> {
-  const schema = buildInsightsSchema(clusterSubgraphs);
-  return createService({ name: 'insights', apollo: subgraphApollo(schema), context: async () => ({}) });
+export interface InsightsServiceOptions {
+  /** The supplier registry: clusters published there are compared too, as they come and go. */
+  readonly registry?: RegistryStore | null;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Builds the insights service (started, not listening), derived from the given cluster
+ * subgraphs and, with a registry, from those published there. `GET /schema/version` says
+ * which registry version it serves.
+ */
+export async function buildInsightsService(
+  clusterSubgraphs: readonly SubgraphSdl[],
+  options: InsightsServiceOptions = {},
+): Promise<Service> {
+  const live = new LiveInsightsSchema({
+    fixed: clusterSubgraphs,
+    registry: options.registry ?? null,
+    ...(options.log ? { log: options.log } : {}),
+    build: (clusters) => {
+      const derived = deriveInsights(clusters);
+      return {
+        schema: buildContractSubgraph(derived.sdl, insightsResolvers(derived.clusters)),
+        clusters: derived.clusters.map((c) => c.subgraph),
+      };
+    },
+  });
+  await live.start();
+  return createService({
+    name: 'insights',
+    apollo: subgraphApollo({ gateway: live }),
+    context: async ({ req }): Promise<InsightsContext> => ({ subgraphs: subgraphsOf(req.headers[SUBGRAPHS_HEADER]) }),
+    routes: (app) => {
+      app.get('/schema/version', (_req, res) => {
+        res.json(live.version());
+      });
+    },
+    onStop: async () => {
+      await live.stop();
+      await options.registry?.close();
+    },
+  });
 }

@@ -230,8 +230,11 @@ export async function buildClusterSubgraph<Extra extends object>(
       );
     }
   }
-  const events = new FeedEvents(definition.name, store as ViewStore<unknown>);
-  tracker.onAccepted(() => void events.changed().catch(onError));
+  const events = new FeedEvents(definition.name, store as ViewStore<unknown>, () => tracker.lastRejected?.id ?? null);
+  const announce = () => events.changed().catch(onError);
+  tracker.onAccepted(announce);
+  // A refused file changes what FeedStatus shows: caches keyed by the version must follow.
+  tracker.onRejected(announce);
   const release = async () => {
     for (const watcher of watchers) watcher.close();
     events.close();

@@ -12,12 +12,14 @@ export interface FeedVersionEvent {
 }
 
 /**
- * The version of a cluster's current reports: a hash of their content versions, so every
- * replica that serves the same reports has the same version, and any accepted, corrected or
- * new report changes it. Caches key their entries by it.
+ * The version of a cluster's feed: a hash of its current reports' content versions and of
+ * the last refused file, so every replica that serves the same reports (and refused the same
+ * file) has the same version, and any accepted, corrected or new report, or a newly refused
+ * one (which `FeedStatus.lastRejected` shows), changes it. Caches key their entries by it.
  */
-export function feedVersionOf(manifest: Manifest): string {
+export function feedVersionOf(manifest: Manifest, rejection: string | null = null): string {
   const current = manifestAt(manifest, null).snapshots.map((s) => `${s.file}@${s.version}`);
+  if (rejection) current.push(`refused:${rejection}`);
   return createHash('sha256').update(current.join('\n')).digest('hex').slice(0, 16);
 }
 
@@ -28,25 +30,32 @@ export function feedVersionOf(manifest: Manifest): string {
 export class FeedEvents {
   readonly #subgraph: string;
   readonly #store: ViewStore<unknown>;
+  readonly #rejection: () => string | null;
   readonly #clients = new Set<Response>();
   #last: string | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
 
-  constructor(subgraph: string, store: ViewStore<unknown>) {
+  /** `rejection` identifies the last refused file (the same on every replica), or null. */
+  constructor(subgraph: string, store: ViewStore<unknown>, rejection: () => string | null = () => null) {
     this.#subgraph = subgraph;
     this.#store = store;
+    this.#rejection = rejection;
   }
 
   async current(): Promise<FeedVersionEvent> {
-    return { subgraph: this.#subgraph, version: feedVersionOf(await this.#store.manifest()) };
+    return { subgraph: this.#subgraph, version: feedVersionOf(await this.#store.manifest(), this.#rejection()) };
   }
 
-  /** Tells listening gateways when the version changed (call after a report is accepted). */
+  /**
+   * Tells gateways when the version changed (call once an accepted report is visible, or a
+   * file was refused): on the event streams, and through the store to every gateway replica.
+   */
   async changed(): Promise<void> {
     const event = await this.current();
     if (event.version === this.#last) return;
     this.#last = event.version;
     for (const client of this.#clients) client.write(`event: version\ndata: ${JSON.stringify(event)}\n\n`);
+    await this.#store.announce?.(event);
   }
 
   routes(app: Express): void {

@@ -19,6 +19,8 @@ export interface Rejection {
     message: string;
   }[];
   readonly errorCount: number;
+  /** Identifies the refusal (file and errors, not the time): the same on every replica. */
+  readonly id: string;
 }
 
 /** What happened to one file offered to the feed. */
@@ -42,19 +44,19 @@ const MAX_SHOWN_ERRORS = 100;
 function asRejection(file: string, error: Error): Rejection {
   const issues: readonly FeedIssue[] =
     error instanceof FeedValidationError ? error.issues : [{ file, field: '(file)', value: null, message: error.message }];
-  return {
-    file,
-    rejectedAt: new Date().toISOString(),
-    errorCount: issues.length,
-    errors: issues.slice(0, MAX_SHOWN_ERRORS).map((i) => ({
-      file: i.file,
-      line: i.line ?? null,
-      path: i.path ?? null,
-      field: i.field,
-      value: i.value === null || i.value === undefined ? null : typeof i.value === 'string' ? i.value : JSON.stringify(i.value),
-      message: i.message,
-    })),
-  };
+  const errors = issues.slice(0, MAX_SHOWN_ERRORS).map((i) => ({
+    file: i.file,
+    line: i.line ?? null,
+    path: i.path ?? null,
+    field: i.field,
+    value: i.value === null || i.value === undefined ? null : typeof i.value === 'string' ? i.value : JSON.stringify(i.value),
+    message: i.message,
+  }));
+  const id = createHash('sha256')
+    .update(JSON.stringify([file, issues.length, errors]))
+    .digest('hex')
+    .slice(0, 16);
+  return { file, rejectedAt: new Date().toISOString(), errorCount: issues.length, errors, id };
 }
 
 /**
@@ -69,15 +71,21 @@ export class FeedTracker {
   /** Size and modification time of each folder file at the last scan: an unchanged file is not re-read. */
   readonly #stats = new Map<string, string>();
   readonly #options: FeedTrackerOptions;
-  readonly #listeners: (() => void)[] = [];
+  readonly #listeners: (() => Promise<void>)[] = [];
+  readonly #rejectionListeners: (() => Promise<void>)[] = [];
 
   constructor(options: FeedTrackerOptions) {
     this.#options = options;
   }
 
-  /** Calls `listener` after each accepted file is published. */
-  onAccepted(listener: () => void): void {
+  /** Awaits `listener` after each accepted file is published, before the file counts as taken. */
+  onAccepted(listener: () => Promise<void>): void {
     this.#listeners.push(listener);
+  }
+
+  /** Awaits `listener` after each refusal (`lastRejected` then shows it). */
+  onRejected(listener: () => Promise<void>): void {
+    this.#rejectionListeners.push(listener);
   }
 
   get lastRejected(): Rejection | null {
@@ -85,13 +93,14 @@ export class FeedTracker {
   }
 
   /** Records a report refused before it could be read (e.g. a URL that sends too much). */
-  refuse(file: string, error: Error): IngestOutcome {
+  refuse(file: string, error: Error): Promise<IngestOutcome> {
     return this.#reject(file, error);
   }
 
-  #reject(file: string, error: Error): IngestOutcome {
+  async #reject(file: string, error: Error): Promise<IngestOutcome> {
     this.#lastRejected = asRejection(file, error);
     this.#options.log?.(`${this.#options.name}: rejected ${error.message}`);
+    for (const listener of this.#rejectionListeners) await listener();
     return { outcome: 'rejected', file, error };
   }
 
@@ -115,7 +124,7 @@ export class FeedTracker {
       // Published even when another replica already shared it: this replica keeps its own
       // copy to serve while a shared store is away.
       await store.publish(buildViews(snapshot, modifiedAt));
-      for (const listener of this.#listeners) listener();
+      for (const listener of this.#listeners) await listener();
       log?.(`${this.#options.name}: accepted ${file} (report of ${snapshot.asOf}, ${snapshot.rows} rows)`);
       return { outcome: 'accepted', file, asOf: snapshot.asOf, rows: snapshot.rows };
     } catch (error) {

@@ -121,14 +121,14 @@ export function pollFeedUrl(
     const served = basename(new URL(url).pathname) || 'feed';
     if (length > options.maxBytes) {
       await response.body?.cancel();
-      tracker.refuse(served, new Error(`Feed URL ${url} offers ${length} bytes, over the limit of ${options.maxBytes}`));
+      await tracker.refuse(served, new Error(`Feed URL ${url} offers ${length} bytes, over the limit of ${options.maxBytes}`));
       return;
     }
     let bytes: Buffer;
     try {
       bytes = await readBody(response, options.maxBytes, url);
     } catch (error) {
-      tracker.refuse(served, error as Error);
+      await tracker.refuse(served, error as Error);
       return;
     }
     etag = response.headers.get('etag');

@@ -1,7 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { ApolloServer, type ApolloServerPlugin, type BaseContext, type ContextFunction } from '@apollo/server';
+import {
+  ApolloServer,
+  type ApolloServerOptionsWithGateway,
+  type ApolloServerPlugin,
+  type BaseContext,
+  type ContextFunction,
+} from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { formatError } from './errors.js';
@@ -9,6 +15,8 @@ import { ErrorCode } from '../../schema/errors.js';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware, type ExpressContextFunctionArgument } from '@as-integrations/express5';
+
+type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 
 /** Options for a GraphQL-over-HTTP service (a subgraph or the gateway). */
 export interface ServiceOptions<TContext extends BaseContext> {
@@ -140,13 +148,14 @@ export function listen(service: Service, host: string, port: number): Promise<Li
 }
 
 /**
- * The Apollo server of a subgraph: no stack traces in responses (a named setting, never
+ * The Apollo server of a subgraph (a fixed schema, or a gateway that swaps it): no stack traces in responses (a named setting, never
  * NODE_ENV), no inline traces (no Apollo usage reporting), no CDN landing page.
  */
-export function subgraphApollo<TContext extends BaseContext>(schema: GraphQLSchema) {
+export function subgraphApollo<TContext extends BaseContext>(schema: GraphQLSchema | { readonly gateway: GatewayInterface }) {
   return (drain: ApolloServerPlugin) =>
     new ApolloServer<TContext>({
-      schema,
+      // A gateway without an executor swaps the schema while serving (insights, registry-derived).
+      ...('gateway' in schema ? { gateway: schema.gateway } : { schema }),
       // Named settings, never NODE_ENV: analysts explore the schema, stack traces stay in logs.
       introspection: true,
       includeStacktraceInErrorResponses: false,

@@ -1,6 +1,6 @@
 import type { Result } from 'ioredis';
 import { RedisLink } from './redis-link.js';
-import { FEED_CHANNEL, feedVersionOf, type FeedVersionEvent } from './feed-events.js';
+import { FEED_CHANNEL, type FeedVersionEvent } from './feed-events.js';
 import { EMPTY_MANIFEST, MemoryViewStore, type Manifest, type StoreHealth, type VersionKey, type ViewStore } from './store.js';
 import type { ReleaseViewData, RolloutEntryView, SnapshotViews, TrustViewData } from './views.js';
 
@@ -142,13 +142,18 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
       JSON.stringify({ ...views.meta, loadedAt, replacedAt: null }),
       forgetBefore,
     );
-    if (this.#subgraph) {
-      // Announced once the snapshot is visible (its loadedAt has passed), so a gateway that
-      // keys its cache by the new version never fills it from the old snapshot.
-      await new Promise((resolve) => setTimeout(resolve, SWITCH_GRACE_MS + 5));
-      // Every gateway replica learns the new version at once, whichever replica published.
-      const event: FeedVersionEvent = { subgraph: this.#subgraph, version: feedVersionOf(await this.manifest()) };
+    // Returns once the snapshot is visible (its loadedAt has passed), so the version announced
+    // next never lets a gateway fill its cache under the new version from the old snapshot.
+    await new Promise((resolve) => setTimeout(resolve, SWITCH_GRACE_MS + 5));
+  }
+
+  /** Every gateway replica learns the new version at once, whichever replica announces it. */
+  async announce(event: FeedVersionEvent): Promise<void> {
+    if (!this.#subgraph || !this.#link.available) return;
+    try {
       await this.#link.redis.publish(FEED_CHANNEL, JSON.stringify(event));
+    } catch (error) {
+      this.#link.failed(error as Error);
     }
   }
 

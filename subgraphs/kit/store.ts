@@ -1,3 +1,4 @@
+import type { FeedVersionEvent } from './feed-events.js';
 import type { ReleaseViewData, RolloutEntryView, SnapshotMeta, SnapshotViews, TrustViewData } from './views.js';
 
 /** The accepted snapshots a store serves, oldest report first. Replaced whole on publish. */
@@ -80,6 +81,8 @@ export interface ViewStore<Extra = unknown> {
   getRollouts(keys: readonly VersionKey[]): Promise<(readonly RolloutEntryView[] | null)[]>;
   getTrusts(keys: readonly VersionKey[]): Promise<(TrustViewData | null)[]>;
   health(): StoreHealth;
+  /** Tells every gateway replica of a new feed version, where the store is shared (Redis). */
+  announce?(event: FeedVersionEvent): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,278 @@
+/**
+ * The checks a subgraph goes through before it joins the supergraph, offline, shared by
+ * `npm run subgraph:check` and the registry's publish: the SDL parses; it conforms to the
+ * contract; it composes with the other subgraphs (insights re-derived); what it changes in
+ * the API schema, each change breaking, dangerous or safe; and which of the dashboards'
+ * persisted operations and the gateway's recorded operations it would break.
+ */
+import { composeServices } from '@apollo/composition';
+import { CriticalityLevel, diff } from '@graphql-inspector/core';
+import { buildASTSchema, GraphQLError, Kind, parse, Source, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { supergraphSubgraphs, type SubgraphSource } from '../../subgraphs/catalog.js';
+import { generatedClusterSdl } from '../../subgraphs/kit/cluster-views.js';
+import { contractSdl, withContract } from '../../subgraphs/kit/contract.js';
+import { checkConformance, type CheckIssue } from './conformance.js';
+import type { PublishedSubgraph } from './store.js';
+
+export type { CheckIssue } from './conformance.js';
+
+/** How much a schema change matters to clients. */
+export type ChangeLevel = 'BREAKING' | 'DANGEROUS' | 'SAFE';
+
+export interface SchemaChange {
+  readonly level: ChangeLevel;
+  /** graphql-inspector's change type, e.g. `FIELD_REMOVED`. */
+  readonly type: string;
+  readonly message: string;
+  /** The schema coordinate, e.g. `NmeReleaseView.localName`. */
+  readonly path: string | null;
+  /**
+   * A removal of what the published version had deprecated: still breaking for whoever uses
+   * it, so allowed only when no persisted or recorded operation does (deprecate, then remove).
+   */
+  readonly deprecatedFirst: boolean;
+}
+
+/** An operation that would stop validating, and why. */
+export interface BrokenOperation {
+  readonly name: string;
+  readonly source: 'persisted' | 'recorded';
+  readonly errors: readonly string[];
+}
+
+/** An operation the checks run against the would-be schema. */
+export interface CheckedOperation {
+  readonly name: string;
+  readonly source: 'persisted' | 'recorded';
+  readonly document: string;
+}
+
+/** Everything the checks found; `ok` when the subgraph may be published. */
+export interface CheckReport {
+  readonly subgraph: string;
+  readonly ok: boolean;
+  /** The published version it was compared with, or null for a new subgraph. */
+  readonly comparedWith: number | null;
+  readonly sdl: CheckIssue[];
+  readonly contract: CheckIssue[];
+  readonly composition: { readonly ok: boolean; readonly errors: CheckIssue[]; readonly hints: string[] };
+  readonly changes: SchemaChange[];
+  readonly operations: { readonly checked: number; readonly broken: BrokenOperation[] };
+  /** Set when the routing URL was tried (publish). */
+  readonly reachability: { readonly ok: boolean; readonly message: string } | null;
+}
+
+/** A passing check's by-products, for the registry. */
+export interface CheckOutcome {
+  readonly report: CheckReport;
+  /** The subgraph's full SDL (contract and kit additions included), when it parses. */
+  readonly fullSdl: string | null;
+  /** The would-be supergraph, when everything composes. */
+  readonly supergraphSdl: string | null;
+}
+
+export interface CheckInput {
+  readonly name: string;
+  /** The supplier's SDL: its own (the kit completes it) or its service's full SDL. */
+  readonly sdl: string;
+  /** Its routing URL (composition records it); a placeholder when not given. */
+  readonly url: string | null;
+  /** The subgraphs published now (the candidate's current version among them, if any). */
+  readonly published: readonly PublishedSubgraph[];
+  /** Routing URLs of the built-in subgraphs. */
+  readonly builtInUrls: Readonly<Record<string, string>>;
+  readonly operations: readonly CheckedOperation[];
+}
+
+const PLACEHOLDER_URL = 'http://unpublished.invalid/graphql';
+const CONTRACT_LINES = contractSdl.split('\n').length;
+
+/**
+ * A supplier's own SDL completed as the kit completes it (the contract in front, snapshots
+ * fields and `FeedStatus` after); a full SDL (one that links federation itself) as it is.
+ */
+export function completeSdl(name: string, document: DocumentNode, sdl: string): { full: string; lineOffset: number } {
+  const linksFederation = document.definitions.some(
+    (d) => (d.kind === Kind.SCHEMA_EXTENSION || d.kind === Kind.SCHEMA_DEFINITION) && d.directives?.some((x) => x.name.value === 'link'),
+  );
+  if (linksFederation) return { full: sdl, lineOffset: 0 };
+  const withoutKit = withContract(sdl);
+  const viewField =
+    document.definitions
+      .flatMap((d) =>
+        (d.kind === Kind.OBJECT_TYPE_EXTENSION || d.kind === Kind.OBJECT_TYPE_DEFINITION) && d.name.value === 'Release'
+          ? (d.fields ?? [])
+          : [],
+      )
+      .find((f) =>
+        f.directives?.some(
+          (x) => x.name.value === 'tag' && x.arguments?.some((a) => a.value.kind === Kind.STRING && a.value.value === 'cluster-view'),
+        ),
+      )?.name.value ?? null;
+  return { full: viewField ? withContract(`${sdl}\n${generatedClusterSdl(name, viewField)}`) : withoutKit, lineOffset: CONTRACT_LINES };
+}
+
+function located(error: GraphQLError, candidate: string, lineOffset: number): CheckIssue {
+  const code = String(error.extensions['code'] ?? 'ERROR');
+  const locations = (error.nodes ?? []).flatMap((node) =>
+    node.loc && node.loc.source.name === candidate
+      ? [{ line: node.loc.startToken.line - lineOffset, column: node.loc.startToken.column }]
+      : [],
+  );
+  const elsewhere = (error.nodes ?? []).flatMap((n) => (n.loc && n.loc.source.name !== candidate ? [n.loc.source.name] : []));
+  const where = elsewhere.length > 0 ? ` (also in ${[...new Set(elsewhere)].join(', ')})` : '';
+  return { code, message: `${error.message}${where}`, ...(locations.length > 0 ? { locations } : {}) };
+}
+
+type Composed = { ok: true; supergraphSdl: string; api: GraphQLSchema; hints: string[] } | { ok: false; errors: readonly GraphQLError[] };
+
+function compose(subgraphs: readonly SubgraphSource[]): Composed {
+  const result = composeServices(subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(new Source(s.sdl, s.name)) })));
+  if (result.errors) return { ok: false, errors: result.errors };
+  return {
+    ok: true,
+    supergraphSdl: result.supergraphSdl,
+    // Rebuilt from its AST: federation uses its own graphql-js copy, which `validate` refuses.
+    api: buildASTSchema(result.schema.toAPISchema().toAST()),
+    hints: result.hints.map((h) => h.toString()),
+  };
+}
+
+const LEVELS: Record<CriticalityLevel, ChangeLevel> = {
+  [CriticalityLevel.Breaking]: 'BREAKING',
+  [CriticalityLevel.Dangerous]: 'DANGEROUS',
+  [CriticalityLevel.NonBreaking]: 'SAFE',
+};
+
+async function apiChanges(before: GraphQLSchema, after: GraphQLSchema): Promise<SchemaChange[]> {
+  return (await diff(before, after)).map((c) => {
+    const meta = (c.meta ?? {}) as { isRemovedFieldDeprecated?: boolean; isEnumValueDeprecated?: boolean };
+    return {
+      level: LEVELS[c.criticality.level],
+      type: c.type,
+      message: c.message,
+      path: c.path ?? null,
+      deprecatedFirst: meta.isRemovedFieldDeprecated === true || meta.isEnumValueDeprecated === true,
+    };
+  });
+}
+
+function brokenOperations(before: GraphQLSchema, after: GraphQLSchema, operations: readonly CheckedOperation[]): BrokenOperation[] {
+  return operations.flatMap((op) => {
+    let document: DocumentNode;
+    try {
+      document = parse(op.document);
+    } catch {
+      return []; // never valid, so nothing a schema change breaks
+    }
+    if (validate(before, document).length > 0) return [];
+    const errors = validate(after, document);
+    return errors.length > 0 ? [{ name: op.name, source: op.source, errors: errors.map((e) => e.message) }] : [];
+  });
+}
+
+/** The supergraph's subgraphs with `replacement` instead of (or besides) the published one of its name. */
+export function subgraphsWith(
+  builtInUrls: Readonly<Record<string, string>>,
+  published: readonly PublishedSubgraph[],
+  replacement: SubgraphSource | null,
+  removed: string | null = null,
+): SubgraphSource[] {
+  const others = published
+    .filter((p) => p.name !== replacement?.name && p.name !== removed)
+    .map((p) => ({ name: p.name, url: p.url, sdl: p.sdl }));
+  return supergraphSubgraphs(builtInUrls, replacement ? [...others, replacement] : others);
+}
+
+/** Runs every offline check of `input`; the registry adds reachability. */
+export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
+  const empty = {
+    sdl: [],
+    contract: [],
+    composition: { ok: false, errors: [], hints: [] },
+    changes: [],
+    operations: { checked: 0, broken: [] },
+  };
+  const current = input.published.find((p) => p.name === input.name) ?? null;
+  const base = { subgraph: input.name, comparedWith: current?.version ?? null, reachability: null };
+  let document: DocumentNode;
+  try {
+    document = parse(new Source(input.sdl, input.name));
+  } catch (error) {
+    const e = error as GraphQLError;
+    const issue: CheckIssue = { code: 'SDL_INVALID', message: e.message, ...(e.locations ? { locations: e.locations } : {}) };
+    return { report: { ...base, ...empty, ok: false, sdl: [issue] }, fullSdl: null, supergraphSdl: null };
+  }
+  const { full, lineOffset } = completeSdl(input.name, document, input.sdl);
+  const candidate: SubgraphSource = { name: input.name, url: input.url ?? PLACEHOLDER_URL, sdl: full };
+  const builtIn = supergraphSubgraphs(input.builtInUrls).filter((s) => s.name !== 'insights');
+  const reserved = builtIn.some((s) => s.name === input.name) || input.name === 'insights';
+  const contract = reserved
+    ? [{ code: 'CONTRACT_NAME', message: `"${input.name}" is a built-in subgraph of this gateway; choose another name` }]
+    : checkConformance(input.name, full, [...builtIn, ...input.published.map((p) => ({ name: p.name, sdl: p.sdl }))]).map((issue) => ({
+        ...issue,
+        ...(issue.locations ? { locations: issue.locations.map((l) => ({ ...l, line: l.line - lineOffset })) } : {}),
+      }));
+  if (contract.some((i) => i.code === 'CONTRACT_CLUSTER_VIEW') || reserved) {
+    return { report: { ...base, ...empty, ok: false, contract }, fullSdl: full, supergraphSdl: null };
+  }
+  const before = compose(subgraphsWith(input.builtInUrls, input.published, null));
+  const after = compose(subgraphsWith(input.builtInUrls, input.published, candidate));
+  if (!after.ok) {
+    const errors = after.errors.map((e) => located(e, input.name, lineOffset));
+    return {
+      report: { ...base, ...empty, ok: false, contract, composition: { ok: false, errors, hints: [] } },
+      fullSdl: full,
+      supergraphSdl: null,
+    };
+  }
+  let changes: SchemaChange[] = [];
+  let operations = { checked: input.operations.length, broken: [] as BrokenOperation[] };
+  if (before.ok) {
+    changes = await apiChanges(before.api, after.api);
+    operations = { checked: input.operations.length, broken: brokenOperations(before.api, after.api, input.operations) };
+  }
+  const ok = contract.length === 0 && !changes.some((c) => c.level === 'BREAKING' && !c.deprecatedFirst) && operations.broken.length === 0;
+  return {
+    report: { ...base, ok, sdl: [], contract, composition: { ok: true, errors: [], hints: after.hints }, changes, operations },
+    fullSdl: full,
+    supergraphSdl: after.supergraphSdl,
+  };
+}
+
+/**
+ * What the supergraph would lose if `published` became `next` (a subgraph deleted, or a
+ * rollback): it must compose, and the changes and broken operations are reported.
+ */
+export async function checkChange(input: {
+  readonly subgraph: string;
+  readonly published: readonly PublishedSubgraph[];
+  readonly next: readonly PublishedSubgraph[];
+  readonly builtInUrls: Readonly<Record<string, string>>;
+  readonly operations: readonly CheckedOperation[];
+}): Promise<CheckOutcome> {
+  const base = { subgraph: input.subgraph, comparedWith: null, reachability: null, sdl: [], contract: [] };
+  const before = compose(subgraphsWith(input.builtInUrls, input.published, null));
+  const after = compose(subgraphsWith(input.builtInUrls, input.next, null));
+  if (!after.ok) {
+    const errors = after.errors.map((e) => located(e, '', 0));
+    const report = {
+      ...base,
+      ok: false,
+      composition: { ok: false, errors, hints: [] },
+      changes: [],
+      operations: { checked: 0, broken: [] },
+    };
+    return { report, fullSdl: null, supergraphSdl: null };
+  }
+  const changes = before.ok ? await apiChanges(before.api, after.api) : [];
+  const broken = before.ok ? brokenOperations(before.api, after.api, input.operations) : [];
+  const report = {
+    ...base,
+    ok: broken.length === 0,
+    composition: { ok: true, errors: [], hints: after.hints },
+    changes,
+    operations: { checked: input.operations.length, broken },
+  };
+  return { report, fullSdl: null, supergraphSdl: after.supergraphSdl };
+}

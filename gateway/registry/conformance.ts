@@ -1,0 +1,174 @@
+/**
+ * Contract conformance of a subgraph's SDL, beyond what composition checks: its cluster
+ * views implement the contract's interfaces, carry the `cluster-view` tag, take `asOf: Date`
+ * and are named after the subgraph; it uses the contract's entity keys; and it does not take
+ * over another subgraph's fields (another cluster's views, or any field of a shared entity).
+ */
+import {
+  Kind,
+  parse,
+  print,
+  type ConstDirectiveNode,
+  type DefinitionNode,
+  type ObjectTypeDefinitionNode,
+  type ObjectTypeExtensionNode,
+  type TypeNode,
+} from 'graphql';
+import { ClusterViewError, findClusterShapes, pascal, type ClusterShape, type SubgraphSdl } from '../../subgraphs/kit/cluster-views.js';
+import { contractSdl } from '../../subgraphs/kit/contract.js';
+
+/** One problem a check found. */
+export interface CheckIssue {
+  readonly code: string;
+  readonly message: string;
+  /** Where in the submitted SDL, when known. */
+  readonly locations?: readonly { readonly line: number; readonly column: number }[];
+}
+
+/** Subgraph names a supplier may use: lower-case words joined by hyphens. */
+export const SUBGRAPH_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/** `north-east` -> `northEast`: the view field a cluster subgraph named so must use. */
+export function viewFieldOf(name: string): string {
+  const p = pascal(name);
+  return p.charAt(0).toLowerCase() + p.slice(1);
+}
+
+type ObjectNode = ObjectTypeDefinitionNode | ObjectTypeExtensionNode;
+const isObject = (d: DefinitionNode): d is ObjectNode => d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION;
+const namedType = (type: TypeNode): string => (type.kind === Kind.NAMED_TYPE ? type.name.value : namedType(type.type));
+const hasTag = (directives: readonly ConstDirectiveNode[] | undefined, tag: string) =>
+  directives?.some((d) => d.name.value === 'tag' && d.arguments?.some((a) => a.value.kind === Kind.STRING && a.value.value === tag)) ===
+  true;
+
+/** The contract's entities and their key fields, read from the contract itself. */
+const CONTRACT_KEYS: ReadonlyMap<string, string> = new Map(
+  parse(contractSdl)
+    .definitions.filter(isObject)
+    .flatMap((o) => {
+      const key = o.directives?.find((d) => d.name.value === 'key')?.arguments?.[0]?.value;
+      return key?.kind === Kind.STRING ? [[o.name.value, key.value] as const] : [];
+    }),
+);
+const VIEW_INTERFACES = { Release: 'ClusterReleaseView', Trust: 'ClusterTrustView' } as const;
+
+/** The own definitions of a full SDL: what follows the contract the kit put in front. */
+function ownDefinitions(sdl: string): readonly DefinitionNode[] {
+  const contractCount = parse(contractSdl).definitions.length;
+  const all = parse(sdl).definitions;
+  return sdl.startsWith(contractSdl) ? all.slice(contractCount) : all;
+}
+
+/**
+ * Checks the full SDL of subgraph `name` against the contract and against the other
+ * subgraphs (built-in and published). Returns every problem found; none means it conforms.
+ */
+export function checkConformance(name: string, sdl: string, others: readonly SubgraphSdl[]): CheckIssue[] {
+  const issues: CheckIssue[] = [];
+  if (!SUBGRAPH_NAME.test(name)) {
+    issues.push({ code: 'CONTRACT_NAME', message: `Subgraph name "${name}" must be lower-case words joined by hyphens, e.g. "nme"` });
+  }
+  let shape: ClusterShape | undefined;
+  try {
+    [shape] = findClusterShapes([{ name, sdl }]);
+  } catch (error) {
+    if (!(error instanceof ClusterViewError)) throw error;
+    issues.push({ code: 'CONTRACT_CLUSTER_VIEW', message: error.message });
+  }
+  const own = ownDefinitions(sdl);
+  const objects = own.filter(isObject);
+  const implementsOf = new Map<string, string[]>();
+  for (const o of objects)
+    implementsOf.set(o.name.value, [...(implementsOf.get(o.name.value) ?? []), ...(o.interfaces ?? []).map((i) => i.name.value)]);
+
+  for (const o of objects) {
+    const contractKey = CONTRACT_KEYS.get(o.name.value);
+    if (contractKey === undefined) continue;
+    for (const key of o.directives?.filter((d) => d.name.value === 'key') ?? []) {
+      const fields = key.arguments?.find((a) => a.name.value === 'fields')?.value;
+      if (fields?.kind !== Kind.STRING || fields.value !== contractKey) {
+        issues.push({
+          code: 'CONTRACT_KEY',
+          message: `${o.name.value} is keyed by ${fields ? print(fields) : '(nothing)'}; the contract's key is "${contractKey}"`,
+          ...(key.loc ? { locations: [{ line: key.loc.startToken.line, column: key.loc.startToken.column }] } : {}),
+        });
+      }
+    }
+    const iface = VIEW_INTERFACES[o.name.value as keyof typeof VIEW_INTERFACES];
+    for (const field of o.fields ?? []) {
+      const at = field.loc ? { locations: [{ line: field.loc.startToken.line, column: field.loc.startToken.column }] } : {};
+      const type = namedType(field.type);
+      if (iface && implementsOf.get(type)?.includes(iface) && !hasTag(field.directives, 'cluster-view')) {
+        issues.push({
+          code: 'CONTRACT_TAG',
+          message: `${o.name.value}.${field.name.value} returns a ${iface} but is not tagged @tag(name: "cluster-view")`,
+          ...at,
+        });
+      }
+      if (hasTag(field.directives, 'cluster-view') && field.name.value !== viewFieldOf(name)) {
+        issues.push({
+          code: 'CONTRACT_NAMING',
+          message: `${o.name.value}.${field.name.value}: the cluster view of subgraph "${name}" must be named "${viewFieldOf(name)}"`,
+          ...at,
+        });
+      }
+      if (field.directives?.some((d) => d.name.value === 'override')) {
+        issues.push({
+          code: 'CONTRACT_TAKEOVER',
+          message: `${o.name.value}.${field.name.value} uses @override: a subgraph may not take over another's fields`,
+          ...at,
+        });
+      }
+    }
+  }
+  if (shape) {
+    const prefix = pascal(shape.viewField);
+    for (const [type, suffix] of [
+      [shape.releaseViewType, 'ReleaseView'],
+      [shape.trustViewType, 'TrustView'],
+    ] as const) {
+      if (type && type !== `${prefix}${suffix}`) {
+        issues.push({ code: 'CONTRACT_NAMING', message: `View type ${type} must be named ${prefix}${suffix}` });
+      }
+    }
+  }
+  issues.push(...takeovers(name, objects, others));
+  return issues;
+}
+
+/** Fields of shared entities, and other clusters' view types, that the candidate would define too. */
+function takeovers(name: string, objects: readonly ObjectNode[], others: readonly SubgraphSdl[]): CheckIssue[] {
+  const owners = new Map<string, string>();
+  const typeOwners = new Map<string, string>();
+  for (const other of others) {
+    if (other.name === name) continue;
+    for (const o of ownDefinitions(other.sdl).filter(isObject)) {
+      if (CONTRACT_KEYS.has(o.name.value)) {
+        for (const f of o.fields ?? []) {
+          // An @external field is another subgraph's, declared only to be required (insights).
+          const external = f.directives?.some((d) => d.name.value === 'external') === true;
+          if (f.name.value !== CONTRACT_KEYS.get(o.name.value) && !external) owners.set(`${o.name.value}.${f.name.value}`, other.name);
+        }
+      } else if (o.interfaces?.some((i) => Object.values(VIEW_INTERFACES).includes(i.name.value as 'ClusterReleaseView'))) {
+        typeOwners.set(o.name.value, other.name);
+      }
+    }
+  }
+  const issues: CheckIssue[] = [];
+  for (const o of objects) {
+    const typeOwner = typeOwners.get(o.name.value);
+    if (typeOwner) issues.push({ code: 'CONTRACT_TAKEOVER', message: `Type ${o.name.value} is subgraph "${typeOwner}"'s cluster view` });
+    if (!CONTRACT_KEYS.has(o.name.value)) continue;
+    for (const f of o.fields ?? []) {
+      const owner = owners.get(`${o.name.value}.${f.name.value}`);
+      if (owner) {
+        issues.push({
+          code: 'CONTRACT_TAKEOVER',
+          message: `${o.name.value}.${f.name.value} belongs to subgraph "${owner}"; a subgraph adds only its own fields to shared entities`,
+          ...(f.loc ? { locations: [{ line: f.loc.startToken.line, column: f.loc.startToken.column }] } : {}),
+        });
+      }
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,228 @@
+/**
+ * The supergraph the gateway serves, swapped while serving as the registry changes. Every
+ * replica follows the registry's store (a pub/sub message with Redis), recomposes the
+ * built-in subgraphs with the published ones, waits until the insights subgraph serves every
+ * cluster the new supergraph compares (else the plan would ask insights for types it does
+ * not know yet), and only then hands the new supergraph to Apollo Gateway through the
+ * `supergraphSdl` hook's `update`: no restart, and requests in flight finish on the plan
+ * they started with.
+ */
+import { createHash } from 'node:crypto';
+import type { SupergraphSdlHook } from '@apollo/gateway';
+import { findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
+import { supergraphSubgraphs, type SubgraphSource } from '../../subgraphs/catalog.js';
+import { composeSupergraph } from '../compose.js';
+import type { InsightsSchemaVersion } from '../../subgraphs/insights/live-schema.js';
+import type { RegistryState, RegistryStore } from './store.js';
+
+const clusterNames = (subgraphs: readonly SubgraphSource[]) => findClusterShapes(subgraphs).map((c) => c.subgraph);
+
+/** A short, stable version of a supergraph SDL (cache keys carry it). */
+export const supergraphVersionOf = (sdl: string) => createHash('sha256').update(sdl).digest('hex').slice(0, 16);
+
+export interface LiveSupergraphOptions {
+  /** Routing URLs of the built-in subgraphs. */
+  readonly builtInUrls: Readonly<Record<string, string>>;
+  /** Cluster subgraphs composed besides the built-in ones, outside the registry (tests). */
+  readonly extraClusters: readonly SubgraphSource[];
+  readonly store: RegistryStore;
+  /** How long to wait for insights to serve new clusters before giving up on a swap. */
+  readonly swapTimeoutMs: number;
+  readonly log: (line: string) => void;
+}
+
+/** Whether a registry version is what this gateway serves. */
+export interface SwapOutcome {
+  readonly served: boolean;
+  readonly registryVersion: number;
+  readonly message: string | null;
+}
+
+export class LiveSupergraph {
+  readonly #options: LiveSupergraphOptions;
+  #sdl: string;
+  #version: string;
+  #registryVersion: number;
+  #clusters: readonly string[];
+  #published: ReadonlySet<string> = new Set();
+  #update: ((sdl: string) => void) | null = null;
+  readonly #listeners = new Set<(sdl: string) => void>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #unsubscribe: (() => void) | null = null;
+  #retry: NodeJS.Timeout | null = null;
+  #lastProblem: string | null = null;
+  #stopped = false;
+
+  private constructor(options: LiveSupergraphOptions, sdl: string, registryVersion: number, clusters: readonly string[]) {
+    this.#options = options;
+    this.#clusters = clusters;
+    this.#sdl = sdl;
+    this.#version = supergraphVersionOf(sdl);
+    this.#registryVersion = registryVersion;
+  }
+
+  /**
+   * Starts from the registry's current state when it composes and insights serves it within
+   * the timeout; otherwise from the built-in subgraphs (and keeps trying in the background).
+   */
+  static async start(options: LiveSupergraphOptions): Promise<LiveSupergraph> {
+    const subgraphs = supergraphSubgraphs(options.builtInUrls, options.extraClusters);
+    const builtIn = composeSupergraph(subgraphs);
+    if (!builtIn.ok) throw new Error(`The built-in subgraphs do not compose:\n${builtIn.errors.join('\n')}`);
+    const live = new LiveSupergraph(options, builtIn.supergraphSdl, 0, clusterNames(subgraphs));
+    const state = await options.store.current();
+    if (state.version > 0) {
+      const prepared = await live.#prepare(state);
+      if ('sdl' in prepared) {
+        live.#sdl = prepared.sdl;
+        live.#clusters = prepared.clusters;
+        live.#published = prepared.published;
+        live.#version = supergraphVersionOf(prepared.sdl);
+        live.#registryVersion = state.version;
+      } else {
+        options.log(`gateway: serving the built-in subgraphs only for now: ${prepared.problem}`);
+      }
+    }
+    return live;
+  }
+
+  /** The supergraph served now. */
+  get sdl(): string {
+    return this.#sdl;
+  }
+
+  /** Its version (a hash): cache keys carry it, so a swap never serves an old answer. */
+  version(): string {
+    return this.#version;
+  }
+
+  /** The cluster subgraphs it compares. */
+  get clusters(): readonly string[] {
+    return this.#clusters;
+  }
+
+  /** The subgraphs in it that suppliers published (not built in). */
+  get published(): ReadonlySet<string> {
+    return this.#published;
+  }
+
+  /** The registry version it was composed from (0: built-in only). */
+  get registryVersion(): number {
+    return this.#registryVersion;
+  }
+
+  /** For Apollo Gateway's `supergraphSdl`: the initial supergraph, and the `update` to swap later. */
+  readonly hook: SupergraphSdlHook = async ({ update }) => {
+    this.#update = update;
+    return { supergraphSdl: this.#sdl, cleanup: async () => this.stop() };
+  };
+
+  /** Calls `listener` with each new supergraph, right after the swap. */
+  onSwap(listener: (sdl: string) => void): void {
+    this.#listeners.add(listener);
+  }
+
+  /** Follows the registry: every change is applied (once the gateway has loaded). */
+  follow(): void {
+    this.#unsubscribe = this.#options.store.onChange(() => void this.sync());
+    if (this.#registryVersion === 0) void this.sync();
+  }
+
+  /** Brings the served supergraph to the registry's current version (serialised). */
+  sync(): Promise<SwapOutcome> {
+    const run = this.#queue.then(() => this.#sync());
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #sync(): Promise<SwapOutcome> {
+    if (this.#stopped) return { served: false, registryVersion: this.#registryVersion, message: 'the gateway is stopping' };
+    let state: RegistryState;
+    try {
+      state = await this.#options.store.current();
+    } catch (error) {
+      return this.#failed(this.#registryVersion, `the registry cannot be read: ${(error as Error).message}`);
+    }
+    if (state.version === this.#registryVersion) return { served: true, registryVersion: state.version, message: null };
+    const prepared = await this.#prepare(state);
+    if (!('sdl' in prepared)) return this.#failed(state.version, prepared.problem);
+    if (!this.#update) return this.#failed(state.version, 'the gateway has not loaded yet');
+    // Apollo Gateway swaps synchronously: the new plan, the cache version and the clusters
+    // header change in one step, before any other request runs.
+    this.#update(prepared.sdl);
+    this.#sdl = prepared.sdl;
+    this.#clusters = prepared.clusters;
+    this.#published = prepared.published;
+    this.#version = supergraphVersionOf(prepared.sdl);
+    this.#registryVersion = state.version;
+    this.#lastProblem = null;
+    for (const listener of this.#listeners) listener(prepared.sdl);
+    this.#options.log(`gateway: now serving registry version ${state.version} (supergraph ${this.#version})`);
+    return { served: true, registryVersion: state.version, message: null };
+  }
+
+  /** Logs a problem once, and tries again shortly: the registry may be fine a moment later. */
+  #failed(registryVersion: number, problem: string): SwapOutcome {
+    if (problem !== this.#lastProblem) this.#options.log(`gateway: cannot serve registry version ${registryVersion} yet: ${problem}`);
+    this.#lastProblem = problem;
+    if (!this.#stopped && !this.#retry) {
+      this.#retry = setTimeout(() => {
+        this.#retry = null;
+        void this.sync();
+      }, 1000);
+      this.#retry.unref();
+    }
+    return { served: false, registryVersion: this.#registryVersion, message: problem };
+  }
+
+  /** The supergraph of `state`, once insights serves its clusters; or why not. */
+  async #prepare(
+    state: RegistryState,
+  ): Promise<{ sdl: string; clusters: readonly string[]; published: ReadonlySet<string> } | { problem: string }> {
+    const published = state.subgraphs.map((s) => ({ name: s.name, url: s.url, sdl: s.sdl }));
+    let subgraphs: SubgraphSource[];
+    try {
+      subgraphs = supergraphSubgraphs(this.#options.builtInUrls, [...this.#options.extraClusters, ...published]);
+    } catch (error) {
+      return { problem: (error as Error).message };
+    }
+    const composed = composeSupergraph(subgraphs);
+    if (!composed.ok) return { problem: `it does not compose: ${composed.errors.join('; ')}` };
+    const needed = clusterNames(subgraphs);
+    const ready = await this.#insightsServes(needed);
+    return ready === true
+      ? { sdl: composed.supergraphSdl, clusters: needed, published: new Set(published.map((p) => p.name)) }
+      : { problem: ready };
+  }
+
+  /** Waits until insights compares every cluster in `needed`; true, or what it serves instead. */
+  async #insightsServes(needed: readonly string[]): Promise<true | string> {
+    const url = new URL('/schema/version', this.#options.builtInUrls['insights']);
+    const deadline = Date.now() + this.#options.swapTimeoutMs;
+    let seen = 'no answer';
+    while (!this.#stopped) {
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        if (response.ok) {
+          const served = (await response.json()) as InsightsSchemaVersion;
+          if (needed.every((n) => served.clusters.includes(n))) return true;
+          seen = `it compares ${served.clusters.join(', ')} (registry version ${served.registryVersion})`;
+        } else {
+          seen = `${url} answered ${response.status}`;
+        }
+      } catch (error) {
+        seen = `${url}: ${(error as Error).message}`;
+      }
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return `insights does not compare ${needed.join(', ')} yet (${seen}); does it follow the same registry (REDIS_URL, REGISTRY_DIR)?`;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    if (this.#retry) clearTimeout(this.#retry);
+    await this.#queue;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The registry in Redis, shared by every gateway replica: the current state under one key,
+ * its version under another, the history as a list, recorded operations in a hash. A change
+ * is one Lua script (compare the version, write, keep history, publish), so replicas racing
+ * cannot lose a publish, and every replica hears of it on the channel at once.
+ */
+import { Redis } from 'ioredis';
+import {
+  EMPTY_REGISTRY,
+  HISTORY_LIMIT,
+  mergeOperations,
+  OPERATIONS_LIMIT,
+  type RecordedOperation,
+  type RegistryState,
+  type RegistryStore,
+} from './store.js';
+
+const COMPARE_AND_SET = `
+local version = tonumber(redis.call('GET', KEYS[1]) or '0')
+if version ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('LPUSH', KEYS[3], ARGV[3])
+redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[4]) - 1)
+redis.call('PUBLISH', KEYS[4], ARGV[2])
+return 1
+`;
+
+export class RedisRegistryStore implements RegistryStore {
+  readonly backend = 'REDIS' as const;
+  readonly #redis: Redis;
+  #subscriber: Redis | null = null;
+  readonly #listeners = new Set<() => void>();
+  readonly #keys: { version: string; state: string; history: string; channel: string; operations: string };
+
+  constructor(url: string, prefix: string) {
+    // Commands wait for the connection (offline queue): the registry is not on a request's path.
+    this.#redis = new Redis(url, { retryStrategy: (times) => Math.min(200 * times, 2000) });
+    this.#redis.on('error', () => {}); // reconnects by itself; callers see failed commands
+    this.#keys = {
+      version: `${prefix}version`,
+      state: `${prefix}state`,
+      history: `${prefix}history`,
+      channel: `${prefix}changed`,
+      operations: `${prefix}operations`,
+    };
+  }
+
+  async current(): Promise<RegistryState> {
+    const stored = await this.#redis.get(this.#keys.state);
+    return stored ? (JSON.parse(stored) as RegistryState) : EMPTY_REGISTRY;
+  }
+
+  async history(): Promise<RegistryState[]> {
+    return (await this.#redis.lrange(this.#keys.history, 0, -1)).map((s) => JSON.parse(s) as RegistryState);
+  }
+
+  async compareAndSet(expected: number, next: RegistryState): Promise<boolean> {
+    const { version, state, history, channel } = this.#keys;
+    const done = await this.#redis.eval(
+      COMPARE_AND_SET,
+      4,
+      version,
+      state,
+      history,
+      channel,
+      String(expected),
+      String(next.version),
+      JSON.stringify(next),
+      String(HISTORY_LIMIT),
+    );
+    return done === 1;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    if (!this.#subscriber) {
+      const subscriber = this.#redis.duplicate();
+      this.#subscriber = subscriber;
+      subscriber.on('error', () => {});
+      subscriber.on('message', () => {
+        for (const l of this.#listeners) l();
+      });
+      // (Re)subscribed: a change may have been missed while away.
+      subscriber.on('ready', () => {
+        void subscriber.subscribe(this.#keys.channel).then(() => {
+          for (const l of this.#listeners) l();
+        });
+      });
+    }
+    return () => this.#listeners.delete(listener);
+  }
+
+  async recordOperations(operations: readonly RecordedOperation[]): Promise<void> {
+    if (operations.length === 0) return;
+    await this.#redis.hset(this.#keys.operations, Object.fromEntries(operations.map((op) => [op.name, JSON.stringify(op)])));
+    if ((await this.#redis.hlen(this.#keys.operations)) > OPERATIONS_LIMIT) {
+      const kept = new Set(mergeOperations(await this.recentOperations(), []).map((op) => op.name));
+      const all = await this.#redis.hkeys(this.#keys.operations);
+      const dropped = all.filter((name) => !kept.has(name));
+      if (dropped.length > 0) await this.#redis.hdel(this.#keys.operations, ...dropped);
+    }
+  }
+
+  async recentOperations(): Promise<RecordedOperation[]> {
+    const all = await this.#redis.hvals(this.#keys.operations);
+    return mergeOperations(
+      [],
+      all.map((s) => JSON.parse(s) as RecordedOperation),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    this.#subscriber?.disconnect();
+    this.#redis.disconnect();
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * The supplier registry's HTTP endpoints at the gateway:
+ *
+ * - `GET /registry/subgraphs`: the published subgraphs with their versions, and what this
+ *   gateway serves; `GET /registry/subgraphs/:name/history`; `GET /registry/history`.
+ * - `POST /registry/subgraphs/:name` `{ sdl, url }`: runs every check of `subgraph:check` plus
+ *   the URL's reachability; refused (422) with the full report and nothing changed, or
+ *   accepted (201): recomposed and hot-swapped.
+ * - `DELETE /registry/subgraphs/:name`; `POST /registry/rollback` `{ version }` (operator).
+ *
+ * Changes need `Authorization: Bearer <token>`: 401 without a known token, 403 when the
+ * token may not change that subgraph. Every change, and every refusal, is logged with who.
+ */
+import express, { type Request, type Response } from 'express';
+import { z } from 'zod';
+import { ErrorCode } from '../../schema/errors.js';
+import { httpUrl } from '../../subgraphs/kit/config.js';
+import type { PersistedOperations } from '../persisted-operations.js';
+import { checkChange, checkSubgraph, type CheckedOperation, type CheckReport } from './checks.js';
+import type { LiveSupergraph } from './live-supergraph.js';
+import { formatReport } from './report.js';
+import type { PublishedSubgraph, RegistryChange, RegistryState, RegistryStore } from './store.js';
+import { authenticate, bearerToken, mayChange, readTokens, type Principal } from './tokens.js';
+
+export interface RegistryRoutesOptions {
+  readonly store: RegistryStore;
+  readonly live: LiveSupergraph;
+  readonly tokensFile: string;
+  readonly builtInUrls: Readonly<Record<string, string>>;
+  readonly persisted: PersistedOperations;
+  readonly log: (line: string) => void;
+}
+
+/** How many times a change is re-checked when another change landed first. */
+const ATTEMPTS = 5;
+
+const publishBody = z.object({
+  sdl: z.string({ error: 'is required: the subgraph SDL, as text' }).min(1, 'must not be empty'),
+  url: httpUrl,
+});
+const rollbackBody = z.object({ version: z.number({ error: 'is required: the registry version to restore' }).int().min(0) });
+
+function refuse(res: Response, status: number, code: ErrorCode, message: string, extra: Record<string, unknown> = {}): void {
+  res.status(status).json({ error: { code, message }, ...extra });
+}
+
+/** Routes that say the registry is off, and why. */
+export function disabledRegistryRoutes(reason: string): (app: express.Express) => void {
+  return (app) => {
+    app.use('/registry', (_req, res) => refuse(res, 409, ErrorCode.REGISTRY_DISABLED, reason));
+  };
+}
+
+/** Asks a subgraph for its SDL, as the gateway would reach it. */
+async function reachability(url: string): Promise<{ ok: boolean; message: string }> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ _service { sdl } }' }),
+      signal: AbortSignal.timeout(3000),
+    });
+    const body = (await response.json().catch(() => null)) as { data?: { _service?: { sdl?: unknown } } } | null;
+    if (response.ok && typeof body?.data?._service?.sdl === 'string')
+      return { ok: true, message: `${url} answers as a federation subgraph` };
+    return { ok: false, message: `${url} answered ${response.status} without a subgraph SDL ({ _service { sdl } })` };
+  } catch (error) {
+    return { ok: false, message: `${url} cannot be reached: ${(error as Error).message}` };
+  }
+}
+
+/** The registry endpoints, mounted on the gateway's app. */
+export function registryRoutes(options: RegistryRoutesOptions): (app: express.Express) => void {
+  const { store, live, log } = options;
+
+  /** The caller, when allowed to change `name` (or everything, for `name` null); otherwise answered. */
+  function authorise(req: Request, res: Response, name: string | null): Principal | null {
+    const token = bearerToken(req.headers.authorization);
+    let principal: Principal | null = null;
+    try {
+      principal = token ? authenticate(readTokens(options.tokensFile), token) : null;
+    } catch (error) {
+      log(`registry: ${(error as Error).message}`);
+      refuse(res, 500, ErrorCode.REGISTRY_TOKENS_INVALID, 'The registry tokens file is invalid; see the gateway log');
+      return null;
+    }
+    const what = `${req.method} ${req.originalUrl}`;
+    if (!principal) {
+      log(`registry: 401 for ${what}: ${token ? 'unknown token' : 'no token'}`);
+      refuse(
+        res,
+        401,
+        ErrorCode.UNAUTHORIZED,
+        token ? 'Unknown registry token' : 'Send Authorization: Bearer <token> (npm run registry:token mints one)',
+      );
+      return null;
+    }
+    if (name === null ? !principal.operator : !mayChange(principal, name)) {
+      log(`registry: 403 for ${what} by ${principal.supplier}`);
+      refuse(
+        res,
+        403,
+        ErrorCode.FORBIDDEN,
+        `The token of ${principal.supplier} may not ${name === null ? 'do this (operator only)' : `change subgraph "${name}"`}`,
+      );
+      return null;
+    }
+    return principal;
+  }
+
+  async function operations(): Promise<CheckedOperation[]> {
+    const persisted = [...options.persisted.values()].map((op) => ({ name: op.name, source: 'persisted' as const, document: op.body }));
+    const known = new Set(persisted.map((op) => `${op.name}\n${op.document}`));
+    const recorded = (await store.recentOperations().catch(() => []))
+      .filter((op) => !known.has(`${op.name}\n${op.document}`)) // a persisted operation, run: reported once
+      .map((op) => ({ name: op.name, source: 'recorded' as const, document: op.document }));
+    return [...persisted, ...recorded];
+  }
+
+  /** Commits `build(state)` with compare-and-set, re-checking on the state that won a race. */
+  async function commit(
+    res: Response,
+    what: string,
+    build: (
+      state: RegistryState,
+    ) => Promise<
+      { next: RegistryState; report: CheckReport } | { refused: CheckReport } | { status: number; code: ErrorCode; message: string }
+    >,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const state = await store.current();
+      const built = await build(state);
+      if ('status' in built) return refuse(res, built.status, built.code, built.message);
+      if ('refused' in built) {
+        log(`registry: refused ${what}: ${built.refused.subgraph} failed its checks`);
+        return refuse(res, 422, ErrorCode.CHECKS_FAILED, `${what} refused: the checks failed`, {
+          accepted: false,
+          report: built.refused,
+          text: formatReport(built.refused),
+        });
+      }
+      if (await store.compareAndSet(state.version, built.next)) {
+        log(`registry: ${what} (registry version ${built.next.version})`);
+        const outcome = await live.sync();
+        res.status(201).json({
+          accepted: true,
+          registryVersion: built.next.version,
+          served: outcome.served && outcome.registryVersion >= built.next.version,
+          message: outcome.message,
+          report: built.report,
+        });
+        return;
+      }
+    }
+    refuse(res, 409, ErrorCode.CONFLICT, `${what}: other changes kept landing first; try again`);
+  }
+
+  const change = (
+    principal: Principal,
+    action: RegistryChange['action'],
+    subgraph: string | null,
+    restored: number | null,
+  ): RegistryChange => ({
+    action,
+    subgraph,
+    restored,
+    by: principal.supplier,
+    at: new Date().toISOString(),
+  });
+
+  return (app) => {
+    const json = express.json({ limit: '2mb' });
+
+    app.get('/registry/subgraphs', async (_req, res) => {
+      const state = await store.current();
+      res.json({
+        registryVersion: state.version,
+        served: { registryVersion: live.registryVersion, supergraphVersion: live.version(), clusters: live.clusters },
+        builtIn: Object.keys(options.builtInUrls),
+        subgraphs: state.subgraphs.map(({ sdl: _sdl, ...rest }) => rest),
+      });
+    });
+
+    app.get('/registry/history', async (_req, res) => {
+      const history = await store.history();
+      res.json({
+        versions: history.map((s) => ({
+          registryVersion: s.version,
+          change: s.change,
+          subgraphs: s.subgraphs.map((p) => ({ name: p.name, version: p.version })),
+        })),
+      });
+    });
+
+    app.get('/registry/subgraphs/:name/history', async (req, res) => {
+      const name = req.params.name;
+      const history = await store.history();
+      const versions = history.flatMap((s) => {
+        if (s.change?.subgraph !== name && s.change?.action !== 'rollback') return [];
+        const published = s.subgraphs.find((p) => p.name === name);
+        return [{ registryVersion: s.version, change: s.change, subgraph: published ?? null }];
+      });
+      if (versions.length === 0) return refuse(res, 404, ErrorCode.NOT_FOUND, `Subgraph "${name}" was never published`);
+      res.json({ name, versions });
+    });
+
+    app.post('/registry/subgraphs/:name', json, async (req, res) => {
+      const name = req.params.name;
+      const principal = authorise(req, res, name);
+      if (!principal) return;
+      const body = publishBody.safeParse(req.body);
+      if (!body.success) {
+        const issue = body.error.issues[0];
+        return refuse(
+          res,
+          400,
+          ErrorCode.BAD_REQUEST,
+          `Body field ${String(issue?.path[0] ?? '?')} ${issue?.message}; send JSON { "sdl": "...", "url": "http://…/graphql" }`,
+        );
+      }
+      const ops = await operations();
+      const reach = await reachability(body.data.url);
+      await commit(res, `publish of ${name} by ${principal.supplier}`, async (state) => {
+        const outcome = await checkSubgraph({
+          name,
+          sdl: body.data.sdl,
+          url: body.data.url,
+          published: state.subgraphs,
+          builtInUrls: options.builtInUrls,
+          operations: ops,
+        });
+        const report: CheckReport = { ...outcome.report, ok: outcome.report.ok && reach.ok, reachability: reach };
+        if (!report.ok || !outcome.fullSdl) return { refused: report };
+        const current = state.subgraphs.find((s) => s.name === name);
+        const published: PublishedSubgraph = {
+          name,
+          url: body.data.url,
+          sdl: outcome.fullSdl,
+          version: (current?.version ?? 0) + 1,
+          publishedAt: new Date().toISOString(),
+          publishedBy: principal.supplier,
+        };
+        const subgraphs = [...state.subgraphs.filter((s) => s.name !== name), published];
+        return { next: { version: state.version + 1, subgraphs, change: change(principal, 'publish', name, null) }, report };
+      });
+    });
+
+    app.delete('/registry/subgraphs/:name', async (req, res) => {
+      const name = req.params.name;
+      const principal = authorise(req, res, name);
+      if (!principal) return;
+      // An operator may delete even what operations still use.
+      const force = req.query['force'] === 'true' && principal.operator;
+      const ops = await operations();
+      await commit(res, `deletion of ${name} by ${principal.supplier}`, async (state) => {
+        if (!state.subgraphs.some((s) => s.name === name))
+          return { status: 404, code: ErrorCode.NOT_FOUND, message: `Subgraph "${name}" is not published` };
+        const next = state.subgraphs.filter((s) => s.name !== name);
+        const { report } = await checkChange({
+          subgraph: name,
+          published: state.subgraphs,
+          next,
+          builtInUrls: options.builtInUrls,
+          operations: ops,
+        });
+        if (!report.composition.ok || (!report.ok && !force)) return { refused: report };
+        return { next: { version: state.version + 1, subgraphs: next, change: change(principal, 'delete', name, null) }, report };
+      });
+    });
+
+    app.post('/registry/rollback', json, async (req, res) => {
+      const principal = authorise(req, res, null);
+      if (!principal) return;
+      const body = rollbackBody.safeParse(req.body);
+      if (!body.success)
+        return refuse(res, 400, ErrorCode.BAD_REQUEST, `Body field version ${body.error.issues[0]?.message}; send JSON { "version": 3 }`);
+      const ops = await operations();
+      await commit(res, `rollback to registry version ${body.data.version} by ${principal.supplier}`, async (state) => {
+        const target = body.data.version === 0 ? { subgraphs: [] } : (await store.history()).find((s) => s.version === body.data.version);
+        if (!target)
+          return { status: 404, code: ErrorCode.NOT_FOUND, message: `Registry version ${body.data.version} is not in the kept history` };
+        const { report } = await checkChange({
+          subgraph: '(rollback)',
+          published: state.subgraphs,
+          next: target.subgraphs,
+          builtInUrls: options.builtInUrls,
+          operations: ops,
+        });
+        if (!report.composition.ok) return { refused: report };
+        return {
+          next: { version: state.version + 1, subgraphs: target.subgraphs, change: change(principal, 'rollback', null, body.data.version) },
+          report,
+        };
+      });
+    });
+
+    // A body that is not JSON is the caller's mistake; anything else (the store unreachable)
+    // is answered as JSON too, and logged in full.
+    app.use('/registry', (error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: express.NextFunction) => {
+      if (error.type === 'entity.parse.failed') return refuse(res, 400, ErrorCode.BAD_REQUEST, `The body is not JSON: ${error.message}`);
+      if (error.type === 'entity.too.large') return refuse(res, 413, ErrorCode.BAD_REQUEST, 'The body is over 2 MB');
+      log(`registry: ${error.stack ?? error.message}`);
+      refuse(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'The registry failed; see the gateway log');
+    });
+  };
+}

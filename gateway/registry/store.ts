@@ -1,0 +1,194 @@
+/**
+ * Where the supplier registry keeps its state: the published subgraphs (each with its SDL,
+ * routing URL and version), the history of every change, and the operations the gateway
+ * recorded. In a file by default, in Redis with `REDIS_URL` (shared by every replica, which
+ * hear of each change on a pub/sub channel). Changes go through `compareAndSet` on the
+ * registry's version, so two publishes racing cannot both land on the same version.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RedisRegistryStore } from './redis-store.js';
+
+/** One subgraph published through the registry. */
+export interface PublishedSubgraph {
+  readonly name: string;
+  /** Where the gateway routes to it. */
+  readonly url: string;
+  /** Its full SDL, as composition sees it (the contract included). */
+  readonly sdl: string;
+  /** 1 on its first publish, one more on each. */
+  readonly version: number;
+  readonly publishedAt: string;
+  /** Who published it: the token's supplier. */
+  readonly publishedBy: string;
+}
+
+/** What made a registry version. */
+export interface RegistryChange {
+  readonly action: 'publish' | 'delete' | 'rollback';
+  /** The subgraph published or deleted; null for a rollback. */
+  readonly subgraph: string | null;
+  /** For a rollback: the registry version restored. */
+  readonly restored: number | null;
+  readonly by: string;
+  readonly at: string;
+}
+
+/** The registry at one version: the subgraphs published besides the built-in ones. */
+export interface RegistryState {
+  /** 0 before anything is published; one more on each change. */
+  readonly version: number;
+  readonly subgraphs: readonly PublishedSubgraph[];
+  readonly change: RegistryChange | null;
+}
+
+/** An operation the gateway executed, kept so schema checks can tell what a change breaks. */
+export interface RecordedOperation {
+  /** The operation's name, or `anonymous:<hash>`. */
+  readonly name: string;
+  readonly document: string;
+  readonly lastSeen: string;
+}
+
+export const EMPTY_REGISTRY: RegistryState = { version: 0, subgraphs: [], change: null };
+
+/** How many past versions are kept (for history and rollback). */
+export const HISTORY_LIMIT = 100;
+/** How many distinct recorded operations are kept. */
+export const OPERATIONS_LIMIT = 200;
+
+/** The registry's storage, whichever backend. */
+export interface RegistryStore {
+  readonly backend: 'FILE' | 'REDIS';
+  current(): Promise<RegistryState>;
+  /** Every kept version, newest first. */
+  history(): Promise<RegistryState[]>;
+  /** Writes `next` only if the current version is still `expected`; false if another change won. */
+  compareAndSet(expected: number, next: RegistryState): Promise<boolean>;
+  /** Calls `listener` when the registry may have changed (in this process or another). */
+  onChange(listener: () => void): () => void;
+  recordOperations(operations: readonly RecordedOperation[]): Promise<void>;
+  recentOperations(): Promise<RecordedOperation[]>;
+  close(): Promise<void>;
+}
+
+/** Where a registry store lives. */
+export interface RegistryStoreOptions {
+  /** Redis, shared by replicas; when null, files in `dir`. */
+  readonly redisUrl: string | null;
+  /** Prefix of the registry's Redis keys and channel. */
+  readonly redisPrefix: string;
+  /** Folder of the file backend. */
+  readonly dir: string;
+}
+
+/** Opens the registry's store: Redis when a URL is given, else files in `dir`. */
+export function openRegistryStore(options: RegistryStoreOptions): RegistryStore {
+  return options.redisUrl ? new RedisRegistryStore(options.redisUrl, options.redisPrefix) : new FileRegistryStore(options.dir);
+}
+
+/** Keeps the newest operations, at most `OPERATIONS_LIMIT`, one per name. */
+export function mergeOperations(kept: readonly RecordedOperation[], added: readonly RecordedOperation[]): RecordedOperation[] {
+  const byName = new Map(kept.map((op) => [op.name, op]));
+  for (const op of added) byName.set(op.name, op);
+  return [...byName.values()].sort((a, b) => b.lastSeen.localeCompare(a.lastSeen)).slice(0, OPERATIONS_LIMIT);
+}
+
+interface FileContent {
+  readonly current: RegistryState;
+  readonly history: readonly RegistryState[];
+}
+
+/**
+ * The file backend: `state.json` (current version and history) and `operations.json` in one
+ * folder, each replaced whole by a rename, so a crash never leaves half a file. For one
+ * gateway process (several replicas need Redis); other processes reading the folder (the
+ * insights subgraph, `subgraph:check`) notice changes by polling the file.
+ */
+export class FileRegistryStore implements RegistryStore {
+  readonly backend = 'FILE' as const;
+  readonly #state: string;
+  readonly #operations: string;
+  readonly #listeners = new Set<() => void>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #watcher: ((now: { mtimeMs: number }, before: { mtimeMs: number }) => void) | null = null;
+
+  constructor(readonly dir: string) {
+    this.#state = join(dir, 'state.json');
+    this.#operations = join(dir, 'operations.json');
+  }
+
+  #read(): FileContent {
+    if (!existsSync(this.#state)) return { current: EMPTY_REGISTRY, history: [] };
+    try {
+      return JSON.parse(readFileSync(this.#state, 'utf8')) as FileContent;
+    } catch (error) {
+      throw new Error(`Registry file ${this.#state} cannot be read: ${(error as Error).message}`);
+    }
+  }
+
+  #write(file: string, content: unknown): void {
+    mkdirSync(this.dir, { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(content, null, 1));
+    renameSync(temporary, file);
+  }
+
+  /** Runs `task` after every earlier write of this process. */
+  #serial<T>(task: () => T | Promise<T>): Promise<T> {
+    const run = this.#queue.then(task);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async current(): Promise<RegistryState> {
+    return this.#read().current;
+  }
+
+  async history(): Promise<RegistryState[]> {
+    return [...this.#read().history];
+  }
+
+  compareAndSet(expected: number, next: RegistryState): Promise<boolean> {
+    return this.#serial(() => {
+      const content = this.#read();
+      if (content.current.version !== expected) return false;
+      this.#write(this.#state, { current: next, history: [next, ...content.history].slice(0, HISTORY_LIMIT) });
+      for (const listener of this.#listeners) listener();
+      return true;
+    });
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    if (!this.#watcher) {
+      this.#watcher = (now, before) => {
+        if (now.mtimeMs !== before.mtimeMs) for (const l of this.#listeners) l();
+      };
+      // Polling, because other processes write the file and fs.watch misses renames on some systems.
+      watchFile(this.#state, { interval: 200 }, this.#watcher);
+    }
+    return () => this.#listeners.delete(listener);
+  }
+
+  recordOperations(operations: readonly RecordedOperation[]): Promise<void> {
+    return this.#serial(async () => {
+      this.#write(this.#operations, mergeOperations(await this.recentOperations(), operations));
+    }).then(() => {});
+  }
+
+  async recentOperations(): Promise<RecordedOperation[]> {
+    if (!existsSync(this.#operations)) return [];
+    try {
+      return JSON.parse(readFileSync(this.#operations, 'utf8')) as RecordedOperation[];
+    } catch {
+      return []; // recorded operations are a hint for checks, never worth failing for
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    if (this.#watcher) unwatchFile(this.#state, this.#watcher);
+    await this.#queue;
+  }
+}

@@ -3,18 +3,23 @@
  * It starts a private redis-server, the four subgraphs and two gateway replicas as separate
  * processes (sharing Redis), runs concurrent clients for the duration, and meanwhile kills
  * and restarts the london subgraph, stops and restarts Redis, replaces a South report by a
- * bad one then a good one, and publishes a subgraph (when the registry exists). Every answer
+ * bad one then a good one, and publishes a third cluster's subgraph through the registry. Every answer
  * is checked against the answer before the faults: the only errors allowed are
  * SUBGRAPH_UNAVAILABLE on London's fields while London is down, and no data may be lost or
  * mixed. Prints requests, errors by code, latency percentiles; exits 1 when a check fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isDeepStrictEqual } from 'node:util';
+import { mintToken } from '../gateway/registry/tokens.js';
+import { buildClusterSubgraph, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
+import { listen, type Listening } from '../subgraphs/kit/http.js';
+import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
+import { nmeFeedDir, nmeSubgraph } from '../test/fixtures/nme/index.js';
 import { PrivateRedis, freePort } from '../test/redis.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -105,6 +110,9 @@ async function main(): Promise<number> {
   cpSync(join(ROOT, 'subgraphs/south/feed'), southFeed, { recursive: true });
   cpSync(join(ROOT, 'subgraphs/london/feed'), londonFeed, { recursive: true });
   const redis = new PrivateRedis(await freePort());
+  const registryDir = join(work, 'registry');
+  const token = mintToken(join(registryDir, 'tokens.json'), { supplier: 'SOAK', subgraphs: [], operator: true });
+  let nme: Listening | null = null;
   const procs: Proc[] = [];
   const events: { at: number; what: string }[] = [];
   const started = Date.now();
@@ -120,7 +128,8 @@ async function main(): Promise<number> {
       programme: { PROGRAMME_PORT: String(ports.programme) },
       south: { SOUTH_PORT: String(ports.south), SOUTH_FEED_DIR: southFeed, REDIS_URL: redis.url },
       london: { LONDON_PORT: String(ports.london), LONDON_FEED_DIR: londonFeed, REDIS_URL: redis.url },
-      insights: { INSIGHTS_PORT: String(ports.insights) },
+      // Insights follows the supplier registry (in Redis), to compare a published cluster.
+      insights: { INSIGHTS_PORT: String(ports.insights), REDIS_URL: redis.url, REGISTRY_DIR: registryDir },
     };
     const start = async (name: keyof typeof ports) => {
       const proc = startProcess(`subgraphs/${name}/main.ts`, subgraphEnv[name]);
@@ -142,6 +151,7 @@ async function main(): Promise<number> {
         LONDON_URL: url(ports.london),
         INSIGHTS_URL: url(ports.insights),
         REDIS_URL: redis.url,
+        REGISTRY_DIR: registryDir,
         // Every client is 127.0.0.1: rate limiting would measure itself.
         RATE_LIMIT_REQUESTS: '0',
         SUBGRAPH_TIMEOUT_MS: '2000',
@@ -169,6 +179,9 @@ async function main(): Promise<number> {
     const byCode = new Map<string, number>();
     const failures: string[] = [];
     const latestAnswers = new Map<string, any>();
+    // Answers that differ from the baseline after a publish began: each must be the final answer.
+    let publishedAt = Number.POSITIVE_INFINITY;
+    const laterAnswers = new Map<QueryName, Map<string, any>>();
     let requests = 0;
     let partial = 0;
     let failed = 0;
@@ -204,7 +217,11 @@ async function main(): Promise<number> {
           continue;
         }
         if (!answer.errors) {
-          if (!isDeepStrictEqual(answer.data, baseline[name]))
+          if (!isDeepStrictEqual(answer.data, baseline[name]) && at >= publishedAt) {
+            const seen = laterAnswers.get(name) ?? new Map<string, any>();
+            seen.set(JSON.stringify(answer.data), answer.data);
+            laterAnswers.set(name, seen);
+          } else if (!isDeepStrictEqual(answer.data, baseline[name]))
             fail(`${name}: answer differs from the baseline: ${JSON.stringify(answer.data).slice(0, 300)}`);
           continue;
         }
@@ -259,8 +276,25 @@ async function main(): Promise<number> {
       writeFileSync(join(southFeed, 'fujitsu-south-2011-01-31.csv'), good);
       mark('south report fujitsu-south-2011-01-31.csv replaced by a good one');
       await at(0.85);
-      if (existsSync(join(ROOT, 'gateway/registry.ts'))) mark('publish: the registry exists but this soak does not drive it yet: skipped');
-      else mark('publish: skipped: registry not available (issue 5 not merged)');
+      // A third supplier publishes its subgraph (test/fixtures/nme) through the registry.
+      const reference = feedReferenceOf(await loadReference(null));
+      const built = await buildClusterSubgraph(nmeSubgraph as ClusterSubgraphDefinition<object>, {
+        feedDir: nmeFeedDir,
+        reference,
+        pollMs: 0,
+        log: () => {},
+      });
+      nme = await listen(built.service, '127.0.0.1', 0);
+      publishedAt = Date.now();
+      const response = await fetch(gatewayUrls[0]!.replace('/graphql', '/registry/subgraphs/nme'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ sdl: nmeSubgraph.sdl, url: nme.url }),
+      });
+      const published = (await response.json()) as { accepted?: boolean; served?: boolean; registryVersion?: number };
+      if (response.status !== 201 || !published.accepted)
+        fail(`publish refused: HTTP ${response.status} ${JSON.stringify(published).slice(0, 300)}`);
+      else mark(`subgraph nme published through the registry (version ${published.registryVersion}, served: ${published.served})`);
     };
 
     await Promise.all([...Array.from({ length: CLIENTS }, (_, i) => client(i)), faults()]);
@@ -275,6 +309,19 @@ async function main(): Promise<number> {
       if (!isDeepStrictEqual(answer, baseline.latest) && !isDeepStrictEqual(answer, after.data))
         fail(`latest: an answer that is neither report: ${JSON.stringify(answer)}`);
     if (isDeepStrictEqual(after.data, baseline.latest)) fail('latest: the good new report never reached the answers');
+    // Answers changed by the publish (the comparison gains NME): each is the answer after it.
+    let changedByPublish = 0;
+    for (const [name, answers] of laterAnswers) {
+      const final = await ask(gatewayUrls[0]!, QUERIES[name]);
+      for (const answer of answers.values()) {
+        changedByPublish++;
+        if (!isDeepStrictEqual(answer, final.data))
+          fail(`${name}: after the publish, an answer that is neither before nor after it: ${JSON.stringify(answer).slice(0, 300)}`);
+      }
+    }
+    const clusters = await ask(gatewayUrls[1]!, QUERIES.comparison);
+    const compared = (clusters.data?.compareRelease?.snapshots ?? []).map((s: { cluster: { id: string } }) => s.cluster.id);
+    if (!compared.includes('NME')) fail(`the published NME cluster is not compared on the second replica: ${compared}`);
 
     const sorted = latencies.sort((a, b) => a - b);
     const seconds = DURATION_MS / 1000;
@@ -286,6 +333,7 @@ async function main(): Promise<number> {
       `  latency ms: p50 ${percentile(sorted, 50).toFixed(1)}, p90 ${percentile(sorted, 90).toFixed(1)}, p99 ${percentile(sorted, 99).toFixed(1)}, max ${(sorted.at(-1) ?? NaN).toFixed(1)}`,
     );
     console.log(`  latest-report answers seen: ${latestAnswers.size} (before and after the new report)`);
+    console.log(`  distinct answers changed by the publish: ${changedByPublish}; clusters compared at the end: ${compared.join(', ')}`);
     console.log(`  faults: ${events.map((e) => `${e.at.toFixed(1)} s ${e.what}`).join('; ')}`);
     if (failures.length) {
       for (const [i, proc] of procs.entries()) {
@@ -302,6 +350,8 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     for (const proc of procs.reverse()) await stopProcess(proc);
+    // Assigned inside the faults timeline, which the compiler cannot follow.
+    await (nme as Listening | null)?.close();
     await redis.stop();
     rmSync(work, { recursive: true, force: true });
   }

@@ -24,7 +24,8 @@ function ask(url: string, headers: Record<string, string> = {}) {
 describe('rate limiting in memory', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startTestStack({ env: { RATE_LIMIT_REQUESTS: '3', RATE_LIMIT_WINDOW_SECONDS: '60' }, log: () => {} });
+    // Behind one proxy (TRUST_PROXY=1), as in docker-compose.yml: clients are told apart by X-Forwarded-For.
+    stack = await startTestStack({ env: { RATE_LIMIT_REQUESTS: '3', RATE_LIMIT_WINDOW_SECONDS: '60', TRUST_PROXY: '1' }, log: () => {} });
   });
   afterAll(() => stack.close());
 
@@ -38,8 +39,9 @@ describe('rate limiting in memory', () => {
     const body = (await refused.json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(body.errors[0]).toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
     expect(body.errors[0]!.message).toMatch(/3 requests per 60 s/);
-    // Another API key is another client with its own budget.
+    // Another API key is another client with its own budget; so is another address behind the proxy.
     expect((await ask(stack.gatewayUrl, { 'x-api-key': 'dashboard-1' })).status).toBe(200);
+    expect((await ask(stack.gatewayUrl, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(200);
     // Health and readiness are not rate limited.
     expect((await fetch(stack.gatewayUrl.replace('/graphql', '/health'))).status).toBe(200);
   });

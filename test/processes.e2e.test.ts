@@ -146,10 +146,10 @@ describe('a cluster subgraph at start-up', () => {
   it('stops with a clear error when its feed folder is empty or missing', async () => {
     const empty = run('subgraphs/london/main.ts', { LONDON_PORT: '0', LONDON_FEED_DIR: tempDir() });
     expect(await empty.exit).toBe(1);
-    expect(empty.output()).toMatch(/holds no \.json feed file/);
+    expect(empty.output()).toMatch(/LONDON_FEED_DIR=".*": Feed folder .* holds no \.json feed file/);
     const missing = run('subgraphs/london/main.ts', { LONDON_PORT: '0', LONDON_FEED_DIR: '/nonexistent/feed' });
     expect(await missing.exit).toBe(1);
-    expect(missing.output()).toMatch(/Feed folder \/nonexistent\/feed cannot be read/);
+    expect(missing.output()).toMatch(/LONDON_FEED_DIR="\/nonexistent\/feed": Feed folder \/nonexistent\/feed cannot be read/);
   });
 
   it('serves its feed when run alone', async () => {

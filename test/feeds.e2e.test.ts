@@ -123,6 +123,7 @@ const LONDON_CASES: [string, Record<string, unknown>][] = [
   ['london-invalid-json.json', { field: '(document)', message: expect.stringMatching(/not valid JSON/) }],
   ['london-wrong-types.json', { path: '$.configurations[1].spineConnected', field: 'spineConnected', value: 'yes' }],
   ['london-duplicate-key.json', { path: '$.deployments[4]', field: 'trust', value: 'RVL/R0' }],
+  ['london-unknown-key.json', { path: '$.deployments[2].liveDat', field: 'liveDat', value: '2007-12-08' }],
   ['london-empty.json', { field: '(file)', message: 'the file is empty' }],
 ];
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 
@@ -21,10 +22,31 @@ export type PersistedOperations = ReadonlyMap<string, { readonly name: string; r
 /** The dashboards' named operations, shipped with the gateway. */
 export const PERSISTED_OPERATIONS_FILE = new URL('./persisted-operations.json', import.meta.url);
 
-/** Reads and checks a manifest; a bad one stops the gateway with the reason. */
+/**
+ * Reads and checks a manifest; a bad one stops the gateway with the reason. A file given as
+ * a path comes from `PERSISTED_OPERATIONS_FILE`, so the messages name that setting.
+ */
 export function loadPersistedOperations(file: URL | string = PERSISTED_OPERATIONS_FILE): PersistedOperations {
-  const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`Persisted operation manifest ${String(file)} is invalid: ${parsed.error.issues[0]?.message}`);
+  const what =
+    typeof file === 'string' ? `PERSISTED_OPERATIONS_FILE=${JSON.stringify(file)}` : `Persisted operation manifest ${fileURLToPath(file)}`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`${what} cannot be read: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${what} is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const at = issue && issue.path.length > 0 ? ` (at ${issue.path.map(String).join('.')})` : '';
+    throw new Error(`${what} is not an Apollo persisted query manifest: ${issue?.message}${at}`);
+  }
   return new Map(parsed.data.operations.map((op) => [op.id, { name: op.name, body: op.body }]));
 }
 

@@ -33,7 +33,12 @@ interface Running {
 const running: Listening[] = [];
 const dirs: string[] = [];
 
-async function start(definition: ClusterSubgraphDefinition<object>, good: string, maxBytes?: number): Promise<Running> {
+async function start(
+  definition: ClusterSubgraphDefinition<object>,
+  good: string,
+  maxBytes?: number,
+  log?: (line: string) => void,
+): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'msg-feeds-'));
   dirs.push(dir);
   copyFileSync(join(ROOT, 'subgraphs', definition.name, 'feed', good), join(dir, good));
@@ -42,6 +47,7 @@ async function start(definition: ClusterSubgraphDefinition<object>, good: string
     reference: feedReference,
     pollMs: 50,
     ...(maxBytes ? { maxBytes } : {}),
+    ...(log ? { log } : {}),
   });
   const service = await listen(subgraph.service, '127.0.0.1', 0);
   running.push(service);
@@ -123,6 +129,7 @@ const LONDON_CASES: [string, Record<string, unknown>][] = [
   ['london-invalid-json.json', { field: '(document)', message: expect.stringMatching(/not valid JSON/) }],
   ['london-wrong-types.json', { path: '$.configurations[1].spineConnected', field: 'spineConnected', value: 'yes' }],
   ['london-duplicate-key.json', { path: '$.deployments[4]', field: 'trust', value: 'RVL/R0' }],
+  ['london-unknown-key.json', { path: '$.deployments[2].liveDat', field: 'liveDat', value: '2007-12-08' }],
   ['london-empty.json', { field: '(file)', message: 'the file is empty' }],
 ];
 
@@ -144,6 +151,16 @@ describe('the bad-feed corpus', () => {
   it('reports every problem of a file, not just the first', async () => {
     const { status: after } = await offer(london, 'london-wrong-types-again.json', readFileSync(join(BAD, 'london-wrong-types.json')));
     expect(after.lastRejected?.errors.map((e) => e.field)).toEqual(expect.arrayContaining(['spineConnected', 'plannedSites']));
+  });
+
+  it('logs a refused file once, as the README shows it', async () => {
+    const lines: string[] = [];
+    const logged = await start(southSubgraph as ClusterSubgraphDefinition<object>, SOUTH_GOOD, undefined, (line) => lines.push(line));
+    await offer(logged, 'south-impossible-date.csv');
+    expect(lines.at(-1)).toBe(
+      `south: Feed file south-impossible-date.csv rejected (1 problem):\n` +
+        `  - south-impossible-date.csv line ${rbfLine}, field ActualLive: must be a UK date dd/mm/yyyy naming a real day (value "31/02/2005")`,
+    );
   });
 
   it('refuses a file over the size limit without reading it', async () => {

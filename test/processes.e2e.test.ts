@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,16 @@ const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0)) {
+    // A child in a process group of its own (npm) is stopped with whatever it left behind.
+    if (child.spawnargs[0] === 'npm' && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // The group is gone already.
+      }
+    } else if (child.exitCode === null) child.kill('SIGKILL');
+  }
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -28,10 +38,16 @@ interface Run {
 }
 
 function run(script: string, env: NodeJS.ProcessEnv): Run {
-  const child = spawn(process.execPath, [...NODE_ARGS, script], {
+  return runCommand(process.execPath, [...NODE_ARGS, script], env);
+}
+
+function runCommand(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Run {
+  const child = spawn(command, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // npm gets a process group of its own, so the test can stop whatever it leaves running.
+    detached: command === 'npm',
   });
   children.push(child);
   let output = '';
@@ -73,6 +89,40 @@ describe('npm start', () => {
     expect(app.output()).toMatch(/SIGTERM: shutting down/);
   });
 
+  it('run as `npm start`, stops every service when npm is sent SIGTERM (nothing keeps the ports)', async () => {
+    const app = runCommand('npm', ['start'], EPHEMERAL_ENV);
+    const [, url] = await waitFor(app, /gateway\s+listening on (http:\/\/\S+)/, 60_000);
+    const health = url!.replace('/graphql', '/health');
+    expect((await fetch(health)).status).toBe(200);
+    app.child.kill('SIGTERM');
+    await app.exit;
+    await waitFor(app, /SIGTERM: shutting down/);
+    const deadline = Date.now() + 15_000;
+    let answering = true;
+    while (answering && Date.now() < deadline) {
+      answering = await fetch(health).then(
+        () => true,
+        () => false,
+      );
+      if (answering) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(answering).toBe(false);
+  }, 90_000);
+
+  it('says which port is taken and which variable moves the service', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const app = run('scripts/start.ts', { ...EPHEMERAL_ENV, PROGRAMME_PORT: String(port) });
+      expect(await app.exit).toBe(1);
+      expect(app.output()).toContain(`programme: port ${port} on 127.0.0.1 is already in use; set PROGRAMME_PORT to another port`);
+      expect(app.output()).not.toMatch(/listening on/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
   it('refuses a bad setting before anything starts, naming the variable and value', async () => {
     const app = run('scripts/start.ts', { ...EPHEMERAL_ENV, GATEWAY_PORT: 'four thousand' });
     expect(await app.exit).toBe(1);
@@ -96,10 +146,10 @@ describe('a cluster subgraph at start-up', () => {
   it('stops with a clear error when its feed folder is empty or missing', async () => {
     const empty = run('subgraphs/london/main.ts', { LONDON_PORT: '0', LONDON_FEED_DIR: tempDir() });
     expect(await empty.exit).toBe(1);
-    expect(empty.output()).toMatch(/holds no \.json feed file/);
+    expect(empty.output()).toMatch(/LONDON_FEED_DIR=".*": Feed folder .* holds no \.json feed file/);
     const missing = run('subgraphs/london/main.ts', { LONDON_PORT: '0', LONDON_FEED_DIR: '/nonexistent/feed' });
     expect(await missing.exit).toBe(1);
-    expect(missing.output()).toMatch(/Feed folder \/nonexistent\/feed cannot be read/);
+    expect(missing.output()).toMatch(/LONDON_FEED_DIR="\/nonexistent\/feed": Feed folder \/nonexistent\/feed cannot be read/);
   });
 
   it('serves its feed when run alone', async () => {

@@ -31,6 +31,23 @@ describe('README examples', () => {
     expect(response.data).toEqual(answer);
   });
 
+  // `curl … -d '<body>'` followed by `# <answer>`: the answers the shell examples show.
+  const curls = [
+    ...readme.matchAll(/curl -s http:\/\/127\.0\.0\.1:4000\/graphql -H 'content-type: application\/json' \\\n\s+-d '(.+)'\n# (\{.+\})\n/g),
+  ].map((m) => ({ body: m[1]!, answer: JSON.parse(m[2]!) as { extensions?: { cache?: unknown } } }));
+
+  it('has shell examples with their answers', () => {
+    expect(curls.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(curls)('curl -d $body answers what the README shows', async ({ body, answer }) => {
+    const response = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const got = (await response.json()) as { extensions?: { cache?: unknown } };
+    // Whether the response cache already held it depends on what ran before; the rest is exact.
+    const withoutCache = (r: { extensions?: { cache?: unknown } }) => ({ ...r, extensions: { ...r.extensions, cache: undefined } });
+    expect(withoutCache(got)).toEqual(withoutCache(answer));
+  });
+
   it('shows the error a broken South feed really gives', () => {
     const shown = /```\n(Feed file fujitsu-south[\s\S]*?)```/.exec(readme)?.[1]?.trim();
     const file = 'fujitsu-south-2007-09-06.csv';

@@ -200,9 +200,11 @@ export async function buildClusterSubgraph<Extra extends object>(
     maxBytes,
     log,
   });
+  // Start-up failures name the setting that points at the folder (`<NAME>_FEED_DIR`, as kit/config.ts reads it).
+  const dirSetting = `${definition.name.toUpperCase().replace(/-/g, '_')}_FEED_DIR=${JSON.stringify(options.feedDir)}`;
   const outcomes = await tracker.scan(options.feedDir).catch(async (error: unknown) => {
     await store.close();
-    throw error;
+    throw new Error(`${dirSetting}: ${(error as Error).message}`);
   });
   if ((await store.manifest()).snapshots.length === 0) {
     const reasons = outcomes.filter((o) => o.outcome === 'rejected').map((o) => o.error.message);
@@ -210,7 +212,7 @@ export async function buildClusterSubgraph<Extra extends object>(
     throw new Error(
       reasons.length > 0
         ? `${definition.name}: no feed file in ${options.feedDir} could be accepted:\n${reasons.join('\n')}`
-        : `Feed folder ${options.feedDir} holds no ${definition.format.extension} feed file`,
+        : `${dirSetting}: Feed folder ${options.feedDir} holds no ${definition.format.extension} feed file`,
     );
   }
   const shape = clusterShape(definition);

@@ -99,7 +99,9 @@ export class FeedTracker {
 
   async #reject(file: string, error: Error): Promise<IngestOutcome> {
     this.#lastRejected = asRejection(file, error);
-    this.#options.log?.(`${this.#options.name}: rejected ${error.message}`);
+    // A validation error already says "Feed file … rejected" with every problem; others need the file named.
+    const said = error instanceof FeedValidationError ? error.message : `rejected ${file}: ${error.message}`;
+    this.#options.log?.(`${this.#options.name}: ${said}`);
     for (const listener of this.#rejectionListeners) await listener();
     return { outcome: 'rejected', file, error };
   }

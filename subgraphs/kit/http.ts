@@ -122,13 +122,18 @@ export async function createService<TContext extends BaseContext>(options: Servi
   };
 }
 
-/** Listens on `host:port` (port 0 picks a free one) and resolves with the service's URL. */
+/**
+ * Listens on `host:port` (port 0 picks a free one) and resolves with the service's URL. A
+ * port already taken is refused naming the setting to change: every service reads its port
+ * from `<NAME>_PORT` (`GATEWAY_PORT`, `SOUTH_PORT`, a kit subgraph's `NME_PORT`).
+ */
 export function listen(service: Service, host: string, port: number): Promise<Listening> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
+      const variable = `${service.name.toUpperCase().replace(/-/g, '_')}_PORT`;
       reject(
         error.code === 'EADDRINUSE'
-          ? new Error(`${service.name}: port ${port} on ${host} is already in use; set another port in the environment`)
+          ? new Error(`${service.name}: port ${port} on ${host} is already in use; set ${variable} to another port (0 picks a free one)`)
           : error,
       );
     };

@@ -3,28 +3,40 @@ import type { FeedIssue } from './feed.js';
 
 /**
  * Turns a zod validation failure of one record into feed issues naming the field (the
- * supplier's own column or key name) and the value found there.
+ * supplier's own column or key name) and the value found there. A key the format does not
+ * have is named itself (its path, its value), not the record around it, so a misspelt key
+ * is found at once.
  */
 export function recordIssues(file: string, error: z.ZodError, raw: unknown, at: { line?: number; path?: string }): FeedIssue[] {
-  return error.issues.map((issue) => {
-    const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(record)';
-    let value: unknown = raw;
-    for (const key of issue.path) {
-      value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined;
-    }
-    const path =
-      at.path !== undefined
-        ? `${at.path}${issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('')}`
-        : undefined;
-    return {
-      file,
-      ...(at.line !== undefined ? { line: at.line } : {}),
-      ...(path !== undefined ? { path } : {}),
-      field,
-      value: value === undefined ? null : value,
-      message: issue.message,
-    };
-  });
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => recordIssue(file, [...issue.path, key], raw, at, 'is not a key of this format (misspelt?)'))
+      : [recordIssue(file, issue.path, raw, at, issue.message)],
+  );
+}
+
+function recordIssue(
+  file: string,
+  issuePath: readonly PropertyKey[],
+  raw: unknown,
+  at: { line?: number; path?: string },
+  message: string,
+): FeedIssue {
+  const field = issuePath.length > 0 ? issuePath.map(String).join('.') : '(record)';
+  let value: unknown = raw;
+  for (const key of issuePath) {
+    value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  }
+  const path =
+    at.path !== undefined ? `${at.path}${issuePath.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('')}` : undefined;
+  return {
+    file,
+    ...(at.line !== undefined ? { line: at.line } : {}),
+    ...(path !== undefined ? { path } : {}),
+    field,
+    value: value === undefined ? null : value,
+    message,
+  };
 }
 
 /** Builds a zod enum error message that lists the accepted words. */

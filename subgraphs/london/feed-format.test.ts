@@ -54,8 +54,31 @@ describe("BT's JSON feed", () => {
 
   it('refuses a key the format does not have, so a typo is not silently ignored', () => {
     const error = refused(edit((f) => (f.configurations[1].spineConected = true)));
-    expect(error.issues[0]?.path).toBe('$.configurations[1]');
-    expect(error.issues[0]?.message).toMatch(/spineConected/);
+    expect(error.issues).toEqual([
+      expect.objectContaining({ path: '$.configurations[1].spineConected', field: 'spineConected', value: true }),
+    ]);
+    expect(error.message).toContain('field spineConected: is not a key of this format');
+  });
+
+  it('names each unknown key of the extract and of nested objects', () => {
+    const top = refused(edit((f) => (f.region = 'London')));
+    expect(top.issues).toEqual([expect.objectContaining({ path: '$.region', field: 'region', value: 'London' })]);
+    const nested = refused(
+      edit((f) => {
+        f.deployments[0].colour = 'red';
+        f.configurations[0].plannedAvailability.quarter = 'Q3';
+      }),
+    );
+    expect(nested.issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: '$.deployments[0].colour', field: 'colour', value: 'red' }),
+        expect.objectContaining({
+          path: '$.configurations[0].plannedAvailability.quarter',
+          field: 'plannedAvailability.quarter',
+          value: 'Q3',
+        }),
+      ]),
+    );
   });
 
   it('names the line of a JSON syntax error', () => {

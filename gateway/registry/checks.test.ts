@@ -77,6 +77,22 @@ describe('subgraph checks', () => {
     expect(mismatch?.locations?.[0]?.line).toBe(clash.split('\n').findIndex((l) => l.includes('name: Int')) + 1);
   });
 
+  it("point only at lines of the supplier's own SDL: an error also in the contract names the contract, never a line outside the file", async () => {
+    const mistyped = NME_SDL.replace(/^(\s*)plannedYear: Int$/m, '$1plannedYear: String');
+    expect(mistyped).not.toBe(NME_SDL);
+    const { report } = await checkSubgraph(input({ sdl: mistyped }));
+    expect(report.ok).toBe(false);
+    const error = report.composition.errors.find((e) => e.message.includes('ClusterReleaseView.plannedYear'));
+    expect(error?.message).toContain('schema/contract.graphql line');
+    const ownLines = mistyped.split('\n').length;
+    // The supplier's field (its description starts its node, so the line before counts too).
+    const fieldLine = mistyped.split('\n').findIndex((l) => l.includes('plannedYear: String')) + 1;
+    expect(error?.locations).toHaveLength(1);
+    expect([fieldLine - 1, fieldLine]).toContain(error?.locations?.[0]?.line);
+    for (const issue of [...report.contract, ...report.composition.errors])
+      for (const l of issue.locations ?? []) expect(l.line >= 1 && l.line <= ownLines, `${issue.message} at line ${l.line}`).toBe(true);
+  });
+
   it('classify changes against the published version and name the operations a breaking one breaks', async () => {
     const current = published(clusterSubgraphSdl(nmeSubgraph));
     const removed = NME_SDL.replace('  "What only this fixture\'s spec has."\n  fixtureOnly: String\n', '');

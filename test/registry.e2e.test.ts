@@ -141,6 +141,15 @@ describe('the supplier registry', () => {
     });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
+    const plain = await fetch(registry(a, '/registry/subgraphs/nme'), {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', authorization: `Bearer ${csc}` },
+      body: NME_SDL,
+    });
+    expect(plain.status).toBe(415);
+    const plainError = ((await plain.json()) as { error: { code: string; message: string } }).error;
+    expect(plainError.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(plainError.message).toContain('Content-Type: application/json');
     const noUrl = await call(registry(a, '/registry/subgraphs/nme'), 'POST', csc, { sdl: NME_SDL });
     expect(noUrl.status).toBe(400);
     expect(noUrl.body.error.message).toContain('url');

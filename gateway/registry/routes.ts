@@ -9,7 +9,7 @@
  * - `DELETE /registry/subgraphs/:name`; `POST /registry/rollback` `{ version }` (operator).
  *
  * Changes need `Authorization: Bearer <token>`: 401 without a known token, 403 when the
- * token may not change that subgraph. Every change, and every refusal, is logged with who.
+ * token may not change that subgraph; a body not sent as JSON is 415. Every change, and every refusal, is logged with who.
  */
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -42,6 +42,21 @@ const rollbackBody = z.object({ version: z.number({ error: 'is required: the reg
 
 function refuse(res: Response, status: number, code: ErrorCode, message: string, extra: Record<string, unknown> = {}): void {
   res.status(status).json({ error: { code, message }, ...extra });
+}
+
+/**
+ * Refuses a change request whose body is not declared JSON: express.json() leaves such a body
+ * unread, which would otherwise be reported as missing fields. Answered; false when refused.
+ */
+function jsonBody(req: Request, res: Response, example: string): boolean {
+  if (req.is('application/json')) return true;
+  refuse(
+    res,
+    415,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    `Send the body as JSON with Content-Type: application/json (got ${req.headers['content-type'] ?? 'none'}), e.g. ${example}`,
+  );
+  return false;
 }
 
 /** Routes that say the registry is off, and why. */
@@ -208,6 +223,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       const name = req.params.name;
       const principal = authorise(req, res, name);
       if (!principal) return;
+      if (!jsonBody(req, res, '{ "sdl": "...", "url": "http://…/graphql" }')) return;
       const body = publishBody.safeParse(req.body);
       if (!body.success) {
         const issue = body.error.issues[0];
@@ -271,6 +287,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
     app.post('/registry/rollback', json, async (req, res) => {
       const principal = authorise(req, res, null);
       if (!principal) return;
+      if (!jsonBody(req, res, '{ "version": 3 }')) return;
       const body = rollbackBody.safeParse(req.body);
       if (!body.success)
         return refuse(res, 400, ErrorCode.BAD_REQUEST, `Body field version ${body.error.issues[0]?.message}; send JSON { "version": 3 }`);

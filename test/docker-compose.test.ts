@@ -36,7 +36,11 @@ interface ComposeService {
   healthcheck?: { test?: unknown; interval?: unknown; timeout?: unknown; retries?: unknown; start_period?: unknown };
 }
 
-const compose = parse(readRepo('docker-compose.yml')) as { version?: unknown; services: Record<string, ComposeService> };
+const compose = parse(readRepo('docker-compose.yml')) as {
+  version?: unknown;
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+};
 const services = compose.services;
 const dockerfile = readRepo('Dockerfile');
 
@@ -304,6 +308,20 @@ describe('docker-compose.yml', () => {
       expect(url.hostname).toBe('redis');
       expect(services).toHaveProperty(url.hostname);
       expect(url.port || '6379').toBe('6379');
+    });
+
+    it("shares one registry tokens file between its replicas, on a volume the image's user can write", () => {
+      // A token minted on one replica (npm run registry:token) must be known to every replica
+      // the load balancer picks; the file's folder is a named volume, which starts out with the
+      // ownership of the image's folder, so the image makes that folder the node user's.
+      const tokensDir = resolve(APP_DIR, dirname(config.registry.tokensFile));
+      const volumes = ((services.gateway?.volumes as string[] | undefined) ?? []).map((v) => v.split(':'));
+      const volume = volumes.find(([, container]) => container === tokensDir)?.[0];
+      expect(volume, `gateway: no volume mounted at ${tokensDir}`).toBeDefined();
+      expect(volume, 'gateway: the tokens volume must be a named volume, shared by the replicas').toMatch(/^[a-z][\w-]*$/);
+      expect(Object.keys(compose.volumes ?? {}), `volume ${volume} is not declared`).toContain(volume);
+      const beforeUser = dockerfile.slice(0, dockerfile.search(/^USER\s+node\s*$/m));
+      expect(beforeUser).toMatch(new RegExp(`^RUN .*mkdir -p ${tokensDir}.*chown node:node ${tokensDir}`, 'm'));
     });
 
     it('waits for every service it calls to be healthy', () => {

@@ -408,6 +408,16 @@ describe('docker-compose.yml', () => {
     });
   });
 
+  it('keeps the registry (published subgraphs, only in Redis) when redis restarts or is re-created', () => {
+    // Redis's default snapshots save one change only after an hour: a publish must survive a crash.
+    const command = services.redis?.command as string[] | undefined;
+    expect(command?.[0]).toBe('redis-server');
+    expect(command?.slice(command.indexOf('--appendonly'), command.indexOf('--appendonly') + 2)).toEqual(['--appendonly', 'yes']);
+    const data = ((services.redis?.volumes as string[] | undefined) ?? []).map((v) => v.split(':')).find(([, path]) => path === '/data');
+    expect(data?.[0], "redis: a named volume at /data (the image's data folder)").toMatch(/^[a-z][\w-]*$/);
+    expect(Object.keys(compose.volumes ?? {})).toContain(data?.[0]);
+  });
+
   it('checks every service is healthy: redis by ping, the rest at /health', () => {
     const redisTest = services.redis?.healthcheck?.test as unknown[];
     expect(redisTest).toEqual(['CMD', 'redis-cli', 'ping']);

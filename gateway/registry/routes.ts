@@ -16,7 +16,9 @@ import { z } from 'zod';
 import { ErrorCode } from '../../schema/errors.js';
 import { httpUrl } from '../../subgraphs/kit/config.js';
 import type { PersistedOperations } from '../persisted-operations.js';
+import { findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
 import { checkChange, checkSubgraph, type CheckedOperation, type CheckReport } from './checks.js';
+import { checkClusterIdentity } from './identity.js';
 import type { LiveSupergraph } from './live-supergraph.js';
 import { formatReport } from './report.js';
 import type { PublishedSubgraph, RegistryChange, RegistryState, RegistryStore } from './store.js';
@@ -245,7 +247,15 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
           builtInUrls: options.builtInUrls,
           operations: ops,
         });
-        const report: CheckReport = { ...outcome.report, ok: outcome.report.ok && reach.ok, reachability: reach };
+        // A cluster subgraph must speak for a cluster and supplier the programme knows.
+        const shape = outcome.report.ok && reach.ok && outcome.fullSdl ? findClusterShapes([{ name, sdl: outcome.fullSdl }])[0] : undefined;
+        const identity = shape?.feedStatusType ? await checkClusterIdentity(body.data.url, name, shape.feedStatusType) : [];
+        const report: CheckReport = {
+          ...outcome.report,
+          contract: [...outcome.report.contract, ...identity],
+          ok: outcome.report.ok && reach.ok && identity.length === 0,
+          reachability: reach,
+        };
         if (!report.ok || !outcome.fullSdl) return { refused: report };
         const current = state.subgraphs.find((s) => s.name === name);
         const published: PublishedSubgraph = {

@@ -348,6 +348,15 @@ describe('docker-compose.yml', () => {
       expect(probe).toContain(`http://127.0.0.1:${listen}/health`);
     });
 
+    it("keeps the client's X-Request-Id (else makes one), and keeps /ready and /metrics off the published port", () => {
+      const map = /map \$http_x_request_id \$(\w+) \{([^}]*)\}/.exec(nginx);
+      expect(map, 'a map from the client X-Request-Id').not.toBeNull();
+      expect(map?.[2]).toMatch(/default \$http_x_request_id;/);
+      expect(map?.[2]).toMatch(/"" \$request_id;/);
+      expect(nginx).toMatch(new RegExp(`proxy_set_header X-Request-Id \\$${map?.[1]};`));
+      for (const path of ['/ready', '/metrics']) expect(nginx).toMatch(new RegExp(`location = ${path} \\{\\s*return 403;`));
+    });
+
     it('balances over every gateway replica, re-resolving them so scaling needs no restart', () => {
       const target = /set \$gateway (http:\/\/[^;]+);/.exec(nginx)?.[1];
       expect(target).toBe(`http://gateway:${gatewayPort}`);

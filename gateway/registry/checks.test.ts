@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { clusterSubgraphSdl } from '../../subgraphs/kit/cluster.js';
 import { nmeSubgraph } from '../../test/fixtures/nme/index.js';
 import { checkSubgraph, type CheckInput } from './checks.js';
+import { formatReport } from './report.js';
 import type { PublishedSubgraph } from './store.js';
 
 const URLS = { programme: 'http://p/graphql', south: 'http://s/graphql', london: 'http://l/graphql', insights: 'http://i/graphql' };
@@ -89,6 +90,10 @@ describe('subgraph checks', () => {
     const fieldLine = mistyped.split('\n').findIndex((l) => l.includes('plannedYear: String')) + 1;
     expect(error?.locations).toHaveLength(1);
     expect([fieldLine - 1, fieldLine]).toContain(error?.locations?.[0]?.line);
+    // Nothing was checked against a schema that does not exist: no ✓ for changes or operations.
+    const text = formatReport(report);
+    expect(text).toContain('Schema changes and operations: not checked (the subgraph does not compose)');
+    expect(text).not.toMatch(/✓ (Schema changes|Operations)/);
     for (const issue of [...report.contract, ...report.composition.errors])
       for (const l of issue.locations ?? []) expect(l.line >= 1 && l.line <= ownLines, `${issue.message} at line ${l.line}`).toBe(true);
   });

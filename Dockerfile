@@ -14,6 +14,11 @@ COPY subgraphs/ ./subgraphs/
 COPY schema/ ./schema/
 COPY scripts/ ./scripts/
 
+# The registry's tokens file (hashes only) lives here, on a volume every gateway replica mounts
+# (docker-compose.yml); a new named volume takes this folder's owner, so the node user can
+# write it (npm run registry:token).
+RUN mkdir -p /app/.data/registry && chown node:node /app/.data/registry
+
 USER node
 ENV HOST=0.0.0.0 \
     NODE_ENV=production

@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
 import { FEED_CHANNEL, type FeedVersionEvent } from '../subgraphs/kit/feed-events.js';
 
+/** Longest server-sent event accepted from a subgraph's `/feed/events` (a supplier's, too). */
+const MAX_EVENT_CHARS = 64 * 1024;
+
 /** What the gateway knows of one subgraph's feed. */
 type State = { readonly kind: 'tracking'; readonly version: string } | { readonly kind: 'unknown' } | { readonly kind: 'none' };
 
@@ -125,7 +128,9 @@ export class FeedVersions {
     const current = () => this.#streams.get(subgraph) === stream;
     while (!this.#closed && current()) {
       const abort = new AbortController();
-      stream.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
+      // Removed in `finally`: a subgraph that stays down reconnects for hours, one listener each time.
+      const forward = () => abort.abort();
+      stream.abort.signal.addEventListener('abort', forward, { once: true });
       this.#aborts.add(abort);
       try {
         const response = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
@@ -141,6 +146,8 @@ export class FeedVersions {
           const { done, value } = await reader.read();
           if (done) break;
           buffer += value;
+          // Events are a few hundred bytes; a stream that never ends one would fill memory.
+          if (buffer.length > MAX_EVENT_CHARS) throw new Error(`an event over ${MAX_EVENT_CHARS} characters`);
           let end: number;
           while ((end = buffer.indexOf('\n\n')) >= 0) {
             const message = buffer.slice(0, end);
@@ -158,6 +165,8 @@ export class FeedVersions {
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 5000);
       } finally {
+        abort.abort(); // this connection is over: close it, whatever ended it
+        stream.abort.signal.removeEventListener('abort', forward);
         this.#aborts.delete(abort);
       }
     }

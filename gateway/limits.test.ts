@@ -1,5 +1,5 @@
 import { buildSchema, parse, validate } from 'graphql';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { costLimitRule } from './limits.js';
 
 const schema = buildSchema(`
@@ -28,6 +28,21 @@ describe('costLimitRule', () => {
 
   it('counts fragments, and ignores __typename', () => {
     expect(cost('{ clusters { ...C __typename } } fragment C on Cluster { id }')).toBe(11);
+  });
+
+  it('estimates each fragment once: fragments spreading the next one twice are not walked 2^n times', () => {
+    const n = 20;
+    const fragments = Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join(' ');
+    const bomb = `query Bomb { ...F0 } ${fragments} fragment F${n} on Query { programme { name } }`;
+    const getType = vi.spyOn(schema, 'getType');
+    try {
+      // 2^n copies of programme { name }, 2 each: the estimate is still exact.
+      expect(cost(bomb)).toBe(2 ** (n + 1));
+      // One type lookup per fragment and field, not one per expanded copy (2^n).
+      expect(getType.mock.calls.length).toBeLessThan(10 * n);
+    } finally {
+      getType.mockRestore();
+    }
   });
 
   it('refuses over the limit, naming the setting and the cost', () => {

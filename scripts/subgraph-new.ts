@@ -189,4 +189,7 @@ Next:
   node --import tsx ${shown}/main.ts
   (then publish it: see docs/SUPPLIERS.md)`);
 if (!known)
-  console.log(`\nNote: cluster ${clusterId} is not in the programme's reference data yet, so Cluster ${clusterId} has no name there.`);
+  console.log(
+    `\nNote: cluster ${clusterId} is not in the programme's reference data (${clusters.map((c) => c.id).join(', ')}): ` +
+      'the registry refuses to publish a subgraph for it until the programme lists it.',
+  );

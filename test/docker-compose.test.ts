@@ -36,7 +36,11 @@ interface ComposeService {
   healthcheck?: { test?: unknown; interval?: unknown; timeout?: unknown; retries?: unknown; start_period?: unknown };
 }
 
-const compose = parse(readRepo('docker-compose.yml')) as { version?: unknown; services: Record<string, ComposeService> };
+const compose = parse(readRepo('docker-compose.yml')) as {
+  version?: unknown;
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+};
 const services = compose.services;
 const dockerfile = readRepo('Dockerfile');
 
@@ -306,6 +310,20 @@ describe('docker-compose.yml', () => {
       expect(url.port || '6379').toBe('6379');
     });
 
+    it("shares one registry tokens file between its replicas, on a volume the image's user can write", () => {
+      // A token minted on one replica (npm run registry:token) must be known to every replica
+      // the load balancer picks; the file's folder is a named volume, which starts out with the
+      // ownership of the image's folder, so the image makes that folder the node user's.
+      const tokensDir = resolve(APP_DIR, dirname(config.registry.tokensFile));
+      const volumes = ((services.gateway?.volumes as string[] | undefined) ?? []).map((v) => v.split(':'));
+      const volume = volumes.find(([, container]) => container === tokensDir)?.[0];
+      expect(volume, `gateway: no volume mounted at ${tokensDir}`).toBeDefined();
+      expect(volume, 'gateway: the tokens volume must be a named volume, shared by the replicas').toMatch(/^[a-z][\w-]*$/);
+      expect(Object.keys(compose.volumes ?? {}), `volume ${volume} is not declared`).toContain(volume);
+      const beforeUser = dockerfile.slice(0, dockerfile.search(/^USER\s+node\s*$/m));
+      expect(beforeUser).toMatch(new RegExp(`^RUN .*mkdir -p ${tokensDir}.*chown node:node ${tokensDir}`, 'm'));
+    });
+
     it('waits for every service it calls to be healthy', () => {
       const dependsOn = services.gateway?.depends_on as Record<string, { condition?: string }>;
       const others = ['redis', ...SUBGRAPH_NAMES];
@@ -328,6 +346,15 @@ describe('docker-compose.yml', () => {
       expect(Number(containerPort)).toBe(listen);
       const probe = (services.lb?.healthcheck?.test as string[]).join(' ');
       expect(probe).toContain(`http://127.0.0.1:${listen}/health`);
+    });
+
+    it("keeps the client's X-Request-Id (else makes one), and keeps /ready and /metrics off the published port", () => {
+      const map = /map \$http_x_request_id \$(\w+) \{([^}]*)\}/.exec(nginx);
+      expect(map, 'a map from the client X-Request-Id').not.toBeNull();
+      expect(map?.[2]).toMatch(/default \$http_x_request_id;/);
+      expect(map?.[2]).toMatch(/"" \$request_id;/);
+      expect(nginx).toMatch(new RegExp(`proxy_set_header X-Request-Id \\$${map?.[1]};`));
+      for (const path of ['/ready', '/metrics']) expect(nginx).toMatch(new RegExp(`location = ${path} \\{\\s*return 403;`));
     });
 
     it('balances over every gateway replica, re-resolving them so scaling needs no restart', () => {
@@ -388,6 +415,16 @@ describe('docker-compose.yml', () => {
       const dependsOn = router.depends_on as Record<string, { condition?: string }>;
       for (const name of SUBGRAPH_NAMES) expect(dependsOn[name]?.condition, name).toBe('service_healthy');
     });
+  });
+
+  it('keeps the registry (published subgraphs, only in Redis) when redis restarts or is re-created', () => {
+    // Redis's default snapshots save one change only after an hour: a publish must survive a crash.
+    const command = services.redis?.command as string[] | undefined;
+    expect(command?.[0]).toBe('redis-server');
+    expect(command?.slice(command.indexOf('--appendonly'), command.indexOf('--appendonly') + 2)).toEqual(['--appendonly', 'yes']);
+    const data = ((services.redis?.volumes as string[] | undefined) ?? []).map((v) => v.split(':')).find(([, path]) => path === '/data');
+    expect(data?.[0], "redis: a named volume at /data (the image's data folder)").toMatch(/^[a-z][\w-]*$/);
+    expect(Object.keys(compose.volumes ?? {})).toContain(data?.[0]);
   });
 
   it('checks every service is healthy: redis by ping, the rest at /health', () => {

@@ -141,6 +141,15 @@ describe('the supplier registry', () => {
     });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
+    const plain = await fetch(registry(a, '/registry/subgraphs/nme'), {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', authorization: `Bearer ${csc}` },
+      body: NME_SDL,
+    });
+    expect(plain.status).toBe(415);
+    const plainError = ((await plain.json()) as { error: { code: string; message: string } }).error;
+    expect(plainError.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(plainError.message).toContain('Content-Type: application/json');
     const noUrl = await call(registry(a, '/registry/subgraphs/nme'), 'POST', csc, { sdl: NME_SDL });
     expect(noUrl.status).toBe(400);
     expect(noUrl.body.error.message).toContain('url');
@@ -158,6 +167,14 @@ describe('the supplier registry', () => {
     const clash = await publish(a, 'nme', csc, `${NME_SDL}\nextend type Release {\n  name: Int\n}\n`, nme.url);
     expect(clash.status).toBe(422);
     expect(clash.body.report.composition.errors.map((e: { code: string }) => e.code)).toContain('FIELD_TYPE_MISMATCH');
+    // A conforming subgraph that speaks for a cluster the programme does not know.
+    const stranger = await startNme({ ...nmeSubgraph, clusterId: 'NORTH-EAST' } as ClusterSubgraphDefinition<object>);
+    const unknownCluster = await publish(a, 'nme', csc, NME_SDL, stranger.url);
+    expect(unknownCluster.status).toBe(422);
+    expect(unknownCluster.body.report.contract).toContainEqual(
+      expect.objectContaining({ code: 'CONTRACT_CLUSTER_UNKNOWN', message: expect.stringContaining('Cluster NORTH-EAST is not in') }),
+    );
+    expect(unknownCluster.body.text).toContain('CONTRACT_CLUSTER_UNKNOWN');
     const unreachable = await publish(a, 'nme', csc, NME_SDL, 'http://127.0.0.1:9/graphql');
     expect(unreachable.status).toBe(422);
     expect(unreachable.body.report.reachability.ok).toBe(false);

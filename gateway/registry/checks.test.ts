@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { clusterSubgraphSdl } from '../../subgraphs/kit/cluster.js';
 import { nmeSubgraph } from '../../test/fixtures/nme/index.js';
 import { checkSubgraph, type CheckInput } from './checks.js';
+import { formatReport } from './report.js';
 import type { PublishedSubgraph } from './store.js';
 
 const URLS = { programme: 'http://p/graphql', south: 'http://s/graphql', london: 'http://l/graphql', insights: 'http://i/graphql' };
@@ -75,6 +76,26 @@ describe('subgraph checks', () => {
     const mismatch = report.composition.errors.find((e) => e.code === 'FIELD_TYPE_MISMATCH');
     expect(mismatch?.message).toContain('Release.name');
     expect(mismatch?.locations?.[0]?.line).toBe(clash.split('\n').findIndex((l) => l.includes('name: Int')) + 1);
+  });
+
+  it("point only at lines of the supplier's own SDL: an error also in the contract names the contract, never a line outside the file", async () => {
+    const mistyped = NME_SDL.replace(/^(\s*)plannedYear: Int$/m, '$1plannedYear: String');
+    expect(mistyped).not.toBe(NME_SDL);
+    const { report } = await checkSubgraph(input({ sdl: mistyped }));
+    expect(report.ok).toBe(false);
+    const error = report.composition.errors.find((e) => e.message.includes('ClusterReleaseView.plannedYear'));
+    expect(error?.message).toContain('schema/contract.graphql line');
+    const ownLines = mistyped.split('\n').length;
+    // The supplier's field (its description starts its node, so the line before counts too).
+    const fieldLine = mistyped.split('\n').findIndex((l) => l.includes('plannedYear: String')) + 1;
+    expect(error?.locations).toHaveLength(1);
+    expect([fieldLine - 1, fieldLine]).toContain(error?.locations?.[0]?.line);
+    // Nothing was checked against a schema that does not exist: no ✓ for changes or operations.
+    const text = formatReport(report);
+    expect(text).toContain('Schema changes and operations: not checked (the subgraph does not compose)');
+    expect(text).not.toMatch(/✓ (Schema changes|Operations)/);
+    for (const issue of [...report.contract, ...report.composition.errors])
+      for (const l of issue.locations ?? []) expect(l.line >= 1 && l.line <= ownLines, `${issue.message} at line ${l.line}`).toBe(true);
   });
 
   it('classify changes against the published version and name the operations a breaking one breaks', async () => {

@@ -112,16 +112,51 @@ export function completeSdl(name: string, document: DocumentNode, sdl: string): 
   return { full: viewField ? withContract(`${sdl}\n${generatedClusterSdl(name, viewField)}`) : withoutKit, lineOffset: CONTRACT_LINES };
 }
 
-function located(error: GraphQLError, candidate: string, lineOffset: number): CheckIssue {
+/**
+ * Where a line of the completed SDL comes from: the supplier's own SDL (its line there), the
+ * contract in front of it, or the kit's additions after it. Only the first is the supplier's
+ * to fix, so only it is reported as a line; the others are named, never as a line the
+ * supplier's file does not have (a negative line, or one past its end).
+ */
+type Place = { readonly line: number } | { readonly elsewhere: string };
+
+/** Places `line` of the completed SDL; `ownLines` is the number of lines of the supplier's SDL. */
+function placeLine(line: number, lineOffset: number, ownLines: number): Place {
+  const own = line - lineOffset;
+  if (own < 1) return { elsewhere: `schema/contract.graphql line ${line}` };
+  if (own > ownLines) return { elsewhere: "the kit's generated fields" };
+  return { line: own };
+}
+
+function located(error: GraphQLError, candidate: string, lineOffset: number, ownLines: number): CheckIssue {
   const code = String(error.extensions['code'] ?? 'ERROR');
-  const locations = (error.nodes ?? []).flatMap((node) =>
-    node.loc && node.loc.source.name === candidate
-      ? [{ line: node.loc.startToken.line - lineOffset, column: node.loc.startToken.column }]
-      : [],
-  );
-  const elsewhere = (error.nodes ?? []).flatMap((n) => (n.loc && n.loc.source.name !== candidate ? [n.loc.source.name] : []));
+  const locations: { line: number; column: number }[] = [];
+  const elsewhere: string[] = [];
+  for (const node of error.nodes ?? []) {
+    if (!node.loc) continue;
+    if (node.loc.source.name !== candidate) {
+      elsewhere.push(node.loc.source.name);
+      continue;
+    }
+    const place = placeLine(node.loc.startToken.line, lineOffset, ownLines);
+    if ('line' in place) locations.push({ line: place.line, column: node.loc.startToken.column });
+    else elsewhere.push(place.elsewhere);
+  }
   const where = elsewhere.length > 0 ? ` (also in ${[...new Set(elsewhere)].join(', ')})` : '';
   return { code, message: `${error.message}${where}`, ...(locations.length > 0 ? { locations } : {}) };
+}
+
+/** A conformance issue's locations in the completed SDL, moved to the supplier's SDL. */
+function relocated(issue: CheckIssue, lineOffset: number, ownLines: number): CheckIssue {
+  if (!issue.locations) return issue;
+  const places = issue.locations.map((l) => ({ place: placeLine(l.line, lineOffset, ownLines), column: l.column }));
+  const locations = places.flatMap(({ place, column }) => ('line' in place ? [{ line: place.line, column }] : []));
+  const elsewhere = [...new Set(places.flatMap(({ place }) => ('elsewhere' in place ? [place.elsewhere] : [])))];
+  return {
+    code: issue.code,
+    message: elsewhere.length > 0 ? `${issue.message} (also in ${elsewhere.join(', ')})` : issue.message,
+    ...(locations.length > 0 ? { locations } : {}),
+  };
 }
 
 type Composed = { ok: true; supergraphSdl: string; api: GraphQLSchema; hints: string[] } | { ok: false; errors: readonly GraphQLError[] };
@@ -204,22 +239,22 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
     return { report: { ...base, ...empty, ok: false, sdl: [issue] }, fullSdl: null, supergraphSdl: null };
   }
   const { full, lineOffset } = completeSdl(input.name, document, input.sdl);
+  const ownLines = lineOffset > 0 ? input.sdl.split('\n').length : Number.POSITIVE_INFINITY;
   const candidate: SubgraphSource = { name: input.name, url: input.url ?? PLACEHOLDER_URL, sdl: full };
   const builtIn = supergraphSubgraphs(input.builtInUrls).filter((s) => s.name !== 'insights');
   const reserved = builtIn.some((s) => s.name === input.name) || input.name === 'insights';
   const contract = reserved
     ? [{ code: 'CONTRACT_NAME', message: `"${input.name}" is a built-in subgraph of this gateway; choose another name` }]
-    : checkConformance(input.name, full, [...builtIn, ...input.published.map((p) => ({ name: p.name, sdl: p.sdl }))]).map((issue) => ({
-        ...issue,
-        ...(issue.locations ? { locations: issue.locations.map((l) => ({ ...l, line: l.line - lineOffset })) } : {}),
-      }));
+    : checkConformance(input.name, full, [...builtIn, ...input.published.map((p) => ({ name: p.name, sdl: p.sdl }))]).map((issue) =>
+        relocated(issue, lineOffset, ownLines),
+      );
   if (contract.some((i) => i.code === 'CONTRACT_CLUSTER_VIEW') || reserved) {
     return { report: { ...base, ...empty, ok: false, contract }, fullSdl: full, supergraphSdl: null };
   }
   const before = compose(subgraphsWith(input.builtInUrls, input.published, null));
   const after = compose(subgraphsWith(input.builtInUrls, input.published, candidate));
   if (!after.ok) {
-    const errors = after.errors.map((e) => located(e, input.name, lineOffset));
+    const errors = after.errors.map((e) => located(e, input.name, lineOffset, ownLines));
     return {
       report: { ...base, ...empty, ok: false, contract, composition: { ok: false, errors, hints: [] } },
       fullSdl: full,
@@ -255,7 +290,7 @@ export async function checkChange(input: {
   const before = compose(subgraphsWith(input.builtInUrls, input.published, null));
   const after = compose(subgraphsWith(input.builtInUrls, input.next, null));
   if (!after.ok) {
-    const errors = after.errors.map((e) => located(e, '', 0));
+    const errors = after.errors.map((e) => located(e, '', 0, Number.POSITIVE_INFINITY));
     const report = {
       ...base,
       ok: false,

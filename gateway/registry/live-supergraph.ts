@@ -20,6 +20,22 @@ const clusterNames = (subgraphs: readonly SubgraphSource[]) => findClusterShapes
 /** A short, stable version of a supergraph SDL (cache keys carry it). */
 export const supergraphVersionOf = (sdl: string) => createHash('sha256').update(sdl).digest('hex').slice(0, 16);
 
+/**
+ * How long a starting gateway waits for the registry (Redis queues commands while it
+ * reconnects, and gives up only after some 30 s of retries).
+ */
+const START_READ_MS = 5000;
+
+/** `promise`, or a rejection after `ms`. */
+function readWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => {}); // a late failure is the timeout's, already reported
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 export interface LiveSupergraphOptions {
   /** Routing URLs of the built-in subgraphs. */
   readonly builtInUrls: Readonly<Record<string, string>>;
@@ -70,7 +86,14 @@ export class LiveSupergraph {
     const builtIn = composeSupergraph(subgraphs);
     if (!builtIn.ok) throw new Error(`The built-in subgraphs do not compose:\n${builtIn.errors.join('\n')}`);
     const live = new LiveSupergraph(options, builtIn.supergraphSdl, 0, clusterNames(subgraphs));
-    const state = await options.store.current();
+    let state: RegistryState;
+    try {
+      state = await readWithin(options.store.current(), START_READ_MS);
+    } catch (error) {
+      // Redis down is not an outage: serve the built-in subgraphs, and `follow` catches up.
+      options.log(`gateway: the registry cannot be read (${(error as Error).message}): serving the built-in subgraphs only until it can`);
+      return live;
+    }
     if (state.version > 0) {
       const prepared = await live.#prepare(state);
       if ('sdl' in prepared) {

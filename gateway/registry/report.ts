@@ -27,6 +27,14 @@ export function formatReport(report: CheckReport): string {
       const hints = c.hints.length > 0 ? ` (${c.hints.length} composition hint(s): --json lists them)` : '';
       section(c.ok, c.ok ? `Composes with the other subgraphs${hints}` : 'Does not compose', issueLines(c.errors));
     }
+    if (!c.ok) {
+      // Changes and operations are checked against the composed schema: there is none.
+      const why = c.errors.length > 0 ? 'the subgraph does not compose' : 'composition was not tried: fix the contract first';
+      lines.push(`  - Schema changes and operations: not checked (${why})`);
+      if (report.reachability) section(report.reachability.ok, `Routing URL: ${report.reachability.message}`);
+      lines.push('FAILED: the subgraph cannot be published as it is.');
+      return lines.join('\n');
+    }
     const count = (level: string) => report.changes.filter((ch) => ch.level === level).length;
     const serious = report.changes.filter((ch) => ch.level !== 'SAFE');
     const safe = report.changes.filter((ch) => ch.level === 'SAFE');

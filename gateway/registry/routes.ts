@@ -9,14 +9,16 @@
  * - `DELETE /registry/subgraphs/:name`; `POST /registry/rollback` `{ version }` (operator).
  *
  * Changes need `Authorization: Bearer <token>`: 401 without a known token, 403 when the
- * token may not change that subgraph. Every change, and every refusal, is logged with who.
+ * token may not change that subgraph; a body not sent as JSON is 415. Every change, and every refusal, is logged with who.
  */
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ErrorCode } from '../../schema/errors.js';
 import { httpUrl } from '../../subgraphs/kit/config.js';
 import type { PersistedOperations } from '../persisted-operations.js';
+import { findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
 import { checkChange, checkSubgraph, type CheckedOperation, type CheckReport } from './checks.js';
+import { checkClusterIdentity } from './identity.js';
 import type { LiveSupergraph } from './live-supergraph.js';
 import { formatReport } from './report.js';
 import type { PublishedSubgraph, RegistryChange, RegistryState, RegistryStore } from './store.js';
@@ -42,6 +44,21 @@ const rollbackBody = z.object({ version: z.number({ error: 'is required: the reg
 
 function refuse(res: Response, status: number, code: ErrorCode, message: string, extra: Record<string, unknown> = {}): void {
   res.status(status).json({ error: { code, message }, ...extra });
+}
+
+/**
+ * Refuses a change request whose body is not declared JSON: express.json() leaves such a body
+ * unread, which would otherwise be reported as missing fields. Answered; false when refused.
+ */
+function jsonBody(req: Request, res: Response, example: string): boolean {
+  if (req.is('application/json')) return true;
+  refuse(
+    res,
+    415,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    `Send the body as JSON with Content-Type: application/json (got ${req.headers['content-type'] ?? 'none'}), e.g. ${example}`,
+  );
+  return false;
 }
 
 /** Routes that say the registry is off, and why. */
@@ -208,6 +225,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       const name = req.params.name;
       const principal = authorise(req, res, name);
       if (!principal) return;
+      if (!jsonBody(req, res, '{ "sdl": "...", "url": "http://…/graphql" }')) return;
       const body = publishBody.safeParse(req.body);
       if (!body.success) {
         const issue = body.error.issues[0];
@@ -229,7 +247,15 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
           builtInUrls: options.builtInUrls,
           operations: ops,
         });
-        const report: CheckReport = { ...outcome.report, ok: outcome.report.ok && reach.ok, reachability: reach };
+        // A cluster subgraph must speak for a cluster and supplier the programme knows.
+        const shape = outcome.report.ok && reach.ok && outcome.fullSdl ? findClusterShapes([{ name, sdl: outcome.fullSdl }])[0] : undefined;
+        const identity = shape?.feedStatusType ? await checkClusterIdentity(body.data.url, name, shape.feedStatusType) : [];
+        const report: CheckReport = {
+          ...outcome.report,
+          contract: [...outcome.report.contract, ...identity],
+          ok: outcome.report.ok && reach.ok && identity.length === 0,
+          reachability: reach,
+        };
         if (!report.ok || !outcome.fullSdl) return { refused: report };
         const current = state.subgraphs.find((s) => s.name === name);
         const published: PublishedSubgraph = {
@@ -271,6 +297,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
     app.post('/registry/rollback', json, async (req, res) => {
       const principal = authorise(req, res, null);
       if (!principal) return;
+      if (!jsonBody(req, res, '{ "version": 3 }')) return;
       const body = rollbackBody.safeParse(req.body);
       if (!body.success)
         return refuse(res, 400, ErrorCode.BAD_REQUEST, `Body field version ${body.error.issues[0]?.message}; send JSON { "version": 3 }`);

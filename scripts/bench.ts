@@ -11,7 +11,10 @@
  * medians of the rounds. Prints a table with each figure's ratio to (a) and writes it into
  * README.md between the bench markers (`--no-readme` to skip).
  *
- * Options: --warmup S (5), --duration S (8), --rounds N (3), --connections N (20),
+ * autocannon abandons the requests still in flight when a run ends, and the servers finish
+ * them anyway: so each run is followed by a pause (--settle) and each round starts one
+ * variant further on, so no variant always runs in the wake of the slowest one.
+ * Options: --warmup S (5), --duration S (8), --rounds N (3), --settle S (3), --connections N (20),
  *          --trusts N (10000), --only workload[,workload].
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,6 +41,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '5' },
     duration: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '3' },
+    settle: { type: 'string', default: '3' },
     connections: { type: 'string', default: '20' },
     trusts: { type: 'string', default: '10000' },
     only: { type: 'string' },
@@ -261,21 +265,25 @@ async function main(): Promise<void> {
         await measure(target.url, workload.body, warmup, workload.connections ?? Number(args.connections));
       }
     }
+    const settle = () => new Promise((resolve) => setTimeout(resolve, Number(args.settle) * 1000));
     for (let round = 1; round <= rounds; round += 1) {
       for (const workload of workloads) {
-        for (const target of workload.targets) {
+        const n = workload.targets.length;
+        const order = workload.targets.map((_, i) => workload.targets[(i + round - 1) % n]!);
+        for (const target of order) {
           process.stderr.write(`round ${round}/${rounds}: ${workload.name} ${target.variant}\n`);
           const key = `${workload.name}|${target.variant}`;
           results.set(key, [
             ...(results.get(key) ?? []),
             await measure(target.url, workload.body, seconds, workload.connections ?? Number(args.connections)),
           ]);
+          await settle();
         }
       }
     }
 
     const lines = [
-      `Node ${process.version}, ${Number(args.connections)} connections (rollout: 4), warm-up ${warmup} s, median of ${rounds} interleaved ${seconds} s runs; ratios to (a) in the same run.`,
+      `Node ${process.version}, ${Number(args.connections)} connections (rollout: 4), warm-up ${warmup} s, median of ${rounds} interleaved ${seconds} s runs (order rotated each round, ${Number(args.settle)} s pause after each); ratios to (a) in the same run.`,
       '',
       '| workload | gateway | RPS | × (a) | p50 ms | p99 ms | peak RSS MB |',
       '|---|---|---|---|---|---|---|',

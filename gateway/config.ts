@@ -42,6 +42,8 @@ export interface GatewayConfig {
   /** Requests per client key (API key or IP) per window; 0 turns rate limiting off. */
   readonly rateLimitRequests: number;
   readonly rateLimitWindowSeconds: number;
+  /** SHA-256 digests (hex) of the API keys counted as clients of their own; others count by IP. */
+  readonly rateLimitApiKeys: ReadonlySet<string>;
   /** Subgraph fetch timeout, retries (queries only) and circuit breaker. */
   readonly resilience: ResilienceConfig;
   /** pino log level. */
@@ -142,6 +144,19 @@ const timeouts = z
   );
 
 /** Browser origins, comma-separated: each `http(s)://host[:port]`, no path. */
+/** A comma-separated list of SHA-256 digests in hex (so no key is kept in plain text). */
+const sha256List = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((d) => d.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .refine((digests) => digests.every((d) => /^[0-9a-f]{64}$/.test(d)), {
+    message: 'must be SHA-256 digests in hex, separated by commas (printf %s "$KEY" | sha256sum)',
+  });
+
 const origins = z
   .string()
   .transform((v) =>
@@ -210,6 +225,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     COST_LIST_SIZE: count(10, 1),
     RATE_LIMIT_REQUESTS: count(6000, 0),
     RATE_LIMIT_WINDOW_SECONDS: count(60, 1),
+    RATE_LIMIT_API_KEYS: sha256List.optional(),
     SUBGRAPH_TIMEOUT_MS: count(10_000, 10),
     SUBGRAPH_TIMEOUTS: timeouts.optional(),
     SUBGRAPH_RETRIES: count(2, 0),
@@ -266,6 +282,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     },
     rateLimitRequests: parsed['RATE_LIMIT_REQUESTS'] as number,
     rateLimitWindowSeconds: parsed['RATE_LIMIT_WINDOW_SECONDS'] as number,
+    rateLimitApiKeys: new Set((parsed['RATE_LIMIT_API_KEYS'] as string[] | undefined) ?? []),
     resilience: {
       timeoutMs: parsed['SUBGRAPH_TIMEOUT_MS'] as number,
       timeoutsMs: (parsed['SUBGRAPH_TIMEOUTS'] as Record<string, number> | undefined) ?? {},

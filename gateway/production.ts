@@ -86,6 +86,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
   const rateLimit = new RateLimit({
     requests: config.rateLimitRequests,
     windowSeconds: config.rateLimitWindowSeconds,
+    apiKeys: config.rateLimitApiKeys,
     redisUrl: config.redisUrl,
     log,
   });
@@ -112,7 +113,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
       app.set('trust proxy', config.trustProxy);
       app.use(requestLogging(options.logger), metrics.middleware());
       app.use(cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false }));
-      app.use('/graphql', rateLimit.middleware());
+      app.use(['/graphql', '/registry'], rateLimit.middleware());
       metrics.routes(app);
       readinessRoute(app, {
         supergraphVersion: options.registryVersion ?? (() => served.version),

@@ -1,6 +1,7 @@
 /**
- * Rate limiting per client key: the `x-api-key` header when sent (hashed, so keys are never
- * stored or logged), else the client's IP. Counted in Redis when `REDIS_URL` is set, so every
+ * Rate limiting per client key: the `x-api-key` header when it is one of the known keys
+ * (`RATE_LIMIT_API_KEYS`, kept as SHA-256 digests), else the client's IP, so a client cannot
+ * buy itself a fresh budget by sending a new made-up key with each request. Counted in Redis when `REDIS_URL` is set, so every
  * gateway replica shares one budget per client; in memory otherwise. Redis going away never
  * fails a request: the count falls back to memory (logged once, through `RedisLink`) until it
  * is back. Over the limit: HTTP 429 with `Retry-After` and a `RATE_LIMITED` error.
@@ -16,15 +17,20 @@ export interface RateLimitOptions {
   /** Requests per client key per window; 0 turns rate limiting off. */
   readonly requests: number;
   readonly windowSeconds: number;
+  /** SHA-256 digests (hex) of the API keys that are clients of their own. */
+  readonly apiKeys?: ReadonlySet<string>;
   readonly redisUrl: string | null;
   readonly log?: (line: string) => void;
 }
 
-/** The key a request is counted under. */
-export function clientKey(req: Request): string {
+/** The key a request is counted under: a known API key's digest, else the client's address. */
+export function clientKey(req: Request, apiKeys: ReadonlySet<string> = new Set()): string {
   const apiKey = req.headers['x-api-key'];
   const key = Array.isArray(apiKey) ? apiKey[0] : apiKey;
-  if (key) return `key:${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
+  if (key) {
+    const digest = createHash('sha256').update(key).digest('hex');
+    if (apiKeys.has(digest)) return `key:${digest.slice(0, 24)}`;
+  }
   return `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
 }
 
@@ -71,7 +77,7 @@ export class RateLimit {
   middleware(): RequestHandler {
     return (req, res, next) => {
       if (this.#options.requests === 0 || req.method === 'OPTIONS') return next();
-      this.#consume(clientKey(req)).then(
+      this.#consume(clientKey(req, this.#options.apiKeys)).then(
         (result) => {
           res.setHeader('x-ratelimit-limit', String(this.#options.requests));
           res.setHeader('x-ratelimit-remaining', String(result.remainingPoints));

@@ -3,6 +3,7 @@
  * replicas through Redis and falling back to memory while Redis is down), a CORS allow-list,
  * introspection and stack traces behind named settings.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { buildGatewayService } from '../gateway/server.js';
@@ -12,6 +13,7 @@ import { EPHEMERAL_ENV, post, startTestStack } from './helpers.js';
 import { PrivateRedis, freePort } from './redis.js';
 
 const QUERY = '{ programme { completionTargetYear } }';
+const digest = (key: string) => createHash('sha256').update(key).digest('hex');
 
 function ask(url: string, headers: Record<string, string> = {}) {
   return fetch(url, {
@@ -25,7 +27,10 @@ describe('rate limiting in memory', () => {
   let stack: Stack;
   beforeAll(async () => {
     // Behind one proxy (TRUST_PROXY=1), as in docker-compose.yml: clients are told apart by X-Forwarded-For.
-    stack = await startTestStack({ env: { RATE_LIMIT_REQUESTS: '3', RATE_LIMIT_WINDOW_SECONDS: '60', TRUST_PROXY: '1' }, log: () => {} });
+    stack = await startTestStack({
+      env: { RATE_LIMIT_REQUESTS: '3', RATE_LIMIT_WINDOW_SECONDS: '60', TRUST_PROXY: '1', RATE_LIMIT_API_KEYS: digest('dashboard-1') },
+      log: () => {},
+    });
   });
   afterAll(() => stack.close());
 
@@ -39,7 +44,11 @@ describe('rate limiting in memory', () => {
     const body = (await refused.json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(body.errors[0]).toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
     expect(body.errors[0]!.message).toMatch(/3 requests per 60 s/);
-    // Another API key is another client with its own budget; so is another address behind the proxy.
+    // A made-up API key buys no fresh budget: it counts as its address.
+    expect((await ask(stack.gatewayUrl, { 'x-api-key': 'made-up-1' })).status).toBe(429);
+    // The registry's endpoints share the budget.
+    expect((await fetch(stack.gatewayUrl.replace('/graphql', '/registry/subgraphs'))).status).toBe(429);
+    // A known API key is another client with its own budget; so is another address behind the proxy.
     expect((await ask(stack.gatewayUrl, { 'x-api-key': 'dashboard-1' })).status).toBe(200);
     expect((await ask(stack.gatewayUrl, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(200);
     // Health and readiness are not rate limited.
@@ -56,7 +65,13 @@ describe('rate limiting shared by two replicas through Redis', () => {
     await redis.start();
     subgraphs = await startStack({ env: EPHEMERAL_ENV, log: () => {}, withGateway: false });
     const config = {
-      ...loadGatewayConfig({ ...EPHEMERAL_ENV, REDIS_URL: redis.url, RATE_LIMIT_REQUESTS: '4', RESPONSE_CACHE: 'false' }),
+      ...loadGatewayConfig({
+        ...EPHEMERAL_ENV,
+        REDIS_URL: redis.url,
+        RATE_LIMIT_REQUESTS: '4',
+        RATE_LIMIT_API_KEYS: digest('shared-client'),
+        RESPONSE_CACHE: 'false',
+      }),
       subgraphUrls: subgraphs.subgraphUrls,
     };
     replicas = [];

@@ -14,7 +14,9 @@
  * autocannon abandons the requests still in flight when a run ends, and the servers finish
  * them anyway: so each run is followed by a pause (--settle) and each round starts one
  * variant further on, so no variant always runs in the wake of the slowest one.
- * Options: --warmup S (5), --duration S (8), --rounds N (3), --settle S (3), --connections N (20),
+ * Every gateway process, plain Apollo Gateway's included, runs with the same V8 old-space
+ * limit (--heap-mib, as the Dockerfile's gateway target sets it; 0 for Node's default).
+ * Options: --warmup S (5), --duration S (8), --rounds N (3), --settle S (3), --heap-mib N (256), --connections N (20),
  *          --trusts N (10000), --only workload[,workload].
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,6 +44,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '3' },
     settle: { type: 'string', default: '3' },
+    'heap-mib': { type: 'string', default: '256' },
     connections: { type: 'string', default: '20' },
     trusts: { type: 'string', default: '10000' },
     only: { type: 'string' },
@@ -197,6 +200,9 @@ async function main(): Promise<void> {
     const operations = loadPersistedOperations();
     const dashboard = operations.get('ReleaseMatrix')!.body;
     const gatewayReady = /gateway\s+listening on (http:\/\/\S+)/;
+    // The same heap limit for every gateway, so the ratios stay like for like.
+    const heapMib = Number(args['heap-mib']);
+    const heap: NodeJS.ProcessEnv = heapMib > 0 ? { NODE_OPTIONS: `--max-old-space-size=${heapMib}` } : {};
     const gatewayEnv = (supergraph: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
       HOST: '127.0.0.1',
       GATEWAY_PORT: '0',
@@ -204,11 +210,12 @@ async function main(): Promise<void> {
       // The load comes from one client address, and access logs would measure the terminal.
       RATE_LIMIT_REQUESTS: '0',
       LOG_LEVEL: 'warn',
+      ...heap,
       ...extra,
     });
     const gateways = async (supergraph: string): Promise<Target[]> => {
       const targets: Target[] = [];
-      const a = await start('scripts/bench/plain-gateway.ts', { GATEWAY_PORT: '0', SUPERGRAPH_PATH: supergraph }, gatewayReady);
+      const a = await start('scripts/bench/plain-gateway.ts', { GATEWAY_PORT: '0', SUPERGRAPH_PATH: supergraph, ...heap }, gatewayReady);
       targets.push({ variant: '(a) plain Apollo Gateway', url: a.url, proc: a });
       const b = await start('gateway/main.ts', gatewayEnv(supergraph, { RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false' }), gatewayReady);
       targets.push({ variant: '(b) this gateway, caching off', url: b.url, proc: b });
@@ -283,7 +290,7 @@ async function main(): Promise<void> {
     }
 
     const lines = [
-      `Node ${process.version}, ${Number(args.connections)} connections (rollout: 4), warm-up ${warmup} s, median of ${rounds} interleaved ${seconds} s runs (order rotated each round, ${Number(args.settle)} s pause after each); ratios to (a) in the same run.`,
+      `Node ${process.version}, ${Number(args.connections)} connections (rollout: 4), warm-up ${warmup} s, median of ${rounds} interleaved ${seconds} s runs (order rotated each round, ${Number(args.settle)} s pause after each), every gateway with ${Number(args['heap-mib']) > 0 ? `a ${args['heap-mib']} MiB V8 old space` : "Node's default heap"}; ratios to (a) in the same run.`,
       '',
       '| workload | gateway | RPS | × (a) | p50 ms | p99 ms | peak RSS MB |',
       '|---|---|---|---|---|---|---|',

@@ -3,7 +3,6 @@
  * subgraph resilience (timeouts, retries, circuit breakers, partial answers), operation
  * limits, rate limiting, CORS, request ids and access logs, `/ready` and `/metrics`.
  */
-import { createHash } from 'node:crypto';
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import cors from 'cors';
 import type { Express, Response } from 'express';
@@ -16,6 +15,7 @@ import { knownOperationPlugin, limitCode, operationLimits } from './limits.js';
 import { requestLogging, type Logger } from './logger.js';
 import { GatewayMetrics, outcomePlugin } from './metrics.js';
 import { RateLimit } from './rate-limit.js';
+import { supergraphVersionOf } from './registry/live-supergraph.js';
 import { readinessRoute } from './readiness.js';
 import { SubgraphResilience, inaccessibleFields, unavailablePathsPlugin, type BreakerState } from './resilience.js';
 
@@ -60,11 +60,13 @@ export interface Production {
   close(): void;
 }
 
-const versionOf = (sdl: string) => createHash('sha256').update(sdl).digest('hex').slice(0, 16);
-
 export function production(config: GatewayConfig, options: ProductionOptions): Production {
   const { log, feedVersions, cache } = options;
-  const describe = (sdl: string) => ({ version: versionOf(sdl), subgraphs: options.routedSubgraphs(sdl), hidden: inaccessibleFields(sdl) });
+  const describe = (sdl: string) => ({
+    version: supergraphVersionOf(sdl),
+    subgraphs: options.routedSubgraphs(sdl),
+    hidden: inaccessibleFields(sdl),
+  });
   let served = describe(options.supergraphSdl);
   const metrics = new GatewayMetrics({
     feedAges: () => feedVersions.ages(),

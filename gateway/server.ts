@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -19,7 +18,7 @@ import { enforceContractScalars } from './scalars.js';
 import { gatewayLogs, type Logger } from './logger.js';
 import { production } from './production.js';
 import { mountWebAssets } from './web-assets.js';
-import { LiveSupergraph } from './registry/live-supergraph.js';
+import { LiveSupergraph, supergraphVersionOf } from './registry/live-supergraph.js';
 import { SUBGRAPHS_HEADER } from '../subgraphs/insights/live-schema.js';
 import { recordOperations } from './registry/operations.js';
 import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
@@ -67,7 +66,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   // With the registry, the supergraph follows it and is hot-swapped; otherwise it is fixed.
   const registry = config.registry.enabled ? await startRegistry(config, options.extraClusters ?? [], log) : null;
   const supergraphSdl = registry ? registry.live.sdl : await loadSupergraph(config, options);
-  const fixedVersion = createHash('sha256').update(supergraphSdl).digest('hex').slice(0, 16);
+  const fixedVersion = supergraphVersionOf(supergraphSdl);
   const supergraphVersion = registry ? () => registry.live.version() : () => fixedVersion;
   const cache = createCache({ redisUrl: config.redisUrl, maxBytes: config.cacheMaxBytes, log });
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });

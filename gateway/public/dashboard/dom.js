@@ -36,6 +36,19 @@ function append(node, children) {
   }
 }
 
+/** A table's `<thead>`: one row of column headings. */
+export function columnHeads(headings) {
+  return el(
+    'thead',
+    {},
+    el(
+      'tr',
+      {},
+      headings.map((h) => el('th', { scope: 'col' }, h)),
+    ),
+  );
+}
+
 /** Text only screen readers read, e.g. "(differs between clusters)". */
 export function hidden(text) {
   return el('span', { class: 'visually-hidden' }, text);

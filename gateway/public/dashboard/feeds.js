@@ -1,6 +1,6 @@
 // The feed-freshness panel: per supplier, the report served, when it was loaded, and the
 // last file refused with its first problem.
-import { el, instant, time } from './dom.js';
+import { el, instant, time, columnHeads } from './dom.js';
 
 /**
  * Renders `feeds` (the FeedFreshness operation's answer) into `table`. When that answer is
@@ -28,17 +28,7 @@ export function renderFeeds(table, feeds, sources) {
         ? 'Each supplier’s feed now (whichever day is shown above), as its subgraph reports it'
         : 'Feed status is unavailable; the data above comes from these reports',
     ),
-    el(
-      'thead',
-      {},
-      el(
-        'tr',
-        {},
-        ['Cluster', 'Supplier', 'Report as of', 'File', 'Loaded', 'Reports kept', 'Last refused file', 'Store'].map((h) =>
-          el('th', { scope: 'col' }, h),
-        ),
-      ),
-    ),
+    columnHeads(['Cluster', 'Supplier', 'Report as of', 'File', 'Loaded', 'Reports kept', 'Last refused file', 'Store']),
     el(
       'tbody',
       {},

@@ -1,6 +1,6 @@
 // The rollout table: one row per trust and release in each cluster, filterable by cluster,
 // release and status (the filters live in the URL, so a view can be shared).
-import { STATUS_WORDS, badge, el, time } from './dom.js';
+import { STATUS_WORDS, badge, el, time, columnHeads } from './dom.js';
 
 /** Every go-live of every cluster view, in feed order. */
 export function rolloutRows(releases, clusterFields) {
@@ -64,17 +64,7 @@ export function renderRollout(form, table, rows, asOfLabel) {
     const shown = rows.filter((row) => FILTERS.every((name) => !filter[name] || row[name] === filter[name]));
     table.replaceChildren(
       el('caption', {}, `Go-lives ${asOfLabel}: ${shown.length} of ${rows.length} shown`),
-      el(
-        'thead',
-        {},
-        el(
-          'tr',
-          {},
-          ['Trust', 'ODS code', 'Cluster', 'Release', 'Status', 'Supplier’s word', 'Planned go-live', 'Actual go-live', 'Note'].map((h) =>
-            el('th', { scope: 'col' }, h),
-          ),
-        ),
-      ),
+      columnHeads(['Trust', 'ODS code', 'Cluster', 'Release', 'Status', 'Supplier’s word', 'Planned go-live', 'Actual go-live', 'Note']),
       el(
         'tbody',
         {},

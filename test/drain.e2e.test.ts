@@ -1,54 +1,30 @@
 /** SIGTERM lets the requests under way finish before the gateway exits. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../scripts/stack.js';
 import { EPHEMERAL_ENV } from './helpers.js';
+import { forwardingProxy, type Proxy } from './proxy.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 let subgraphs: Stack<null>;
-let slow: Server;
+let slow: Proxy | null = null;
 let gateway: ChildProcess | null = null;
-
-/** The programme subgraph behind a pass-through that holds each GraphQL answer for `ms`. */
-function slowProxy(target: string, ms: number): Promise<string> {
-  const upstream = new URL(target);
-  slow = createServer((req, res) => {
-    const forward = request(
-      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
-      (answer) => {
-        setTimeout(
-          () => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          },
-          req.method === 'POST' ? ms : 0,
-        );
-      },
-    );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
-  });
-  return new Promise((resolve) =>
-    slow.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(slow.address() as AddressInfo).port}/graphql`)),
-  );
-}
 
 beforeAll(async () => {
   subgraphs = await startStack({ env: EPHEMERAL_ENV, log: () => {}, withGateway: false });
 });
 afterAll(async () => {
   if (gateway && gateway.exitCode === null) gateway.kill('SIGKILL');
-  slow.closeAllConnections();
-  await new Promise((r) => slow.close(r));
+  await slow?.close();
   await subgraphs.close();
 });
 
 describe('SIGTERM', () => {
   it('drains the request under way, then exits 0', async () => {
-    const programme = await slowProxy(subgraphs.subgraphUrls.programme, 1500);
+    // The programme subgraph holds each GraphQL answer for 1.5 s.
+    slow = await forwardingProxy(subgraphs.subgraphUrls.programme, { holdMs: (req) => (req.method === 'POST' ? 1500 : 0) });
+    const programme = slow.url;
     const urls = subgraphs.subgraphUrls;
     gateway = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
       cwd: ROOT,

@@ -2,8 +2,7 @@
  * What operators see: a request id on every response and on every subgraph call it caused,
  * JSON access logs without secrets, `/health`, `/ready` and Prometheus `/metrics`.
  */
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from '../gateway/config.js';
@@ -12,36 +11,21 @@ import { buildGatewayService } from '../gateway/server.js';
 import { startStack, type Stack } from '../scripts/stack.js';
 import { listen, type Listening } from '../subgraphs/kit/http.js';
 import { EPHEMERAL_ENV } from './helpers.js';
+import { forwardingProxy, type Proxy } from './proxy.js';
 
 let subgraphs: Stack<null>;
 let gateway: Listening;
-let proxy: Server;
+let proxy: Proxy;
 const seen: IncomingHttpHeaders[] = [];
 const lines: string[] = [];
 
-/** A pass-through in front of the programme subgraph that records the headers of its GraphQL calls. */
-function recordingProxy(target: string): Promise<string> {
-  const upstream = new URL(target);
-  proxy = createServer((req, res) => {
-    if (req.method === 'POST') seen.push(req.headers);
-    const forward = request(
-      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
-  });
-  return new Promise((resolve) =>
-    proxy.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql`)),
-  );
-}
-
 beforeAll(async () => {
   subgraphs = await startStack({ env: EPHEMERAL_ENV, log: () => {}, withGateway: false });
-  const programme = await recordingProxy(subgraphs.subgraphUrls.programme);
+  // The programme subgraph behind a pass-through that records the headers of its GraphQL calls.
+  proxy = await forwardingProxy(subgraphs.subgraphUrls.programme, {
+    onRequest: (req) => void (req.method === 'POST' && seen.push(req.headers)),
+  });
+  const programme = proxy.url;
   const sink = new Writable({
     write(chunk, _encoding, done) {
       lines.push(...String(chunk).split('\n').filter(Boolean));
@@ -53,8 +37,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gateway.close();
-  proxy.closeAllConnections();
-  await new Promise((r) => proxy.close(r));
+  await proxy.close();
   await subgraphs.close();
 });
 

@@ -56,6 +56,9 @@ export interface DataSourceOptions {
   readonly observer?: FetchObserver;
 }
 
+/** Whether a subgraph fetch is a query (the only kind retried or merged). */
+const isQueryText = (text: string) => /^\s*(query\b|\{)/.test(text);
+
 /** The abort signal of the fetch attempt under way (the resilience policy's timeout). */
 const attemptSignal = new AsyncLocalStorage<AbortSignal>();
 
@@ -162,7 +165,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
    */
   async #fetch(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
     const started = performance.now();
-    const isQuery = /^\s*(query\b|\{)/.test(options.request.query ?? '');
+    const isQuery = isQueryText(options.request.query ?? '');
     try {
       const answer = this.#resilience
         ? await this.#resilience.run(isQuery, (signal) => attemptSignal.run(signal, () => super.process(options)))
@@ -234,7 +237,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   /** Merges identical in-flight queries. */
   #merged(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
     const query = options.request.query ?? '';
-    if (!this.#dedupe || !/^\s*(query\b|\{)/.test(query)) return this.#fetch(options);
+    if (!this.#dedupe || !isQueryText(query)) return this.#fetch(options);
     // Answers of a subgraph without a feed do not depend on the pin: merge across operations.
     const key = JSON.stringify([
       query,

@@ -479,4 +479,59 @@ describe('history that cannot be rewritten', () => {
       redis.disconnect();
     }
   });
+  it('withdraws in Redis, once it answers again, a report whose file was removed while it did not', async () => {
+    // A cut between the subgraph and Redis (Redis keeps its data): a TCP pass-through that can refuse.
+    const { createServer, connect } = await import('node:net');
+    let cut = false;
+    const sockets = new Set<import('node:net').Socket>();
+    const proxy = createServer((client) => {
+      if (cut) return void client.destroy();
+      const upstream = connect(6379, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => {});
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const prefix = `msg:test:feeds-cut-${process.pid}-${Date.now()}:`;
+    const store = new RedisViewStore<object>({ url: `redis://127.0.0.1:${(proxy.address() as { port: number }).port}`, prefix });
+    const reader = new RedisViewStore<object>({ url: 'redis://127.0.0.1:6379', prefix });
+    const inRedis = async () => manifestAt(await reader.manifest(), null).snapshots.map((s) => s.file);
+    try {
+      await until(
+        async () => store.health().available && reader.health().available,
+        (up) => up,
+      );
+      const feed = await startSouth([SOUTH_GOOD, 'fujitsu-south-2008-01-31.csv'], { store });
+      cut = true;
+      for (const socket of sockets) socket.destroy();
+      await until(
+        async () => store.health().available,
+        (up) => !up,
+      );
+      unlinkSync(join(feed.dir, 'fujitsu-south-2008-01-31.csv'));
+      await until(
+        () => status(feed),
+        (s) => s.current.file === SOUTH_GOOD,
+      );
+      expect(await inRedis()).toEqual([SOUTH_GOOD, 'fujitsu-south-2008-01-31.csv']);
+      cut = false;
+      await until(
+        async () => store.health().available,
+        (up) => up,
+      );
+      await store.settled();
+      expect(await inRedis()).toEqual([SOUTH_GOOD]);
+    } finally {
+      await reader.close();
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+      const redis = new Redis('redis://127.0.0.1:6379');
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+  });
 });

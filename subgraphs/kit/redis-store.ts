@@ -98,6 +98,8 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
   readonly #subgraph: string | null;
   readonly #log: (line: string) => void;
   #resync: Promise<void> | null = null;
+  /** Files withdrawn while Redis was away: withdrawn there too once it is back. */
+  readonly #pendingWithdrawals = new Set<string>();
 
   constructor(options: RedisViewStoreOptions) {
     this.#prefix = options.prefix;
@@ -125,6 +127,15 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
    * reports meanwhile (the soak test saw answers from an older report without this).
    */
   async #publishAll(): Promise<void> {
+    for (const file of this.#pendingWithdrawals) {
+      try {
+        await this.#link.redis.withdrawManifest(this.#key('manifest'), file, new Date().toISOString());
+        this.#pendingWithdrawals.delete(file);
+      } catch (error) {
+        this.#link.failed(error as Error);
+        return;
+      }
+    }
     const visibleSince = new Map((await this.#local.manifest()).snapshots.map((s) => [s.version, s.loadedAt]));
     for (const views of this.#local.held()) {
       try {
@@ -198,13 +209,17 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
    */
   async withdraw(file: string): Promise<Manifest> {
     const local = await this.#local.withdraw(file);
-    if (!this.#link.available) return local;
+    if (!this.#link.available) {
+      this.#pendingWithdrawals.add(file);
+      return local;
+    }
     try {
       // Stamped a little ahead, as a publish is: no request pinned before it loses the report mid-way.
       await this.#link.redis.withdrawManifest(this.#key('manifest'), file, new Date(Date.now() + SWITCH_GRACE_MS).toISOString());
       await new Promise((resolve) => setTimeout(resolve, SWITCH_GRACE_MS + 5));
       return await this.manifest();
     } catch (error) {
+      this.#pendingWithdrawals.add(file);
       this.#link.failed(error as Error);
       return local;
     }

@@ -76,7 +76,8 @@ export function watchFeedFolder(
 function fileNameOf(url: string, response: Response, extension: string, bytes: Buffer): string {
   const disposition = /filename="?([^";]+)"?/.exec(response.headers.get('content-disposition') ?? '')?.[1];
   const served = basename(disposition ?? new URL(url).pathname) || 'feed';
-  const stem = served.endsWith(extension) ? served.slice(0, -extension.length) : served;
+  // The supplier's server names it: kept short, as clients see it in FeedStatus.
+  const stem = (served.endsWith(extension) ? served.slice(0, -extension.length) : served).slice(0, 64);
   return `${stem}-${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}${extension}`;
 }
 

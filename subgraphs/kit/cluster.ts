@@ -138,6 +138,8 @@ export interface ClusterSubgraphOptions<Extra> {
   readonly feedUrl?: string | null;
   /** Files over this size are refused unread. */
   readonly maxBytes?: number;
+  /** Reports dated more than this many days after today are refused (default 1). */
+  readonly maxFutureDays?: number;
   /** Rescan the folder (and poll the URL) this often, in ms; 0 turns watching off. */
   readonly pollMs?: number;
   readonly log?: (line: string) => void;
@@ -198,6 +200,7 @@ export async function buildClusterSubgraph<Extra extends object>(
     reference: options.reference,
     store: store as ViewStore<object>,
     maxBytes,
+    ...(options.maxFutureDays !== undefined ? { maxFutureDays: options.maxFutureDays } : {}),
     log,
   });
   // Start-up failures name the setting that points at the folder (`<NAME>_FEED_DIR`, as kit/config.ts reads it).

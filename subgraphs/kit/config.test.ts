@@ -17,6 +17,7 @@ describe('configuration from the environment', () => {
       feedUrl: null,
       pollMs: 2000,
       maxBytes: 64 * 1024 * 1024,
+      maxFutureDays: 1,
       redisUrl: null,
       extraTrustsFile: null,
     });
@@ -28,10 +29,17 @@ describe('configuration from the environment', () => {
           LONDON_FEED_URL: 'https://bt.example/feed/latest.json',
           FEED_POLL_MS: '0',
           FEED_MAX_BYTES: '1000',
+          FEED_MAX_FUTURE_DAYS: '0',
           REDIS_URL: 'redis://127.0.0.1:6379/2',
         },
       ),
-    ).toMatchObject({ feedUrl: 'https://bt.example/feed/latest.json', pollMs: 0, maxBytes: 1000, redisUrl: 'redis://127.0.0.1:6379/2' });
+    ).toMatchObject({
+      feedUrl: 'https://bt.example/feed/latest.json',
+      pollMs: 0,
+      maxBytes: 1000,
+      maxFutureDays: 0,
+      redisUrl: 'redis://127.0.0.1:6379/2',
+    });
   });
 
   it('names every bad variable and its value', () => {

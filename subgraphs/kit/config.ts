@@ -57,6 +57,8 @@ export interface ClusterConfig {
   readonly pollMs: number;
   /** Feed files over this many bytes are refused unread. */
   readonly maxBytes: number;
+  /** Reports dated more than this many days after today are refused. */
+  readonly maxFutureDays: number;
   /** Redis holding the snapshots shared by every replica, or null for memory. */
   readonly redisUrl: string | null;
   /** A JSON file of trusts added to the programme's reference data (e.g. generated ones). */
@@ -72,7 +74,7 @@ export const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:/
 /**
  * Reads the settings of a cluster subgraph whose variables start with `prefix`: `HOST`,
  * `<PREFIX>_PORT`, `<PREFIX>_FEED_DIR`, `<PREFIX>_FEED_URL`, and the shared `FEED_POLL_MS`
- * (default 2000), `FEED_MAX_BYTES` (default 64 MiB) and `REDIS_URL`.
+ * (default 2000), `FEED_MAX_BYTES` (default 64 MiB), `FEED_MAX_FUTURE_DAYS` (default 1) and `REDIS_URL`.
  */
 export function loadClusterConfig(prefix: string, defaults: { port: number; feedDir: string }, env: Env): ClusterConfig {
   const portVar = `${prefix}_PORT`;
@@ -86,6 +88,7 @@ export function loadClusterConfig(prefix: string, defaults: { port: number; feed
       [urlVar]: httpUrl.optional(),
       FEED_POLL_MS: whole(2000, 0),
       FEED_MAX_BYTES: whole(64 * 1024 * 1024, 1),
+      FEED_MAX_FUTURE_DAYS: whole(1, 0),
       REDIS_URL: redisUrl.optional(),
       EXTRA_TRUSTS_FILE: z.string().min(1).optional(),
     },
@@ -98,6 +101,7 @@ export function loadClusterConfig(prefix: string, defaults: { port: number; feed
     feedUrl: (parsed[urlVar] as string | undefined) ?? null,
     pollMs: parsed.FEED_POLL_MS as number,
     maxBytes: parsed.FEED_MAX_BYTES as number,
+    maxFutureDays: parsed.FEED_MAX_FUTURE_DAYS as number,
     redisUrl: (parsed.REDIS_URL as string | undefined) ?? null,
     extraTrustsFile: (parsed.EXTRA_TRUSTS_FILE as string | undefined) ?? null,
   };

@@ -39,7 +39,15 @@ export function readFeed<Extra>(
 ): FeedSnapshot<Extra> {
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   if (text.trim() === '') throw new FeedValidationError(file, [{ file, field: '(file)', value: null, message: 'the file is empty' }]);
-  const parsed = format.parse({ file, text });
+  let parsed: ParsedFeed<Extra>;
+  try {
+    parsed = format.parse({ file, text });
+  } catch (error) {
+    // Any parser that recurses over what it read can overflow the stack on a hostile file;
+    // that is a refusal of the file, not a failure of the subgraph.
+    if (!(error instanceof RangeError)) throw error;
+    throw new FeedValidationError(file, [{ file, field: '(file)', value: null, message: `the file cannot be read: ${error.message}` }]);
+  }
   const snapshot = {
     ...parsed,
     checksum,

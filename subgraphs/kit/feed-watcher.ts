@@ -76,8 +76,19 @@ export function watchFeedFolder(
 function fileNameOf(url: string, response: Response, extension: string, bytes: Buffer): string {
   const disposition = /filename="?([^";]+)"?/.exec(response.headers.get('content-disposition') ?? '')?.[1];
   const served = basename(disposition ?? new URL(url).pathname) || 'feed';
-  const stem = served.endsWith(extension) ? served.slice(0, -extension.length) : served;
+  // The supplier's server names it: kept short, as clients see it in FeedStatus.
+  const stem = (served.endsWith(extension) ? served.slice(0, -extension.length) : served).slice(0, 64);
   return `${stem}-${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}${extension}`;
+}
+
+/** A report a URL could not deliver: `reason` is public, `detail` (with the URL) is for the log. */
+class UndeliveredReport extends Error {
+  constructor(
+    readonly reason: string,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
 }
 
 /** Reads a response body, refusing it once it passes `limit` bytes (whatever its headers say). */
@@ -92,16 +103,29 @@ async function readBody(response: Response, limit: number, url: string): Promise
     total += value.byteLength;
     if (total > limit) {
       await reader.cancel();
-      throw new Error(`Feed URL ${url} sent more than ${limit} bytes: refused`);
+      throw new UndeliveredReport(
+        `the feed source sent more than ${limit} bytes: refused`,
+        `Feed URL ${url} sent more than ${limit} bytes: refused`,
+      );
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks, total);
 }
 
+/** Why a fetch failed, as Node's `fetch` hides it in `cause` ("fetch failed" alone says nothing). */
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const own = error instanceof Error ? error.message : String(error);
+  return cause ? `${own}: ${cause.code ?? cause.message ?? String(cause)}` : own;
+}
+
 /**
  * Polls an HTTP(S) URL for the supplier's latest report and offers what it serves to the
- * tracker; `ETag` and `Last-Modified` avoid downloading an unchanged report.
+ * tracker; `ETag` and `Last-Modified` avoid downloading an unchanged report. A URL that
+ * cannot be fetched, answers an error or sends too much is a refusal in `lastRejected`
+ * ("the feed source could not be fetched"), without the URL: the log names it and the cause,
+ * once per change of failure rather than on every poll.
  */
 export function pollFeedUrl(
   url: string,
@@ -110,34 +134,54 @@ export function pollFeedUrl(
 ): Closable {
   let etag: string | null = null;
   let lastModified: string | null = null;
-  const fetchOnce = async () => {
+  let failing: string | null = null;
+  const served = basename(new URL(url).pathname) || 'feed';
+  const fetchReport = async (): Promise<{ response: Response; bytes: Buffer } | null> => {
     const headers: Record<string, string> = {};
     if (etag) headers['if-none-match'] = etag;
     if (lastModified) headers['if-modified-since'] = lastModified;
-    const response = await fetch(url, { headers, signal: AbortSignal.timeout(Math.max(1000, options.intervalMs)) });
-    if (response.status === 304) return;
-    if (!response.ok) throw new Error(`Feed URL ${url} answered ${response.status} ${response.statusText}`);
+    let response: Response;
+    try {
+      response = await fetch(url, { headers, signal: AbortSignal.timeout(Math.max(1000, options.intervalMs)) });
+    } catch (error) {
+      throw new UndeliveredReport('the feed source could not be fetched', `Feed URL ${url} could not be fetched: ${causeOf(error)}`);
+    }
+    if (response.status === 304) return null;
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new UndeliveredReport(
+        `the feed source could not be fetched (it answered ${response.status})`,
+        `Feed URL ${url} answered ${response.status} ${response.statusText}`,
+      );
+    }
     const length = Number(response.headers.get('content-length') ?? 0);
-    const served = basename(new URL(url).pathname) || 'feed';
     if (length > options.maxBytes) {
       await response.body?.cancel();
-      await tracker.refuse(served, new Error(`Feed URL ${url} offers ${length} bytes, over the limit of ${options.maxBytes}`));
-      return;
+      throw new UndeliveredReport(
+        `the feed source offers ${length} bytes, over the limit of ${options.maxBytes}`,
+        `Feed URL ${url} offers ${length} bytes, over the limit of ${options.maxBytes}`,
+      );
     }
-    let bytes: Buffer;
+    return { response, bytes: await readBody(response, options.maxBytes, url) };
+  };
+  const fetchOnce = async () => {
+    let report: Awaited<ReturnType<typeof fetchReport>>;
     try {
-      bytes = await readBody(response, options.maxBytes, url);
+      report = await fetchReport();
     } catch (error) {
-      await tracker.refuse(served, error as Error);
+      if (!(error instanceof UndeliveredReport)) throw error;
+      if (failing !== error.detail) await tracker.refuse(served, error.reason, error.detail);
+      failing = error.detail;
       return;
     }
+    failing = null;
+    if (!report) return;
+    const { response, bytes } = report;
     etag = response.headers.get('etag');
     lastModified = response.headers.get('last-modified');
-    await tracker.ingest(
-      fileNameOf(url, response, options.extension, bytes),
-      bytes,
-      lastModified ? new Date(lastModified).toISOString() : undefined,
-    );
+    await tracker.ingest(fileNameOf(url, response, options.extension, bytes), bytes, {
+      ...(lastModified ? { modifiedAt: new Date(lastModified).toISOString() } : {}),
+    });
   };
   const poll = serialized(fetchOnce, options.onError);
   poll();

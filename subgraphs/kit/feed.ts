@@ -91,9 +91,27 @@ export interface FeedIssue {
   readonly message: string;
 }
 
+/** The most characters of a feed's own text a refusal repeats (a value, a field name, a key). */
+export const MAX_EXCERPT = 40;
+
+/**
+ * A short excerpt of something read from a feed, for a refusal: strings are cut to
+ * `MAX_EXCERPT` characters, an object or array is only named. A refusal thus never repeats a
+ * whole line of whatever file was offered (a symlink to `/etc/passwd` once was), and never
+ * serializes a value of unbounded size or depth.
+ */
+export function excerpt(value: unknown, max: number = MAX_EXCERPT): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value.length > max ? `${value.slice(0, max)}…` : value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (Array.isArray(value)) return `(an array of ${value.length})`;
+  return `(${typeof value === 'object' ? 'an object' : typeof value})`;
+}
+
 function describe(issue: FeedIssue): string {
   const where = [issue.line !== undefined ? `line ${issue.line}` : null, issue.path ? `at ${issue.path}` : null].filter(Boolean).join(', ');
-  return `${issue.file}${where ? ` ${where}` : ''}, field ${issue.field}: ${issue.message} (value ${JSON.stringify(issue.value)})`;
+  const value = typeof issue.value === 'string' ? JSON.stringify(excerpt(issue.value)) : excerpt(issue.value);
+  return `${issue.file}${where ? ` ${where}` : ''}, field ${excerpt(issue.field)}: ${issue.message} (value ${value ?? 'null'})`;
 }
 
 /** A feed file that was refused, with every issue found in it. */

@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { CAPABILITIES, FeedValidationError, type Capability } from './feed.js';
 import type { FeedFormat } from './feed-format.js';
+import { parseFeedJson } from './feed-json.js';
 import { recordIssues } from './validate.js';
 
 /** What this format keeps besides the contract's aspects: the supplier's remarks on a release. */
@@ -52,8 +53,9 @@ export function kitJsonFeedFormat(ids: { clusterId: string; supplierId: string }
     parse({ file, text }) {
       let json: unknown;
       try {
-        json = JSON.parse(text);
+        json = parseFeedJson({ file, text });
       } catch (error) {
+        if (error instanceof FeedValidationError) throw error;
         throw new FeedValidationError(file, [{ file, field: '(file)', value: null, message: `not JSON: ${(error as Error).message}` }]);
       }
       const top = report.safeParse(json);

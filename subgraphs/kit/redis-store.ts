@@ -38,9 +38,31 @@ redis.call('SET', KEYS[1], cjson.encode(manifest))
 return manifest.generation
 `;
 
+/**
+ * Marks the current snapshot of a file replaced (its file was removed), in one atomic step
+ * like the publish; it then drops out with the other replaced snapshots.
+ */
+const WITHDRAW_MANIFEST = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local manifest = cjson.decode(current)
+local changed = false
+for _, s in ipairs(manifest.snapshots) do
+  if s.file == ARGV[1] and (s.replacedAt == nil or s.replacedAt == cjson.null) then
+    s.replacedAt = ARGV[2]
+    changed = true
+  end
+end
+if not changed then return manifest.generation end
+manifest.generation = manifest.generation + 1
+redis.call('SET', KEYS[1], cjson.encode(manifest))
+return manifest.generation
+`;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     publishManifest(key: string, meta: string, forgetBefore: string): Result<number, Context>;
+    withdrawManifest(key: string, file: string, replacedAt: string): Result<number, Context>;
   }
 }
 
@@ -76,6 +98,8 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
   readonly #subgraph: string | null;
   readonly #log: (line: string) => void;
   #resync: Promise<void> | null = null;
+  /** Files withdrawn while Redis was away: withdrawn there too once it is back. */
+  readonly #pendingWithdrawals = new Set<string>();
 
   constructor(options: RedisViewStoreOptions) {
     this.#prefix = options.prefix;
@@ -89,6 +113,7 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
       onReady: () => (this.#resync = this.#publishAll().finally(() => (this.#resync = null))),
     });
     this.#link.redis.defineCommand('publishManifest', { numberOfKeys: 1, lua: PUBLISH_MANIFEST });
+    this.#link.redis.defineCommand('withdrawManifest', { numberOfKeys: 1, lua: WITHDRAW_MANIFEST });
   }
 
   #key(...parts: string[]): string {
@@ -102,6 +127,15 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
    * reports meanwhile (the soak test saw answers from an older report without this).
    */
   async #publishAll(): Promise<void> {
+    for (const file of this.#pendingWithdrawals) {
+      try {
+        await this.#link.redis.withdrawManifest(this.#key('manifest'), file, new Date().toISOString());
+        this.#pendingWithdrawals.delete(file);
+      } catch (error) {
+        this.#link.failed(error as Error);
+        return;
+      }
+    }
     const visibleSince = new Map((await this.#local.manifest()).snapshots.map((s) => [s.version, s.loadedAt]));
     for (const views of this.#local.held()) {
       try {
@@ -164,6 +198,28 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
       await this.#write(views);
       return await this.manifest();
     } catch (error) {
+      this.#link.failed(error as Error);
+      return local;
+    }
+  }
+
+  /**
+   * Withdraws the file's snapshot here and in Redis: the replica's own copy too, or a
+   * republish after Redis restarts would bring the report back.
+   */
+  async withdraw(file: string): Promise<Manifest> {
+    const local = await this.#local.withdraw(file);
+    if (!this.#link.available) {
+      this.#pendingWithdrawals.add(file);
+      return local;
+    }
+    try {
+      // Stamped a little ahead, as a publish is: no request pinned before it loses the report mid-way.
+      await this.#link.redis.withdrawManifest(this.#key('manifest'), file, new Date(Date.now() + SWITCH_GRACE_MS).toISOString());
+      await new Promise((resolve) => setTimeout(resolve, SWITCH_GRACE_MS + 5));
+      return await this.manifest();
+    } catch (error) {
+      this.#pendingWithdrawals.add(file);
       this.#link.failed(error as Error);
       return local;
     }

@@ -60,6 +60,17 @@ export function withSnapshot(manifest: Manifest, meta: SnapshotMeta): Manifest {
   return { generation: manifest.generation + 1, snapshots };
 }
 
+/**
+ * A new manifest without the current snapshot of `file` (its file was removed): it is marked
+ * replaced at `at`, so a request pinned before then still sees it, and is forgotten with the
+ * other replaced snapshots. The same manifest when `file` has no current snapshot.
+ */
+export function withoutFile(manifest: Manifest, file: string, at: string): Manifest {
+  if (!manifest.snapshots.some((s) => s.file === file && s.replacedAt === null)) return manifest;
+  const snapshots = manifest.snapshots.map((s) => (s.file === file && s.replacedAt === null ? { ...s, replacedAt: at } : s));
+  return { generation: manifest.generation + 1, snapshots };
+}
+
 /** Where a store stands, for `FeedStatus`. */
 export interface StoreHealth {
   readonly backend: 'MEMORY' | 'REDIS';
@@ -76,6 +87,8 @@ export interface StoreHealth {
  */
 export interface ViewStore<Extra = unknown> {
   publish(views: SnapshotViews<Extra>): Promise<Manifest>;
+  /** Withdraws the current snapshot of `file` (its file was removed), everywhere the store reaches. */
+  withdraw(file: string): Promise<Manifest>;
   manifest(): Promise<Manifest>;
   getReleases(keys: readonly VersionKey[]): Promise<(ReleaseViewData<Extra> | null)[]>;
   getRollouts(keys: readonly VersionKey[]): Promise<(readonly RolloutEntryView[] | null)[]>;
@@ -104,6 +117,11 @@ export class MemoryViewStore<Extra = unknown> implements ViewStore<Extra> {
     // Forget snapshots no longer listed (replaced a while ago), or a changing file would leak.
     const listed = new Set(this.#manifest.snapshots.map((s) => s.version));
     for (const version of this.#versions.keys()) if (!listed.has(version)) this.#versions.delete(version);
+    return this.#manifest;
+  }
+
+  async withdraw(file: string): Promise<Manifest> {
+    this.#manifest = withoutFile(this.#manifest, file, new Date().toISOString());
     return this.#manifest;
   }
 

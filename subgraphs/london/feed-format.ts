@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isIsoDate } from '../kit/date.js';
 import { FeedValidationError, type Capability, type DesignStatus, type FeedIssue, type RolloutStatus } from '../kit/feed.js';
 import type { FeedFile, FeedFormat, Located, ParsedFeed } from '../kit/feed-format.js';
+import { parseFeedJson } from '../kit/feed-json.js';
 import { recordIssues, supplierWord } from '../kit/validate.js';
 
 /** What only London's spec has: products for non-acute care settings. */
@@ -82,8 +83,9 @@ function lineOf(text: string, message: string): number | undefined {
 export function parseBtFeed(input: FeedFile): ParsedFeed<LondonExtra> {
   let json: unknown;
   try {
-    json = JSON.parse(input.text);
+    json = parseFeedJson(input);
   } catch (error) {
+    if (error instanceof FeedValidationError) throw error;
     const message = (error as Error).message;
     const line = lineOf(input.text, message);
     throw new FeedValidationError(input.file, [

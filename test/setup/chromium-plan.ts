@@ -1,8 +1,9 @@
 /**
- * Where the browser tests get their Chromium, as a decision with no side effects, so that each
- * branch is tested without uninstalling the machine's browser: `CHROMIUM_PATH` when set, then
- * Debian's `/usr/bin/chromium`; when neither exists, install Debian's package if this machine
- * lets the test run do it (root, with apt-get), else stop with one line saying what to do.
+ * Where the browser tests get their Chromium, decided without touching the machine (its
+ * effects are passed in), so that each branch is tested without uninstalling the browser:
+ * `CHROMIUM_PATH` when set, then Debian's `/usr/bin/chromium`; when neither exists, install
+ * Debian's package if this machine lets the test run do it (root, with apt-get), else stop
+ * with one line saying what to do.
  */
 
 /** Debian's `chromium` package puts its launcher here. */
@@ -49,4 +50,28 @@ export function planChromium(machine: ChromiumMachine): ChromiumPlan {
       progress: "Chromium not found: installing Debian's chromium package (one time, ~1 min)…",
     };
   return { kind: 'refuse', message: HOW_TO_GET_CHROMIUM };
+}
+
+/** What running the install command gave. */
+export interface InstallResult {
+  readonly ok: boolean;
+  /** The tail of its output, shown when it failed. */
+  readonly output: string;
+}
+
+/**
+ * Carries the plan out with the given effects: the path to launch, or the lines to print
+ * before stopping. An install counts only if it leaves an executable where the plan expects it.
+ */
+export async function obtainChromium(
+  plan: ChromiumPlan,
+  effects: { install: () => Promise<InstallResult>; executable: (path: string) => boolean; say: (line: string) => void },
+): Promise<{ readonly path: string } | { readonly stop: readonly string[] }> {
+  if (plan.kind === 'found') return { path: plan.path };
+  if (plan.kind === 'refuse') return { stop: [plan.message] };
+  effects.say(plan.progress);
+  const result = await effects.install();
+  if (result.ok && effects.executable(plan.path)) return { path: plan.path };
+  const why = result.ok ? `it left no executable at ${plan.path}` : result.output.trim().split('\n').slice(-10).join('\n');
+  return { stop: [`${INSTALL_COMMAND} failed: ${why}`, HOW_TO_GET_CHROMIUM] };
 }

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { HOW_TO_GET_CHROMIUM, INSTALL_COMMAND, planChromium } from './chromium-plan.js';
+import { INSTALL_COMMAND, obtainChromium, planChromium, type InstallResult } from './chromium-plan.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -29,7 +29,7 @@ function executable(path: string): boolean {
 const onPath = (command: string) => (process.env['PATH'] ?? '').split(delimiter).some((dir) => dir && executable(join(dir, command)));
 
 /** Runs the install, keeping its output to show only when it fails. */
-function install(): Promise<{ ok: boolean; output: string }> {
+function install(): Promise<InstallResult> {
   return new Promise((resolve) => {
     const child = spawn('sh', ['-c', INSTALL_COMMAND], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -41,23 +41,15 @@ function install(): Promise<{ ok: boolean; output: string }> {
   });
 }
 
-/** Stops the whole run now: one line, exit 1, and no summary that could read as a pass. */
-function stop(message: string): never {
-  process.stderr.write(`\n${message}\n`);
-  process.exit(1);
-}
-
 export default async function setup(project: TestProject): Promise<void> {
   const configured = process.env['CHROMIUM_PATH'] || undefined;
   const plan = planChromium({ configured, executable, isRoot: process.getuid?.() === 0, hasAptGet: onPath('apt-get') });
-  if (plan.kind === 'refuse') stop(plan.message);
-  if (plan.kind === 'install') {
-    process.stderr.write(`${plan.progress}\n`);
-    const result = await install();
-    if (!result.ok || !executable(plan.path)) {
-      process.stderr.write(`${INSTALL_COMMAND} failed:\n${result.output.trim().split('\n').slice(-10).join('\n')}\n`);
-      stop(HOW_TO_GET_CHROMIUM);
-    }
+  const chromium = await obtainChromium(plan, { install, executable, say: (line) => process.stderr.write(`${line}\n`) });
+  if ('stop' in chromium) {
+    // Stops the whole run now, before any test file: a thrown error would print vitest's
+    // stack of itself, and failed files would sit under a summary of passing tests.
+    process.stderr.write(`\n${chromium.stop.join('\n')}\n`);
+    process.exit(1);
   }
-  project.provide('chromiumPath', plan.path);
+  project.provide('chromiumPath', chromium.path);
 }

@@ -112,12 +112,16 @@ export class SubgraphResilience {
 
   /** Runs one fetch under the policies; `attempt` must honour the abort signal. */
   run<T>(isQuery: boolean, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return (isQuery ? this.#query : this.#once).execute(({ signal }) =>
-      attempt(signal).catch((error: unknown) => {
-        // The fetch may reject on the abort before the timeout policy does: it is a timeout.
-        if (signal.aborted) throw new TaskCancelledError(`${this.name} did not answer in time`);
-        throw error;
-      }),
+    // A parent signal per fetch: cockatiel's default is one signal shared by every execution in
+    // the process, and each fetch in flight hangs its timeout's abort listener on it.
+    return (isQuery ? this.#query : this.#once).execute(
+      ({ signal }) =>
+        attempt(signal).catch((error: unknown) => {
+          // The fetch may reject on the abort before the timeout policy does: it is a timeout.
+          if (signal.aborted) throw new TaskCancelledError(`${this.name} did not answer in time`);
+          throw error;
+        }),
+      new AbortController().signal,
     );
   }
 }

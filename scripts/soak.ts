@@ -8,7 +8,6 @@
  * SUBGRAPH_UNAVAILABLE on London's fields while London is down, and no data may be lost or
  * mixed. Prints requests, errors by code, latency percentiles; exits 1 when a check fails.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { listen, type Listening } from '../subgraphs/kit/http.js';
 import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
 import { nmeFeedDir, nmeSubgraph } from '../test/fixtures/nme/index.js';
 import { PrivateRedis, freePort } from '../test/redis.js';
+import { startProgram, stopProgram, type Program } from './child-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({ options: { duration: { type: 'string', default: '60' }, clients: { type: 'string', default: '8' } } });
@@ -54,28 +54,17 @@ const PARTIAL: Record<QueryName, ((full: any) => any) | null> = {
   latest: null,
 };
 
-interface Proc {
-  child: ChildProcess;
-  output: string;
-}
-
-function startProcess(script: string, env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+function startProcess(script: string, env: NodeJS.ProcessEnv): Program {
+  return startProgram(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'], HOST: '127.0.0.1', FEED_POLL_MS: '200', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const proc: Proc = { child, output: '' };
-  const keep = (chunk: Buffer) => (proc.output = (proc.output + chunk.toString()).slice(-20_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return proc;
 }
 
-async function waitHealthy(url: string, proc: Proc, ms = 30_000): Promise<void> {
+async function waitHealthy(url: string, proc: Program, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null) throw new Error(`${url} exited:\n${proc.output}`);
+    if (proc.ended) throw new Error(`${url} exited:\n${proc.output}`);
     try {
       if ((await fetch(url.replace('/graphql', '/health'))).ok) return;
     } catch {
@@ -84,14 +73,6 @@ async function waitHealthy(url: string, proc: Proc, ms = 30_000): Promise<void> 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} not healthy after ${ms} ms:\n${proc.output}`);
-}
-
-function stopProcess(proc: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (proc.child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    proc.child.once('exit', () => resolve());
-    proc.child.kill(signal);
-  });
 }
 
 async function ask(url: string, query: string): Promise<Answer> {
@@ -113,7 +94,7 @@ async function main(): Promise<number> {
   const registryDir = join(work, 'registry');
   const token = mintToken(join(registryDir, 'tokens.json'), { supplier: 'SOAK', subgraphs: [], operator: true });
   let nme: Listening | null = null;
-  const procs: Proc[] = [];
+  const procs: Program[] = [];
   const events: { at: number; what: string }[] = [];
   const started = Date.now();
   const mark = (what: string) => {
@@ -243,7 +224,7 @@ async function main(): Promise<number> {
       await at(0.1);
       const window = { from: Date.now(), to: Number.POSITIVE_INFINITY };
       londonDown.push(window);
-      await stopProcess(london, 'SIGKILL');
+      await stopProgram(london, 'SIGKILL');
       mark('london subgraph killed (SIGKILL)');
       await at(0.25);
       london = await start('london');
@@ -349,7 +330,7 @@ async function main(): Promise<number> {
     console.log('\nAll checks passed: no failed request other than London SUBGRAPH_UNAVAILABLE while it was down, no data lost or mixed.');
     return 0;
   } finally {
-    for (const proc of procs.reverse()) await stopProcess(proc);
+    for (const proc of procs.reverse()) await stopProgram(proc);
     // Assigned inside the faults timeline, which the compiler cannot follow.
     await (nme as Listening | null)?.close();
     await redis.stop();
@@ -357,4 +338,6 @@ async function main(): Promise<number> {
   }
 }
 
-process.exit(await main());
+// The verdict is the exit code, and the run ends by itself: every process, server and
+// connection it opened is closed by then (a handle left open would keep it running).
+process.exitCode = await main();

@@ -4,6 +4,7 @@
  * extra cluster subgraphs.
  */
 import { loadGatewayConfig } from '../gateway/config.js';
+import type { Logger } from '../gateway/logger.js';
 import { openRegistryStore } from '../gateway/registry/store.js';
 import { buildGatewayService } from '../gateway/server.js';
 import { clusterSdls, type SubgraphSource } from '../subgraphs/catalog.js';
@@ -35,6 +36,8 @@ export interface StackOptions {
   readonly extraClusters?: readonly ExtraCluster[];
   /** Where the subgraphs' feed messages go; the console by default. */
   readonly log?: (line: string) => void;
+  /** The gateway's logger (its access logs and messages); JSON on stdout by default. */
+  readonly logger?: Logger;
   /** Stores for the built-in cluster subgraphs (in memory by default). */
   readonly stores?: { readonly south?: ViewStore<SouthExtra>; readonly london?: ViewStore<LondonExtra> };
   /** Start the gateway too (default); false starts only the subgraphs (e.g. for benchmarks). */
@@ -118,8 +121,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
     if (options.withGateway === false) return { services: started, gatewayUrl: null, subgraphUrls, close };
     const gatewayConfig = config.gateway.supergraphPath ? config.gateway : { ...config.gateway, subgraphUrls };
     const gateway = await at(
-      // Without a given log, the gateway writes its own JSON logs (pino).
-      buildGatewayService(gatewayConfig, { extraClusters: extraSources, ...(options.log ? { log: options.log } : {}) }),
+      // Without a given log or logger, the gateway writes its own JSON logs (pino).
+      buildGatewayService(gatewayConfig, {
+        extraClusters: extraSources,
+        ...(options.log ? { log: options.log } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+      }),
       config.gateway.host,
       config.gateway.port,
     );

@@ -1,16 +1,17 @@
 /**
- * Headless Chromium for the browser tests: Debian's package at /usr/bin/chromium through
- * playwright-core (never a browser download), with every request that is not for this
- * machine blocked and recorded, as on a hospital network without internet.
+ * Headless Chromium for the browser tests through playwright-core (never a browser download):
+ * the executable the global setup found or installed (test/setup/chromium.ts: `CHROMIUM_PATH`,
+ * else Debian's /usr/bin/chromium), with every request that is not for this machine blocked and
+ * recorded, as on a hospital network without internet.
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { inject } from 'vitest';
 
 /** Where the browser tests save their screenshots (gitignored). */
 export const ARTIFACTS_DIR = fileURLToPath(new URL('./artifacts/', import.meta.url));
 
-const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -42,7 +43,7 @@ function isLocal(url: string): boolean {
 /** Launches Chromium; close it in `afterAll`. */
 export async function launchOfflineBrowser(): Promise<OfflineBrowser> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  const browser = await chromium.launch({ executablePath: inject('chromiumPath'), args: FLAGS });
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/London' });
   const blocked: string[] = [];
   const pageErrors: string[] = [];

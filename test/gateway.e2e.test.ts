@@ -9,7 +9,7 @@ import { composeSupergraph } from '../gateway/compose.js';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { buildGatewayService } from '../gateway/server.js';
 import { createService, listen, subgraphApollo, type Listening } from '../subgraphs/kit/http.js';
-import { query } from './helpers.js';
+import { query, testLogger } from './helpers.js';
 
 const PRODUCTS_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
@@ -43,7 +43,7 @@ beforeAll(async () => {
   const path = join(dir, 'supergraph.graphql');
   writeFileSync(path, composed.supergraphSdl);
   const config = loadGatewayConfig({ SUPERGRAPH_PATH: path, GATEWAY_PORT: '0' });
-  const gateway = await listen(await buildGatewayService(config), config.host, config.port);
+  const gateway = await listen(await buildGatewayService(config, { logger: testLogger() }), config.host, config.port);
   running.push(gateway);
   gatewayUrl = gateway.url;
 });

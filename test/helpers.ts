@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger, type Logger } from '../gateway/logger.js';
 import { startStack, type Stack, type StackOptions } from '../scripts/stack.js';
 
 /** Settings that put every service on a free port of 127.0.0.1. */
@@ -39,12 +40,24 @@ export async function post<T = Record<string, unknown>>(
   return { status: response.status, ...body };
 }
 
+/**
+ * The gateway's JSON logs through `console.log` rather than straight to the stdout file
+ * descriptor (pino's default), so that vitest shows them only for a failing test.
+ */
+export function testLogger(): Logger {
+  return createLogger('info', { write: (line: string) => console.log(line.trimEnd()) });
+}
+
 /** Starts the whole supergraph on ephemeral ports; close it in `afterAll`. */
 export async function startTestStack(
   options: Omit<StackOptions, 'env' | 'withGateway'> & { env?: NodeJS.ProcessEnv } = {},
 ): Promise<Stack> {
   const registryDir = join(tmpdir(), `msg-registry-${randomUUID()}`);
-  const stack = await startStack({ ...options, env: { ...EPHEMERAL_ENV, REGISTRY_DIR: registryDir, ...options.env } });
+  const stack = await startStack({
+    ...(options.log || options.logger ? {} : { logger: testLogger() }),
+    ...options,
+    env: { ...EPHEMERAL_ENV, REGISTRY_DIR: registryDir, ...options.env },
+  });
   return {
     ...stack,
     close: async () => {

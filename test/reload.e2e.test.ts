@@ -1,6 +1,7 @@
 /**
- * A reload while dashboards query the gateway: no request fails, and no response mixes two
- * snapshots.
+ * A reload while dashboards query the gateway: no request fails, no response mixes two
+ * snapshots, and the load leaves no process warning (such as listeners piling up on a shared
+ * abort signal, one per fetch in flight).
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,12 +14,16 @@ import { post, startTestStack } from './helpers.js';
 const FEED = fileURLToPath(new URL('../subgraphs/south/feed/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'msg-reload-'));
 let stack: Stack;
+const warnings: Error[] = [];
+const onWarning = (warning: Error) => warnings.push(warning);
 
 beforeAll(async () => {
+  process.on('warning', onWarning);
   copyFileSync(join(FEED, 'fujitsu-south-2007-09-06.csv'), join(dir, 'fujitsu-south-2007-09-06.csv'));
   stack = await startTestStack({ env: { SOUTH_FEED_DIR: dir, FEED_POLL_MS: '50' } });
 });
 afterAll(async () => {
+  process.off('warning', onWarning);
   await stack.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -77,6 +82,9 @@ describe('reload under query load', () => {
     stop = true;
     await Promise.all(clients);
     expect(failures).toEqual([]);
+    // Node emits warnings on the next tick.
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
     expect(seen.get('fujitsu-south-2007-09-06.csv')).toBeGreaterThan(0);
     for (const report of ['fujitsu-south-2008-01-31.csv', 'fujitsu-south-2008-06-30.csv', 'fujitsu-south-2009-06-30.csv']) {
       expect(seen.get(report)).toBeGreaterThan(0);

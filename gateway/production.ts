@@ -15,6 +15,7 @@ import type { FeedVersions } from './feed-versions.js';
 import { knownOperationPlugin, limitCode, operationLimits } from './limits.js';
 import { requestLogging, type Logger } from './logger.js';
 import { GatewayMetrics, outcomePlugin } from './metrics.js';
+import { requestErrorStatusPlugin } from './http-status.js';
 import { RateLimit } from './rate-limit.js';
 import { supergraphVersionOf } from './registry/live-supergraph.js';
 import { readinessRoute } from './readiness.js';
@@ -116,7 +117,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
       parseOptions: limits.parseOptions,
       formatError: masking.formatError,
     },
-    plugins: [masking.plugin, knownOperationPlugin(), unavailablePathsPlugin(), outcomePlugin(metrics)],
+    plugins: [masking.plugin, requestErrorStatusPlugin(), knownOperationPlugin(), unavailablePathsPlugin(), outcomePlugin(metrics)],
     supergraphChanged: (sdl) => {
       served = describe(sdl);
     },

@@ -152,6 +152,8 @@ describe('errors masked at the gateway', () => {
     const { status, body } = await ask('{ nope }', 'mask-validation');
     expect(status).toBe(400);
     expect(body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/Cannot query field "nope"/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    // A client's mistake withholds nothing: it is no operator's business, and not logged.
+    expect(logOf('mask-validation')).toBe('');
   });
 });
 

@@ -83,10 +83,11 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, opti
   return { shown, masked, withheld };
 }
 
-/** Apollo's formatted form of a raw error, as `normalizeAndFormatErrors` builds it. */
+/** Apollo's formatted form of a raw error, as `normalizeAndFormatErrors` builds it (`http` is Apollo's, never sent). */
 function formattedOf(error: GraphQLError): GraphQLFormattedError {
   const json = typeof error.toJSON === 'function' ? error.toJSON() : { message: String(error.message) };
-  return { ...json, extensions: { ...error.extensions, code: error.extensions?.['code'] ?? ErrorCode.INTERNAL_SERVER_ERROR } };
+  const { http: _http, ...extensions } = error.extensions ?? {};
+  return { ...json, extensions: { ...extensions, code: extensions['code'] ?? ErrorCode.INTERNAL_SERVER_ERROR } };
 }
 
 /** A subgraph the service routes to. */

@@ -47,7 +47,12 @@ export function requestErrorStatusPlugin(): ApolloServerPlugin<BaseContext> {
           if (body.kind !== 'single' || 'data' in body.singleResult) return;
           const errors = body.singleResult.errors ?? [];
           if (errors.length === 0 || !errors.every((e) => REQUEST_ERROR_CODES.has(String(e.extensions?.['code'])))) return;
-          if (http.status !== undefined && http.status >= 400 && http.status < 500 && answersPlainJson(rc.request.http?.headers.get('accept')))
+          if (
+            http.status !== undefined &&
+            http.status >= 400 &&
+            http.status < 500 &&
+            answersPlainJson(rc.request.http?.headers.get('accept'))
+          )
             http.status = 200;
         },
       };

@@ -55,13 +55,12 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
   REGISTRY_DISABLED: 'The gateway serves a fixed supergraph (SUPERGRAPH_PATH) or REGISTRY=false: no publishing.',
   REGISTRY_TOKENS_INVALID: "The gateway's registry tokens file cannot be read; the gateway log says why.",
   GRAPHQL_PARSE_FAILED: 'The operation is not valid GraphQL syntax (or has more tokens than MAX_TOKENS).',
-  GRAPHQL_VALIDATION_FAILED: "The operation does not fit the schema (an unknown field, a wrong argument); the message names what.",
+  GRAPHQL_VALIDATION_FAILED: 'The operation does not fit the schema (an unknown field, a wrong argument); the message names what.',
   OPERATION_RESOLUTION_FAILURE:
     'The request names an operation its document lacks, or has several operations and no name, or one of a type the schema has no root for.',
   PERSISTED_QUERY_NOT_FOUND: 'The gateway does not know this automatic persisted query yet: send it again with its query text.',
   PERSISTED_QUERY_NOT_SUPPORTED: 'Automatic persisted queries are off (PERSISTED_OPERATIONS_ONLY=true): send the query text.',
-  PERSISTED_QUERY_HASH_MISMATCH:
-    "An automatic persisted query's sha256Hash is not the SHA-256 of the query text it came with; HTTP 400.",
+  PERSISTED_QUERY_HASH_MISMATCH: "An automatic persisted query's sha256Hash is not the SHA-256 of the query text it came with; HTTP 400.",
 };
 
 /** Whether `code` is in the catalogue: errors with any other code reach clients masked. */

@@ -47,17 +47,40 @@ function answer(query: string): { status: number; type: string; body: string } {
     });
   if (query.includes('proxied')) return { status: 400, type: 'text/html', body: LB_PAGE };
   if (query.includes('denied')) return json({ message: 'jwt malformed', stack: JWT_STACK }, 401);
-  if (query.includes('uncoded')) return json({ data: { uncoded: null }, errors: [{ message: 'relation "supplier_secrets" does not exist', path: ['uncoded'] }] });
+  if (query.includes('uncoded'))
+    return json({ data: { uncoded: null }, errors: [{ message: 'relation "supplier_secrets" does not exist', path: ['uncoded'] }] });
   if (query.includes('badDate'))
     return json({
       data: { badDate: null },
-      errors: [{ message: 'asOf must be a Date (yyyy-mm-dd)', path: ['badDate'], extensions: { code: 'BAD_USER_INPUT', stacktrace: SUBGRAPH_STACK, debugUrl: 'http://internal-lb-7.corp.local/' } }],
+      errors: [
+        {
+          message: 'asOf must be a Date (yyyy-mm-dd)',
+          path: ['badDate'],
+          extensions: { code: 'BAD_USER_INPUT', stacktrace: SUBGRAPH_STACK, debugUrl: 'http://internal-lb-7.corp.local/' },
+        },
+      ],
     });
   return json({ data: { fine: 'ok' } });
 }
 
 /** Strings that must never reach a client. */
-const LEAKS = ['ECONNREFUSED', '10.1.2.3', 'secretpw', 'redis://', 'node_modules', 'internal-lb-7', 'corp.local', 'jwt malformed', 'supplier_secrets', 'stacktrace', '"response"', '"exception"', '127.0.0.1', 'serviceName', 'debugUrl'];
+const LEAKS = [
+  'ECONNREFUSED',
+  '10.1.2.3',
+  'secretpw',
+  'redis://',
+  'node_modules',
+  'internal-lb-7',
+  'corp.local',
+  'jwt malformed',
+  'supplier_secrets',
+  'stacktrace',
+  '"response"',
+  '"exception"',
+  '127.0.0.1',
+  'serviceName',
+  'debugUrl',
+];
 
 let fake: Server;
 let gateway: Listening;
@@ -110,7 +133,11 @@ async function ask(query: string, requestId: string, at = url) {
     body: JSON.stringify({ query }),
   });
   const text = await response.text();
-  return { status: response.status, text, body: JSON.parse(text) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+  return {
+    status: response.status,
+    text,
+    body: JSON.parse(text) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] },
+  };
 }
 
 /** The gateway's log lines about one request. */
@@ -119,7 +146,12 @@ const logOf = (requestId: string) => lines.filter((line) => line.includes(reques
 describe('errors masked at the gateway', () => {
   it.each([
     ['a subgraph error carrying a Redis URL and its stack', '{ redis }', 'mask-redis', [SECRET_MESSAGE, 'Redis.js:170:41']],
-    ["a subgraph's 4xx answer with a load balancer's HTML page", '{ proxied }', 'mask-proxied', ['internal-lb-7.corp.local', 'supplier', '400']],
+    [
+      "a subgraph's 4xx answer with a load balancer's HTML page",
+      '{ proxied }',
+      'mask-proxied',
+      ['internal-lb-7.corp.local', 'supplier', '400'],
+    ],
     ["a subgraph's 401 body with its stack", '{ denied }', 'mask-denied', ['jwt malformed', 'jsonwebtoken/verify.js', '401']],
     ['a subgraph error without a code', '{ uncoded }', 'mask-uncoded', ['supplier_secrets']],
   ])('%s reaches the client as INTERNAL_SERVER_ERROR with the request id, and the log has it all', async (_, query, requestId, logged) => {
@@ -145,13 +177,18 @@ describe('errors masked at the gateway', () => {
   it('keeps the message of a public code, and nothing else of what the subgraph added', async () => {
     const { body, text } = await ask('{ badDate }', 'mask-public');
     for (const leak of LEAKS) expect(text).not.toContain(leak);
-    expect(body.errors).toEqual([{ message: 'asOf must be a Date (yyyy-mm-dd)', path: ['badDate'], extensions: { code: 'BAD_USER_INPUT' } }]);
+    expect(body.errors).toEqual([
+      { message: 'asOf must be a Date (yyyy-mm-dd)', path: ['badDate'], extensions: { code: 'BAD_USER_INPUT' } },
+    ]);
   });
 
   it('leaves the gateway’s own public errors as they are', async () => {
     const { status, body } = await ask('{ nope }', 'mask-validation');
     expect(status).toBe(400);
-    expect(body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/Cannot query field "nope"/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    expect(body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/Cannot query field "nope"/),
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
     // A client's mistake withholds nothing: it is no operator's business, and not logged.
     expect(logOf('mask-validation')).toBe('');
   });

@@ -28,7 +28,11 @@ let url: string;
 
 beforeAll(async () => {
   const schema = buildSubgraphSchema({ typeDefs: parse(SDL), resolvers: { Query: { notice: () => 'R2 design suspended' } } });
-  const subgraph = await listen(await createService({ name: 'notices', apollo: subgraphApollo(schema), context: async () => ({}) }), '127.0.0.1', 0);
+  const subgraph = await listen(
+    await createService({ name: 'notices', apollo: subgraphApollo(schema), context: async () => ({}) }),
+    '127.0.0.1',
+    0,
+  );
   running.push(subgraph);
   const composed = composeSupergraph([{ name: 'notices', url: subgraph.url, sdl: SDL }]);
   if (!composed.ok) throw new Error(composed.errors.join('\n'));
@@ -86,16 +90,19 @@ describe('GraphQL over HTTP (graphql-http audit)', () => {
     ['a parse failure', '{', undefined],
     ['a validation failure', '{ nope }', undefined],
     ['a variable coercion failure', 'query ($id: ID!) { notice(id: $id) }', { id: { not: 'an id' } }],
-  ])('answers %s with 200 to application/json, 400 to application/graphql-response+json and to no preference', async (_, query, variables) => {
-    const json = await send('application/json', query, variables);
-    expect(json.status).toBe(200);
-    expect(json.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await json.json()).not.toHaveProperty('data');
-    const graphqlJson = await send('application/graphql-response+json', query, variables);
-    expect(graphqlJson.status).toBe(400);
-    expect(graphqlJson.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
-    expect((await send('*/*', query, variables)).status).toBe(400);
-  });
+  ])(
+    'answers %s with 200 to application/json, 400 to application/graphql-response+json and to no preference',
+    async (_, query, variables) => {
+      const json = await send('application/json', query, variables);
+      expect(json.status).toBe(200);
+      expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await json.json()).not.toHaveProperty('data');
+      const graphqlJson = await send('application/graphql-response+json', query, variables);
+      expect(graphqlJson.status).toBe(400);
+      expect(graphqlJson.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+      expect((await send('*/*', query, variables)).status).toBe(400);
+    },
+  );
 });
 
 describe('page headers', () => {

@@ -32,7 +32,9 @@ beforeAll(async () => {
           throw new Error(SECRET);
         },
         feed: () => {
-          throw new GraphQLErrorWithCode('south-2010-06-30.csv line 4, field goLive: not a date', ErrorCode.FEED_INVALID, { file: '/srv/feeds/south' });
+          throw new GraphQLErrorWithCode('south-2010-06-30.csv line 4, field goLive: not a date', ErrorCode.FEED_INVALID, {
+            file: '/srv/feeds/south',
+          });
         },
         // A code the supplier made up is not public.
         mine: () => {
@@ -43,7 +45,11 @@ beforeAll(async () => {
     },
   });
   subgraph = await listen(
-    await createService({ name: 'kitsub', apollo: subgraphApollo(schema, { name: 'kitsub', log: (line) => lines.push(line) }), context: async () => ({}) }),
+    await createService({
+      name: 'kitsub',
+      apollo: subgraphApollo(schema, { name: 'kitsub', log: (line) => lines.push(line) }),
+      context: async () => ({}),
+    }),
     '127.0.0.1',
     0,
   );
@@ -69,7 +75,11 @@ describe("a kit subgraph's errors", () => {
     const { text, body } = await ask(query, requestId);
     expect(text).not.toContain(secret);
     expect(text).not.toMatch(/stacktrace|secretpw|corp\.local/);
-    expect(body.errors?.[0]).toMatchObject({ message: 'Internal server error', path: [query.slice(2, -2)], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } });
+    expect(body.errors?.[0]).toMatchObject({
+      message: 'Internal server error',
+      path: [query.slice(2, -2)],
+      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+    });
     const log = lines.filter((line) => line.includes(requestId)).join('\n');
     expect(log).toContain(secret);
     expect(log).toMatch(/^kitsub: /);
@@ -78,10 +88,16 @@ describe("a kit subgraph's errors", () => {
 
   it('keeps the message of a public code and drops its other extensions', async () => {
     const { body } = await ask('{ feed }');
-    expect(body.errors?.[0]).toMatchObject({ message: 'south-2010-06-30.csv line 4, field goLive: not a date', extensions: { code: 'FEED_INVALID' } });
+    expect(body.errors?.[0]).toMatchObject({
+      message: 'south-2010-06-30.csv line 4, field goLive: not a date',
+      extensions: { code: 'FEED_INVALID' },
+    });
     expect(body.errors?.[0]?.extensions).not.toHaveProperty('file');
     const bad = await ask('{ on(day: "2007-02-30") }');
-    expect(bad.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/Date must be an ISO date/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(bad.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/Date must be an ISO date/),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 });
 
@@ -101,6 +117,9 @@ describe('maskError', () => {
 
   it("keeps the extensions the catalogue lists for a code, and no other's", () => {
     const limit = { message: 'too deep (MAX_DEPTH)', extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'MAX_DEPTH', subgraph: 'x' } };
-    expect(maskError(limit, null)).toMatchObject({ shown: { extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'MAX_DEPTH' } }, withheld: ['subgraph'] });
+    expect(maskError(limit, null)).toMatchObject({
+      shown: { extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'MAX_DEPTH' } },
+      withheld: ['subgraph'],
+    });
   });
 });

@@ -162,7 +162,9 @@ export function errorMasking<TContext extends BaseContext>(
             for (const error of rc.errors) {
               const { shown, masked, withheld } = maskError(formattedOf(error), error, options);
               if (!masked && withheld.length === 0) continue;
-              const what = masked ? 'masked as INTERNAL_SERVER_ERROR' : `${String(shown.extensions?.['code'])}, withheld ${withheld.join(', ')}`;
+              const what = masked
+                ? 'masked as INTERNAL_SERVER_ERROR'
+                : `${String(shown.extensions?.['code'])}, withheld ${withheld.join(', ')}`;
               const operation = rc.request.operationName ?? rc.operationName ?? 'anonymous';
               options.log(
                 `${options.service}: error of request ${requestIdOf(rc) ?? '(no id)'} (operation ${operation}) ${what}: ${logDetail(error, subgraphs())}`,

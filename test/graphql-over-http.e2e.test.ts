@@ -101,6 +101,9 @@ describe('GraphQL over HTTP (graphql-http audit)', () => {
       expect(graphqlJson.status).toBe(400);
       expect(graphqlJson.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
       expect((await send('*/*', query, variables)).status).toBe(400);
+      // Both accepted, graphql-response+json first: Apollo answers it, so the status stays 400.
+      const both = await send('application/graphql-response+json, application/json', query, variables);
+      expect([both.status, both.headers.get('content-type')]).toEqual([400, 'application/graphql-response+json; charset=utf-8']);
     },
   );
 });

@@ -1,12 +1,13 @@
 /**
  * What makes the gateway fit for production, gathered so `server.ts` wires it in a few lines:
  * subgraph resilience (timeouts, retries, circuit breakers, partial answers), operation
- * limits, rate limiting, CORS, request ids and access logs, `/ready` and `/metrics`.
+ * limits, error masking, GraphQL-over-HTTP status codes, rate limiting, CORS, request ids and
+ * access logs, `/ready` and `/metrics`.
  */
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import cors from 'cors';
 import type { Express, Response } from 'express';
-import { formatError } from '../subgraphs/kit/errors.js';
+import { errorMasking } from '../subgraphs/kit/errors.js';
 import type { GatewayCache } from './cache.js';
 import type { GatewayConfig } from './config.js';
 import type { DataSourceOptions, GatewayContext } from './data-source.js';
@@ -14,6 +15,7 @@ import type { FeedVersions } from './feed-versions.js';
 import { knownOperationPlugin, limitCode, operationLimits } from './limits.js';
 import { requestLogging, type Logger } from './logger.js';
 import { GatewayMetrics, outcomePlugin } from './metrics.js';
+import { requestErrorStatusPlugin } from './http-status.js';
 import { RateLimit } from './rate-limit.js';
 import { supergraphVersionOf } from './registry/live-supergraph.js';
 import { readinessRoute } from './readiness.js';
@@ -93,6 +95,15 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
     log,
   });
   const limits = operationLimits(config.limits);
+  // One mask for every error a client gets (subgraphs/kit/errors.ts); the log gets each in full.
+  const masking = errorMasking<GatewayContext>({
+    service: 'gateway',
+    log,
+    includeStacktrace: config.includeStacktrace,
+    rewrite: limitCode,
+    requestId: (rc) => rc.contextValue.requestId,
+    subgraphs: () => served.subgraphs,
+  });
   return {
     dataSource: (name) => ({ resilience: resilienceOf(name), hiddenFields: () => served.hidden, observer: metrics }),
     apollo: {
@@ -104,9 +115,9 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
       csrfPrevention: true,
       validationRules: limits.validationRules,
       parseOptions: limits.parseOptions,
-      formatError: (formatted, error) => limitCode(formatError(formatted, error)),
+      formatError: masking.formatError,
     },
-    plugins: [knownOperationPlugin(), unavailablePathsPlugin(), outcomePlugin(metrics)],
+    plugins: [masking.plugin, requestErrorStatusPlugin(), knownOperationPlugin(), unavailablePathsPlugin(), outcomePlugin(metrics)],
     supergraphChanged: (sdl) => {
       served = describe(sdl);
     },

@@ -55,21 +55,47 @@ export const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /**
+ * Headers of the pages and of every file they load. `frame-ancestors` works only as a header
+ * (a `<meta>` CSP ignores it): no other site may frame the explorer or the dashboard to trick
+ * a click. `nosniff` keeps a browser from running a file as another type than it was sent as;
+ * `no-referrer` keeps the gateway's internal address out of what a link's target sees.
+ */
+const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "frame-ancestors 'none'",
+};
+
+/** Sets the page headers; `csp` adds the page's own policy to `frame-ancestors`. */
+function setPageHeaders(res: express.Response, csp?: string): void {
+  for (const [name, value] of Object.entries(PAGE_HEADERS)) res.setHeader(name, value);
+  if (csp) res.setHeader('content-security-policy', `${csp}; ${PAGE_HEADERS['content-security-policy']}`);
+}
+
+/**
  * Mounts the vendor files (versioned paths: cached for a year, immutable) and gateway/public
- * under `/static` (revalidated on every load, so an upgrade shows at once).
+ * under `/static` (revalidated on every load, so an upgrade shows at once), with the page headers.
  */
 export function mountWebAssets(app: express.Express): void {
   for (const asset of Object.values(VENDOR)) {
     app.get(asset.path, (_req, res) => {
+      setPageHeaders(res);
       res.sendFile(asset.file, { maxAge: '365d', immutable: true });
     });
   }
-  app.use('/static', express.static(PUBLIC_DIR, { maxAge: 0, index: false }));
+  app.use(
+    '/static',
+    (_req, res, next) => {
+      setPageHeaders(res);
+      next();
+    },
+    express.static(PUBLIC_DIR, { maxAge: 0, index: false }),
+  );
 }
 
-/** Sends an HTML page with the CSP header (the page also carries it in a meta tag). */
+/** Sends an HTML page with the page headers and its CSP (the page also carries it in a meta tag). */
 export function sendHtml(res: express.Response, html: string): void {
-  res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+  setPageHeaders(res, CONTENT_SECURITY_POLICY);
   res.setHeader('cache-control', 'no-cache');
   res.type('html').send(html);
 }

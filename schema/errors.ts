@@ -22,6 +22,13 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   REGISTRY_DISABLED: 'REGISTRY_DISABLED',
   REGISTRY_TOKENS_INVALID: 'REGISTRY_TOKENS_INVALID',
+  // Apollo Server's own public codes (ApolloServerErrorCode), and the APQ refusal it leaves uncoded.
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
+  PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -47,6 +54,29 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
   CONFLICT: 'Other registry changes kept landing first; send the change again.',
   REGISTRY_DISABLED: 'The gateway serves a fixed supergraph (SUPERGRAPH_PATH) or REGISTRY=false: no publishing.',
   REGISTRY_TOKENS_INVALID: "The gateway's registry tokens file cannot be read; the gateway log says why.",
+  GRAPHQL_PARSE_FAILED: 'The operation is not valid GraphQL syntax (or has more tokens than MAX_TOKENS).',
+  GRAPHQL_VALIDATION_FAILED: 'The operation does not fit the schema (an unknown field, a wrong argument); the message names what.',
+  OPERATION_RESOLUTION_FAILURE:
+    'The request names an operation its document lacks, or has several operations and no name, or one of a type the schema has no root for.',
+  PERSISTED_QUERY_NOT_FOUND: 'The gateway does not know this automatic persisted query yet: send it again with its query text.',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'Automatic persisted queries are off (PERSISTED_OPERATIONS_ONLY=true): send the query text.',
+  PERSISTED_QUERY_HASH_MISMATCH: "An automatic persisted query's sha256Hash is not the SHA-256 of the query text it came with; HTTP 400.",
+};
+
+/** Whether `code` is in the catalogue: errors with any other code reach clients masked. */
+export function isPublicErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(errorCatalogue, code);
+}
+
+/**
+ * The `extensions` an error of each public code may show clients besides `code` (and the
+ * request id of a masked error); every other extension stays in the log.
+ */
+export const publicExtensions: Readonly<Partial<Record<ErrorCode, readonly string[]>>> = {
+  QUERY_TOO_COMPLEX: ['limit', 'cost', 'maxCost'],
+  SUBGRAPH_UNAVAILABLE: ['subgraph', 'reason'],
+  // Apollo's finer reason (INTROSPECTION_DISABLED, MAX_RECURSIVE_SELECTIONS_EXCEEDED).
+  GRAPHQL_VALIDATION_FAILED: ['validationErrorCode'],
 };
 
 /** A GraphQL error whose `extensions.code` is one of the catalogue's codes. */

@@ -247,7 +247,7 @@ export async function buildClusterSubgraph<Extra extends object>(
   };
   const service = await createService<ClusterContext<Extra>>({
     name: definition.name,
-    apollo: subgraphApollo<ClusterContext<Extra>>(schema),
+    apollo: subgraphApollo<ClusterContext<Extra>>(schema, { name: definition.name, ...(options.log ? { log: options.log } : {}) }),
     context: async ({ req }) => ({ loaders: createLoaders(store, pinOf(req.headers[PIN_HEADER])) }),
     routes: (app) => events.routes(app),
     onStop: release,

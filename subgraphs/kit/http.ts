@@ -10,7 +10,7 @@ import {
 } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
-import { formatError } from './errors.js';
+import { errorMasking } from './errors.js';
 import { ErrorCode } from '../../schema/errors.js';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -152,11 +152,25 @@ export function listen(service: Service, host: string, port: number): Promise<Li
   });
 }
 
+/** Where a kit subgraph's errors are logged in full. */
+export interface SubgraphApolloOptions {
+  /** The subgraph's name, first in its log lines. */
+  readonly name?: string;
+  /** Where masked errors are logged in full (stderr by default). */
+  readonly log?: (line: string) => void;
+}
+
 /**
- * The Apollo server of a subgraph (a fixed schema, or a gateway that swaps it): no stack traces in responses (a named setting, never
- * NODE_ENV), no inline traces (no Apollo usage reporting), no CDN landing page.
+ * The Apollo server of a subgraph (a fixed schema, or a gateway that swaps it): errors masked
+ * as the gateway masks them (kit/errors.ts: an unknown error leaves as `INTERNAL_SERVER_ERROR`,
+ * logged in full), no stack traces in responses (a named setting, never NODE_ENV), no inline
+ * traces (no Apollo usage reporting), no CDN landing page.
  */
-export function subgraphApollo<TContext extends BaseContext>(schema: GraphQLSchema | { readonly gateway: GatewayInterface }) {
+export function subgraphApollo<TContext extends BaseContext>(
+  schema: GraphQLSchema | { readonly gateway: GatewayInterface },
+  options: SubgraphApolloOptions = {},
+) {
+  const masking = errorMasking<TContext>({ service: options.name ?? 'subgraph', log: options.log ?? ((line) => console.error(line)) });
   return (drain: ApolloServerPlugin) =>
     new ApolloServer<TContext>({
       // A gateway without an executor swaps the schema while serving (insights, registry-derived).
@@ -164,11 +178,12 @@ export function subgraphApollo<TContext extends BaseContext>(schema: GraphQLSche
       // Named settings, never NODE_ENV: analysts explore the schema, stack traces stay in logs.
       introspection: true,
       includeStacktraceInErrorResponses: false,
-      formatError,
+      formatError: masking.formatError,
       // The runner handles SIGTERM/SIGINT for every service at once (kit/main.ts).
       stopOnTerminationSignals: false,
       plugins: [
         drain,
+        masking.plugin,
         ApolloServerPluginInlineTraceDisabled(),
         ApolloServerPluginLandingPageDisabled(),
         // Send a Cache-Control header only for answers that carry cache hints; the gateway

@@ -32,6 +32,8 @@ export interface ProductionOptions {
   readonly logger: Logger | null;
   /** The registry's supergraph version, when a registry serves it (else a hash of the supergraph). */
   readonly registryVersion?: () => string;
+  /** Streams open now (`/events`, …), for the metrics. */
+  readonly openStreams?: () => number;
 }
 
 type ApolloOptions = Pick<
@@ -71,6 +73,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
   const metrics = new GatewayMetrics({
     feedAges: () => feedVersions.ages(),
     registryVersion: options.registryVersion ?? (() => served.version),
+    openStreams: options.openStreams ?? (() => 0),
   });
   const breakers = new Map<string, SubgraphResilience>();
   const resilienceOf = (name: string) => {

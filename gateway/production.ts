@@ -14,7 +14,7 @@ import type { FeedVersions } from './feed-versions.js';
 import { knownOperationPlugin, limitCode, operationLimits } from './limits.js';
 import { requestLogging, type Logger } from './logger.js';
 import { GatewayMetrics, outcomePlugin } from './metrics.js';
-import { RateLimit } from './rate-limit.js';
+import { graphqlRefusal, RateLimit, registryRefusal } from './rate-limit.js';
 import { supergraphVersionOf } from './registry/live-supergraph.js';
 import { readinessRoute } from './readiness.js';
 import { SubgraphResilience, inaccessibleFields, unavailablePathsPlugin, type BreakerState } from './resilience.js';
@@ -89,7 +89,6 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
     return policies;
   };
   const rateLimit = new RateLimit({
-    requests: config.rateLimitRequests,
     windowSeconds: config.rateLimitWindowSeconds,
     apiKeys: config.rateLimitApiKeys,
     redisUrl: config.redisUrl,
@@ -118,7 +117,9 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
       app.set('trust proxy', config.trustProxy);
       app.use(requestLogging(options.logger), metrics.middleware());
       app.use(cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false }));
-      app.use(['/graphql', '/registry'], rateLimit.middleware());
+      // A budget each: a dashboard fleet's /graphql traffic never blocks a supplier's publish.
+      app.use('/graphql', rateLimit.middleware({ name: 'graphql', requests: config.rateLimitRequests, refuse: graphqlRefusal }));
+      app.use('/registry', rateLimit.middleware({ name: 'registry', requests: config.registryRateLimitRequests, refuse: registryRefusal }));
       metrics.routes(app);
       readinessRoute(app, {
         supergraphVersion: options.registryVersion ?? (() => served.version),

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import type { Request } from 'express';
 import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
 import { createService, type Service } from '../subgraphs/kit/http.js';
 import { supergraphSubgraphs, type SubgraphSource } from '../subgraphs/catalog.js';
@@ -122,8 +123,18 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     prod.supergraphChanged(coreSupergraphSdl);
   });
   const operations = loadPersistedOperations(config.persistedOperationsFile ?? undefined);
-  const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion }) : null;
-  const recorder = registry ? recordOperations(registry.store, { log }) : null;
+  const recorder = registry
+    ? recordOperations(registry.store, {
+        identities: { apiKeys: config.rateLimitApiKeys, tokensFile: config.registry.tokensFile },
+        perClient: config.recordedOperationsPerClient,
+        log,
+      })
+    : null;
+  // A hit answered before Apollo is a use of its operation too: the recorder hears of it.
+  const onHit = recorder
+    ? (req: Request, operationName: string | null, query: string) => recorder.hit((name) => req.get(name), operationName, query)
+    : undefined;
+  const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion, ...(onHit ? { onHit } : {}) }) : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
   await feedVersions.ready(3000);
   const board = dashboard(feedVersions, streams);

@@ -56,6 +56,8 @@ beforeAll(async () => {
   const reference = feedReferenceOf(await loadReference(null));
   const built = await buildClusterSubgraph(nmeSubgraph as ClusterSubgraphDefinition<object>, { feedDir: nmeFeedDir, reference, pollMs: 0 });
   nme = await listen(built.service, '127.0.0.1', 0);
+  // CSC's NME cluster, which the recorded operations below use.
+  expect((await publishNme(from('192.0.2.1'))).status).toBe(201);
 }, 60_000);
 
 afterAll(async () => {
@@ -72,7 +74,13 @@ function ask(query: string, headers: Record<string, string>) {
     body: JSON.stringify({ query }),
   });
 }
-const from = (address: string) => ({ 'x-forwarded-for': address });
+const from = (address: string): Record<string, string> => ({ 'x-forwarded-for': address });
+const publishNme = (headers: Record<string, string>) =>
+  fetch(at('/registry/subgraphs/nme'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${csc}`, ...headers },
+    body: JSON.stringify({ sdl: NME_SDL, url: nme.url }),
+  });
 async function metric(name: string): Promise<number> {
   const text = await (await fetch(at('/metrics'))).text();
   return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
@@ -122,12 +130,10 @@ describe('rate limits', () => {
     const refused = await ask('{ __typename }', fleet);
     expect(refused.status).toBe(429);
     expect(((await refused.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('RATE_LIMITED');
-    const published = await fetch(at('/registry/subgraphs/nme'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${csc}`, ...fleet },
-      body: JSON.stringify({ sdl: NME_SDL, url: nme.url }),
-    });
+    // The supplier publishes from the fleet's address: its own budget lets it through.
+    const published = await publishNme(fleet);
     expect(published.status).toBe(201);
+    expect(((await published.json()) as { registryVersion: number }).registryVersion).toBe(2);
   });
 
   it("refuses /registry past REGISTRY_RATE_LIMIT_REQUESTS in the registry's own body shape, with Retry-After", async () => {
@@ -161,12 +167,13 @@ describe('recorded operations', () => {
     // A later identified operation on disk: everything sent before it has been flushed too.
     expect((await ask('query Marker { __typename }', dashboard)).status).toBe(200);
     await until(() => recorded().some((op) => op.name === 'Marker'));
-    expect(recorded().filter((op) => op.name.startsWith('Flood'))).toEqual([]);
-    expect(recorded().find((op) => op.name === 'NmeDash')).toMatchObject({ client: expect.stringMatching(/^key:/), document: NME_DASH });
     const withdrawal = await fetch(at('/registry/subgraphs/nme'), { method: 'DELETE', headers: { authorization: `Bearer ${csc}` } });
     const report = (await withdrawal.json()) as { report?: { operations: { broken: { name: string; source: string }[] } } };
     expect(withdrawal.status).toBe(422);
     expect(report.report!.operations.broken).toContainEqual(expect.objectContaining({ name: 'NmeDash', source: 'recorded' }));
+    // Recorded for its client; the flood added nothing.
+    expect(recorded().find((op) => op.name === 'NmeDash')).toMatchObject({ client: expect.stringMatching(/^key:/), document: NME_DASH });
+    expect(recorded().filter((op) => op.name.startsWith('Flood'))).toEqual([]);
   });
 
   it('counts a response-cache hit, answered before Apollo, as a use', async () => {

@@ -105,7 +105,11 @@ export function mergeOperations(
 ): RecordedOperation[] {
   const byKey = new Map(kept.map((op) => [operationKey(op), op]));
   for (const op of added) byKey.set(operationKey(op), op);
-  const newestFirst = [...byKey.values()].sort((a, b) => b.lastSeen.localeCompare(a.lastSeen));
+  // Seen in the same millisecond: the one added last is the newer.
+  const newestFirst = [...byKey.values()]
+    .map((op, order) => ({ op, order }))
+    .sort((a, b) => b.op.lastSeen.localeCompare(a.op.lastSeen) || b.order - a.order)
+    .map(({ op }) => op);
   const held = new Map<string, number>();
   return newestFirst.filter((op) => {
     const client = op.client ?? UNATTRIBUTED;

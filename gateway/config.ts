@@ -44,6 +44,12 @@ export interface GatewayConfig {
   readonly rateLimitWindowSeconds: number;
   /** SHA-256 digests (hex) of the API keys counted as clients of their own; others count by IP. */
   readonly rateLimitApiKeys: ReadonlySet<string>;
+  /** Requests per client key per window on `/registry`, a budget apart from `/graphql`'s; 0: off. */
+  readonly registryRateLimitRequests: number;
+  /** Bounds on long-lived streams (`/events`, and any streaming endpoint). */
+  readonly streams: StreamsConfig;
+  /** Most operations recorded for schema checks per identified client (API key or registry token). */
+  readonly recordedOperationsPerClient: number;
   /** Subgraph fetch timeout, retries (queries only) and circuit breaker. */
   readonly resilience: ResilienceConfig;
   /** pino log level. */
@@ -106,6 +112,20 @@ export interface OperationLimits {
   readonly maxCost: number;
   /** List size assumed by the cost estimate for a list field without a size argument. */
   readonly costListSize: number;
+}
+
+/** Bounds on long-lived streams, per client (the rate limiter's key) and in total. */
+export interface StreamsConfig {
+  /** Open streams one client may hold; more are refused with 429. */
+  readonly maxPerClient: number;
+  /** Open streams the gateway holds at most, all clients together. */
+  readonly maxTotal: number;
+  /** Seconds between heartbeats (an SSE comment line) on a stream. */
+  readonly heartbeatSeconds: number;
+  /** A stream with nothing to send for this long is closed (the client reconnects). */
+  readonly idleSeconds: number;
+  /** A stream is closed after this long whatever it does (the client reconnects). */
+  readonly maxLifetimeSeconds: number;
 }
 
 /** How subgraph fetches behave when a subgraph is slow or down. */
@@ -223,9 +243,18 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     MAX_DIRECTIVES: count(20, 0),
     MAX_COST: count(200_000, 1),
     COST_LIST_SIZE: count(10, 1),
-    RATE_LIMIT_REQUESTS: count(6000, 0),
+    // 300 dashboards behind one address, each load 10 requests, every 30 s: 6,000 a minute; twice that (README).
+    RATE_LIMIT_REQUESTS: count(12_000, 0),
     RATE_LIMIT_WINDOW_SECONDS: count(60, 1),
     RATE_LIMIT_API_KEYS: sha256List.optional(),
+    REGISTRY_RATE_LIMIT_REQUESTS: count(120, 0),
+    // 300 dashboards behind one address hold one /events stream each.
+    STREAMS_MAX_PER_CLIENT: count(500, 1),
+    STREAMS_MAX_TOTAL: count(2000, 1),
+    STREAMS_HEARTBEAT_SECONDS: count(15, 1),
+    STREAMS_IDLE_SECONDS: count(600, 1),
+    STREAMS_MAX_LIFETIME_SECONDS: count(3600, 1),
+    RECORDED_OPERATIONS_PER_CLIENT: count(50, 1),
     SUBGRAPH_TIMEOUT_MS: count(10_000, 10),
     SUBGRAPH_TIMEOUTS: timeouts.optional(),
     SUBGRAPH_RETRIES: count(2, 0),
@@ -283,6 +312,15 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     rateLimitRequests: parsed['RATE_LIMIT_REQUESTS'] as number,
     rateLimitWindowSeconds: parsed['RATE_LIMIT_WINDOW_SECONDS'] as number,
     rateLimitApiKeys: new Set((parsed['RATE_LIMIT_API_KEYS'] as string[] | undefined) ?? []),
+    registryRateLimitRequests: parsed['REGISTRY_RATE_LIMIT_REQUESTS'] as number,
+    streams: {
+      maxPerClient: parsed['STREAMS_MAX_PER_CLIENT'] as number,
+      maxTotal: parsed['STREAMS_MAX_TOTAL'] as number,
+      heartbeatSeconds: parsed['STREAMS_HEARTBEAT_SECONDS'] as number,
+      idleSeconds: parsed['STREAMS_IDLE_SECONDS'] as number,
+      maxLifetimeSeconds: parsed['STREAMS_MAX_LIFETIME_SECONDS'] as number,
+    },
+    recordedOperationsPerClient: parsed['RECORDED_OPERATIONS_PER_CLIENT'] as number,
     resilience: {
       timeoutMs: parsed['SUBGRAPH_TIMEOUT_MS'] as number,
       timeoutsMs: (parsed['SUBGRAPH_TIMEOUTS'] as Record<string, number> | undefined) ?? {},

@@ -72,9 +72,19 @@ export class GatewayMetrics implements FetchObserver {
     readonly feedAges: () => ReadonlyMap<string, number | null>;
     /** The supergraph (registry) version served; read at scrape time. */
     readonly registryVersion: () => string;
+    /** Streams open now; read at scrape time. */
+    readonly openStreams: () => number;
   }) {
     collectDefaultMetrics({ register: this.registry });
-    const { feedAges, registryVersion } = options;
+    const { feedAges, registryVersion, openStreams } = options;
+    new Gauge({
+      name: 'gateway_open_streams',
+      help: 'Long-lived streams (/events) open now, all clients together',
+      registers: [this.registry],
+      collect() {
+        this.set(openStreams());
+      },
+    });
     new Gauge({
       name: 'gateway_feed_age_seconds',
       help: "Seconds since each supplier's current feed version reached this gateway",

@@ -16,7 +16,7 @@ import { knownOperationPlugin, limitCode, operationLimits } from './limits.js';
 import { requestLogging, type Logger } from './logger.js';
 import { GatewayMetrics, outcomePlugin } from './metrics.js';
 import { requestErrorStatusPlugin } from './http-status.js';
-import { RateLimit } from './rate-limit.js';
+import { graphqlRefusal, RateLimit, registryRefusal } from './rate-limit.js';
 import { supergraphVersionOf } from './registry/live-supergraph.js';
 import { readinessRoute } from './readiness.js';
 import { SubgraphResilience, inaccessibleFields, unavailablePathsPlugin, type BreakerState } from './resilience.js';
@@ -34,6 +34,8 @@ export interface ProductionOptions {
   readonly logger: Logger | null;
   /** The registry's supergraph version, when a registry serves it (else a hash of the supergraph). */
   readonly registryVersion?: () => string;
+  /** Streams open now (`/events`, …), for the metrics. */
+  readonly openStreams?: () => number;
 }
 
 type ApolloOptions = Pick<
@@ -73,6 +75,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
   const metrics = new GatewayMetrics({
     feedAges: () => feedVersions.ages(),
     registryVersion: options.registryVersion ?? (() => served.version),
+    openStreams: options.openStreams ?? (() => 0),
   });
   const breakers = new Map<string, SubgraphResilience>();
   const resilienceOf = (name: string) => {
@@ -88,7 +91,6 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
     return policies;
   };
   const rateLimit = new RateLimit({
-    requests: config.rateLimitRequests,
     windowSeconds: config.rateLimitWindowSeconds,
     apiKeys: config.rateLimitApiKeys,
     redisUrl: config.redisUrl,
@@ -126,7 +128,9 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
       app.set('trust proxy', config.trustProxy);
       app.use(requestLogging(options.logger), metrics.middleware());
       app.use(cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false }));
-      app.use(['/graphql', '/registry'], rateLimit.middleware());
+      // A budget each: a dashboard fleet's /graphql traffic never blocks a supplier's publish.
+      app.use('/graphql', rateLimit.middleware({ name: 'graphql', requests: config.rateLimitRequests, refuse: graphqlRefusal }));
+      app.use('/registry', rateLimit.middleware({ name: 'registry', requests: config.registryRateLimitRequests, refuse: registryRefusal }));
       metrics.routes(app);
       readinessRoute(app, {
         supergraphVersion: options.registryVersion ?? (() => served.version),

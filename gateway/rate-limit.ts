@@ -1,21 +1,23 @@
 /**
  * Rate limiting per client key: the `x-api-key` header when it is one of the known keys
  * (`RATE_LIMIT_API_KEYS`, kept as SHA-256 digests), else the client's IP, so a client cannot
- * buy itself a fresh budget by sending a new made-up key with each request. Counted in Redis when `REDIS_URL` is set, so every
- * gateway replica shares one budget per client; in memory otherwise. Redis going away never
- * fails a request: the count falls back to memory (logged once, through `RedisLink`) until it
- * is back. Over the limit: HTTP 429 with `Retry-After` and a `RATE_LIMITED` error.
+ * buy itself a fresh budget by sending a new made-up key with each request. Each endpoint
+ * family has a budget of its own (`/graphql`: `RATE_LIMIT_REQUESTS`; `/registry`:
+ * `REGISTRY_RATE_LIMIT_REQUESTS`), so a busy dashboard fleet behind one address never
+ * blocks a supplier's publish from it, and each refuses in its own body shape. Counted in
+ * Redis when `REDIS_URL` is set, so every gateway replica shares one budget per client; in
+ * memory otherwise. Redis going away never fails a request: the count falls back to memory
+ * (logged once, through `RedisLink`) until it is back. Over the limit: HTTP 429 with
+ * `Retry-After` and a `RATE_LIMITED` error.
  */
 import { createHash } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode } from '../schema/errors.js';
 import { sendError } from '../subgraphs/kit/http.js';
 import { RedisLink } from '../subgraphs/kit/redis-link.js';
 
 export interface RateLimitOptions {
-  /** Requests per client key per window; 0 turns rate limiting off. */
-  readonly requests: number;
   readonly windowSeconds: number;
   /** SHA-256 digests (hex) of the API keys that are clients of their own. */
   readonly apiKeys?: ReadonlySet<string>;
@@ -23,38 +25,58 @@ export interface RateLimitOptions {
   readonly log?: (line: string) => void;
 }
 
+/** How a budget answers a refused request: the endpoint's own error shape, status 429. */
+export type Refusal = (res: Response, code: ErrorCode, message: string) => void;
+
+/** One endpoint family's budget. */
+export interface Budget {
+  /** Its name: the Redis keys it counts under, and the message. */
+  readonly name: string;
+  /** Requests per client key per window; 0 turns it off. */
+  readonly requests: number;
+  readonly refuse: Refusal;
+}
+
+/** `/graphql`'s refusal: a GraphQL error response. */
+export const graphqlRefusal: Refusal = (res, code, message) => sendError(res, 429, code, message);
+
+/** `/registry`'s refusal: the registry's `{ error: { code, message } }` (gateway/registry/routes.ts). */
+export const registryRefusal: Refusal = (res, code, message) => {
+  res.status(429).json({ error: { code, message } });
+};
+
+/** The client key of a known API key (`key:<digest>`), or null when `apiKey` is none of them. */
+export function knownApiKey(apiKey: string | undefined, apiKeys: ReadonlySet<string>): string | null {
+  if (!apiKey) return null;
+  const digest = createHash('sha256').update(apiKey).digest('hex');
+  return apiKeys.has(digest) ? `key:${digest.slice(0, 24)}` : null;
+}
+
 /** The key a request is counted under: a known API key's digest, else the client's address. */
 export function clientKey(req: Request, apiKeys: ReadonlySet<string> = new Set()): string {
   const apiKey = req.headers['x-api-key'];
-  const key = Array.isArray(apiKey) ? apiKey[0] : apiKey;
-  if (key) {
-    const digest = createHash('sha256').update(key).digest('hex');
-    if (apiKeys.has(digest)) return `key:${digest.slice(0, 24)}`;
-  }
-  return `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+  return knownApiKey(Array.isArray(apiKey) ? apiKey[0] : apiKey, apiKeys) ?? `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+}
+
+/** One budget's counters: in Redis while it is there, in memory otherwise. */
+interface Counters {
+  readonly memory: RateLimiterMemory;
+  readonly redis: RateLimiterRedis | null;
 }
 
 export class RateLimit {
   readonly #options: RateLimitOptions;
-  readonly #memory: RateLimiterMemory;
-  readonly #link: RedisLink | null;
-  readonly #redis: RateLimiterRedis | null;
+  #link: RedisLink | null = null;
 
   constructor(options: RateLimitOptions) {
     this.#options = options;
-    const limits = { points: options.requests, duration: options.windowSeconds, keyPrefix: 'msg:ratelimit' };
-    this.#memory = new RateLimiterMemory(limits);
-    this.#link =
-      options.redisUrl && options.requests > 0
-        ? new RedisLink(options.redisUrl, { what: 'gateway rate limiter', ...(options.log ? { log: options.log } : {}) })
-        : null;
-    this.#redis = this.#link ? new RateLimiterRedis({ ...limits, storeClient: this.#link.redis }) : null;
   }
 
-  /** Where requests are counted now: `redis`, `memory` (Redis configured but down, or none), or `off`. */
-  get backend(): 'redis' | 'memory' | 'off' {
-    if (this.#options.requests === 0) return 'off';
-    return this.#link?.available ? 'redis' : 'memory';
+  /** The Redis connection, opened by the first budget that counts (none while every budget is off). */
+  #redis(): RedisLink | null {
+    const { redisUrl, log } = this.#options;
+    if (redisUrl) this.#link ??= new RedisLink(redisUrl, { what: 'gateway rate limiter', ...(log ? { log } : {}) });
+    return this.#link;
   }
 
   /** Whether Redis is configured for the limiter, and its problem if any (for `/ready`). */
@@ -62,24 +84,38 @@ export class RateLimit {
     return { configured: this.#link !== null, available: this.#link?.available ?? false, problem: this.#link?.problem ?? null };
   }
 
-  async #consume(key: string): Promise<RateLimiterRes> {
-    if (this.#redis && this.#link?.available) {
+  async #consume(counters: Counters, key: string): Promise<RateLimiterRes> {
+    if (counters.redis && this.#link?.available) {
       try {
-        return await this.#redis.consume(key);
+        return await counters.redis.consume(key);
       } catch (error) {
         if (error instanceof RateLimiterRes) throw error;
         this.#link.failed(error as Error);
       }
     }
-    return this.#memory.consume(key);
+    return counters.memory.consume(key);
   }
 
-  middleware(): RequestHandler {
+  /** Counts every request against `budget`, per client key; past it, the budget's refusal. */
+  middleware(budget: Budget): RequestHandler {
+    const { requests } = budget;
+    const { windowSeconds } = this.#options;
+    // The /graphql budget keeps the keys it always had, so a rolling deploy shares the counts.
+    const limits = {
+      points: requests,
+      duration: windowSeconds,
+      keyPrefix: budget.name === 'graphql' ? 'msg:ratelimit' : `msg:ratelimit:${budget.name}`,
+    };
+    const link = requests > 0 ? this.#redis() : null;
+    const counters: Counters = {
+      memory: new RateLimiterMemory(limits),
+      redis: link ? new RateLimiterRedis({ ...limits, storeClient: link.redis }) : null,
+    };
     return (req, res, next) => {
-      if (this.#options.requests === 0 || req.method === 'OPTIONS') return next();
-      this.#consume(clientKey(req, this.#options.apiKeys)).then(
+      if (requests === 0 || req.method === 'OPTIONS') return next();
+      this.#consume(counters, clientKey(req, this.#options.apiKeys)).then(
         (result) => {
-          res.setHeader('x-ratelimit-limit', String(this.#options.requests));
+          res.setHeader('x-ratelimit-limit', String(requests));
           res.setHeader('x-ratelimit-remaining', String(result.remainingPoints));
           next();
         },
@@ -87,13 +123,12 @@ export class RateLimit {
           if (!(rejected instanceof RateLimiterRes)) return next(); // never a 500 for the limiter's sake
           const seconds = Math.max(1, Math.ceil(rejected.msBeforeNext / 1000));
           res.setHeader('retry-after', String(seconds));
-          res.setHeader('x-ratelimit-limit', String(this.#options.requests));
+          res.setHeader('x-ratelimit-limit', String(requests));
           res.setHeader('x-ratelimit-remaining', '0');
-          sendError(
+          budget.refuse(
             res,
-            429,
             ErrorCode.RATE_LIMITED,
-            `Rate limit of ${this.#options.requests} requests per ${this.#options.windowSeconds} s exceeded for this client; retry after ${seconds} s`,
+            `Rate limit of ${requests} requests per ${windowSeconds} s on /${budget.name} exceeded for this client; retry after ${seconds} s`,
           );
         },
       );

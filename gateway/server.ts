@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import type { Request } from 'express';
 import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
 import { createService, type Service } from '../subgraphs/kit/http.js';
 import { supergraphSubgraphs, type SubgraphSource } from '../subgraphs/catalog.js';
@@ -21,6 +22,8 @@ import { mountWebAssets } from './web-assets.js';
 import { LiveSupergraph, supergraphVersionOf } from './registry/live-supergraph.js';
 import { SUBGRAPHS_HEADER } from '../subgraphs/insights/live-schema.js';
 import { recordOperations } from './registry/operations.js';
+import { clientKey } from './rate-limit.js';
+import { StreamLimits } from './streams.js';
 import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
 import { openRegistryStore } from './registry/store.js';
 
@@ -72,7 +75,18 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
   const agent = subgraphAgent();
   const entityCache = config.entityCache ? new EntityCache(cache, config.cacheDefaultMaxAge) : null;
-  const prod = production(config, { supergraphSdl, routedSubgraphs, feedVersions, cache, log, logger, registryVersion: supergraphVersion });
+  // Every streaming endpoint's bounds, counted per client as the rate limiter counts.
+  const streams = new StreamLimits(config.streams, (req) => clientKey(req, config.rateLimitApiKeys));
+  const prod = production(config, {
+    supergraphSdl,
+    routedSubgraphs,
+    feedVersions,
+    cache,
+    log,
+    logger,
+    registryVersion: supergraphVersion,
+    openStreams: () => streams.open,
+  });
   // Insights answers only for the subgraphs of the supergraph an operation is planned on.
   const routed = {
     names: routedSubgraphs(supergraphSdl)
@@ -109,11 +123,21 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     prod.supergraphChanged(coreSupergraphSdl);
   });
   const operations = loadPersistedOperations(config.persistedOperationsFile ?? undefined);
-  const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion }) : null;
-  const recorder = registry ? recordOperations(registry.store, { log }) : null;
+  const recorder = registry
+    ? recordOperations(registry.store, {
+        identities: { apiKeys: config.rateLimitApiKeys, tokensFile: config.registry.tokensFile },
+        perClient: config.recordedOperationsPerClient,
+        log,
+      })
+    : null;
+  // A hit answered before Apollo is a use of its operation too: the recorder hears of it.
+  const onHit = recorder
+    ? (req: Request, operationName: string | null, query: string) => recorder.hit((name) => req.get(name), operationName, query)
+    : undefined;
+  const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion, ...(onHit ? { onHit } : {}) }) : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
   await feedVersions.ready(3000);
-  const board = dashboard(feedVersions);
+  const board = dashboard(feedVersions, streams);
   const registryRoutesOf = registry
     ? registryRoutes({
         ...registry,
@@ -142,7 +166,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           drain,
           // Apollo's default landing page loads from a CDN and is blank offline: ours is local.
           explorerLandingPage(),
-          board.plugin,
+          streams.plugin(),
           ...(responses ? [responses.plugin] : []),
           ...prod.plugins,
           ...(recorder ? [recorder.plugin] : []),

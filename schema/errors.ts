@@ -13,6 +13,7 @@ export const ErrorCode = {
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   RATE_LIMITED: 'RATE_LIMITED',
+  TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FORBIDDEN: 'FORBIDDEN',
@@ -44,6 +45,8 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
   QUERY_TOO_COMPLEX:
     'The operation is deeper, has more aliases or directives, or costs more than the gateway allows; refused before any subgraph is called.',
   RATE_LIMITED: 'The client (API key or IP) sent more requests than its rate limit allows; HTTP 429 with Retry-After.',
+  TOO_MANY_STREAMS:
+    'The client (API key or IP) already holds STREAMS_MAX_PER_CLIENT open streams, or the gateway STREAMS_MAX_TOTAL; HTTP 429 with Retry-After, and extensions.limit names which.',
   PAYLOAD_TOO_LARGE: 'The request body is larger than BODY_LIMIT; HTTP 413.',
   UNSUPPORTED_MEDIA_TYPE: 'A POST whose Content-Type is not application/json; HTTP 415.',
   FORBIDDEN: "The registry token is valid but may not change this subgraph (a supplier's token covers only its own).",

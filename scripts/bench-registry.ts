@@ -32,7 +32,7 @@ const dir = mkdtempSync(join(tmpdir(), 'msg-bench-registry-'));
 const token = mintToken(join(dir, 'tokens.json'), { supplier: 'BENCH', subgraphs: [], operator: true });
 const stack = await startStack({
   // One client address sends thousands of requests: rate limiting would measure itself.
-  env: { ...EPHEMERAL_ENV, REGISTRY_DIR: dir, RATE_LIMIT_REQUESTS: '0' },
+  env: { ...EPHEMERAL_ENV, REGISTRY_DIR: dir, RATE_LIMIT_REQUESTS: '0', REGISTRY_RATE_LIMIT_REQUESTS: '0' },
   log: () => {},
 });
 const reference = feedReferenceOf(await loadReference(null));

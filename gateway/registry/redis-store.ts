@@ -9,7 +9,7 @@ import {
   EMPTY_REGISTRY,
   HISTORY_LIMIT,
   mergeOperations,
-  OPERATIONS_LIMIT,
+  operationKey,
   type RecordedOperation,
   type RegistryState,
   type RegistryStore,
@@ -91,23 +91,29 @@ export class RedisRegistryStore implements RegistryStore {
     return () => this.#listeners.delete(listener);
   }
 
-  async recordOperations(operations: readonly RecordedOperation[]): Promise<void> {
+  async recordOperations(operations: readonly RecordedOperation[], perClient: number): Promise<void> {
     if (operations.length === 0) return;
-    await this.#redis.hset(this.#keys.operations, Object.fromEntries(operations.map((op) => [op.name, JSON.stringify(op)])));
-    if ((await this.#redis.hlen(this.#keys.operations)) > OPERATIONS_LIMIT) {
-      const kept = new Set(mergeOperations(await this.recentOperations(), []).map((op) => op.name));
-      const all = await this.#redis.hkeys(this.#keys.operations);
-      const dropped = all.filter((name) => !kept.has(name));
-      if (dropped.length > 0) await this.#redis.hdel(this.#keys.operations, ...dropped);
-    }
+    const key = this.#keys.operations;
+    await this.#redis.hset(key, Object.fromEntries(operations.map((op) => [operationKey(op), JSON.stringify(op)])));
+    // Records past their client's bound go (records from before clients are under their bare name).
+    const stored = Object.entries(await this.#redis.hgetall(key)).map(([field, json]) => ({
+      field,
+      op: JSON.parse(json) as RecordedOperation,
+    }));
+    const kept = new Set(
+      mergeOperations(
+        [],
+        stored.map((s) => s.op),
+        perClient,
+      ),
+    );
+    const dropped = stored.filter((s) => !kept.has(s.op)).map((s) => s.field);
+    if (dropped.length > 0) await this.#redis.hdel(key, ...dropped);
   }
 
   async recentOperations(): Promise<RecordedOperation[]> {
-    const all = await this.#redis.hvals(this.#keys.operations);
-    return mergeOperations(
-      [],
-      all.map((s) => JSON.parse(s) as RecordedOperation),
-    );
+    const all = (await this.#redis.hvals(this.#keys.operations)).map((s) => JSON.parse(s) as RecordedOperation);
+    return all.sort((a, b) => b.lastSeen.localeCompare(a.lastSeen));
   }
 
   async close(): Promise<void> {

@@ -128,9 +128,13 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
   async function operations(): Promise<CheckedOperation[]> {
     const persisted = [...options.persisted.values()].map((op) => ({ name: op.name, source: 'persisted' as const, document: op.body }));
     const known = new Set(persisted.map((op) => `${op.name}\n${op.document}`));
-    const recorded = (await store.recentOperations().catch(() => []))
-      .filter((op) => !known.has(`${op.name}\n${op.document}`)) // a persisted operation, run: reported once
-      .map((op) => ({ name: op.name, source: 'recorded' as const, document: op.document }));
+    const recorded: CheckedOperation[] = [];
+    for (const op of await store.recentOperations().catch(() => [])) {
+      const key = `${op.name}\n${op.document}`;
+      if (known.has(key)) continue; // a persisted operation run, or one several clients run: reported once
+      known.add(key);
+      recorded.push({ name: op.name, source: 'recorded', document: op.document });
+    }
     return [...persisted, ...recorded];
   }
 

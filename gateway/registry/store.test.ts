@@ -34,8 +34,8 @@ describe('the file registry store', () => {
     const again = new FileRegistryStore(dir);
     expect((await again.current()).subgraphs.map((s) => s.name)).toEqual(['a', 'c']);
     expect((await again.history()).map((s) => s.version)).toEqual([2, 1]);
-    await again.recordOperations([{ name: 'Q', document: '{ a }', lastSeen: '2026-01-01' }]);
-    await again.recordOperations([{ name: 'Q', document: '{ a b }', lastSeen: '2026-01-02' }]);
+    await again.recordOperations([{ name: 'Q', document: '{ a }', lastSeen: '2026-01-01' }], 50);
+    await again.recordOperations([{ name: 'Q', document: '{ a b }', lastSeen: '2026-01-02' }], 50);
     expect(await again.recentOperations()).toEqual([{ name: 'Q', document: '{ a b }', lastSeen: '2026-01-02' }]);
     await again.close();
   });

@@ -48,14 +48,14 @@ export interface RecordedOperation {
   readonly name: string;
   readonly document: string;
   readonly lastSeen: string;
+  /** The identified client that ran it (`key:…`, `registry:<supplier>`); absent in records from before clients were. */
+  readonly client?: string;
 }
 
 export const EMPTY_REGISTRY: RegistryState = { version: 0, subgraphs: [], change: null };
 
 /** How many past versions are kept (for history and rollback). */
 export const HISTORY_LIMIT = 100;
-/** How many distinct recorded operations are kept. */
-export const OPERATIONS_LIMIT = 200;
 
 /** The registry's storage, whichever backend. */
 export interface RegistryStore {
@@ -67,7 +67,8 @@ export interface RegistryStore {
   compareAndSet(expected: number, next: RegistryState): Promise<boolean>;
   /** Calls `listener` when the registry may have changed (in this process or another). */
   onChange(listener: () => void): () => void;
-  recordOperations(operations: readonly RecordedOperation[]): Promise<void>;
+  /** Adds `operations`, keeping the newest `perClient` of each client. */
+  recordOperations(operations: readonly RecordedOperation[], perClient: number): Promise<void>;
   recentOperations(): Promise<RecordedOperation[]>;
   close(): Promise<void>;
 }
@@ -87,11 +88,35 @@ export function openRegistryStore(options: RegistryStoreOptions): RegistryStore 
   return options.redisUrl ? new RedisRegistryStore(options.redisUrl, options.redisPrefix) : new FileRegistryStore(options.dir);
 }
 
-/** Keeps the newest operations, at most `OPERATIONS_LIMIT`, one per name. */
-export function mergeOperations(kept: readonly RecordedOperation[], added: readonly RecordedOperation[]): RecordedOperation[] {
-  const byName = new Map(kept.map((op) => [op.name, op]));
-  for (const op of added) byName.set(op.name, op);
-  return [...byName.values()].sort((a, b) => b.lastSeen.localeCompare(a.lastSeen)).slice(0, OPERATIONS_LIMIT);
+/** The client group of records written before operations carried their client. */
+const UNATTRIBUTED = 'unattributed';
+
+/** One record per client and name: the key a store keeps it under. */
+export const operationKey = (op: RecordedOperation): string => `${op.client ?? UNATTRIBUTED}\n${op.name}`;
+
+/**
+ * Keeps one operation per client and name (the latest), and the newest `perClient` of each
+ * client, newest first: one client's traffic can never evict another's.
+ */
+export function mergeOperations(
+  kept: readonly RecordedOperation[],
+  added: readonly RecordedOperation[],
+  perClient: number,
+): RecordedOperation[] {
+  const byKey = new Map(kept.map((op) => [operationKey(op), op]));
+  for (const op of added) byKey.set(operationKey(op), op);
+  // Seen in the same millisecond: the one added last is the newer.
+  const newestFirst = [...byKey.values()]
+    .map((op, order) => ({ op, order }))
+    .sort((a, b) => b.op.lastSeen.localeCompare(a.op.lastSeen) || b.order - a.order)
+    .map(({ op }) => op);
+  const held = new Map<string, number>();
+  return newestFirst.filter((op) => {
+    const client = op.client ?? UNATTRIBUTED;
+    const count = held.get(client) ?? 0;
+    held.set(client, count + 1);
+    return count < perClient;
+  });
 }
 
 interface FileContent {
@@ -171,9 +196,9 @@ export class FileRegistryStore implements RegistryStore {
     return () => this.#listeners.delete(listener);
   }
 
-  recordOperations(operations: readonly RecordedOperation[]): Promise<void> {
+  recordOperations(operations: readonly RecordedOperation[], perClient: number): Promise<void> {
     return this.#serial(async () => {
-      this.#write(this.#operations, mergeOperations(await this.recentOperations(), operations));
+      this.#write(this.#operations, mergeOperations(await this.recentOperations(), operations, perClient));
     }).then(() => {});
   }
 

@@ -12,6 +12,7 @@ import { dashboard } from './dashboard.js';
 import { EntityCache } from './entity-cache.js';
 import { explorerLandingPage, mountExplorer } from './explorer.js';
 import { FeedVersions } from './feed-versions.js';
+import { MutationEpochs } from './mutation-epochs.js';
 import { loadPersistedOperations, persistedOperationsMiddleware } from './persisted-operations.js';
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
@@ -71,7 +72,9 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const cache = createCache({ redisUrl: config.redisUrl, maxBytes: config.cacheMaxBytes, log });
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
   const agent = subgraphAgent();
-  const entityCache = config.entityCache ? new EntityCache(cache, config.cacheDefaultMaxAge) : null;
+  const entityCache = config.entityCache ? new EntityCache(cache) : null;
+  // What a mutation through the gateway touched is never answered from either cache again.
+  const epochs = config.responseCache || config.entityCache ? new MutationEpochs(cache) : null;
   const prod = production(config, { supergraphSdl, routedSubgraphs, feedVersions, cache, log, logger, registryVersion: supergraphVersion });
   // Insights answers only for the subgraphs of the supergraph an operation is planned on.
   const routed = {
@@ -109,7 +112,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     prod.supergraphChanged(coreSupergraphSdl);
   });
   const operations = loadPersistedOperations(config.persistedOperationsFile ?? undefined);
-  const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion }) : null;
+  const responses = config.responseCache && epochs ? responseCache({ cache, feedVersions, epochs, supergraphVersion }) : null;
   const recorder = registry ? recordOperations(registry.store, { log }) : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
   await feedVersions.ready(3000);
@@ -144,6 +147,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           explorerLandingPage(),
           board.plugin,
           ...(responses ? [responses.plugin] : []),
+          ...(epochs ? [epochs.plugin()] : []),
           ...prod.plugins,
           ...(recorder ? [recorder.plugin] : []),
         ],
@@ -154,6 +158,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       touched: new Set<string>(),
       versions: feedVersions.snapshot(),
       markedPublic: new Set<string>(),
+      ...(epochs ? { epochs: await epochs.read(feedVersions.subgraphs()) } : {}),
       ...prod.context(res),
       subgraphHeaders: { [SUBGRAPHS_HEADER]: routed.names },
     }),

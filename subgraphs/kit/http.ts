@@ -153,10 +153,22 @@ export function listen(service: Service, host: string, port: number): Promise<Li
 }
 
 /**
- * The Apollo server of a subgraph (a fixed schema, or a gateway that swaps it): no stack traces in responses (a named setting, never
- * NODE_ENV), no inline traces (no Apollo usage reporting), no CDN landing page.
+ * The `max-age` a subgraph without feed versions states for its answers when they change only
+ * with its deployment (programme's reference data) or with the supergraph (insights' derived
+ * answers, computed from what the gateway sends): the gateway caches only what a subgraph
+ * allows, or what is keyed by feed versions.
  */
-export function subgraphApollo<TContext extends BaseContext>(schema: GraphQLSchema | { readonly gateway: GatewayInterface }) {
+export const FIXED_ANSWER_MAX_AGE = 60;
+
+/**
+ * The Apollo server of a subgraph (a fixed schema, or a gateway that swaps it): no stack traces in responses (a named setting, never
+ * NODE_ENV), no inline traces (no Apollo usage reporting), no CDN landing page. With `maxAge`,
+ * every answer says `Cache-Control: max-age=<maxAge>, public` unless its fields hint otherwise.
+ */
+export function subgraphApollo<TContext extends BaseContext>(
+  schema: GraphQLSchema | { readonly gateway: GatewayInterface },
+  cache: { readonly maxAge?: number } = {},
+) {
   return (drain: ApolloServerPlugin) =>
     new ApolloServer<TContext>({
       // A gateway without an executor swaps the schema while serving (insights, registry-derived).
@@ -171,9 +183,9 @@ export function subgraphApollo<TContext extends BaseContext>(schema: GraphQLSche
         drain,
         ApolloServerPluginInlineTraceDisabled(),
         ApolloServerPluginLandingPageDisabled(),
-        // Send a Cache-Control header only for answers that carry cache hints; the gateway
-        // applies its default TTL to the others (its caches are keyed by feed versions).
-        ApolloServerPluginCacheControl({ calculateHttpHeaders: 'if-cacheable' }),
+        // Send a Cache-Control header only for answers that carry cache hints (or the
+        // subgraph's `maxAge`); a cluster subgraph's answers are cached by its feed versions.
+        ApolloServerPluginCacheControl({ calculateHttpHeaders: 'if-cacheable', ...(cache.maxAge ? { defaultMaxAge: cache.maxAge } : {}) }),
       ],
     });
 }

@@ -13,10 +13,13 @@ export type Epochs = ReadonlyMap<string, string | null>;
  * kept before a mutation is served after it. The epochs live in the cache backend, so with
  * Redis every replica sees a mutation made through any of them. An epoch that is missing
  * (never set, evicted, Redis flushed) is started afresh with a new random value, so entries
- * made before can never match it again.
+ * made before can never match it again. A bump the cache could not take (Redis down) is made
+ * again as soon as it answers, before this gateway reads anything from it.
  */
 export class MutationEpochs {
   readonly #cache: GatewayCache;
+  /** Subgraphs whose bump has not reached the cache yet. */
+  readonly #pending = new Set<string>();
 
   constructor(cache: GatewayCache) {
     this.#cache = cache;
@@ -33,6 +36,7 @@ export class MutationEpochs {
    * (or bumped by a mutation) meanwhile only turns its entries into misses.
    */
   async read(subgraphs: Iterable<string>): Promise<Epochs> {
+    if (this.#pending.size > 0 && this.#cache.health().available) await this.bump(this.#pending);
     const names = [...subgraphs];
     const values = await this.#cache.getMany(names.map(MutationEpochs.key));
     const missing = names.flatMap((name, i) => (values[i] === undefined ? [[name, randomUUID()] as const] : []));
@@ -46,9 +50,20 @@ export class MutationEpochs {
     return new Map(names.map((name, i) => [name, values[i] ?? null]));
   }
 
+  /** Whether a bump has yet to reach the cache: until it has, nothing may be served without `read`. */
+  get pending(): boolean {
+    return this.#pending.size > 0;
+  }
+
   /** Gives each subgraph a new epoch: everything cached from it before is no longer used. */
   async bump(subgraphs: Iterable<string>): Promise<void> {
-    await this.#set([...subgraphs].map((name) => [name, randomUUID()] as const));
+    const names = [...subgraphs];
+    await this.#set(names.map((name) => [name, randomUUID()] as const));
+    const reached = this.#cache.health().available;
+    for (const name of names) {
+      if (reached) this.#pending.delete(name);
+      else this.#pending.add(name);
+    }
   }
 
   #set(epochs: readonly (readonly [string, string])[]): Promise<void> {

@@ -193,7 +193,8 @@ export function responseCache(options: ResponseCacheOptions): {
     const key = cache.key(operationName as string | null | undefined, query, variables);
     // Not acceptable to Apollo either: it answers the 406.
     const contentType = req.accepts(RESULT_TYPES);
-    if (!key || !contentType) return next();
+    // A mutation's bump that has not reached the cache yet: Apollo's path makes it first.
+    if (!key || !contentType || options.epochs.pending) return next();
     // The entry and the epochs it is checked against, in one lookup.
     const subgraphs = options.feedVersions.subgraphs();
     options.cache.getMany([key, ...subgraphs.map(MutationEpochs.key)]).then(

@@ -282,8 +282,11 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       // that joins an in-flight fetch gets its own copy.
       return running.then((shared) => {
         const copy = structuredClone(shared);
-        const hint = this.#hints.get(shared);
-        if (hint) this.#hints.set(copy, hint);
+        // The answer arrived for the first operation only: its hint binds this one too (none: not cacheable).
+        const hint = this.#hints.get(shared) ?? { maxAge: 0, markedPublic: false };
+        this.#hints.set(copy, hint);
+        if (hint.markedPublic) options.context.markedPublic?.add(this.#name);
+        if (options.kind === 'incoming operation') options.incomingRequestContext.overallCachePolicy?.restrict({ maxAge: hint.maxAge });
         return copy;
       });
     }

@@ -64,11 +64,23 @@ const cacheStatus = (answer: Pick<Answer, 'body'>) => answer.body.extensions?.ca
 
 /** The three subgraphs, their supergraph file, and their state (reset for each gateway). */
 async function startSubgraphs(dir: string) {
-  const state = { products: [{ id: '1', name: 'Table' }], stock: new Map([['1', 5]]), stockLookups: 0 };
+  const state = {
+    products: [{ id: '1', name: 'Table' }],
+    stock: new Map([['1', 5]]),
+    stockLookups: 0,
+    productLists: 0,
+    productsDelayMs: 0,
+  };
   const products = buildSubgraphSchema({
     typeDefs: parse(PRODUCTS_SDL),
     resolvers: {
-      Query: { products: () => state.products },
+      Query: {
+        products: async () => {
+          state.productLists++;
+          await new Promise((r) => setTimeout(r, state.productsDelayMs));
+          return state.products;
+        },
+      },
       Mutation: {
         addProduct: (_: unknown, args: { name: string }) => {
           const product = { id: String(state.products.length + 1), name: args.name };
@@ -168,6 +180,19 @@ describe('the caches on a supergraph with mutations (memory)', () => {
     expect(after.body.data.products.map((p: { name: string }) => p.name)).toEqual(['Table', 'Lamp']);
     expect(cacheStatus(after)).not.toBe('HIT');
     expect(cacheStatus(await ask(gateway.url, { query: PRODUCTS }))).not.toBe('HIT');
+  });
+
+  it('keeps nothing from a subgraph that allowed no caching when its fetch was merged with another operation', async () => {
+    const both = '{ products { id } stock(id: "1") }';
+    subgraphs.state.productsDelayMs = 300;
+    const lists = subgraphs.state.productLists;
+    const alone = ask(gateway.url, { query: '{ products { id } }' });
+    await new Promise((r) => setTimeout(r, 100));
+    await Promise.all([alone, ask(gateway.url, { query: both })]);
+    subgraphs.state.productsDelayMs = 0;
+    // One products fetch answered both operations.
+    expect(subgraphs.state.productLists).toBe(lists + 1);
+    expect(cacheStatus(await ask(gateway.url, { query: both }))).not.toBe('HIT');
   });
 
   it('keeps what a subgraph allowed with max-age, until a mutation to it through the gateway', async () => {

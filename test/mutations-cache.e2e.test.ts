@@ -77,8 +77,9 @@ async function startSubgraphs(dir: string) {
       Query: {
         products: async () => {
           state.productLists++;
+          const list = [...state.products];
           await new Promise((r) => setTimeout(r, state.productsDelayMs));
-          return state.products;
+          return list;
         },
       },
       Mutation: {
@@ -193,6 +194,17 @@ describe('the caches on a supergraph with mutations (memory)', () => {
     // One products fetch answered both operations.
     expect(subgraphs.state.productLists).toBe(lists + 1);
     expect(cacheStatus(await ask(gateway.url, { query: both }))).not.toBe('HIT');
+  });
+
+  it('never answers a query with a fetch that started before a mutation through the gateway', async () => {
+    subgraphs.state.productsDelayMs = 300;
+    const before = ask(gateway.url, { query: PRODUCTS });
+    await new Promise((r) => setTimeout(r, 100));
+    await ask(gateway.url, { query: 'mutation { addProduct(name: "Rug") { id } }' });
+    const after = await ask(gateway.url, { query: PRODUCTS });
+    subgraphs.state.productsDelayMs = 0;
+    expect((await before).body.data.products.map((p: { name: string }) => p.name)).not.toContain('Rug');
+    expect(after.body.data.products.map((p: { name: string }) => p.name)).toContain('Rug');
   });
 
   it('keeps what a subgraph allowed with max-age, until a mutation to it through the gateway', async () => {

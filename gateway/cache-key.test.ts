@@ -36,7 +36,9 @@ describe('cacheKey', () => {
     expect(cacheKey('ec', 'v1', { a: 1, b: 2 })).not.toBe(key);
   });
 
-  it('is null for parts too deep to key', () => {
+  it('is null for a part nested deeper than the bound', () => {
+    expect(cacheKey('rc', nested(MAX_KEY_DEPTH))).not.toBeNull();
+    expect(cacheKey('rc', nested(MAX_KEY_DEPTH + 1))).toBeNull();
     expect(cacheKey('rc', { deep: nested(100_000) })).toBeNull();
   });
 });

@@ -60,6 +60,7 @@ export function canonicalJson(value: unknown, maxDepth = MAX_KEY_DEPTH): string 
  * deep to key: the caller then does without the cache, never fails the request.
  */
 export function cacheKey(namespace: string, ...parts: unknown[]): string | null {
-  const material = canonicalJson(parts);
+  // Each part may nest MAX_KEY_DEPTH levels: the list of parts is one more.
+  const material = canonicalJson(parts, MAX_KEY_DEPTH + 1);
   return material === null ? null : `${namespace}:${createHash('sha256').update(material).digest('hex')}`;
 }

@@ -19,7 +19,7 @@ export interface GatewayConfig {
   readonly responseCache: boolean;
   /** Entity lookups of subgraph fetches are cached per entity (keyed by feed versions). */
   readonly entityCache: boolean;
-  /** Cache TTL, in seconds, of subgraph answers that carry no cache hint. */
+  /** Cache TTL, in seconds, of answers of subgraphs with feed versions that state no `max-age`. */
   readonly cacheDefaultMaxAge: number;
   /** Only operations of the persisted-operation manifest are accepted. */
   readonly persistedOperationsOnly: boolean;

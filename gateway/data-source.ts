@@ -3,8 +3,11 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { Agent, request } from 'undici';
 import { PIN_HEADER } from '../subgraphs/kit/pin.js';
+import { cacheKey } from './cache-key.js';
+import { hintHeader, subgraphHint, type SubgraphHint } from './cache-policy.js';
 import { isEntitiesFetch, type EntityCache } from './entity-cache.js';
 import { REQUEST_ID_HEADER } from './logger.js';
+import type { Epochs } from './mutation-epochs.js';
 import { failureReason, isSubgraphFailure, unavailableAnswer, type FailureReason, type SubgraphResilience } from './resilience.js';
 
 /** Per-operation context of the gateway. */
@@ -19,6 +22,8 @@ export interface GatewayContext {
   readonly versions: ReadonlyMap<string, string | null | undefined>;
   /** The subgraphs whose own answers marked this operation's data public. */
   readonly markedPublic: Set<string>;
+  /** Each subgraph's mutation epoch as the operation started; absent when no cache is on. */
+  readonly epochs?: Epochs;
   /** The request's id, sent on to every subgraph (`x-request-id`). */
   readonly requestId?: string;
   /** The HTTP response's locals, where plugins leave the operation name and outcome for metrics and logs. */
@@ -40,7 +45,7 @@ export interface DataSourceOptions {
   readonly url: string;
   /** Keep-alive connection pool shared by every subgraph fetch. */
   readonly agent: Agent;
-  /** Cache hint applied to subgraph answers that carry none, in seconds. */
+  /** Seconds an answer without `max-age` is kept when the subgraph announces feed versions. */
   readonly defaultMaxAge: number;
   /** Whether identical in-flight fetches are merged into one. */
   readonly dedupe: boolean;
@@ -58,6 +63,10 @@ export interface DataSourceOptions {
 
 /** Whether a subgraph fetch is a query (the only kind retried or merged). */
 const isQueryText = (text: string) => /^\s*(query\b|\{)/.test(text);
+
+/** Whether the fetch belongs to a mutation through the gateway (never merged, never answered from a cache). */
+const inMutation = (options: GraphQLDataSourceProcessOptions<GatewayContext>) =>
+  options.kind === 'incoming operation' && options.incomingRequestContext.operation?.operation === 'mutation';
 
 /** The abort signal of the fetch attempt under way (the resilience policy's timeout). */
 const attemptSignal = new AsyncLocalStorage<AbortSignal>();
@@ -102,14 +111,15 @@ export function subgraphAgent(): Agent {
  * How the gateway fetches from a subgraph: over a keep-alive pool; with the operation's
  * snapshot pin (to subgraphs with a feed); merging identical in-flight queries (same
  * document and variables, and for a feed subgraph the same pin, so a merged answer never
- * mixes snapshots); and recording which subgraphs an operation touched. A subgraph answer
- * without a cache hint gets the configured default.
+ * mixes snapshots; never within a mutation, and never across one); and recording which
+ * subgraphs an operation touched. Each answer's cacheability is decided by `subgraphHint`.
  */
 export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #name: string;
   readonly #dedupe: boolean;
-  readonly #defaultHint: string;
   readonly #defaultMaxAge: number;
+  /** Each answer's cacheability, for the entity cache (set when the answer arrives). */
+  readonly #hints = new WeakMap<object, SubgraphHint>();
   readonly #hasFeed: () => boolean;
   readonly #entityCache: EntityCache | null;
   readonly #log: (line: string) => void;
@@ -124,7 +134,6 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.#dedupe = options.dedupe;
     this.#log = options.log ?? console.error;
     const agent = options.agent;
-    this.#defaultHint = `max-age=${options.defaultMaxAge}, public`;
     this.#defaultMaxAge = options.defaultMaxAge;
     this.#hasFeed = options.hasFeed;
     this.#entityCache = options.entityCache;
@@ -145,16 +154,18 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override didReceiveResponse<T>(input: { response: T; context: GatewayContext }): T {
     const response = input.response as T & { http?: { headers: Headers; status: number; url: string } };
     const http = response.http;
-    const hint = http?.headers.get('cache-control');
-    // Marked public by the subgraph itself (not by our default): cacheable even for authorised requests.
-    if (hint && /\bpublic\b/.test(hint)) input.context.markedPublic?.add(this.#name);
-    if (http && !hint) {
+    const feedVersioned = typeof input.context.versions?.get(this.#name) === 'string';
+    const hint = subgraphHint(http?.headers.get('cache-control'), feedVersioned, this.#defaultMaxAge);
+    // Marked public by the subgraph itself: cacheable even for authorised requests.
+    if (hint.markedPublic) input.context.markedPublic?.add(this.#name);
+    if (http) {
       // A fetch response's headers are immutable, and Apollo reads the cache hint from
-      // `response.http` after this hook: give it headers that carry the default hint.
+      // `response.http` after this hook: give it headers that carry the decided hint.
       const headers = new Headers(http.headers);
-      headers.set('cache-control', this.#defaultHint);
+      headers.set('cache-control', hintHeader(hint));
       response.http = { headers, status: http.status, url: http.url };
     }
+    this.#hints.set(response as object, hint);
     return response;
   }
 
@@ -185,10 +196,15 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 
   override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
     const { query = '', variables } = options.request;
+    if (inMutation(options)) {
+      // Fetches that started before the mutation must not answer queries that start after it.
+      return this.#fetch(options).finally(() => this.#inFlight.clear());
+    }
     if (this.#entityCache && isEntitiesFetch(query, variables)) {
       const version = options.context.versions?.get(this.#name);
-      // An unknown feed version (its stream is down): no entity cache for this subgraph.
-      if (version !== undefined) return this.#entities(options, this.#entityCache, version);
+      const epoch = options.context.epochs?.get(this.#name);
+      // An unknown feed version (its stream is down) or epoch: no entity cache for this subgraph.
+      if (version !== undefined && typeof epoch === 'string') return this.#entities(options, this.#entityCache, version, epoch);
     }
     return this.#merged(options);
   }
@@ -198,19 +214,24 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     options: GraphQLDataSourceProcessOptions<GatewayContext>,
     cache: EntityCache,
     version: string | null,
+    epoch: string,
   ): Promise<Processed> {
     const query = options.request.query ?? '';
     const variables = options.request.variables ?? {};
     const representations = variables['representations'] as unknown[];
-    const keys = cache.keys(this.#name, version, query, variables);
-    const cached = await cache.get(keys);
-    const missing = representations.flatMap((_, i) => (cached[i] === undefined ? [i] : []));
+    const keys = cache.keys(this.#name, version, epoch, query, variables);
+    if (!keys) return this.#merged(options);
+    const found = await cache.get(keys);
+    const cached = found.map((entry) => entry?.entity);
+    const missing = representations.flatMap((_, i) => (found[i] === undefined ? [i] : []));
     this.#observer?.entityCache(representations.length - missing.length, missing.length);
+    // The entities answered from the cache restrict the operation's cache policy to what is
+    // left of their lifetime (the fetched ones restrict it through their answer's hint).
+    const left = found.flatMap((entry) => (entry ? [entry.maxAge] : []));
+    if (left.length > 0 && options.kind === 'incoming operation')
+      options.incomingRequestContext.overallCachePolicy?.restrict({ maxAge: Math.min(...left) });
     if (missing.length === 0) {
       options.context.touched?.add(this.#name);
-      // No subgraph answer restricts the operation's cache policy: apply the default hint.
-      if (options.kind === 'incoming operation')
-        options.incomingRequestContext.overallCachePolicy?.restrict({ maxAge: this.#defaultMaxAge });
       return { data: { _entities: cached } };
     }
     const partial = missing.length < representations.length;
@@ -227,7 +248,13 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       // Errors carry paths into the list that was sent: answer the whole lookup uncached.
       return partial ? this.#merged(options) : fetched;
     }
-    await cache.set(missing.map((index, j) => [keys[index]!, entities[j]] as const));
+    // Kept only as long as the answer's own hint allows (not at all when it allows nothing).
+    const hint = this.#hints.get(fetched);
+    if (hint && hint.maxAge > 0)
+      await cache.set(
+        missing.map((index, j) => [keys[index]!, entities[j]] as const),
+        hint.maxAge,
+      );
     if (!partial) return fetched;
     const merged = [...cached];
     missing.forEach((index, j) => (merged[index] = entities[j]));
@@ -239,18 +266,29 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const query = options.request.query ?? '';
     if (!this.#dedupe || !isQueryText(query)) return this.#fetch(options);
     // Answers of a subgraph without a feed do not depend on the pin: merge across operations.
-    const key = JSON.stringify([
+    const key = cacheKey(
+      'inflight',
       query,
       options.request.variables ?? null,
       this.#hasFeed() ? (options.context.pin ?? null) : null,
       options.context.subgraphHeaders ?? null,
-    ]);
+    );
+    // Variables too deep to key: fetched on their own.
+    if (!key) return this.#fetch(options);
     const running = this.#inFlight.get(key);
     if (running) {
       options.context.touched?.add(this.#name);
       // The gateway merges each answer into its operation's result in place: every operation
       // that joins an in-flight fetch gets its own copy.
-      return running.then((shared) => structuredClone(shared));
+      return running.then((shared) => {
+        const copy = structuredClone(shared);
+        // The answer arrived for the first operation only: its hint binds this one too (none: not cacheable).
+        const hint = this.#hints.get(shared) ?? { maxAge: 0, markedPublic: false };
+        this.#hints.set(copy, hint);
+        if (hint.markedPublic) options.context.markedPublic?.add(this.#name);
+        if (options.kind === 'incoming operation') options.incomingRequestContext.overallCachePolicy?.restrict({ maxAge: hint.maxAge });
+        return copy;
+      });
     }
     const fetching = this.#fetch(options).finally(() => this.#inFlight.delete(key));
     this.#inFlight.set(key, fetching);

@@ -1,47 +1,68 @@
-import { createHash } from 'node:crypto';
 import type { GatewayCache } from './cache.js';
+import { cacheKey } from './cache-key.js';
 
 /** Whether a subgraph fetch is an entity lookup (`_entities(representations: …)`). */
 export function isEntitiesFetch(query: string, variables: Record<string, unknown> | undefined): boolean {
   return Array.isArray(variables?.['representations']) && /\b_entities\s*\(\s*representations\s*:/.test(query);
 }
 
+/** A cached entity and how many more seconds it may be used. */
+export interface CachedEntity {
+  readonly entity: unknown;
+  readonly maxAge: number;
+}
+
+/** As stored: the entity and when it expires (ms since epoch). */
+interface Stored {
+  readonly entity: unknown;
+  readonly expires: number;
+}
+
 /**
  * Entity results of subgraph fetches, one entry per entity: keyed by the subgraph, its feed
- * version (as the operation started), the selection and other variables, and the entity's
- * representation. So a query that misses the response cache still skips the subgraph work
- * it has done before, and a new report (a new version) is never answered from an old entry.
+ * version and mutation epoch (as the operation started), the selection and other variables,
+ * and the entity's representation. So a query that misses the response cache still skips the
+ * subgraph work it has done before, and neither a new report (a new version) nor a mutation
+ * through the gateway (a new epoch) is answered from an old entry. An entity is kept for as
+ * long as the subgraph answer it came in allows (`cache-policy.ts`), and a hit restricts the
+ * operation's cache policy to what is left of that.
  */
 export class EntityCache {
   readonly #cache: GatewayCache;
-  readonly #ttl: number;
 
-  constructor(cache: GatewayCache, ttlSeconds: number) {
+  constructor(cache: GatewayCache) {
     this.#cache = cache;
-    this.#ttl = ttlSeconds;
   }
 
-  /** The cache keys of a fetch's representations, in order. */
-  keys(subgraph: string, version: string | null, query: string, variables: Record<string, unknown>): string[] {
+  /** The cache keys of a fetch's representations, in order; null when they cannot be keyed. */
+  keys(subgraph: string, version: string | null, epoch: string, query: string, variables: Record<string, unknown>): string[] | null {
     const { representations, ...rest } = variables;
-    const selection = createHash('sha256')
-      .update(JSON.stringify([query, rest]))
-      .digest('hex')
-      .slice(0, 24);
-    const prefix = `ec:${subgraph}:${version ?? '-'}:${selection}:`;
-    return (representations as unknown[]).map((representation) => prefix + JSON.stringify(representation));
+    const selection = cacheKey('sel', query, rest);
+    if (!selection) return null;
+    const keys = (representations as unknown[]).map((representation) =>
+      cacheKey('ec', subgraph, version, epoch, selection, representation),
+    );
+    return keys.every((key) => key !== null) ? (keys as string[]) : null;
   }
 
-  /** The cached result of each key, or undefined where there is none. */
-  async get(keys: readonly string[]): Promise<unknown[]> {
-    return (await this.#cache.getMany(keys)).map((value) => (value === undefined ? undefined : (JSON.parse(value) as unknown)));
+  /** The cached entity of each key, or undefined where there is none (or it has expired). */
+  async get(keys: readonly string[]): Promise<(CachedEntity | undefined)[]> {
+    const now = Date.now();
+    return (await this.#cache.getMany(keys)).map((value) => {
+      if (value === undefined) return undefined;
+      const stored = JSON.parse(value) as Stored;
+      const maxAge = Math.floor((stored.expires - now) / 1000);
+      return maxAge > 0 ? { entity: stored.entity, maxAge } : undefined;
+    });
   }
 
-  async set(entries: readonly (readonly [string, unknown])[]): Promise<void> {
-    if (this.#ttl <= 0) return;
+  /** Keeps entities for `maxAge` seconds. */
+  async set(entries: readonly (readonly [string, unknown])[], maxAge: number): Promise<void> {
+    if (maxAge <= 0) return;
+    const expires = Date.now() + maxAge * 1000;
     await this.#cache.setMany(
-      entries.map(([key, value]) => [key, JSON.stringify(value)] as const),
-      { ttl: this.#ttl },
+      entries.map(([key, entity]) => [key, JSON.stringify({ entity, expires } satisfies Stored)] as const),
+      { ttl: maxAge },
     );
   }
 }

@@ -12,9 +12,9 @@ type State = { readonly kind: 'tracking'; readonly version: string } | { readonl
  * never answer from an old report. Without Redis it follows each subgraph's
  * `/feed/events` stream; with Redis, the feed channel that every cluster subgraph replica
  * announces on (so every gateway replica learns a change at once). A subgraph that answers
- * 404 has no feed (its data changes only with the supergraph). While a feed subgraph's
- * version is unknown (its stream is down), `version()` says so and caches must not be used
- * for it.
+ * 404 has no feed versions: its answers are cached only as its own `Cache-Control` allows
+ * (`cache-policy.ts`). While a feed subgraph's version is unknown (its stream is down),
+ * `version()` says so and caches must not be used for it.
  */
 export class FeedVersions {
   readonly #states = new Map<string, State>();
@@ -76,6 +76,11 @@ export class FeedVersions {
   #stopStream(name: string): void {
     this.#streams.get(name)?.abort.abort();
     this.#streams.delete(name);
+  }
+
+  /** The names of the subgraphs followed (those of the supergraph served). */
+  subgraphs(): string[] {
+    return [...this.#states.keys()];
   }
 
   /** Every subgraph's `version()` now. */

@@ -13,6 +13,7 @@ import { dashboard } from './dashboard.js';
 import { EntityCache } from './entity-cache.js';
 import { explorerLandingPage, mountExplorer } from './explorer.js';
 import { FeedVersions } from './feed-versions.js';
+import { MutationEpochs } from './mutation-epochs.js';
 import { loadPersistedOperations, persistedOperationsMiddleware } from './persisted-operations.js';
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
@@ -74,7 +75,9 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const cache = createCache({ redisUrl: config.redisUrl, maxBytes: config.cacheMaxBytes, log });
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
   const agent = subgraphAgent();
-  const entityCache = config.entityCache ? new EntityCache(cache, config.cacheDefaultMaxAge) : null;
+  const entityCache = config.entityCache ? new EntityCache(cache) : null;
+  // What a mutation through the gateway touched is never answered from either cache again.
+  const epochs = config.responseCache || config.entityCache ? new MutationEpochs(cache) : null;
   // Every streaming endpoint's bounds, counted per client as the rate limiter counts.
   const streams = new StreamLimits(config.streams, (req) => clientKey(req, config.rateLimitApiKeys));
   const prod = production(config, {
@@ -134,7 +137,8 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const onHit = recorder
     ? (req: Request, operationName: string | null, query: string) => recorder.hit((name) => req.get(name), operationName, query)
     : undefined;
-  const responses = config.responseCache ? responseCache({ cache, feedVersions, supergraphVersion, ...(onHit ? { onHit } : {}) }) : null;
+  const responses =
+    config.responseCache && epochs ? responseCache({ cache, feedVersions, epochs, supergraphVersion, ...(onHit ? { onHit } : {}) }) : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
   await feedVersions.ready(3000);
   const board = dashboard(feedVersions, streams);
@@ -168,6 +172,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           explorerLandingPage(),
           streams.plugin(),
           ...(responses ? [responses.plugin] : []),
+          ...(epochs ? [epochs.plugin()] : []),
           ...prod.plugins,
           ...(recorder ? [recorder.plugin] : []),
         ],
@@ -178,6 +183,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       touched: new Set<string>(),
       versions: feedVersions.snapshot(),
       markedPublic: new Set<string>(),
+      ...(epochs ? { epochs: await epochs.read(feedVersions.subgraphs()) } : {}),
       ...prod.context(res),
       subgraphHeaders: { [SUBGRAPHS_HEADER]: routed.names },
     }),

@@ -1,6 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import type { ClusterShape } from '../kit/cluster-views.js';
-import { createService, subgraphApollo, type Service } from '../kit/http.js';
+import { createService, FIXED_ANSWER_MAX_AGE, subgraphApollo, type Service } from '../kit/http.js';
 import { buildContractSubgraph, type Resolvers } from '../kit/schema.js';
 import type { ReleaseRef } from '../kit/views.js';
 import { comparisonId, parseComparisonId } from '../kit/comparison-id.js';
@@ -97,7 +97,7 @@ export async function buildInsightsService(
   await live.start();
   return createService({
     name: 'insights',
-    apollo: subgraphApollo({ gateway: live }),
+    apollo: subgraphApollo({ gateway: live }, { maxAge: FIXED_ANSWER_MAX_AGE }),
     context: async ({ req }): Promise<InsightsContext> => ({ subgraphs: subgraphsOf(req.headers[SUBGRAPHS_HEADER]) }),
     routes: (app) => {
       app.get('/schema/version', (_req, res) => {

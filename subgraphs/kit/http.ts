@@ -152,19 +152,31 @@ export function listen(service: Service, host: string, port: number): Promise<Li
   });
 }
 
-/** Where a kit subgraph's errors are logged in full. */
+/** How a kit subgraph logs its masked errors and what its answers may be cached for. */
 export interface SubgraphApolloOptions {
   /** The subgraph's name, first in its log lines. */
   readonly name?: string;
   /** Where masked errors are logged in full (stderr by default). */
   readonly log?: (line: string) => void;
+  /** The `max-age` of answers whose fields give no cache hint (none: not cacheable). */
+  readonly maxAge?: number;
 }
+
+/**
+/**
+ * The `max-age` a subgraph without feed versions states for its answers when they change only
+ * with its deployment (programme's reference data) or with the supergraph (insights' derived
+ * answers, computed from what the gateway sends): the gateway caches only what a subgraph
+ * allows, or what is keyed by feed versions.
+ */
+export const FIXED_ANSWER_MAX_AGE = 60;
 
 /**
  * The Apollo server of a subgraph (a fixed schema, or a gateway that swaps it): errors masked
  * as the gateway masks them (kit/errors.ts: an unknown error leaves as `INTERNAL_SERVER_ERROR`,
  * logged in full), no stack traces in responses (a named setting, never NODE_ENV), no inline
- * traces (no Apollo usage reporting), no CDN landing page.
+ * traces (no Apollo usage reporting), no CDN landing page. With `maxAge`, every answer says
+ * `Cache-Control: max-age=<maxAge>, public` unless its fields hint otherwise.
  */
 export function subgraphApollo<TContext extends BaseContext>(
   schema: GraphQLSchema | { readonly gateway: GatewayInterface },
@@ -186,9 +198,12 @@ export function subgraphApollo<TContext extends BaseContext>(
         masking.plugin,
         ApolloServerPluginInlineTraceDisabled(),
         ApolloServerPluginLandingPageDisabled(),
-        // Send a Cache-Control header only for answers that carry cache hints; the gateway
-        // applies its default TTL to the others (its caches are keyed by feed versions).
-        ApolloServerPluginCacheControl({ calculateHttpHeaders: 'if-cacheable' }),
+        // Send a Cache-Control header only for answers that carry cache hints (or the
+        // subgraph's `maxAge`); a cluster subgraph's answers are cached by its feed versions.
+        ApolloServerPluginCacheControl({
+          calculateHttpHeaders: 'if-cacheable',
+          ...(options.maxAge ? { defaultMaxAge: options.maxAge } : {}),
+        }),
       ],
     });
 }

@@ -1,6 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { readSdl } from '../kit/contract.js';
-import { createService, subgraphApollo, type Service } from '../kit/http.js';
+import { createService, FIXED_ANSWER_MAX_AGE, subgraphApollo, type Service } from '../kit/http.js';
 import { buildContractSubgraph } from '../kit/schema.js';
 import { builtInReference, type Reference } from './reference.js';
 import { programmeResolvers } from './resolvers.js';
@@ -18,7 +18,7 @@ export function buildProgrammeService(reference: Reference = builtInReference): 
   const schema = buildProgrammeSchema(reference);
   return createService({
     name: 'programme',
-    apollo: subgraphApollo(schema),
+    apollo: subgraphApollo(schema, { maxAge: FIXED_ANSWER_MAX_AGE }),
     context: async () => ({}),
   });
 }

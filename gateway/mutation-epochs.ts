@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GatewayCache } from './cache.js';
+import type { GatewayContext } from './data-source.js';
+
+/** Each subgraph's mutation epoch as an operation started; null where it could not be read. */
+export type Epochs = ReadonlyMap<string, string | null>;
+
+/**
+ * Per-subgraph mutation epochs: an opaque value that changes whenever a mutation through the
+ * gateway fetched from the subgraph. Response- and entity-cache entries record the epochs of
+ * the subgraphs they came from and are used only while those are still current, so nothing
+ * kept before a mutation is served after it. The epochs live in the cache backend, so with
+ * Redis every replica sees a mutation made through any of them. An epoch that is missing
+ * (never set, evicted, Redis flushed) is started afresh with a new random value, so entries
+ * made before can never match it again. A bump the cache could not take (Redis down) is made
+ * again as soon as it answers, before this gateway reads anything from it.
+ */
+export class MutationEpochs {
+  readonly #cache: GatewayCache;
+  /** Subgraphs whose bump has not reached the cache yet. */
+  readonly #pending = new Set<string>();
+
+  constructor(cache: GatewayCache) {
+    this.#cache = cache;
+  }
+
+  /** The cache key holding a subgraph's epoch. */
+  static key(subgraph: string): string {
+    return `me:${subgraph}`;
+  }
+
+  /**
+   * The current epochs of `subgraphs`, in one lookup (an `MGET` with Redis); missing ones are
+   * started first. Read as an operation starts, before any of its fetches: an epoch started
+   * (or bumped by a mutation) meanwhile only turns its entries into misses.
+   */
+  async read(subgraphs: Iterable<string>): Promise<Epochs> {
+    if (this.#pending.size > 0 && this.#cache.health().available) await this.bump(this.#pending);
+    const names = [...subgraphs];
+    const values = await this.#cache.getMany(names.map(MutationEpochs.key));
+    const missing = names.flatMap((name, i) => (values[i] === undefined ? [[name, randomUUID()] as const] : []));
+    if (missing.length > 0) await this.#set(missing);
+    const started = new Map(missing);
+    return new Map(names.map((name, i) => [name, values[i] ?? started.get(name)!]));
+  }
+
+  /** Epochs from values read along with something else (`values[i]` is `names[i]`'s; missing: null, no entry matches). */
+  fromValues(names: readonly string[], values: readonly (string | undefined)[]): Epochs {
+    return new Map(names.map((name, i) => [name, values[i] ?? null]));
+  }
+
+  /** Whether a bump has yet to reach the cache: until it has, nothing may be served without `read`. */
+  get pending(): boolean {
+    return this.#pending.size > 0;
+  }
+
+  /** Gives each subgraph a new epoch: everything cached from it before is no longer used. */
+  async bump(subgraphs: Iterable<string>): Promise<void> {
+    const names = [...subgraphs];
+    await this.#set(names.map((name) => [name, randomUUID()] as const));
+    const reached = this.#cache.health().available;
+    for (const name of names) {
+      if (reached) this.#pending.delete(name);
+      else this.#pending.add(name);
+    }
+  }
+
+  #set(epochs: readonly (readonly [string, string])[]): Promise<void> {
+    // No TTL: an epoch must outlive every entry made under it.
+    return this.#cache.setMany(epochs.map(([name, epoch]) => [MutationEpochs.key(name), epoch] as const));
+  }
+
+  /**
+   * Bumps the epoch of every subgraph a mutation's plan fetched from, before its answer is
+   * sent (so the client's next query never sees an entry from before), whatever the outcome.
+   */
+  plugin(): ApolloServerPlugin<GatewayContext> {
+    return {
+      requestDidStart: async () => ({
+        willSendResponse: async (rc) => {
+          if (rc.operation?.operation !== 'mutation' || rc.contextValue.touched.size === 0) return;
+          await this.bump(rc.contextValue.touched);
+        },
+      }),
+    };
+  }
+}

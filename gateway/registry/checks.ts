@@ -241,8 +241,9 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
   const { full, lineOffset } = completeSdl(input.name, document, input.sdl);
   const ownLines = lineOffset > 0 ? input.sdl.split('\n').length : Number.POSITIVE_INFINITY;
   const candidate: SubgraphSource = { name: input.name, url: input.url ?? PLACEHOLDER_URL, sdl: full };
-  const builtIn = supergraphSubgraphs(input.builtInUrls).filter((s) => s.name !== 'insights');
-  const reserved = builtIn.some((s) => s.name === input.name) || input.name === 'insights';
+  // Insights as the built-in clusters derive it: its own fields (`Query.feeds`, `Release.comparison`) are owned too.
+  const builtIn = supergraphSubgraphs(input.builtInUrls);
+  const reserved = builtIn.some((s) => s.name === input.name);
   const contract = reserved
     ? [{ code: 'CONTRACT_NAME', message: `"${input.name}" is a built-in subgraph of this gateway; choose another name` }]
     : checkConformance(input.name, full, [...builtIn, ...input.published.map((p) => ({ name: p.name, sdl: p.sdl }))]).map((issue) =>

@@ -58,8 +58,12 @@ export interface CheckReport {
   readonly composition: { readonly ok: boolean; readonly errors: CheckIssue[]; readonly hints: string[] };
   readonly changes: SchemaChange[];
   readonly operations: { readonly checked: number; readonly broken: BrokenOperation[] };
-  /** Set when the routing URL was tried (publish). */
-  readonly reachability: { readonly ok: boolean; readonly message: string } | null;
+  /**
+   * The routing URL's check: tried by a publish (`checked`), left out by `subgraph:check`
+   * (`checked: false`, and the message says so); null in a deletion's or rollback's report.
+   * A refused URL has one code and message whatever the cause (the log has the cause).
+   */
+  readonly reachability: { readonly ok: boolean; readonly checked: boolean; readonly code?: string; readonly message: string } | null;
 }
 
 /** A passing check's by-products, for the registry. */

@@ -94,15 +94,21 @@ describe('one check pipeline for subgraph:check and a publish', () => {
 
   it('fails a subgraph for a cluster the programme does not know, as a publish does', async () => {
     const out = join(dir, 'north-east');
-    const scaffold = spawn(process.execPath, ['--import', 'tsx', 'scripts/subgraph-new.ts', 'NORTH-EAST', '--supplier', 'CSC', '--out', out], {
-      cwd: ROOT,
-      stdio: 'ignore',
-    });
+    const scaffold = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/subgraph-new.ts', 'NORTH-EAST', '--supplier', 'CSC', '--out', out],
+      {
+        cwd: ROOT,
+        stdio: 'ignore',
+      },
+    );
     expect(await new Promise((resolve) => scaffold.on('exit', resolve))).toBe(0);
     const check = await subgraphCheck(['--name', 'north-east', '--schema', join(out, 'schema.graphql'), '--supplier', 'CSC', '--json']);
     expect(check.code).toBe(1);
     const report = JSON.parse(check.stdout);
-    expect(report.contract).toEqual([expect.objectContaining({ code: 'CONTRACT_CLUSTER_UNKNOWN', message: expect.stringContaining('NORTH-EAST') })]);
+    expect(report.contract).toEqual([
+      expect.objectContaining({ code: 'CONTRACT_CLUSTER_UNKNOWN', message: expect.stringContaining('NORTH-EAST') }),
+    ]);
     expect(report.reachability).toMatchObject({ checked: false });
     // Declared as a known cluster, the same SDL passes: only the identity failed.
     const known = await subgraphCheck(['--name', 'north-east', '--schema', join(out, 'schema.graphql'), '--cluster', 'NME']);
@@ -139,7 +145,10 @@ describe('publish URLs', () => {
       message: 'The URL is not allowed or does not serve a federation subgraph',
     });
     for (const answer of answers) {
-      expect({ why: answer.why, error: answer.error, reachability: answer.reachability, text: answer.text }).toEqual({ ...first, why: answer.why });
+      expect({ why: answer.why, error: answer.error, reachability: answer.reachability, text: answer.text }).toEqual({
+        ...first,
+        why: answer.why,
+      });
       expect(answer.text).not.toMatch(/127\.0\.0\.1|10\.1\.2\.3|:\d{4,5}\b|404|400|secret|corp\.local/);
     }
     const refusals = logs.filter((l) => l.includes('URL') && l.includes('refused'));

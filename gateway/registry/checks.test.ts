@@ -63,7 +63,10 @@ describe('subgraph checks', () => {
     const { report: takeReport } = await checkSubgraph(input({ sdl: takeover }));
     expect(takeReport.ok).toBe(false);
     expect(takeReport.contract).toContainEqual(
-      expect.objectContaining({ code: 'CONTRACT_FIELD_OWNED', message: expect.stringContaining('Release.south belongs to subgraph "south"') }),
+      expect.objectContaining({
+        code: 'CONTRACT_FIELD_OWNED',
+        message: expect.stringContaining('Release.south belongs to subgraph "south"'),
+      }),
     );
   });
 

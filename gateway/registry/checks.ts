@@ -223,7 +223,7 @@ export function subgraphsWith(
   return supergraphSubgraphs(builtInUrls, replacement ? [...others, replacement] : others);
 }
 
-/** Runs every offline check of `input`; the registry adds reachability. */
+/** Runs every offline check of `input`; `checkPublication` (publication.ts) adds the URL and the cluster identity. */
 export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
   const empty = {
     sdl: [],

@@ -68,7 +68,10 @@ function ownDefinitions(sdl: string): readonly DefinitionNode[] {
 export function checkConformance(name: string, sdl: string, others: readonly SubgraphSdl[]): CheckIssue[] {
   const issues: CheckIssue[] = [];
   if (!SUBGRAPH_NAME.test(name)) {
-    issues.push({ code: CheckCode.CONTRACT_NAME, message: `Subgraph name "${name}" must be lower-case words joined by hyphens, e.g. "nme"` });
+    issues.push({
+      code: CheckCode.CONTRACT_NAME,
+      message: `Subgraph name "${name}" must be lower-case words joined by hyphens, e.g. "nme"`,
+    });
   }
   let shape: ClusterShape | undefined;
   try {

@@ -18,8 +18,14 @@ const codes = async (sdl: string) => (await checkSubgraph(input(sdl))).report;
 
 describe('ownership: a subgraph takes nothing from another', () => {
   it.each([
-    ['@federation__override on a kit-completed SDL', `${NME_SDL}\nextend type Query { release(code: ID!): Release @federation__override(from: "programme") }\n`],
-    ['@override imported through its own @link', fullWith('"@override"', 'extend type Query { release(code: ID!): Release @override(from: "programme") }')],
+    [
+      '@federation__override on a kit-completed SDL',
+      `${NME_SDL}\nextend type Query { release(code: ID!): Release @federation__override(from: "programme") }\n`,
+    ],
+    [
+      '@override imported through its own @link',
+      fullWith('"@override"', 'extend type Query { release(code: ID!): Release @override(from: "programme") }'),
+    ],
     [
       '@override imported as @takeover',
       fullWith('{ name: "@override", as: "@takeover" }', 'extend type Query { release(code: ID!): Release @takeover(from: "programme") }'),
@@ -31,7 +37,10 @@ describe('ownership: a subgraph takes nothing from another', () => {
       expect.objectContaining({ code: 'CONTRACT_OVERRIDE', message: expect.stringContaining('Query.release applies @') }),
     );
     expect(report.contract).toContainEqual(
-      expect.objectContaining({ code: 'CONTRACT_FIELD_OWNED', message: expect.stringContaining('Query.release belongs to subgraph "programme"') }),
+      expect.objectContaining({
+        code: 'CONTRACT_FIELD_OWNED',
+        message: expect.stringContaining('Query.release belongs to subgraph "programme"'),
+      }),
     );
   });
 
@@ -41,17 +50,26 @@ describe('ownership: a subgraph takes nothing from another', () => {
     const shadow = await codes(`${NME_SDL}\nextend type Query { release(code: ID!): Release @shareable }\n`);
     expect(shadow.ok).toBe(false);
     expect(shadow.contract).toContainEqual(
-      expect.objectContaining({ code: 'CONTRACT_FIELD_OWNED', message: expect.stringContaining('Query.release belongs to subgraph "programme"') }),
+      expect.objectContaining({
+        code: 'CONTRACT_FIELD_OWNED',
+        message: expect.stringContaining('Query.release belongs to subgraph "programme"'),
+      }),
     );
     // A root type of another name is still the query root.
     const renamed = await codes(`${NME_SDL}\nschema { query: Root }\ntype Root { release(code: ID!): Release @shareable }\n`);
     expect(renamed.contract).toContainEqual(
-      expect.objectContaining({ code: 'CONTRACT_FIELD_OWNED', message: expect.stringContaining('Query.release belongs to subgraph "programme"') }),
+      expect.objectContaining({
+        code: 'CONTRACT_FIELD_OWNED',
+        message: expect.stringContaining('Query.release belongs to subgraph "programme"'),
+      }),
     );
     // Insights' own fields are owned too: the comparison, the feeds.
     const feeds = await codes(`${NME_SDL}\nextend type Query { feeds: [FeedStatus!]! @shareable }\n`);
     expect(feeds.contract).toContainEqual(
-      expect.objectContaining({ code: 'CONTRACT_FIELD_OWNED', message: expect.stringContaining('Query.feeds belongs to subgraph "insights"') }),
+      expect.objectContaining({
+        code: 'CONTRACT_FIELD_OWNED',
+        message: expect.stringContaining('Query.feeds belongs to subgraph "insights"'),
+      }),
     );
   });
 

@@ -157,6 +157,8 @@ describe('publish URLs', () => {
     expect(refusals.some((l) => l.includes('answered 307'))).toBe(true);
     expect(refusals.some((l) => l.includes('host 10.1.2.3 is not in REGISTRY_ALLOWED_HOSTS'))).toBe(true);
     expect(refusals.some((l) => l.includes('host 127.0.0.2 is not in REGISTRY_ALLOWED_HOSTS'))).toBe(true);
+    expect(refusals.some((l) => l.includes('the URL carries user info'))).toBe(true);
+    expect(logs.join('\n')).not.toContain('secret');
   });
 
   it('accept a numeric form of an allowed address, and route to it normalised', async () => {

@@ -46,6 +46,18 @@ async function servesSubgraph(url: string): Promise<string | null> {
   }
 }
 
+/** A URL as the log may show it: never its user info (a password). */
+function forLog(raw: string): string {
+  try {
+    const url = new URL(raw);
+    url.username = '';
+    url.password = '';
+    return JSON.stringify(url.href.slice(0, 300));
+  } catch {
+    return JSON.stringify(raw.slice(0, 300));
+  }
+}
+
 function shapeOf(name: string, fullSdl: string) {
   try {
     return findClusterShapes([{ name, sdl: fullSdl }])[0];
@@ -82,7 +94,7 @@ export async function checkPublication(
       url = verdict.url;
       reachability = { ok: true, message: 'The URL serves a federation subgraph', checked: true };
     } else {
-      log(`registry: publish of ${input.name}: URL ${JSON.stringify(source.url.slice(0, 300))} refused: ${problem}`);
+      log(`registry: publish of ${input.name}: URL ${forLog(source.url)} refused: ${problem}`);
       reachability = REFUSED;
     }
   }

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { declaredIdentity } from '../gateway/registry/identity.js';
-import { checkPublication } from '../gateway/registry/publication.js';
+import { checkedOperations, checkPublication } from '../gateway/registry/publication.js';
 import { formatReport } from '../gateway/registry/report.js';
 import { EMPTY_REGISTRY, openRegistryStore } from '../gateway/registry/store.js';
 import { loadPersistedOperations } from '../gateway/persisted-operations.js';
@@ -55,10 +55,7 @@ try {
   const state = store ? await store.current() : EMPTY_REGISTRY;
   const recorded = store ? await store.recentOperations() : [];
   const persisted = loadPersistedOperations(config.persistedOperationsFile ?? undefined);
-  const operations = [
-    ...[...persisted.values()].map((op) => ({ name: op.name, source: 'persisted' as const, document: op.body })),
-    ...recorded.map((op) => ({ name: op.name, source: 'recorded' as const, document: op.document })),
-  ];
+  const operations = checkedOperations(persisted, recorded);
   const { report, identity } = await checkPublication(
     { name: args.name, sdl, url: args.url ?? null, published: state.subgraphs, builtInUrls: config.subgraphUrls, operations },
     { kind: 'offline', identity: declaredIdentity(args.name, args.cluster, args.supplier) },

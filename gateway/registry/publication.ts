@@ -9,7 +9,8 @@
  */
 import { CheckCode } from '../../schema/errors.js';
 import { ClusterViewError, findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
-import { checkSubgraph, type CheckInput, type CheckOutcome, type CheckReport } from './checks.js';
+import type { PersistedOperations } from '../persisted-operations.js';
+import { checkSubgraph, type CheckedOperation, type CheckInput, type CheckOutcome, type CheckReport } from './checks.js';
 import type { CheckIssue } from './conformance.js';
 import { askClusterIdentity, checkIdentity, type ClusterIdentity } from './identity.js';
 import { checkUrl, URL_REFUSED_MESSAGE, type HostPolicy } from './url-policy.js';
@@ -20,6 +21,24 @@ export type PublicationSource =
   | { readonly kind: 'publish'; readonly url: string; readonly allowedHosts: HostPolicy }
   /** `subgraph:check`: no URL is tried; the identity is the supplier's declaration. */
   | { readonly kind: 'offline'; readonly identity: ClusterIdentity };
+
+/**
+ * The operations a change must not break: the persisted ones, and those recorded (a
+ * persisted operation that was run is recorded too, and reported once, as persisted).
+ */
+export function checkedOperations(
+  persisted: PersistedOperations,
+  recorded: readonly { readonly name: string; readonly document: string }[],
+): CheckedOperation[] {
+  const ops = [...persisted.values()].map((op) => ({ name: op.name, source: 'persisted' as const, document: op.body }));
+  const known = new Set(ops.map((op) => `${op.name}\n${op.document}`));
+  return [
+    ...ops,
+    ...recorded
+      .filter((op) => !known.has(`${op.name}\n${op.document}`))
+      .map((op) => ({ name: op.name, source: 'recorded' as const, document: op.document })),
+  ];
+}
 
 /** What a refused URL shows, whatever the cause (the cause goes to the log). */
 const REFUSED = { ok: false, checked: true, code: CheckCode.URL_REFUSED, message: URL_REFUSED_MESSAGE } as const;

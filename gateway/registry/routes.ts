@@ -17,7 +17,7 @@ import { ErrorCode } from '../../schema/errors.js';
 import type { PersistedOperations } from '../persisted-operations.js';
 import { checkChange, type CheckedOperation, type CheckReport } from './checks.js';
 import type { LiveSupergraph } from './live-supergraph.js';
-import { checkPublication } from './publication.js';
+import { checkedOperations, checkPublication } from './publication.js';
 import { formatReport } from './report.js';
 import type { PublishedSubgraph, RegistryChange, RegistryState, RegistryStore } from './store.js';
 import { authenticate, bearerToken, mayChange, readTokens, type Principal } from './tokens.js';
@@ -113,12 +113,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
   }
 
   async function operations(): Promise<CheckedOperation[]> {
-    const persisted = [...options.persisted.values()].map((op) => ({ name: op.name, source: 'persisted' as const, document: op.body }));
-    const known = new Set(persisted.map((op) => `${op.name}\n${op.document}`));
-    const recorded = (await store.recentOperations().catch(() => []))
-      .filter((op) => !known.has(`${op.name}\n${op.document}`)) // a persisted operation, run: reported once
-      .map((op) => ({ name: op.name, source: 'recorded' as const, document: op.document }));
-    return [...persisted, ...recorded];
+    return checkedOperations(options.persisted, await store.recentOperations().catch(() => []));
   }
 
   /** Commits `build(state)` with compare-and-set, re-checking on the state that won a race. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { clusterSubgraphSdl } from '../../subgraphs/kit/cluster.js';
+import { withContract } from '../../subgraphs/kit/contract.js';
 import { nmeSubgraph } from '../../test/fixtures/nme/index.js';
 import { checkSubgraph, type CheckInput } from './checks.js';
 
@@ -85,6 +86,32 @@ describe('ownership: a subgraph takes nothing from another', () => {
     ]);
     const lag = report.contract.find((i) => i.message.startsWith('SouthFeedStatus.lag'));
     expect(lag?.locations?.[0]?.line).toBe(sdl.split('\n').findIndex((l) => l.includes('lag: Int')) + 1);
+  });
+
+  it("refuses fields added to another subgraph's interface through @interfaceObject", async () => {
+    const catalogue = withContract(
+      'extend type Query { "Products." products: [Product!]! }\n' +
+        '"A product." interface Product @key(fields: "id") { "Id." id: ID! }\n' +
+        '"A drug." type Drug implements Product @key(fields: "id") { "Id." id: ID! "Name." name: String }\n',
+    );
+    const published = [
+      {
+        name: 'catalogue',
+        url: 'http://c/graphql',
+        sdl: catalogue,
+        version: 1,
+        publishedAt: '2026-01-01T00:00:00.000Z',
+        publishedBy: 'CERNER',
+      },
+    ];
+    const sdl = `${NME_SDL}\ntype Product @key(fields: "id") @federation__interfaceObject { id: ID! nmePrice: Int }\n`;
+    const { report } = await checkSubgraph({ ...input(sdl), published });
+    expect(report.contract).toContainEqual(
+      expect.objectContaining({
+        code: 'CONTRACT_FIELD_OWNED',
+        message: expect.stringContaining('Product.nmePrice is on type Product, which belongs to subgraph "catalogue"'),
+      }),
+    );
   });
 
   it("allows what is shared by design: the contract's keys and types, @external fields, root fields of its own", async () => {

@@ -2,8 +2,8 @@
  * What a subgraph may define: its own fields and types, and the contract's shared
  * definitions. Anything another subgraph of the supergraph defines is that subgraph's, root
  * fields included (`Query.release` is the programme's), and so is every field of a type it
- * owns (`SouthFeedStatus`, `SouthReleaseView`): a subgraph that defined one too would answer
- * for it, or take it with `@override`. So a candidate is refused any such field, and any
+ * owns (`SouthFeedStatus`, `SouthReleaseView`, an interface reached through `@interfaceObject`):
+ * a subgraph that defined one too would answer for it, or take it with `@override`. So a candidate is refused any such field, and any
  * `@override` at all, however it is spelled: the federation directive names are resolved
  * through the SDL's own `@link` (`@override`, `@federation__override`, an import renamed
  * `as: "@takeover"`), by federation's own subgraph builder, never matched as text.

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { host, httpUrl, parseEnv, port, redisUrl } from '../subgraphs/kit/config.js';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.js';
+import { DEFAULT_ALLOWED_HOSTS, parseAllowedHosts, type HostPolicy } from './registry/url-policy.js';
 
 /** The gateway's settings, parsed once at start-up. */
 export interface GatewayConfig {
@@ -77,7 +78,22 @@ export interface RegistryConfig extends RegistryStoreConfig {
   readonly tokensFile: string;
   /** How long a swap waits for insights to serve the new clusters, in ms. */
   readonly swapTimeoutMs: number;
+  /** The hosts a published routing URL may name (`REGISTRY_ALLOWED_HOSTS`). */
+  readonly allowedHosts: HostPolicy;
 }
+
+/** `REGISTRY_ALLOWED_HOSTS`: comma-separated names, `*.domain`, IP addresses, CIDR ranges. */
+const allowedHosts = z
+  .string()
+  .default(DEFAULT_ALLOWED_HOSTS)
+  .transform((text, ctx) => {
+    try {
+      return parseAllowedHosts(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 
 /**
  * Reads `REGISTRY` (default on), `REGISTRY_DIR` (default `.data/registry`),
@@ -214,7 +230,8 @@ function callableHost(listenHost: string): string {
  * (60 s), `PERSISTED_OPERATIONS_ONLY` (false), `SUBGRAPH_DEDUPE` (true),
  * `QUERY_PLAN_CACHE_MIB` (30), `PERSISTED_OPERATIONS_FILE` (the shipped manifest), and the
  * registry's: those of `loadRegistryStoreConfig`, `REGISTRY_TOKENS_FILE` (default
- * `<REGISTRY_DIR>/tokens.json`) and `REGISTRY_SWAP_TIMEOUT_MS` (10000); and the production settings
+ * `<REGISTRY_DIR>/tokens.json`), `REGISTRY_SWAP_TIMEOUT_MS` (10000) and `REGISTRY_ALLOWED_HOSTS`
+ * (`localhost,127.0.0.1,::1`); and the production settings
  * documented in the README (introspection, limits, rate limiting, CORS, body size, subgraph
  * resilience, logging).
  */
@@ -266,6 +283,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     PERSISTED_OPERATIONS_FILE: z.string().min(1).optional(),
     REGISTRY_TOKENS_FILE: z.string().min(1).optional(),
     REGISTRY_SWAP_TIMEOUT_MS: count(10_000, 100),
+    REGISTRY_ALLOWED_HOSTS: allowedHosts,
     ...Object.fromEntries(
       SUBGRAPH_NAMES.flatMap((n) => [
         [`${upper(n)}_PORT`, port(SUBGRAPH_PORTS[n])],
@@ -337,6 +355,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       enabled: store.enabled && !parsed['SUPERGRAPH_PATH'],
       tokensFile: (parsed['REGISTRY_TOKENS_FILE'] as string | undefined) ?? join(store.dir, 'tokens.json'),
       swapTimeoutMs: parsed['REGISTRY_SWAP_TIMEOUT_MS'] as number,
+      allowedHosts: parsed['REGISTRY_ALLOWED_HOSTS'] as HostPolicy,
     },
   };
 }

@@ -148,6 +148,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         tokensFile: config.registry.tokensFile,
         builtInUrls: config.subgraphUrls,
         persisted: operations,
+        allowedHosts: config.registry.allowedHosts,
         log,
       })
     : disabledRegistryRoutes(

@@ -82,6 +82,45 @@ export const publicExtensions: Readonly<Partial<Record<ErrorCode, readonly strin
   GRAPHQL_VALIDATION_FAILED: ['validationErrorCode'],
 };
 
+/**
+ * Codes of the problems the registry's checks report (in a check report, `subgraph:check`'s
+ * and a refused publish's alike). They are not GraphQL errors, so they are not `ErrorCode`s.
+ */
+export const CheckCode = {
+  SDL_INVALID: 'SDL_INVALID',
+  CONTRACT_NAME: 'CONTRACT_NAME',
+  CONTRACT_CLUSTER_VIEW: 'CONTRACT_CLUSTER_VIEW',
+  CONTRACT_TAG: 'CONTRACT_TAG',
+  CONTRACT_NAMING: 'CONTRACT_NAMING',
+  CONTRACT_KEY: 'CONTRACT_KEY',
+  CONTRACT_OVERRIDE: 'CONTRACT_OVERRIDE',
+  CONTRACT_FIELD_OWNED: 'CONTRACT_FIELD_OWNED',
+  CONTRACT_IDENTITY: 'CONTRACT_IDENTITY',
+  CONTRACT_CLUSTER_UNKNOWN: 'CONTRACT_CLUSTER_UNKNOWN',
+  CONTRACT_SUPPLIER_UNKNOWN: 'CONTRACT_SUPPLIER_UNKNOWN',
+  URL_REFUSED: 'URL_REFUSED',
+} as const;
+
+export type CheckCode = (typeof CheckCode)[keyof typeof CheckCode];
+
+/** What each check code means, for docs and for suppliers. */
+export const checkCatalogue: Readonly<Record<CheckCode, string>> = {
+  SDL_INVALID: 'The SDL does not parse; line and column are given.',
+  CONTRACT_NAME: 'The subgraph name is not lower-case words joined by hyphens, or is a built-in subgraph.',
+  CONTRACT_CLUSTER_VIEW: 'A cluster view does not implement the contract interface, or lacks asOf: Date.',
+  CONTRACT_TAG: 'A field returns a cluster view type without @tag(name: "cluster-view").',
+  CONTRACT_NAMING: 'A cluster view field or type is not named after the subgraph.',
+  CONTRACT_KEY: "A shared entity is keyed by other fields than the contract's key.",
+  CONTRACT_OVERRIDE: 'The SDL applies @override, however named or imported: no subgraph may take fields from another.',
+  CONTRACT_FIELD_OWNED:
+    "The SDL defines a field (root fields included) or a type that another subgraph owns; only the contract's own definitions are shared.",
+  CONTRACT_IDENTITY: 'The subgraph did not say which cluster and supplier it speaks for.',
+  CONTRACT_CLUSTER_UNKNOWN: "The cluster the subgraph speaks for is not in the programme's reference data.",
+  CONTRACT_SUPPLIER_UNKNOWN: "The supplier the subgraph speaks for is not in the programme's reference data.",
+  URL_REFUSED:
+    'The routing URL names a host the gateway does not allow (REGISTRY_ALLOWED_HOSTS), or does not serve a federation subgraph; the reason is in the gateway log only.',
+};
+
 /** A GraphQL error whose `extensions.code` is one of the catalogue's codes. */
 export class GraphQLErrorWithCode extends GraphQLError {
   constructor(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}) {

@@ -1,6 +1,10 @@
 /**
- * `npm run subgraph:check -- --name <name> --schema <file.graphql> [--url <url>] [--json]`:
- * the registry's checks, offline, before publishing. It compares with the registry this
+ * `npm run subgraph:check -- --name <name> --schema <file.graphql> [--cluster ID] [--supplier ID] [--url <url>] [--json]`:
+ * the registry's checks, offline, before publishing: the same pipeline a publish runs
+ * (`checkPublication`), less trying the URL, which the report says it left out. The cluster
+ * and supplier the subgraph speaks for are the ones declared (by default those `subgraph:new`
+ * gives a subgraph of this name), checked against the programme's reference data as a
+ * publish checks what the running subgraph says. It compares with the registry this
  * machine's gateway uses (the same settings: `REDIS_URL`, `REGISTRY_DIR`, ...), checks the
  * dashboards' persisted operations and the operations the gateway recorded, prints a report
  * (or JSON for CI) and exits 1 when the subgraph could not be published, 2 on bad usage.
@@ -8,20 +12,30 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadGatewayConfig } from '../gateway/config.js';
-import { checkSubgraph } from '../gateway/registry/checks.js';
+import { declaredIdentity } from '../gateway/registry/identity.js';
+import { checkedOperations, checkPublication } from '../gateway/registry/publication.js';
 import { formatReport } from '../gateway/registry/report.js';
 import { EMPTY_REGISTRY, openRegistryStore } from '../gateway/registry/store.js';
 import { loadPersistedOperations } from '../gateway/persisted-operations.js';
 
 function usage(problem: string): never {
-  console.error(`${problem}\nUsage: npm run subgraph:check -- --name <name> --schema <file.graphql> [--url <url>] [--json]`);
+  console.error(
+    `${problem}\nUsage: npm run subgraph:check -- --name <name> --schema <file.graphql> [--cluster ID] [--supplier ID] [--url <url>] [--json]`,
+  );
   process.exit(2);
 }
 
 let args;
 try {
   args = parseArgs({
-    options: { name: { type: 'string' }, schema: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      name: { type: 'string' },
+      schema: { type: 'string' },
+      cluster: { type: 'string' },
+      supplier: { type: 'string' },
+      url: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
   }).values;
 } catch (error) {
   usage((error as Error).message);
@@ -41,18 +55,14 @@ try {
   const state = store ? await store.current() : EMPTY_REGISTRY;
   const recorded = store ? await store.recentOperations() : [];
   const persisted = loadPersistedOperations(config.persistedOperationsFile ?? undefined);
-  const operations = [
-    ...[...persisted.values()].map((op) => ({ name: op.name, source: 'persisted' as const, document: op.body })),
-    ...recorded.map((op) => ({ name: op.name, source: 'recorded' as const, document: op.document })),
-  ];
-  const { report } = await checkSubgraph({
-    name: args.name,
-    sdl,
-    url: args.url ?? null,
-    published: state.subgraphs,
-    builtInUrls: config.subgraphUrls,
-    operations,
-  });
+  const operations = checkedOperations(persisted, recorded);
+  const { report, identity } = await checkPublication(
+    { name: args.name, sdl, url: args.url ?? null, published: state.subgraphs, builtInUrls: config.subgraphUrls, operations },
+    { kind: 'offline', identity: declaredIdentity(args.name, args.cluster, args.supplier) },
+    (line) => console.error(line),
+  );
+  if (identity && !args.json)
+    console.log(`Checked as cluster ${identity.cluster}, supplier ${identity.supplier} (--cluster ID, --supplier ID to change)`);
   console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
   process.exitCode = report.ok ? 0 : 1;
 } finally {

@@ -63,7 +63,10 @@ describe('subgraph checks', () => {
     const { report: takeReport } = await checkSubgraph(input({ sdl: takeover }));
     expect(takeReport.ok).toBe(false);
     expect(takeReport.contract).toContainEqual(
-      expect.objectContaining({ code: 'CONTRACT_TAKEOVER', message: expect.stringContaining('Release.south belongs to subgraph "south"') }),
+      expect.objectContaining({
+        code: 'CONTRACT_FIELD_OWNED',
+        message: expect.stringContaining('Release.south belongs to subgraph "south"'),
+      }),
     );
   });
 
@@ -72,7 +75,7 @@ describe('subgraph checks', () => {
     const { report } = await checkSubgraph(input({ sdl: clash, name: 'nme' }));
     expect(report.ok).toBe(false);
     // Release.name is the programme's: a takeover, and composition refuses it too.
-    expect(report.contract.map((i) => i.code)).toContain('CONTRACT_TAKEOVER');
+    expect(report.contract.map((i) => i.code)).toContain('CONTRACT_FIELD_OWNED');
     const mismatch = report.composition.errors.find((e) => e.code === 'FIELD_TYPE_MISMATCH');
     expect(mismatch?.message).toContain('Release.name');
     expect(mismatch?.locations?.[0]?.line).toBe(clash.split('\n').findIndex((l) => l.includes('name: Int')) + 1);

@@ -58,8 +58,12 @@ export interface CheckReport {
   readonly composition: { readonly ok: boolean; readonly errors: CheckIssue[]; readonly hints: string[] };
   readonly changes: SchemaChange[];
   readonly operations: { readonly checked: number; readonly broken: BrokenOperation[] };
-  /** Set when the routing URL was tried (publish). */
-  readonly reachability: { readonly ok: boolean; readonly message: string } | null;
+  /**
+   * The routing URL's check: tried by a publish (`checked`), left out by `subgraph:check`
+   * (`checked: false`, and the message says so); null in a deletion's or rollback's report.
+   * A refused URL has one code and message whatever the cause (the log has the cause).
+   */
+  readonly reachability: { readonly ok: boolean; readonly checked: boolean; readonly code?: string; readonly message: string } | null;
 }
 
 /** A passing check's by-products, for the registry. */
@@ -219,7 +223,7 @@ export function subgraphsWith(
   return supergraphSubgraphs(builtInUrls, replacement ? [...others, replacement] : others);
 }
 
-/** Runs every offline check of `input`; the registry adds reachability. */
+/** Runs every offline check of `input`; `checkPublication` (publication.ts) adds the URL and the cluster identity. */
 export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
   const empty = {
     sdl: [],
@@ -241,8 +245,9 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
   const { full, lineOffset } = completeSdl(input.name, document, input.sdl);
   const ownLines = lineOffset > 0 ? input.sdl.split('\n').length : Number.POSITIVE_INFINITY;
   const candidate: SubgraphSource = { name: input.name, url: input.url ?? PLACEHOLDER_URL, sdl: full };
-  const builtIn = supergraphSubgraphs(input.builtInUrls).filter((s) => s.name !== 'insights');
-  const reserved = builtIn.some((s) => s.name === input.name) || input.name === 'insights';
+  // Insights as the built-in clusters derive it: its own fields (`Query.feeds`, `Release.comparison`) are owned too.
+  const builtIn = supergraphSubgraphs(input.builtInUrls);
+  const reserved = builtIn.some((s) => s.name === input.name);
   const contract = reserved
     ? [{ code: 'CONTRACT_NAME', message: `"${input.name}" is a built-in subgraph of this gateway; choose another name` }]
     : checkConformance(input.name, full, [...builtIn, ...input.published.map((p) => ({ name: p.name, sdl: p.sdl }))]).map((issue) =>

@@ -1,8 +1,8 @@
 /**
  * Contract conformance of a subgraph's SDL, beyond what composition checks: its cluster
  * views implement the contract's interfaces, carry the `cluster-view` tag, take `asOf: Date`
- * and are named after the subgraph; it uses the contract's entity keys; and it does not take
- * over another subgraph's fields (another cluster's views, or any field of a shared entity).
+ * and are named after the subgraph; it uses the contract's entity keys; and it takes nothing
+ * from another subgraph (`ownership.ts`: no `@override`, no field or type another owns).
  */
 import {
   Kind,
@@ -14,8 +14,10 @@ import {
   type ObjectTypeExtensionNode,
   type TypeNode,
 } from 'graphql';
+import { CheckCode } from '../../schema/errors.js';
 import { ClusterViewError, findClusterShapes, pascal, type ClusterShape, type SubgraphSdl } from '../../subgraphs/kit/cluster-views.js';
 import { contractSdl } from '../../subgraphs/kit/contract.js';
+import { ownershipIssues } from './ownership.js';
 
 /** One problem a check found. */
 export interface CheckIssue {
@@ -66,14 +68,17 @@ function ownDefinitions(sdl: string): readonly DefinitionNode[] {
 export function checkConformance(name: string, sdl: string, others: readonly SubgraphSdl[]): CheckIssue[] {
   const issues: CheckIssue[] = [];
   if (!SUBGRAPH_NAME.test(name)) {
-    issues.push({ code: 'CONTRACT_NAME', message: `Subgraph name "${name}" must be lower-case words joined by hyphens, e.g. "nme"` });
+    issues.push({
+      code: CheckCode.CONTRACT_NAME,
+      message: `Subgraph name "${name}" must be lower-case words joined by hyphens, e.g. "nme"`,
+    });
   }
   let shape: ClusterShape | undefined;
   try {
     [shape] = findClusterShapes([{ name, sdl }]);
   } catch (error) {
     if (!(error instanceof ClusterViewError)) throw error;
-    issues.push({ code: 'CONTRACT_CLUSTER_VIEW', message: error.message });
+    issues.push({ code: CheckCode.CONTRACT_CLUSTER_VIEW, message: error.message });
   }
   const own = ownDefinitions(sdl);
   const objects = own.filter(isObject);
@@ -88,7 +93,7 @@ export function checkConformance(name: string, sdl: string, others: readonly Sub
       const fields = key.arguments?.find((a) => a.name.value === 'fields')?.value;
       if (fields?.kind !== Kind.STRING || fields.value !== contractKey) {
         issues.push({
-          code: 'CONTRACT_KEY',
+          code: CheckCode.CONTRACT_KEY,
           message: `${o.name.value} is keyed by ${fields ? print(fields) : '(nothing)'}; the contract's key is "${contractKey}"`,
           ...(key.loc ? { locations: [{ line: key.loc.startToken.line, column: key.loc.startToken.column }] } : {}),
         });
@@ -100,22 +105,15 @@ export function checkConformance(name: string, sdl: string, others: readonly Sub
       const type = namedType(field.type);
       if (iface && implementsOf.get(type)?.includes(iface) && !hasTag(field.directives, 'cluster-view')) {
         issues.push({
-          code: 'CONTRACT_TAG',
+          code: CheckCode.CONTRACT_TAG,
           message: `${o.name.value}.${field.name.value} returns a ${iface} but is not tagged @tag(name: "cluster-view")`,
           ...at,
         });
       }
       if (hasTag(field.directives, 'cluster-view') && field.name.value !== viewFieldOf(name)) {
         issues.push({
-          code: 'CONTRACT_NAMING',
+          code: CheckCode.CONTRACT_NAMING,
           message: `${o.name.value}.${field.name.value}: the cluster view of subgraph "${name}" must be named "${viewFieldOf(name)}"`,
-          ...at,
-        });
-      }
-      if (field.directives?.some((d) => d.name.value === 'override')) {
-        issues.push({
-          code: 'CONTRACT_TAKEOVER',
-          message: `${o.name.value}.${field.name.value} uses @override: a subgraph may not take over another's fields`,
           ...at,
         });
       }
@@ -128,47 +126,10 @@ export function checkConformance(name: string, sdl: string, others: readonly Sub
       [shape.trustViewType, 'TrustView'],
     ] as const) {
       if (type && type !== `${prefix}${suffix}`) {
-        issues.push({ code: 'CONTRACT_NAMING', message: `View type ${type} must be named ${prefix}${suffix}` });
+        issues.push({ code: CheckCode.CONTRACT_NAMING, message: `View type ${type} must be named ${prefix}${suffix}` });
       }
     }
   }
-  issues.push(...takeovers(name, objects, others));
-  return issues;
-}
-
-/** Fields of shared entities, and other clusters' view types, that the candidate would define too. */
-function takeovers(name: string, objects: readonly ObjectNode[], others: readonly SubgraphSdl[]): CheckIssue[] {
-  const owners = new Map<string, string>();
-  const typeOwners = new Map<string, string>();
-  for (const other of others) {
-    if (other.name === name) continue;
-    for (const o of ownDefinitions(other.sdl).filter(isObject)) {
-      if (CONTRACT_KEYS.has(o.name.value)) {
-        for (const f of o.fields ?? []) {
-          // An @external field is another subgraph's, declared only to be required (insights).
-          const external = f.directives?.some((d) => d.name.value === 'external') === true;
-          if (f.name.value !== CONTRACT_KEYS.get(o.name.value) && !external) owners.set(`${o.name.value}.${f.name.value}`, other.name);
-        }
-      } else if (o.interfaces?.some((i) => Object.values(VIEW_INTERFACES).includes(i.name.value as 'ClusterReleaseView'))) {
-        typeOwners.set(o.name.value, other.name);
-      }
-    }
-  }
-  const issues: CheckIssue[] = [];
-  for (const o of objects) {
-    const typeOwner = typeOwners.get(o.name.value);
-    if (typeOwner) issues.push({ code: 'CONTRACT_TAKEOVER', message: `Type ${o.name.value} is subgraph "${typeOwner}"'s cluster view` });
-    if (!CONTRACT_KEYS.has(o.name.value)) continue;
-    for (const f of o.fields ?? []) {
-      const owner = owners.get(`${o.name.value}.${f.name.value}`);
-      if (owner) {
-        issues.push({
-          code: 'CONTRACT_TAKEOVER',
-          message: `${o.name.value}.${f.name.value} belongs to subgraph "${owner}"; a subgraph adds only its own fields to shared entities`,
-          ...(f.loc ? { locations: [{ line: f.loc.startToken.line, column: f.loc.startToken.column }] } : {}),
-        });
-      }
-    }
-  }
+  issues.push(...ownershipIssues(name, sdl, others));
   return issues;
 }

@@ -8,6 +8,14 @@ const at = (issue: CheckIssue) =>
   issue.locations?.length ? ` (line ${issue.locations.map((l) => `${l.line}:${l.column}`).join(', ')})` : '';
 const issueLines = (issues: readonly CheckIssue[]) => issues.map((i) => `    - [${i.code}] ${i.message}${at(i)}`);
 
+/** The routing URL's line: passed, refused (with its code), or not checked (`subgraph:check`). */
+function reachability(report: CheckReport, lines: string[]): void {
+  const r = report.reachability;
+  if (!r) return;
+  if (!r.checked) lines.push(`  - URL reachability: ${r.message}`);
+  else lines.push(`  ${r.ok ? '✓' : '✗'} Routing URL: ${r.code ? `[${r.code}] ` : ''}${r.message}`);
+}
+
 /** The report as text: one section per check, each passed (✓) or failed (✗), then the verdict. */
 export function formatReport(report: CheckReport): string {
   const lines: string[] = [
@@ -31,7 +39,7 @@ export function formatReport(report: CheckReport): string {
       // Changes and operations are checked against the composed schema: there is none.
       const why = c.errors.length > 0 ? 'the subgraph does not compose' : 'composition was not tried: fix the contract first';
       lines.push(`  - Schema changes and operations: not checked (${why})`);
-      if (report.reachability) section(report.reachability.ok, `Routing URL: ${report.reachability.message}`);
+      reachability(report, lines);
       lines.push('FAILED: the subgraph cannot be published as it is.');
       return lines.join('\n');
     }
@@ -55,7 +63,7 @@ export function formatReport(report: CheckReport): string {
       ...broken.map((op) => `    - ${op.name} (${op.source}): ${op.errors.join('; ')}`),
     ]);
   }
-  if (report.reachability) section(report.reachability.ok, `Routing URL: ${report.reachability.message}`);
+  reachability(report, lines);
   lines.push(report.ok ? 'PASSED: the subgraph can be published.' : 'FAILED: the subgraph cannot be published as it is.');
   return lines.join('\n');
 }

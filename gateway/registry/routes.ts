@@ -4,8 +4,8 @@
  * - `GET /registry/subgraphs`: the published subgraphs with their versions, and what this
  *   gateway serves; `GET /registry/subgraphs/:name/history`; `GET /registry/history`.
  * - `POST /registry/subgraphs/:name` `{ sdl, url }`: runs every check of `subgraph:check` plus
- *   the URL's reachability; refused (422) with the full report and nothing changed, or
- *   accepted (201): recomposed and hot-swapped.
+ *   the URL's (an allowed host, serving a subgraph, speaking for a known cluster); refused
+ *   (422) with the full report and nothing changed, or accepted (201): recomposed and hot-swapped.
  * - `DELETE /registry/subgraphs/:name`; `POST /registry/rollback` `{ version }` (operator).
  *
  * Changes need `Authorization: Bearer <token>`: 401 without a known token, 403 when the
@@ -14,15 +14,14 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ErrorCode } from '../../schema/errors.js';
-import { httpUrl } from '../../subgraphs/kit/config.js';
 import type { PersistedOperations } from '../persisted-operations.js';
-import { findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
-import { checkChange, checkSubgraph, type CheckedOperation, type CheckReport } from './checks.js';
-import { checkClusterIdentity } from './identity.js';
+import { checkChange, type CheckedOperation, type CheckReport } from './checks.js';
 import type { LiveSupergraph } from './live-supergraph.js';
+import { checkedOperations, checkPublication } from './publication.js';
 import { formatReport } from './report.js';
 import type { PublishedSubgraph, RegistryChange, RegistryState, RegistryStore } from './store.js';
 import { authenticate, bearerToken, mayChange, readTokens, type Principal } from './tokens.js';
+import type { HostPolicy } from './url-policy.js';
 
 export interface RegistryRoutesOptions {
   readonly store: RegistryStore;
@@ -30,6 +29,8 @@ export interface RegistryRoutesOptions {
   readonly tokensFile: string;
   readonly builtInUrls: Readonly<Record<string, string>>;
   readonly persisted: PersistedOperations;
+  /** The hosts a published URL may name (`REGISTRY_ALLOWED_HOSTS`). */
+  readonly allowedHosts: HostPolicy;
   readonly log: (line: string) => void;
 }
 
@@ -38,7 +39,11 @@ const ATTEMPTS = 5;
 
 const publishBody = z.object({
   sdl: z.string({ error: 'is required: the subgraph SDL, as text' }).min(1, 'must not be empty'),
-  url: httpUrl,
+  // Any text: the URL policy refuses what it cannot allow, with the same reason as any refused URL.
+  url: z
+    .string({ error: 'is required: the routing URL, e.g. http://127.0.0.1:4010/graphql' })
+    .min(1, 'must not be empty')
+    .max(2000, 'is over 2000 characters'),
 });
 const rollbackBody = z.object({ version: z.number({ error: 'is required: the registry version to restore' }).int().min(0) });
 
@@ -66,24 +71,6 @@ export function disabledRegistryRoutes(reason: string): (app: express.Express) =
   return (app) => {
     app.use('/registry', (_req, res) => refuse(res, 409, ErrorCode.REGISTRY_DISABLED, reason));
   };
-}
-
-/** Asks a subgraph for its SDL, as the gateway would reach it. */
-async function reachability(url: string): Promise<{ ok: boolean; message: string }> {
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ _service { sdl } }' }),
-      signal: AbortSignal.timeout(3000),
-    });
-    const body = (await response.json().catch(() => null)) as { data?: { _service?: { sdl?: unknown } } } | null;
-    if (response.ok && typeof body?.data?._service?.sdl === 'string')
-      return { ok: true, message: `${url} answers as a federation subgraph` };
-    return { ok: false, message: `${url} answered ${response.status} without a subgraph SDL ({ _service { sdl } })` };
-  } catch (error) {
-    return { ok: false, message: `${url} cannot be reached: ${(error as Error).message}` };
-  }
 }
 
 /** The registry endpoints, mounted on the gateway's app. */
@@ -126,16 +113,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
   }
 
   async function operations(): Promise<CheckedOperation[]> {
-    const persisted = [...options.persisted.values()].map((op) => ({ name: op.name, source: 'persisted' as const, document: op.body }));
-    const known = new Set(persisted.map((op) => `${op.name}\n${op.document}`));
-    const recorded: CheckedOperation[] = [];
-    for (const op of await store.recentOperations().catch(() => [])) {
-      const key = `${op.name}\n${op.document}`;
-      if (known.has(key)) continue; // a persisted operation run, or one several clients run: reported once
-      known.add(key);
-      recorded.push({ name: op.name, source: 'recorded', document: op.document });
-    }
-    return [...persisted, ...recorded];
+    return checkedOperations(options.persisted, await store.recentOperations().catch(() => []));
   }
 
   /** Commits `build(state)` with compare-and-set, re-checking on the state that won a race. */
@@ -241,30 +219,19 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         );
       }
       const ops = await operations();
-      const reach = await reachability(body.data.url);
       await commit(res, `publish of ${name} by ${principal.supplier}`, async (state) => {
-        const outcome = await checkSubgraph({
-          name,
-          sdl: body.data.sdl,
-          url: body.data.url,
-          published: state.subgraphs,
-          builtInUrls: options.builtInUrls,
-          operations: ops,
-        });
-        // A cluster subgraph must speak for a cluster and supplier the programme knows.
-        const shape = outcome.report.ok && reach.ok && outcome.fullSdl ? findClusterShapes([{ name, sdl: outcome.fullSdl }])[0] : undefined;
-        const identity = shape?.feedStatusType ? await checkClusterIdentity(body.data.url, name, shape.feedStatusType) : [];
-        const report: CheckReport = {
-          ...outcome.report,
-          contract: [...outcome.report.contract, ...identity],
-          ok: outcome.report.ok && reach.ok && identity.length === 0,
-          reachability: reach,
-        };
-        if (!report.ok || !outcome.fullSdl) return { refused: report };
+        // Exactly the checks of subgraph:check, plus the URL (tried, and asked who it is).
+        const outcome = await checkPublication(
+          { name, sdl: body.data.sdl, url: null, published: state.subgraphs, builtInUrls: options.builtInUrls, operations: ops },
+          { kind: 'publish', url: body.data.url, allowedHosts: options.allowedHosts },
+          log,
+        );
+        const report = outcome.report;
+        if (!report.ok || !outcome.fullSdl || !outcome.url) return { refused: report };
         const current = state.subgraphs.find((s) => s.name === name);
         const published: PublishedSubgraph = {
           name,
-          url: body.data.url,
+          url: outcome.url,
           sdl: outcome.fullSdl,
           version: (current?.version ?? 0) + 1,
           publishedAt: new Date().toISOString(),

@@ -1,0 +1,141 @@
+/**
+ * The one check pipeline of a publication, run by `POST /registry/subgraphs/:name` and by
+ * `npm run subgraph:check` alike: the routing URL (allowed host, serving a federation
+ * subgraph), the offline checks of `checkSubgraph` (SDL, contract, composition, changes,
+ * operations), and the cluster and supplier the subgraph speaks for against the programme's
+ * reference data. The only difference is where the URL and the identity come from: a publish
+ * tries the URL and asks the running subgraph; `subgraph:check` tries no URL (and says so)
+ * and checks the identity the supplier declares.
+ */
+import { CheckCode } from '../../schema/errors.js';
+import { ClusterViewError, findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
+import type { PersistedOperations } from '../persisted-operations.js';
+import { checkSubgraph, type CheckedOperation, type CheckInput, type CheckOutcome, type CheckReport } from './checks.js';
+import type { CheckIssue } from './conformance.js';
+import { askClusterIdentity, checkIdentity, type ClusterIdentity } from './identity.js';
+import { checkUrl, URL_REFUSED_MESSAGE, type HostPolicy } from './url-policy.js';
+
+/** Where the URL check and the identity come from. */
+export type PublicationSource =
+  /** A publish: the URL is checked against the policy and tried; the subgraph says who it is. */
+  | { readonly kind: 'publish'; readonly url: string; readonly allowedHosts: HostPolicy }
+  /** `subgraph:check`: no URL is tried; the identity is the supplier's declaration. */
+  | { readonly kind: 'offline'; readonly identity: ClusterIdentity };
+
+/**
+ * The operations a change must not break: the persisted ones, and those recorded (a
+ * persisted operation that was run is recorded too, and reported once, as persisted).
+ */
+export function checkedOperations(
+  persisted: PersistedOperations,
+  recorded: readonly { readonly name: string; readonly document: string }[],
+): CheckedOperation[] {
+  const ops: CheckedOperation[] = [...persisted.values()].map((op) => ({ name: op.name, source: 'persisted' as const, document: op.body }));
+  const known = new Set(ops.map((op) => `${op.name}\n${op.document}`));
+  for (const op of recorded) {
+    const key = `${op.name}\n${op.document}`;
+    if (known.has(key)) continue; // a persisted operation run, or one several clients run: reported once
+    known.add(key);
+    ops.push({ name: op.name, source: 'recorded', document: op.document });
+  }
+  return ops;
+}
+
+/** What a refused URL shows, whatever the cause (the cause goes to the log). */
+const REFUSED = { ok: false, checked: true, code: CheckCode.URL_REFUSED, message: URL_REFUSED_MESSAGE } as const;
+export const NOT_CHECKED_MESSAGE = 'not checked (subgraph:check checks the SDL only; a publish tries the URL)';
+
+/**
+ * Whether the subgraph at `url` answers `{ _service { sdl } }`. Redirects are not followed:
+ * an allowed host must not send the gateway on to one that is not.
+ */
+async function servesSubgraph(url: string): Promise<string | null> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ _service { sdl } }' }),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(3000),
+    });
+    const body = (await response.json().catch(() => null)) as { data?: { _service?: { sdl?: unknown } } } | null;
+    if (response.ok && typeof body?.data?._service?.sdl === 'string') return null;
+    return `answered ${response.status} without a subgraph SDL ({ _service { sdl } })`;
+  } catch (error) {
+    return `cannot be reached: ${(error as Error).message}`;
+  }
+}
+
+/** A URL as the log may show it: never its user info (a password). */
+function forLog(raw: string): string {
+  try {
+    const url = new URL(raw);
+    url.username = '';
+    url.password = '';
+    return JSON.stringify(url.href.slice(0, 300));
+  } catch {
+    return JSON.stringify(raw.slice(0, 300));
+  }
+}
+
+function shapeOf(name: string, fullSdl: string) {
+  try {
+    return findClusterShapes([{ name, sdl: fullSdl }])[0];
+  } catch (error) {
+    if (error instanceof ClusterViewError) return undefined; // reported by the contract check
+    throw error;
+  }
+}
+
+/** The checks' outcome, with the routing URL as it is routed (normalised), when it passed. */
+export interface PublicationOutcome extends CheckOutcome {
+  readonly url: string | null;
+  /** The cluster and supplier checked (a cluster subgraph's), or null. */
+  readonly identity: ClusterIdentity | null;
+}
+
+/**
+ * Runs every check of a publication of `input`. `check` runs the offline checks (the
+ * registry may run them elsewhere, e.g. off the event loop); `log` gets what the caller must
+ * not see (why a URL was refused).
+ */
+export async function checkPublication(
+  input: CheckInput,
+  source: PublicationSource,
+  log: (line: string) => void,
+  check: (input: CheckInput) => Promise<CheckOutcome> = checkSubgraph,
+): Promise<PublicationOutcome> {
+  let url: string | null = null;
+  let reachability: CheckReport['reachability'] = { ok: true, message: NOT_CHECKED_MESSAGE, checked: false };
+  if (source.kind === 'publish') {
+    const verdict = checkUrl(source.url, source.allowedHosts);
+    const problem = verdict.ok ? await servesSubgraph(verdict.url) : verdict.reason;
+    if (problem === null && verdict.ok) {
+      url = verdict.url;
+      reachability = { ok: true, message: 'The URL serves a federation subgraph', checked: true };
+    } else {
+      log(`registry: publish of ${input.name}: URL ${forLog(source.url)} refused: ${problem}`);
+      reachability = REFUSED;
+    }
+  }
+  const outcome = await check({ ...input, url: source.kind === 'publish' ? url : input.url });
+  const shape = outcome.fullSdl ? shapeOf(input.name, outcome.fullSdl) : undefined;
+  let identity: ClusterIdentity | null = null;
+  let issues: CheckIssue[] = [];
+  if (shape?.feedStatusType) {
+    if (source.kind === 'offline') identity = source.identity;
+    else if (url !== null) {
+      const said = await askClusterIdentity(url, input.name, shape.feedStatusType, log);
+      if ('code' in said) issues = [said];
+      else identity = said;
+    }
+    if (identity) issues = checkIdentity(identity);
+  }
+  const report: CheckReport = {
+    ...outcome.report,
+    contract: [...outcome.report.contract, ...issues],
+    ok: outcome.report.ok && reachability.ok && issues.length === 0,
+    reachability,
+  };
+  return { ...outcome, report, url, identity };
+}

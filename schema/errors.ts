@@ -22,6 +22,10 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   REGISTRY_DISABLED: 'REGISTRY_DISABLED',
   REGISTRY_TOKENS_INVALID: 'REGISTRY_TOKENS_INVALID',
+  SDL_TOO_LARGE: 'SDL_TOO_LARGE',
+  CHECKS_ABORTED: 'CHECKS_ABORTED',
+  SWAP_FAILED: 'SWAP_FAILED',
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -47,6 +51,13 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
   CONFLICT: 'Other registry changes kept landing first; send the change again.',
   REGISTRY_DISABLED: 'The gateway serves a fixed supergraph (SUPERGRAPH_PATH) or REGISTRY=false: no publishing.',
   REGISTRY_TOKENS_INVALID: "The gateway's registry tokens file cannot be read; the gateway log says why.",
+  SDL_TOO_LARGE:
+    'A published SDL is over a registry limit (REGISTRY_SDL_MAX_BYTES, REGISTRY_SDL_MAX_TYPES or REGISTRY_SDL_MAX_FIELDS); HTTP 413 naming the limit, the setting and the measured value. Nothing is checked or stored.',
+  CHECKS_ABORTED:
+    'The checks of a registry change took longer than REGISTRY_CHECK_TIMEOUT_MS or needed more memory than REGISTRY_CHECK_MAX_MB and were stopped; HTTP 422, nothing stored.',
+  SWAP_FAILED:
+    'A registry change passed its checks but the gateway could not swap to it; it was withdrawn (HTTP 503), nothing stays stored.',
+  REGISTRY_UNAVAILABLE: "The registry's store (Redis or its folder) cannot be read or written now; HTTP 503, try again shortly.",
 };
 
 /** A GraphQL error whose `extensions.code` is one of the catalogue's codes. */

@@ -41,9 +41,9 @@ async function loadProblem(supergraphSdl: string): Promise<string | null> {
   }
 }
 
-/** A passing outcome whose supergraph the gateway cannot load becomes a refusal saying why. */
+/** An outcome whose supergraph the gateway cannot load becomes a refusal saying why. */
 async function loadable(outcome: CheckOutcome): Promise<CheckOutcome> {
-  if (!outcome.report.ok || !outcome.supergraphSdl) return outcome;
+  if (!outcome.supergraphSdl) return outcome; // (a forced deletion may be stored despite broken operations)
   const problem = await loadProblem(outcome.supergraphSdl);
   if (!problem) return outcome;
   const error = { code: 'SUPERGRAPH_UNLOADABLE', message: `The gateway cannot load the composed supergraph: ${problem}` };

@@ -18,6 +18,7 @@ import { composeSupergraph } from '../compose.js';
 import type { InsightsSchemaVersion } from '../../subgraphs/insights/live-schema.js';
 import { sdlLimitProblem } from './sdl-limits.js';
 import type { RegistryState, RegistryStore } from './store.js';
+import type { PreparedSupergraph } from './check-tasks.js';
 import { prepareSupergraph, type CheckSettings } from './worker.js';
 
 const clusterNames = (subgraphs: readonly SubgraphSource[]) => findClusterShapes(subgraphs).map((c) => c.subgraph);
@@ -58,6 +59,12 @@ export interface LiveSupergraphOptions {
 interface Problem {
   readonly problem: string;
   readonly public: string;
+}
+
+/** A registry version's supergraph, composed and loaded by the check worker. */
+export interface ComposedVersion {
+  readonly registryVersion: number;
+  readonly supergraphSdl: string;
 }
 
 /** Whether a registry version is what this gateway serves. */
@@ -174,14 +181,18 @@ export class LiveSupergraph {
     if (this.#registryVersion === 0) void this.sync();
   }
 
-  /** Brings the served supergraph to the registry's current version (serialised). */
-  sync(): Promise<SwapOutcome> {
-    const run = this.#queue.then(() => this.#sync());
+  /**
+   * Brings the served supergraph to the registry's current version (serialised). `composed`:
+   * the supergraph of a registry version the check worker composed and loaded already (a
+   * change this gateway just stored), used when that version is still current.
+   */
+  sync(composed?: ComposedVersion): Promise<SwapOutcome> {
+    const run = this.#queue.then(() => this.#sync(composed));
     this.#queue = run.catch(() => {});
     return run;
   }
 
-  async #sync(): Promise<SwapOutcome> {
+  async #sync(composed?: ComposedVersion): Promise<SwapOutcome> {
     if (this.#stopped) return { served: false, registryVersion: this.#registryVersion, message: 'the gateway is stopping' };
     let state: RegistryState;
     try {
@@ -196,7 +207,7 @@ export class LiveSupergraph {
       this.#publicProblem = null;
       return { served: true, registryVersion: state.version, message: null };
     }
-    const prepared = await this.#prepare(state);
+    const prepared = await this.#prepare(state, composed);
     if (!('sdl' in prepared)) return this.#failed(state.version, prepared);
     if (!this.#update)
       return this.#failed(state.version, { problem: 'the gateway has not loaded yet', public: 'the gateway has not loaded yet' });
@@ -239,7 +250,10 @@ export class LiveSupergraph {
   }
 
   /** The supergraph of `state`, once insights serves its clusters; or why not. */
-  async #prepare(state: RegistryState): Promise<{ sdl: string; clusters: readonly string[]; published: ReadonlySet<string> } | Problem> {
+  async #prepare(
+    state: RegistryState,
+    composed?: ComposedVersion,
+  ): Promise<{ sdl: string; clusters: readonly string[]; published: ReadonlySet<string> } | Problem> {
     const stored = Array.isArray(state.subgraphs) ? state.subgraphs : null;
     if (!stored)
       return {
@@ -251,12 +265,19 @@ export class LiveSupergraph {
       const over = sdlLimitProblem(subgraph.sdl, this.#options.checks.sdl, `Stored subgraph "${subgraph.name}"`);
       if (over) return { problem: `cannot be served: ${over.message}`, public: over.message };
     }
-    let prepared;
+    // The checks compose exactly this gateway's supergraph, unless tests add clusters of their own.
+    const known = composed?.registryVersion === state.version && this.#options.extraClusters.length === 0;
+    let prepared: PreparedSupergraph;
     try {
-      prepared = await prepareSupergraph(
-        { kind: 'supergraph', input: { builtInUrls: this.#options.builtInUrls, extra: [...this.#options.extraClusters, ...published] } },
-        this.#options.checks.worker,
-      );
+      prepared = known
+        ? { ok: true, sdl: composed.supergraphSdl, clusters: clusterNames(supergraphSubgraphs(this.#options.builtInUrls, published)) }
+        : await prepareSupergraph(
+            {
+              kind: 'supergraph',
+              input: { builtInUrls: this.#options.builtInUrls, extra: [...this.#options.extraClusters, ...published] },
+            },
+            this.#options.checks.worker,
+          );
     } catch (error) {
       const names = published.map((p) => p.name).join(', ');
       return {

@@ -173,7 +173,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
     build: (
       state: RegistryState,
     ) => Promise<
-      | { next: RegistryState; report: CheckReport }
+      | { next: RegistryState; report: CheckReport; supergraphSdl: string }
       | { refused: CheckReport }
       | { status: number; code: ErrorCode; message: string }
       | { answered: true }
@@ -194,7 +194,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       }
       if (await store.compareAndSet(state.version, built.next)) {
         log(`registry: ${what} (registry version ${built.next.version})`);
-        const outcome = await live.sync();
+        const outcome = await live.sync({ registryVersion: built.next.version, supergraphSdl: built.supergraphSdl });
         const served = outcome.served && outcome.registryVersion >= built.next.version;
         if (!served && (await store.withdraw(built.next, state))) {
           log(`registry: withdrew ${what} (registry version ${built.next.version}): the swap failed: ${outcome.message}`);
@@ -319,7 +319,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
           ok: outcome.report.ok && reach.ok && identity.length === 0,
           reachability: reach,
         };
-        if (!report.ok || !outcome.fullSdl) return { refused: report };
+        if (!report.ok || !outcome.fullSdl || !outcome.supergraphSdl) return { refused: report };
         const current = state.subgraphs.find((s) => s.name === name);
         const published: PublishedSubgraph = {
           name,
@@ -330,7 +330,11 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
           publishedBy: principal.supplier,
         };
         const subgraphs = [...state.subgraphs.filter((s) => s.name !== name), published];
-        return { next: { version: state.version + 1, subgraphs, change: change(principal, 'publish', name, null) }, report };
+        return {
+          next: { version: state.version + 1, subgraphs, change: change(principal, 'publish', name, null) },
+          report,
+          supergraphSdl: outcome.supergraphSdl,
+        };
       });
     });
 
@@ -355,8 +359,12 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         );
         if (!outcome) return { answered: true };
         const { report } = outcome;
-        if (!report.composition.ok || (!report.ok && !force)) return { refused: report };
-        return { next: { version: state.version + 1, subgraphs: next, change: change(principal, 'delete', name, null) }, report };
+        if (!report.composition.ok || !outcome.supergraphSdl || (!report.ok && !force)) return { refused: report };
+        return {
+          next: { version: state.version + 1, subgraphs: next, change: change(principal, 'delete', name, null) },
+          report,
+          supergraphSdl: outcome.supergraphSdl,
+        };
       });
     });
 
@@ -387,9 +395,10 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         );
         if (!outcome) return { answered: true };
         const { report } = outcome;
-        if (!report.composition.ok) return { refused: report };
+        if (!report.composition.ok || !outcome.supergraphSdl) return { refused: report };
         return {
           next: { version: state.version + 1, subgraphs: target.subgraphs, change: change(principal, 'rollback', null, body.data.version) },
+          supergraphSdl: outcome.supergraphSdl,
           report,
         };
       });

@@ -5,9 +5,11 @@
  * a gateway that finds stored state it cannot serve starts on the built-in subgraphs and says
  * why; a subgraph name is bounded.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { mintToken } from '../gateway/registry/tokens.js';
@@ -241,6 +243,21 @@ describe('a gateway that finds stored state it cannot serve', () => {
     expect(gateway.lines.join('\n')).toMatch(/serving the built-in subgraphs only for now: registry version 1 with clash: /);
     const listed = await call(at(gateway, '/registry/subgraphs'), 'GET', null);
     expect(listed.body.served.problem).toEqual({ registryVersion: 1, message: expect.stringContaining('(clash)') });
+  }, 60_000);
+
+  it('starts on the built-in subgraphs when the state in Redis is not a registry state', async () => {
+    const prefix = `test:${randomUUID()}:registry:`;
+    const redis = new Redis('redis://127.0.0.1:6379');
+    try {
+      await redis.set(`${prefix}version`, '1');
+      await redis.set(`${prefix}state`, JSON.stringify({ version: 1, subgraphs: [{ name: 'nme' }] }));
+      const gateway = await startGateway({ REDIS_URL: 'redis://127.0.0.1:6379', REGISTRY_REDIS_PREFIX: prefix });
+      expect(await builtInClusters(gateway)).toEqual(['LONDON', 'SOUTH']);
+      expect(gateway.lines.join('\n')).toContain(`the registry cannot be read (Redis key ${prefix}state is not a registry state`);
+    } finally {
+      await redis.del(`${prefix}version`, `${prefix}state`);
+      redis.disconnect();
+    }
   }, 60_000);
 
   it('starts on the built-in subgraphs when the stored state is not JSON, and the registry answers 503', async () => {

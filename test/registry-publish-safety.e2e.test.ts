@@ -149,9 +149,9 @@ describe('a publish cannot hurt the gateway', () => {
       gateway,
       call(at(gateway, '/registry/subgraphs/many'), 'POST', operator, { sdl: manyTypes(290, 10), url: nme.url }),
     );
+    expect(slowestMs).toBeLessThan(1000);
     expect(result.status).toBe(201);
     expect(polls).toBeGreaterThan(3);
-    expect(slowestMs).toBeLessThan(1000);
   }, 90_000);
 
   it('stops checks that take longer than REGISTRY_CHECK_TIMEOUT_MS and refuses the publish, storing nothing', async () => {

@@ -23,6 +23,12 @@ import { prepareSupergraph, type CheckSettings } from './worker.js';
 
 const clusterNames = (subgraphs: readonly SubgraphSource[]) => findClusterShapes(subgraphs).map((c) => c.subgraph);
 
+/**
+ * Which registry state this is: a version number alone is not enough, since a withdrawn
+ * change's number is used again by the next one.
+ */
+const stateKey = (state: RegistryState) => createHash('sha256').update(JSON.stringify(state)).digest('hex');
+
 /** A short, stable version of a supergraph SDL (cache keys carry it). */
 export const supergraphVersionOf = (sdl: string) => createHash('sha256').update(sdl).digest('hex').slice(0, 16);
 
@@ -59,6 +65,11 @@ export interface LiveSupergraphOptions {
 interface Problem {
   readonly problem: string;
   readonly public: string;
+  /**
+   * The same registry version will never do better (over a limit, not composing, the worker
+   * stopped): it is not retried, which would burn the worker every second, until it changes.
+   */
+  readonly lasting?: true;
 }
 
 /** A registry version's supergraph, composed and loaded by the check worker. */
@@ -87,6 +98,8 @@ export class LiveSupergraph {
   #unsubscribe: (() => void) | null = null;
   #retry: NodeJS.Timeout | null = null;
   #lastProblem: string | null = null;
+  /** A registry state found unservable for good (by `stateKey`), and why. */
+  #unservable: { key: string; problem: Problem } | null = null;
   #publicProblem: { registryVersion: number; message: string } | null = null;
   #stopped = false;
 
@@ -128,6 +141,7 @@ export class LiveSupergraph {
       } else {
         options.log(`gateway: serving the built-in subgraphs only for now: registry version ${state.version} ${prepared.problem}`);
         live.#lastProblem = prepared.problem;
+        if (prepared.lasting) live.#unservable = { key: stateKey(state), problem: prepared };
         live.#publicProblem = { registryVersion: state.version, message: prepared.public };
       }
     }
@@ -207,8 +221,10 @@ export class LiveSupergraph {
       this.#publicProblem = null;
       return { served: true, registryVersion: state.version, message: null };
     }
+    const key = stateKey(state);
+    if (this.#unservable?.key === key) return this.#failed(state.version, this.#unservable.problem, key);
     const prepared = await this.#prepare(state, composed);
-    if (!('sdl' in prepared)) return this.#failed(state.version, prepared);
+    if (!('sdl' in prepared)) return this.#failed(state.version, prepared, key);
     if (!this.#update)
       return this.#failed(state.version, { problem: 'the gateway has not loaded yet', public: 'the gateway has not loaded yet' });
     // Apollo Gateway swaps synchronously: the new plan, the cache version and the clusters
@@ -217,10 +233,15 @@ export class LiveSupergraph {
     try {
       this.#update(prepared.sdl);
     } catch (error) {
-      return this.#failed(state.version, {
-        problem: `the gateway's swap failed: ${(error as Error).message}`,
-        public: "the gateway's swap failed; see the gateway log",
-      });
+      return this.#failed(
+        state.version,
+        {
+          problem: `the gateway's swap failed: ${(error as Error).message}`,
+          public: "the gateway's swap failed; see the gateway log",
+          lasting: true,
+        },
+        key,
+      );
     }
     this.#sdl = prepared.sdl;
     this.#clusters = prepared.clusters;
@@ -235,11 +256,12 @@ export class LiveSupergraph {
   }
 
   /** Logs a problem once, and tries again shortly: the registry may be fine a moment later. */
-  #failed(registryVersion: number, { problem, public: shown }: Problem): SwapOutcome {
+  #failed(registryVersion: number, { problem, public: shown, lasting }: Problem, key?: string): SwapOutcome {
     if (problem !== this.#lastProblem) this.#options.log(`gateway: cannot serve registry version ${registryVersion} yet: ${problem}`);
     this.#lastProblem = problem;
     this.#publicProblem = { registryVersion, message: shown };
-    if (!this.#stopped && !this.#retry) {
+    if (lasting && key) this.#unservable = { key, problem: { problem, public: shown, lasting } };
+    else if (!this.#stopped && !this.#retry) {
       this.#retry = setTimeout(() => {
         this.#retry = null;
         void this.sync();
@@ -259,11 +281,12 @@ export class LiveSupergraph {
       return {
         problem: 'has no list of subgraphs (the stored state is damaged)',
         public: 'the stored registry state is damaged; see the gateway log',
+        lasting: true,
       };
     const published = stored.map((s) => ({ name: String(s?.name), url: String(s?.url), sdl: typeof s?.sdl === 'string' ? s.sdl : '' }));
     for (const subgraph of published) {
       const over = sdlLimitProblem(subgraph.sdl, this.#options.checks.sdl, `Stored subgraph "${subgraph.name}"`);
-      if (over) return { problem: `cannot be served: ${over.message}`, public: over.message };
+      if (over) return { problem: `cannot be served: ${over.message}`, public: over.message, lasting: true };
     }
     // The checks compose exactly this gateway's supergraph, unless tests add clusters of their own.
     const known = composed?.registryVersion === state.version && this.#options.extraClusters.length === 0;
@@ -283,6 +306,7 @@ export class LiveSupergraph {
       return {
         problem: `with ${names}: ${(error as Error).message}`,
         public: `composing the stored subgraphs (${names}): ${(error as Error).message}`,
+        lasting: true,
       };
     }
     if (!prepared.ok) {
@@ -290,6 +314,7 @@ export class LiveSupergraph {
       return {
         problem: `with ${names}: ${prepared.problem}`,
         public: `the stored subgraphs (${names}) cannot be served; see the gateway log`,
+        lasting: true,
       };
     }
     const ready = await this.#insightsServes(prepared.clusters);

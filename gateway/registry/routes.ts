@@ -25,7 +25,7 @@ import type { CheckedOperation, CheckOutcome, CheckReport } from './checks.js';
 import { checkClusterIdentity } from './identity.js';
 import type { LiveSupergraph } from './live-supergraph.js';
 import { formatReport } from './report.js';
-import { sdlLimitProblem, subgraphNameProblem } from './sdl-limits.js';
+import { publishedSdlProblem, subgraphNameProblem } from './sdl-limits.js';
 import { RegistryUnavailableError, type PublishedSubgraph, type RegistryChange, type RegistryState, type RegistryStore } from './store.js';
 import { authenticate, bearerToken, mayChange, readTokens, type Principal } from './tokens.js';
 import { CheckAbortedError, runChangeChecks, runChecks, type CheckSettings } from './worker.js';
@@ -294,7 +294,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       }
       const what = `publish of ${name} by ${principal.supplier}`;
       // Bounded before anything costly: one parse of an SDL within the byte limit.
-      const tooLarge = sdlLimitProblem(body.data.sdl, options.checks.sdl);
+      const tooLarge = publishedSdlProblem(name, body.data.sdl, options.checks.sdl);
       if (tooLarge) {
         log(`registry: refused ${what}: ${tooLarge.message}`);
         const { message, ...limit } = tooLarge;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { supergraphSubgraphs } from '../../subgraphs/catalog.js';
 import { loadRegistryCheckSettings } from '../config.js';
-import { sdlLimitProblem, subgraphNameProblem } from './sdl-limits.js';
+import { publishedSdlProblem, sdlLimitProblem, subgraphNameProblem } from './sdl-limits.js';
 
 const URLS = { programme: 'http://p/graphql', south: 'http://s/graphql', london: 'http://l/graphql', insights: 'http://i/graphql' };
 const LIMITS = { maxBytes: 10_000, maxTypes: 3, maxFields: 5 };
@@ -38,6 +38,18 @@ describe('the SDL limits', () => {
     // 2,501 times 4 bytes, in 7,503 characters.
     expect(sdlLimitProblem('"é"'.repeat(2501), LIMITS)).toMatchObject({ limit: 'bytes', measured: 10_004 });
     expect(sdlLimitProblem('type {', LIMITS)).toBeNull();
+  });
+});
+
+describe('the limits of a published SDL', () => {
+  it('count it as stored, with the contract the kit adds, so a gateway can always load what was accepted', () => {
+    const own = 'extend type Query {\n  "One."\n  one: String\n}';
+    const limits = { maxBytes: 100_000, maxTypes: 5, maxFields: 10_000 };
+    expect(sdlLimitProblem(own, limits)).toBeNull();
+    expect(publishedSdlProblem('one', own, limits)?.message).toMatch(
+      /^The SDL with the contract and fields the kit adds has \d+ types; the registry takes at most 5 \(REGISTRY_SDL_MAX_TYPES\)$/,
+    );
+    expect(publishedSdlProblem('one', own, { ...limits, maxTypes: 300 })).toBeNull();
   });
 });
 

@@ -3,10 +3,12 @@
  * name of bounded length, and an SDL of bounded bytes, types and fields. Composition and the
  * checks grow with the size of the SDL (a 4,000-type SDL held the event loop for 22 s and ran
  * the gateway out of memory), so an SDL over a limit is refused after one bounded parse. The
- * same bounds apply to what the gateway finds stored, so a subgraph published before a limit
- * was lowered cannot take a restarting gateway down either.
+ * limits count the subgraph as it is stored and composed (completed with the contract and the
+ * kit's fields), and the same bounds apply to what a gateway finds stored, so a subgraph
+ * published before a limit was lowered cannot take a restarting gateway down either.
  */
 import { Kind, parse, type DocumentNode } from 'graphql';
+import { completeSdl } from './checks.js';
 import { SUBGRAPH_NAME } from './conformance.js';
 
 /** The SDL limits, from `REGISTRY_SDL_MAX_BYTES`, `REGISTRY_SDL_MAX_TYPES`, `REGISTRY_SDL_MAX_FIELDS`. */
@@ -92,4 +94,22 @@ export function sdlLimitProblem(sdl: string, limits: SdlLimits, what = 'The SDL'
   if (types > limits.maxTypes) return problem('types', 'REGISTRY_SDL_MAX_TYPES', limits.maxTypes, types, what);
   if (fields > limits.maxFields) return problem('fields', 'REGISTRY_SDL_MAX_FIELDS', limits.maxFields, fields, what);
   return null;
+}
+
+/**
+ * The first limit a supplier's SDL is over, once completed as the registry stores it (the
+ * contract in front, the kit's fields after), or null. The SDL as sent is measured first, so
+ * an oversized one is never completed.
+ */
+export function publishedSdlProblem(name: string, sdl: string, limits: SdlLimits): SdlLimitProblem | null {
+  const sent = sdlLimitProblem(sdl, limits);
+  if (sent) return sent;
+  let document: DocumentNode;
+  try {
+    document = parse(sdl, { noLocation: true, maxTokens: limits.maxBytes });
+  } catch {
+    return null;
+  }
+  const { full, lineOffset } = completeSdl(name, document, sdl);
+  return lineOffset === 0 ? null : sdlLimitProblem(full, limits, 'The SDL with the contract and fields the kit adds');
 }

@@ -9,7 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import type { CheckTask, CheckTaskResult, PreparedSupergraph } from './check-tasks.js';
 import type { ChangeInput, CheckInput, CheckOutcome } from './checks.js';
-import { sdlLimitProblem, type SdlLimits } from './sdl-limits.js';
+import { publishedSdlProblem, type SdlLimits } from './sdl-limits.js';
 
 /** The worker's limits: `REGISTRY_CHECK_TIMEOUT_MS` and `REGISTRY_CHECK_MAX_MB`. */
 export interface WorkerLimits {
@@ -138,7 +138,7 @@ export function inWorker<T extends CheckTask>(task: T, limits: WorkerLimits): Pr
  * operations. Rejects with `CheckAbortedError` when the worker is stopped.
  */
 export async function runChecks(input: CheckInput, settings: CheckSettings): Promise<CheckOutcome> {
-  const tooLarge = sdlLimitProblem(input.sdl, settings.sdl);
+  const tooLarge = publishedSdlProblem(input.name, input.sdl, settings.sdl);
   if (tooLarge) {
     const current = input.published.find((p) => p.name === input.name) ?? null;
     return {

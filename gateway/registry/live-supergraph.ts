@@ -113,7 +113,8 @@ export class LiveSupergraph {
 
   /**
    * Starts from the registry's current state when it composes and insights serves it within
-   * the timeout; otherwise from the built-in subgraphs (and keeps trying in the background).
+   * the timeout; otherwise from the built-in subgraphs, and keeps trying in the background
+   * (a state that can never be served waits for the registry to change instead).
    */
   static async start(options: LiveSupergraphOptions): Promise<LiveSupergraph> {
     const subgraphs = supergraphSubgraphs(options.builtInUrls, options.extraClusters);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { host, httpUrl, parseEnv, port, redisUrl } from '../subgraphs/kit/config.js';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.js';
 import { DEFAULT_ALLOWED_HOSTS, parseAllowedHosts, type HostPolicy } from './registry/url-policy.js';
+import type { CheckSettings } from './registry/worker.js';
 
 /** The gateway's settings, parsed once at start-up. */
 export interface GatewayConfig {
@@ -80,6 +81,32 @@ export interface RegistryConfig extends RegistryStoreConfig {
   readonly swapTimeoutMs: number;
   /** The hosts a published routing URL may name (`REGISTRY_ALLOWED_HOSTS`). */
   readonly allowedHosts: HostPolicy;
+  /** The bounds of a published SDL and of the worker that checks and composes it. */
+  readonly checks: CheckSettings;
+}
+
+/**
+ * Reads the bounds of a publish: `REGISTRY_SDL_MAX_BYTES` (256 KiB), `REGISTRY_SDL_MAX_TYPES`
+ * (300) and `REGISTRY_SDL_MAX_FIELDS` (3000), some ten to twenty times the largest built-in
+ * subgraph (south: 14.8 KB, 31 types, 137 fields, the contract included); and the check
+ * worker's `REGISTRY_CHECK_TIMEOUT_MS` (30000) and `REGISTRY_CHECK_MAX_MB` (256; a check of
+ * the built-in supergraph plus one cluster needs under 64).
+ */
+export function loadRegistryCheckSettings(env: NodeJS.ProcessEnv = process.env): CheckSettings {
+  const parsed = parseEnv(
+    {
+      REGISTRY_SDL_MAX_BYTES: count(256 * 1024, 1024),
+      REGISTRY_SDL_MAX_TYPES: count(300, 1),
+      REGISTRY_SDL_MAX_FIELDS: count(3000, 1),
+      REGISTRY_CHECK_TIMEOUT_MS: count(30_000, 1),
+      REGISTRY_CHECK_MAX_MB: count(256, 16),
+    },
+    env,
+  );
+  return {
+    sdl: { maxBytes: parsed.REGISTRY_SDL_MAX_BYTES, maxTypes: parsed.REGISTRY_SDL_MAX_TYPES, maxFields: parsed.REGISTRY_SDL_MAX_FIELDS },
+    worker: { timeoutMs: parsed.REGISTRY_CHECK_TIMEOUT_MS, maxMb: parsed.REGISTRY_CHECK_MAX_MB },
+  };
 }
 
 /** `REGISTRY_ALLOWED_HOSTS`: comma-separated names, `*.domain`, IP addresses, CIDR ranges. */
@@ -356,6 +383,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       tokensFile: (parsed['REGISTRY_TOKENS_FILE'] as string | undefined) ?? join(store.dir, 'tokens.json'),
       swapTimeoutMs: parsed['REGISTRY_SWAP_TIMEOUT_MS'] as number,
       allowedHosts: parsed['REGISTRY_ALLOWED_HOSTS'] as HostPolicy,
+      checks: loadRegistryCheckSettings(env),
     },
   };
 }

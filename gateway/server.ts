@@ -146,6 +146,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     ? registryRoutes({
         ...registry,
         tokensFile: config.registry.tokensFile,
+        checks: config.registry.checks,
         builtInUrls: config.subgraphUrls,
         persisted: operations,
         allowedHosts: config.registry.allowedHosts,
@@ -224,6 +225,7 @@ async function startRegistry(config: GatewayConfig, extraClusters: readonly Subg
     extraClusters,
     store,
     swapTimeoutMs: config.registry.swapTimeoutMs,
+    checks: config.registry.checks,
     log,
   }).catch(async (error: unknown) => {
     await store.close();

@@ -30,6 +30,10 @@ export const ErrorCode = {
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
   PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
+  SDL_TOO_LARGE: 'SDL_TOO_LARGE',
+  CHECKS_ABORTED: 'CHECKS_ABORTED',
+  SWAP_FAILED: 'SWAP_FAILED',
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -64,6 +68,13 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
   PERSISTED_QUERY_NOT_FOUND: 'The gateway does not know this automatic persisted query yet: send it again with its query text.',
   PERSISTED_QUERY_NOT_SUPPORTED: 'Automatic persisted queries are off (PERSISTED_OPERATIONS_ONLY=true): send the query text.',
   PERSISTED_QUERY_HASH_MISMATCH: "An automatic persisted query's sha256Hash is not the SHA-256 of the query text it came with; HTTP 400.",
+  SDL_TOO_LARGE:
+    'A published SDL is over a registry limit (REGISTRY_SDL_MAX_BYTES, REGISTRY_SDL_MAX_TYPES or REGISTRY_SDL_MAX_FIELDS); HTTP 413 naming the limit, the setting and the measured value. Nothing is checked or stored.',
+  CHECKS_ABORTED:
+    'The checks of a registry change took longer than REGISTRY_CHECK_TIMEOUT_MS or needed more memory than REGISTRY_CHECK_MAX_MB and were stopped; HTTP 422, nothing stored.',
+  SWAP_FAILED:
+    'A registry change passed its checks but the gateway could not swap to it; it was withdrawn (HTTP 503), nothing stays stored.',
+  REGISTRY_UNAVAILABLE: "The registry's store (Redis or its folder) cannot be read or written now; HTTP 503, try again shortly.",
 };
 
 /** Whether `code` is in the catalogue: errors with any other code reach clients masked. */

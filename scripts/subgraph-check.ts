@@ -15,6 +15,7 @@ import { loadGatewayConfig } from '../gateway/config.js';
 import { declaredIdentity } from '../gateway/registry/identity.js';
 import { checkedOperations, checkPublication } from '../gateway/registry/publication.js';
 import { formatReport } from '../gateway/registry/report.js';
+import { runChecks } from '../gateway/registry/worker.js';
 import { EMPTY_REGISTRY, openRegistryStore } from '../gateway/registry/store.js';
 import { loadPersistedOperations } from '../gateway/persisted-operations.js';
 
@@ -60,6 +61,8 @@ try {
     { name: args.name, sdl, url: args.url ?? null, published: state.subgraphs, builtInUrls: config.subgraphUrls, operations },
     { kind: 'offline', identity: declaredIdentity(args.name, args.cluster, args.supplier) },
     (line) => console.error(line),
+    // The publish's own checks, in the same bounded worker: the SDL limits come first.
+    (input) => runChecks(input, config.registry.checks),
   );
   if (identity && !args.json)
     console.log(`Checked as cluster ${identity.cluster}, supplier ${identity.supplier} (--cluster ID, --supplier ID to change)`);

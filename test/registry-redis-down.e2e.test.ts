@@ -1,7 +1,8 @@
 /**
  * Redis down is not an outage, for the registry too: a gateway whose registry lives in a
  * Redis that does not answer at start starts anyway, serving the built-in subgraphs, says why
- * in its log, and follows the registry once Redis answers.
+ * in its log, answers the registry's requests at once with 503 while Redis is down, and
+ * follows the registry once Redis answers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from '../gateway/config.js';
@@ -28,7 +29,7 @@ afterAll(async () => {
 });
 
 describe('a gateway whose registry Redis is down at start', () => {
-  it('starts, serves the built-in subgraphs and says why, then follows the registry once Redis answers', async () => {
+  it('starts, serves the built-in subgraphs and says why, answers 503 at once, then follows the registry once Redis answers', async () => {
     const config = loadGatewayConfig({
       HOST: '127.0.0.1',
       GATEWAY_PORT: '0',
@@ -44,6 +45,18 @@ describe('a gateway whose registry Redis is down at start', () => {
     const answer = await post<any>(gateway.url, '{ compareRelease(code: "R2", asOf: "2007-09-06") { clusters { id } } }');
     expect(answer.errors).toBeUndefined();
     expect(answer.data.compareRelease.clusters.map((c: { id: string }) => c.id).sort()).toEqual(['LONDON', 'SOUTH']);
+
+    // While Redis is down, the registry answers at once that it is unavailable, never hanging.
+    for (const path of ['/registry/subgraphs', '/registry/history', '/registry/subgraphs/nme/history']) {
+      const started = Date.now();
+      const response = await fetch(new URL(path, gateway.url), { signal: AbortSignal.timeout(30_000) });
+      expect({ path, status: response.status, body: await response.json() }).toEqual({
+        path,
+        status: 503,
+        body: { error: { code: 'REGISTRY_UNAVAILABLE', message: "The registry's store cannot be reached now; try again shortly" } },
+      });
+      expect(Date.now() - started).toBeLessThan(2000);
+    }
 
     await redis.start();
     const registry = new URL('/registry/subgraphs', gateway.url).toString();

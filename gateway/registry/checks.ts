@@ -88,6 +88,15 @@ export interface CheckInput {
   readonly operations: readonly CheckedOperation[];
 }
 
+/** A deletion or rollback: the published subgraphs now, and what they would become. */
+export interface ChangeInput {
+  readonly subgraph: string;
+  readonly published: readonly PublishedSubgraph[];
+  readonly next: readonly PublishedSubgraph[];
+  readonly builtInUrls: Readonly<Record<string, string>>;
+  readonly operations: readonly CheckedOperation[];
+}
+
 const PLACEHOLDER_URL = 'http://unpublished.invalid/graphql';
 const CONTRACT_LINES = contractSdl.split('\n').length;
 
@@ -284,13 +293,7 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
  * What the supergraph would lose if `published` became `next` (a subgraph deleted, or a
  * rollback): it must compose, and the changes and broken operations are reported.
  */
-export async function checkChange(input: {
-  readonly subgraph: string;
-  readonly published: readonly PublishedSubgraph[];
-  readonly next: readonly PublishedSubgraph[];
-  readonly builtInUrls: Readonly<Record<string, string>>;
-  readonly operations: readonly CheckedOperation[];
-}): Promise<CheckOutcome> {
+export async function checkChange(input: ChangeInput): Promise<CheckOutcome> {
   const base = { subgraph: input.subgraph, comparedWith: null, reachability: null, sdl: [], contract: [] };
   const before = compose(subgraphsWith(input.builtInUrls, input.published, null));
   const after = compose(subgraphsWith(input.builtInUrls, input.next, null));

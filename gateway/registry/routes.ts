@@ -3,25 +3,32 @@
  *
  * - `GET /registry/subgraphs`: the published subgraphs with their versions, and what this
  *   gateway serves; `GET /registry/subgraphs/:name/history`; `GET /registry/history`.
- * - `POST /registry/subgraphs/:name` `{ sdl, url }`: runs every check of `subgraph:check` plus
- *   the URL's (an allowed host, serving a subgraph, speaking for a known cluster); refused
- *   (422) with the full report and nothing changed, or accepted (201): recomposed and hot-swapped.
+ * - `POST /registry/subgraphs/:name` `{ sdl, url }`: the SDL limits first (413), then every
+ *   check of `subgraph:check` (in the check worker) plus the URL's (an allowed host, serving a
+ *   subgraph, speaking for a known cluster); refused (422) with the full report and nothing
+ *   changed, or accepted (201): recomposed and hot-swapped. A change is stored only once the
+ *   worker has composed a supergraph the gateway can load, and withdrawn (503) if this
+ *   gateway's swap to it then fails: nothing it cannot serve stays.
  * - `DELETE /registry/subgraphs/:name`; `POST /registry/rollback` `{ version }` (operator).
  *
  * Changes need `Authorization: Bearer <token>`: 401 without a known token, 403 when the
- * token may not change that subgraph; a body not sent as JSON is 415. Every change, and every refusal, is logged with who.
+ * token may not change that subgraph; a body not sent as JSON is 415; a name that is not a
+ * subgraph name is 400; the store unreachable is 503 within about a second. Every change, and
+ * every refusal, is logged with who.
  */
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ErrorCode } from '../../schema/errors.js';
 import type { PersistedOperations } from '../persisted-operations.js';
-import { checkChange, type CheckedOperation, type CheckReport } from './checks.js';
+import type { CheckedOperation, CheckReport } from './checks.js';
 import type { LiveSupergraph } from './live-supergraph.js';
 import { checkedOperations, checkPublication } from './publication.js';
 import { formatReport } from './report.js';
-import type { PublishedSubgraph, RegistryChange, RegistryState, RegistryStore } from './store.js';
+import { publishedSdlProblem, subgraphNameProblem } from './sdl-limits.js';
+import { RegistryUnavailableError, type PublishedSubgraph, type RegistryChange, type RegistryState, type RegistryStore } from './store.js';
 import { authenticate, bearerToken, mayChange, readTokens, type Principal } from './tokens.js';
 import type { HostPolicy } from './url-policy.js';
+import { CheckAbortedError, runChangeChecks, runChecks, type CheckSettings } from './worker.js';
 
 export interface RegistryRoutesOptions {
   readonly store: RegistryStore;
@@ -31,6 +38,8 @@ export interface RegistryRoutesOptions {
   readonly persisted: PersistedOperations;
   /** The hosts a published URL may name (`REGISTRY_ALLOWED_HOSTS`). */
   readonly allowedHosts: HostPolicy;
+  /** The SDL limits and the check worker's. */
+  readonly checks: CheckSettings;
   readonly log: (line: string) => void;
 }
 
@@ -116,19 +125,47 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
     return checkedOperations(options.persisted, await store.recentOperations().catch(() => []));
   }
 
-  /** Commits `build(state)` with compare-and-set, re-checking on the state that won a race. */
+  /** The checks' outcome, or the refusal when the worker was stopped (answered; null). */
+  async function checked<T>(res: Response, what: string, run: () => Promise<T>): Promise<T | null> {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof CheckAbortedError)) throw error;
+      log(`registry: refused ${what}: ${error.message}`);
+      refuse(res, 422, ErrorCode.CHECKS_ABORTED, `${what} refused: ${error.message}; nothing was stored`);
+      return null;
+    }
+  }
+
+  /** The name in the path, when it is a subgraph name; otherwise answered. */
+  function nameOf(req: Request, res: Response): string | null {
+    const name = String(req.params['name']);
+    const problem = subgraphNameProblem(name);
+    if (!problem) return name;
+    refuse(res, 400, ErrorCode.BAD_REQUEST, problem);
+    return null;
+  }
+
+  /**
+   * Commits `build(state)` with compare-and-set, re-checking on the state that won a race;
+   * then swaps this gateway to it, and withdraws it if that swap fails.
+   */
   async function commit(
     res: Response,
     what: string,
     build: (
       state: RegistryState,
     ) => Promise<
-      { next: RegistryState; report: CheckReport } | { refused: CheckReport } | { status: number; code: ErrorCode; message: string }
+      | { next: RegistryState; report: CheckReport; supergraphSdl: string }
+      | { refused: CheckReport }
+      | { status: number; code: ErrorCode; message: string }
+      | { answered: true }
     >,
   ): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const state = await store.current();
       const built = await build(state);
+      if ('answered' in built) return;
       if ('status' in built) return refuse(res, built.status, built.code, built.message);
       if ('refused' in built) {
         log(`registry: refused ${what}: ${built.refused.subgraph} failed its checks`);
@@ -140,11 +177,23 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       }
       if (await store.compareAndSet(state.version, built.next)) {
         log(`registry: ${what} (registry version ${built.next.version})`);
-        const outcome = await live.sync();
+        const outcome = await live.sync({ registryVersion: built.next.version, supergraphSdl: built.supergraphSdl });
+        const served = outcome.served && outcome.registryVersion >= built.next.version;
+        if (!served && (await store.withdraw(built.next, state))) {
+          log(`registry: withdrew ${what} (registry version ${built.next.version}): the swap failed: ${outcome.message}`);
+          void live.sync();
+          return refuse(
+            res,
+            503,
+            ErrorCode.SWAP_FAILED,
+            `${what} passed its checks, but the gateway could not swap to it (${live.problem?.message ?? 'see the gateway log'}); it was withdrawn and nothing is stored`,
+            { accepted: false, report: built.report },
+          );
+        }
         res.status(201).json({
           accepted: true,
           registryVersion: built.next.version,
-          served: outcome.served && outcome.registryVersion >= built.next.version,
+          served,
           message: outcome.message,
           report: built.report,
         });
@@ -174,7 +223,13 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       const state = await store.current();
       res.json({
         registryVersion: state.version,
-        served: { registryVersion: live.registryVersion, supergraphVersion: live.version(), clusters: live.clusters },
+        // `problem`: why the registry's current version is not served, when it is not.
+        served: {
+          registryVersion: live.registryVersion,
+          supergraphVersion: live.version(),
+          clusters: live.clusters,
+          problem: live.problem,
+        },
         builtIn: Object.keys(options.builtInUrls),
         subgraphs: state.subgraphs.map(({ sdl: _sdl, ...rest }) => rest),
       });
@@ -192,7 +247,8 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
     });
 
     app.get('/registry/subgraphs/:name/history', async (req, res) => {
-      const name = req.params.name;
+      const name = nameOf(req, res);
+      if (!name) return;
       const history = await store.history();
       const versions = history.flatMap((s) => {
         if (s.change?.subgraph !== name && s.change?.action !== 'rollback') return [];
@@ -204,7 +260,8 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
     });
 
     app.post('/registry/subgraphs/:name', json, async (req, res) => {
-      const name = req.params.name;
+      const name = nameOf(req, res);
+      if (!name) return;
       const principal = authorise(req, res, name);
       if (!principal) return;
       if (!jsonBody(req, res, '{ "sdl": "...", "url": "http://…/graphql" }')) return;
@@ -218,16 +275,29 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
           `Body field ${String(issue?.path[0] ?? '?')} ${issue?.message}; send JSON { "sdl": "...", "url": "http://…/graphql" }`,
         );
       }
+      const what = `publish of ${name} by ${principal.supplier}`;
+      // Bounded before anything costly: one parse of an SDL within the byte limit.
+      const tooLarge = publishedSdlProblem(name, body.data.sdl, options.checks.sdl);
+      if (tooLarge) {
+        log(`registry: refused ${what}: ${tooLarge.message}`);
+        const { message, ...limit } = tooLarge;
+        return refuse(res, 413, ErrorCode.SDL_TOO_LARGE, `${what} refused: ${message}`, { accepted: false, limit });
+      }
       const ops = await operations();
-      await commit(res, `publish of ${name} by ${principal.supplier}`, async (state) => {
-        // Exactly the checks of subgraph:check, plus the URL (tried, and asked who it is).
-        const outcome = await checkPublication(
-          { name, sdl: body.data.sdl, url: null, published: state.subgraphs, builtInUrls: options.builtInUrls, operations: ops },
-          { kind: 'publish', url: body.data.url, allowedHosts: options.allowedHosts },
-          log,
+      await commit(res, what, async (state) => {
+        // Exactly the checks of subgraph:check (in the check worker), plus the URL: allowed,
+        // tried, and asked which cluster it speaks for.
+        const outcome = await checked(res, what, () =>
+          checkPublication(
+            { name, sdl: body.data.sdl, url: null, published: state.subgraphs, builtInUrls: options.builtInUrls, operations: ops },
+            { kind: 'publish', url: body.data.url, allowedHosts: options.allowedHosts },
+            log,
+            (input) => runChecks(input, options.checks),
+          ),
         );
+        if (!outcome) return { answered: true };
         const report = outcome.report;
-        if (!report.ok || !outcome.fullSdl || !outcome.url) return { refused: report };
+        if (!report.ok || !outcome.fullSdl || !outcome.url || !outcome.supergraphSdl) return { refused: report };
         const current = state.subgraphs.find((s) => s.name === name);
         const published: PublishedSubgraph = {
           name,
@@ -238,30 +308,41 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
           publishedBy: principal.supplier,
         };
         const subgraphs = [...state.subgraphs.filter((s) => s.name !== name), published];
-        return { next: { version: state.version + 1, subgraphs, change: change(principal, 'publish', name, null) }, report };
+        return {
+          next: { version: state.version + 1, subgraphs, change: change(principal, 'publish', name, null) },
+          report,
+          supergraphSdl: outcome.supergraphSdl,
+        };
       });
     });
 
     app.delete('/registry/subgraphs/:name', async (req, res) => {
-      const name = req.params.name;
+      const name = nameOf(req, res);
+      if (!name) return;
       const principal = authorise(req, res, name);
       if (!principal) return;
       // An operator may delete even what operations still use.
       const force = req.query['force'] === 'true' && principal.operator;
       const ops = await operations();
-      await commit(res, `deletion of ${name} by ${principal.supplier}`, async (state) => {
+      const what = `deletion of ${name} by ${principal.supplier}`;
+      await commit(res, what, async (state) => {
         if (!state.subgraphs.some((s) => s.name === name))
           return { status: 404, code: ErrorCode.NOT_FOUND, message: `Subgraph "${name}" is not published` };
         const next = state.subgraphs.filter((s) => s.name !== name);
-        const { report } = await checkChange({
-          subgraph: name,
-          published: state.subgraphs,
-          next,
-          builtInUrls: options.builtInUrls,
-          operations: ops,
-        });
-        if (!report.composition.ok || (!report.ok && !force)) return { refused: report };
-        return { next: { version: state.version + 1, subgraphs: next, change: change(principal, 'delete', name, null) }, report };
+        const outcome = await checked(res, what, () =>
+          runChangeChecks(
+            { subgraph: name, published: state.subgraphs, next, builtInUrls: options.builtInUrls, operations: ops },
+            options.checks,
+          ),
+        );
+        if (!outcome) return { answered: true };
+        const { report } = outcome;
+        if (!report.composition.ok || !outcome.supergraphSdl || (!report.ok && !force)) return { refused: report };
+        return {
+          next: { version: state.version + 1, subgraphs: next, change: change(principal, 'delete', name, null) },
+          report,
+          supergraphSdl: outcome.supergraphSdl,
+        };
       });
     });
 
@@ -273,20 +354,29 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       if (!body.success)
         return refuse(res, 400, ErrorCode.BAD_REQUEST, `Body field version ${body.error.issues[0]?.message}; send JSON { "version": 3 }`);
       const ops = await operations();
-      await commit(res, `rollback to registry version ${body.data.version} by ${principal.supplier}`, async (state) => {
+      const what = `rollback to registry version ${body.data.version} by ${principal.supplier}`;
+      await commit(res, what, async (state) => {
         const target = body.data.version === 0 ? { subgraphs: [] } : (await store.history()).find((s) => s.version === body.data.version);
         if (!target)
           return { status: 404, code: ErrorCode.NOT_FOUND, message: `Registry version ${body.data.version} is not in the kept history` };
-        const { report } = await checkChange({
-          subgraph: '(rollback)',
-          published: state.subgraphs,
-          next: target.subgraphs,
-          builtInUrls: options.builtInUrls,
-          operations: ops,
-        });
-        if (!report.composition.ok) return { refused: report };
+        const outcome = await checked(res, what, () =>
+          runChangeChecks(
+            {
+              subgraph: '(rollback)',
+              published: state.subgraphs,
+              next: target.subgraphs,
+              builtInUrls: options.builtInUrls,
+              operations: ops,
+            },
+            options.checks,
+          ),
+        );
+        if (!outcome) return { answered: true };
+        const { report } = outcome;
+        if (!report.composition.ok || !outcome.supergraphSdl) return { refused: report };
         return {
           next: { version: state.version + 1, subgraphs: target.subgraphs, change: change(principal, 'rollback', null, body.data.version) },
+          supergraphSdl: outcome.supergraphSdl,
           report,
         };
       });
@@ -297,6 +387,10 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
     app.use('/registry', (error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: express.NextFunction) => {
       if (error.type === 'entity.parse.failed') return refuse(res, 400, ErrorCode.BAD_REQUEST, `The body is not JSON: ${error.message}`);
       if (error.type === 'entity.too.large') return refuse(res, 413, ErrorCode.BAD_REQUEST, 'The body is over 2 MB');
+      if (error instanceof RegistryUnavailableError) {
+        log(`registry: unavailable: ${error.message}`);
+        return refuse(res, 503, ErrorCode.REGISTRY_UNAVAILABLE, "The registry's store cannot be reached now; try again shortly");
+      }
       log(`registry: ${error.stack ?? error.message}`);
       refuse(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'The registry failed; see the gateway log');
     });

@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileRegistryStore, type RegistryState } from './store.js';
+import { RedisRegistryStore } from './redis-store.js';
+import { EMPTY_REGISTRY, FileRegistryStore, RegistryUnavailableError, type RegistryState, type RegistryStore } from './store.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -38,5 +40,53 @@ describe('the file registry store', () => {
     await again.recordOperations([{ name: 'Q', document: '{ a b }', lastSeen: '2026-01-02' }], 50);
     expect(await again.recentOperations()).toEqual([{ name: 'Q', document: '{ a b }', lastSeen: '2026-01-02' }]);
     await again.close();
+  });
+});
+
+const backends: [string, () => RegistryStore][] = [
+  [
+    'file',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'msg-store-'));
+      dirs.push(dir);
+      return new FileRegistryStore(dir);
+    },
+  ],
+  ['Redis', () => new RedisRegistryStore('redis://127.0.0.1:6379', `test:${randomUUID()}:registry:`)],
+];
+
+describe.each(backends)('the %s registry store', (_name, open) => {
+  it('withdraws a change as if it had never been stored, only while it is still current', async () => {
+    const store = open();
+    try {
+      expect(await store.compareAndSet(0, state(1, ['a']))).toBe(true);
+      expect(await store.compareAndSet(1, state(2, ['a', 'b']))).toBe(true);
+      expect(await store.withdraw(state(2, ['a', 'b']), state(1, ['a']))).toBe(true);
+      expect(await store.current()).toEqual(state(1, ['a']));
+      expect((await store.history()).map((s) => s.version)).toEqual([1]);
+      // The next change takes the withdrawn version's number.
+      expect(await store.compareAndSet(1, state(2, ['c']))).toBe(true);
+      expect(await store.withdraw(state(1, ['a']), EMPTY_REGISTRY)).toBe(false);
+      expect(await store.withdraw(state(2, ['c']), state(1, ['a']))).toBe(true);
+      expect(await store.withdraw(state(1, ['a']), EMPTY_REGISTRY)).toBe(true);
+      expect(await store.current()).toEqual(EMPTY_REGISTRY);
+      expect(await store.history()).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('a damaged registry file', () => {
+  it('is refused as unavailable, naming the file and what is wrong', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'msg-store-'));
+    dirs.push(dir);
+    const store = new FileRegistryStore(dir);
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ current: { version: 1, subgraphs: [{ name: 'nme' }] }, history: [] }));
+    await expect(store.current()).rejects.toThrow(RegistryUnavailableError);
+    await expect(store.current()).rejects.toThrow(/state\.json \(current\) is not a registry state/);
+    writeFileSync(join(dir, 'state.json'), '{"current": ');
+    await expect(store.history()).rejects.toThrow(/state\.json cannot be read: /);
+    await store.close();
   });
 });

@@ -65,6 +65,12 @@ export interface RegistryStore {
   history(): Promise<RegistryState[]>;
   /** Writes `next` only if the current version is still `expected`; false if another change won. */
   compareAndSet(expected: number, next: RegistryState): Promise<boolean>;
+  /**
+   * Undoes the change that made `made`, if it is still the current version: `previous` is
+   * current again and `made` leaves the history, as if it had never been stored (a change
+   * whose swap failed). False when another change landed on top of it.
+   */
+  withdraw(made: RegistryState, previous: RegistryState): Promise<boolean>;
   /** Calls `listener` when the registry may have changed (in this process or another). */
   onChange(listener: () => void): () => void;
   /** Adds `operations`, keeping the newest `perClient` of each client. */
@@ -81,6 +87,36 @@ export interface RegistryStoreOptions {
   readonly redisPrefix: string;
   /** Folder of the file backend. */
   readonly dir: string;
+}
+
+/**
+ * The store cannot be read or written now (Redis down or slow, a damaged file); the message
+ * is for the log, as it may name hosts and paths. The registry answers 503.
+ */
+export class RegistryUnavailableError extends Error {
+  override readonly name = 'RegistryUnavailableError';
+}
+
+/** A stored registry state, checked enough that readers can trust its shape; `where` names it. */
+export function checkState(state: unknown, where: string): RegistryState {
+  const s = state as Partial<RegistryState> | null;
+  const valid =
+    typeof s?.version === 'number' &&
+    Array.isArray(s.subgraphs) &&
+    s.subgraphs.every((p) => typeof p?.name === 'string' && typeof p.url === 'string' && typeof p.sdl === 'string');
+  if (!valid) throw new RegistryUnavailableError(`${where} is not a registry state (version, subgraphs with name, url and sdl)`);
+  return s as RegistryState;
+}
+
+/** `checkState` of a stored JSON text. */
+export function parseState(text: string, where: string): RegistryState {
+  let state: unknown;
+  try {
+    state = JSON.parse(text);
+  } catch (error) {
+    throw new RegistryUnavailableError(`${where} is not JSON: ${(error as Error).message}`);
+  }
+  return checkState(state, where);
 }
 
 /** Opens the registry's store: Redis when a URL is given, else files in `dir`. */
@@ -145,11 +181,18 @@ export class FileRegistryStore implements RegistryStore {
 
   #read(): FileContent {
     if (!existsSync(this.#state)) return { current: EMPTY_REGISTRY, history: [] };
+    let content: { current?: unknown; history?: unknown };
     try {
-      return JSON.parse(readFileSync(this.#state, 'utf8')) as FileContent;
+      content = JSON.parse(readFileSync(this.#state, 'utf8')) as { current?: unknown; history?: unknown };
     } catch (error) {
-      throw new Error(`Registry file ${this.#state} cannot be read: ${(error as Error).message}`);
+      throw new RegistryUnavailableError(`Registry file ${this.#state} cannot be read: ${(error as Error).message}`);
     }
+    const where = `Registry file ${this.#state}`;
+    const history = Array.isArray(content?.history) ? content.history : [];
+    return {
+      current: checkState(content?.current, `${where} (current)`),
+      history: history.map((h, i) => checkState(h, `${where} (history ${i})`)),
+    };
   }
 
   #write(file: string, content: unknown): void {
@@ -179,6 +222,17 @@ export class FileRegistryStore implements RegistryStore {
       const content = this.#read();
       if (content.current.version !== expected) return false;
       this.#write(this.#state, { current: next, history: [next, ...content.history].slice(0, HISTORY_LIMIT) });
+      for (const listener of this.#listeners) listener();
+      return true;
+    });
+  }
+
+  withdraw(made: RegistryState, previous: RegistryState): Promise<boolean> {
+    return this.#serial(() => {
+      const content = this.#read();
+      if (content.current.version !== made.version) return false;
+      const history = content.history[0]?.version === made.version ? content.history.slice(1) : content.history;
+      this.#write(this.#state, { current: previous, history });
       for (const listener of this.#listeners) listener();
       return true;
     });

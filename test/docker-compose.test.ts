@@ -49,12 +49,20 @@ const APP_DIR = '/app';
 
 type Env = Record<string, string>;
 
+/**
+ * A value as compose passes it with no `.env`: `${NAME:-default}` and `${NAME-default}` become
+ * their default (what an operator who sets nothing gets), a bare `${NAME}` the empty string.
+ */
+function interpolated(value: string): string {
+  return value.replace(/\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}/g, (_, _name: string, fallback?: string) => fallback ?? '');
+}
+
 /** A service's environment as the container sees it: always strings. */
 function envOf(name: string): Env {
   const environment = services[name]?.environment;
   expect(environment, `${name}: environment must be a mapping`).toBeTypeOf('object');
   expect(Array.isArray(environment), `${name}: environment must be a mapping, not a list`).toBe(false);
-  return Object.fromEntries(Object.entries(environment as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(Object.entries(environment as Record<string, unknown>).map(([k, v]) => [k, interpolated(String(v))]));
 }
 
 /**
@@ -111,6 +119,7 @@ function codeNames(key: string, sources: VariableSources): boolean {
 /** Another valid value for a variable, to show the loader reads it. */
 function variant(value: string): string {
   if (/^\d+$/.test(value)) return String(Number(value) + 1);
+  if (value.includes(',')) return `${value},elsewhere`; // a list: one more entry
   if (URL.canParse(value)) {
     const url = new URL(value);
     url.hostname = 'elsewhere';

@@ -83,6 +83,16 @@ async function earlierPlans(releases) {
   return plans;
 }
 
+/** For the feed panel when FeedFreshness fails: the report each column's values come from. */
+function feedSources(releases, shown) {
+  const byCluster = new Map();
+  for (const s of releases.flatMap((r) => r.comparison?.snapshots ?? []))
+    byCluster.set(s.cluster.id, { cluster: s.cluster.id, supplier: s.view.supplier.id, asOf: s.asOf, file: s.file });
+  for (const c of shown.filter((column) => column.unavailable))
+    byCluster.set(c.id, { cluster: c.id, supplier: c.supplier?.id ?? '—', asOf: null, file: 'unavailable: its subgraph did not answer' });
+  return [...byCluster.values()];
+}
+
 /** The columns shown last, so a cluster whose subgraph goes down keeps its column. */
 let columns = [];
 
@@ -128,20 +138,7 @@ async function load() {
       timeline.rows = shown;
       drawTimeline();
     });
-    const sources = [
-      ...releases
-        .flatMap((r) => r.comparison?.snapshots ?? [])
-        .reduce(
-          (byCluster, s) =>
-            byCluster.set(s.cluster.id, { cluster: s.cluster.id, supplier: s.view.supplier.id, asOf: s.asOf, file: s.file }),
-          new Map(),
-        )
-        .values(),
-      ...columns
-        .filter((c) => c.unavailable)
-        .map((c) => ({ cluster: c.id, supplier: c.supplier?.id ?? '—', asOf: null, file: 'unavailable: its subgraph did not answer' })),
-    ];
-    renderFeeds($('feeds'), feeds.data?.feeds ?? null, sources);
+    renderFeeds($('feeds'), feeds.data?.feeds ?? null, feedSources(releases, columns));
     $('updated').textContent = `Updated ${instant(new Date().toISOString())}`;
     document.body.dataset.state = 'ready';
     timeline.plans = await earlierPlans(releases);

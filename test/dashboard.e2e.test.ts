@@ -341,6 +341,12 @@ describe('the programme dashboard', () => {
     expect(await cell(page, 'R2', 'LONDON').innerText()).toContain('LC2');
     expect(await page.locator('#rollout tbody tr[data-cluster="LONDON"]').count()).toBe(4);
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-subgraph-down.png'), fullPage: true });
+    // A page opened while the South is down has never seen its cluster: the column is named by its subgraph.
+    const fresh = await openDashboard('?asOf=2007-09-30');
+    await expect.poll(() => cell(fresh, 'R2', 'south').innerText()).toContain('Unavailable');
+    expect(await fresh.locator('#matrix thead th[data-cluster]').allInnerTexts()).toEqual(['London Programme for IT (BT)', 'south']);
+    expect(await cell(fresh, 'R2', 'LONDON').innerText()).toContain('LC2');
+    await fresh.close();
 
     // The South comes back on the same address: the page notices by itself.
     const config = loadSouthConfig({ ...EPHEMERAL_ENV, ...env, SOUTH_PORT: String(port) });

@@ -6,9 +6,11 @@
  * The columns to show, in a stable order: the ones shown before that are still there, then
  * the new ones as the data names them. A column shown before whose subgraph is down now
  * (`down`: subgraph names from the errors) stays, marked unavailable; one that the data no
- * longer names and no error speaks for has been withdrawn, and goes.
+ * longer names and no error speaks for has been withdrawn, and goes. A cluster subgraph that
+ * is down before the page ever knew its cluster (named in `down` and in `feedSubgraphsDown`,
+ * the /events stream's list) gets a column named after the subgraph.
  */
-export function columnsOf({ releases, feeds, trusts }, previous, down) {
+export function columnsOf({ releases, feeds, trusts }, previous, down, feedSubgraphsDown = new Set()) {
   const found = new Map();
   const add = (id, facts) => {
     const known = found.get(id) ?? { id, name: null, supplier: null, subgraph: null };
@@ -30,6 +32,10 @@ export function columnsOf({ releases, feeds, trusts }, previous, down) {
       kept.push(before);
     }
   }
+  const placed = new Set([...kept, ...found.values()].map((column) => column.subgraph));
+  for (const subgraph of down)
+    if (feedSubgraphsDown.has(subgraph) && !placed.has(subgraph))
+      found.set(subgraph, { id: subgraph, name: null, supplier: null, subgraph });
   return [...kept, ...found.values()].map((column) => ({ ...column, unavailable: column.subgraph !== null && down.has(column.subgraph) }));
 }
 

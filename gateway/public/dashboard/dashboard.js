@@ -95,6 +95,8 @@ function feedSources(releases, shown) {
 
 /** The columns shown last, so a cluster whose subgraph goes down keeps its column. */
 let columns = [];
+/** The subgraphs with a feed (cluster subgraphs) that /events says are down now. */
+let feedSubgraphsDown = new Set();
 
 /** What the timeline draws: the go-lives the filters keep, with the earlier plans once loaded. */
 const timeline = { rows: [], plans: new Map(), asOf: null };
@@ -128,7 +130,8 @@ async function load() {
   const trusts = main.data?.trusts ?? [];
   showProblems([...main.errors, ...feeds.errors]);
   if (main.data) {
-    columns = columnsOf({ releases, feeds: feeds.data?.feeds, trusts }, columns, downSubgraphs([...main.errors, ...feeds.errors]));
+    const down = downSubgraphs([...main.errors, ...feeds.errors]);
+    columns = columnsOf({ releases, feeds: feeds.data?.feeds, trusts }, columns, down, feedSubgraphsDown);
     showTitle(main.data.programme, columns);
     const rows = rolloutRows(trusts, columns);
     renderMatrix($('matrix'), releases, columns, rows);
@@ -165,7 +168,11 @@ function follow() {
     clearInterval(poll);
     poll = null;
     status.textContent = 'Live updates: on';
-    if (last !== null && event.data !== last) void refresh();
+    const unavailable = feedSubgraphsDown;
+    feedSubgraphsDown = new Set(JSON.parse(event.data).unavailable ?? []);
+    // The first event can name a cluster subgraph that was down before the page knew its column.
+    const newlyDown = [...feedSubgraphsDown].some((name) => !unavailable.has(name));
+    if ((last !== null && event.data !== last) || (last === null && newlyDown)) void refresh();
     last = event.data;
   });
   events.onerror = startPolling;

@@ -60,4 +60,22 @@ describe('FeedVersions following /feed/events', () => {
       process.off('warning', onWarning);
     }
   }, 15_000);
+
+  it('tells its listeners when a subgraph is withdrawn, as it does when one comes', async () => {
+    const feed = await feedServer((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ subgraph: 'nme', version: 'v1' })}\n\n`);
+    });
+    running.push({ close: () => (feed.server.closeAllConnections(), feed.server.close()) });
+    const versions = new FeedVersions([], { redisUrl: null });
+    running.push(versions);
+    let changes = 0;
+    versions.onChange(() => changes++);
+    versions.track([{ name: 'nme', url: feed.url }]);
+    await vi.waitFor(() => expect(versions.version('nme')).toBe('v1'), { timeout: 5000, interval: 20 });
+    const before = changes;
+    versions.track([]);
+    expect([...versions.snapshot().keys()]).toEqual([]);
+    expect(changes).toBeGreaterThan(before);
+  });
 });

@@ -58,11 +58,15 @@ export class FeedVersions {
   track(subgraphs: readonly { readonly name: string; readonly url: string }[], streamed: ReadonlySet<string> = new Set()): void {
     const known = new Map(this.#subgraphs.map((s) => [s.name, s.url]));
     this.#subgraphs = subgraphs;
+    let forgotten = false;
     for (const name of [...this.#states.keys()]) {
       if (subgraphs.some((s) => s.name === name)) continue;
       this.#states.delete(name);
       this.#stopStream(name);
+      forgotten = true;
     }
+    // A withdrawn subgraph is a change too: the dashboard drops its column on it.
+    if (forgotten) for (const listener of this.#listeners) listener();
     for (const subgraph of subgraphs) {
       const following = this.#streams.get(subgraph.name)?.url === subgraph.url || (this.#redisUrl !== null && !streamed.has(subgraph.name));
       if (known.get(subgraph.name) === subgraph.url && this.#states.has(subgraph.name) && following) continue;

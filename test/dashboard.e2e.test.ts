@@ -1,24 +1,84 @@
 /**
  * The programme dashboard in a real (headless) Chromium with no internet: the story's facts
  * as a board member reads them, filters used by keyboard, a new feed report shown without
- * a reload, and one cluster's subgraph going down and coming back.
+ * a reload, one cluster's subgraph going down and coming back, and a third cluster
+ * published at runtime getting its own column (and losing it when withdrawn).
  */
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../gateway/registry/tokens.js';
 import type { Stack } from '../scripts/stack.js';
+import { buildClusterSubgraph, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
+import type { RolloutRecord } from '../subgraphs/kit/feed.js';
 import { listen } from '../subgraphs/kit/http.js';
+import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
 import { loadSouthConfig } from '../subgraphs/south/config.js';
 import { buildSouthSubgraph } from '../subgraphs/south/server.js';
 import { ARTIFACTS_DIR, launchOfflineBrowser, type OfflineBrowser } from './browser.js';
+import { nmeFeedDir, nmeSubgraph } from './fixtures/nme/index.js';
 import { EPHEMERAL_ENV, startTestStack } from './helpers.js';
 
 const FEED = fileURLToPath(new URL('../subgraphs/south/feed/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'msg-dashboard-'));
-const env = { SOUTH_FEED_DIR: dir, FEED_POLL_MS: '50' };
+
+// A third cluster for the tests that publish one: the NME fixture, with two trusts of its
+// own (synthetic codes) and a go-live for each in its report.
+const NME_TRUSTS = [
+  { odsCode: 'NX1', name: 'Northern Test Hospitals NHS Trust', clusterId: 'NME' },
+  { odsCode: 'NX2', name: 'Eastern Test Hospitals NHS Trust', clusterId: 'NME' },
+];
+const trustsFile = join(dir, 'nme-trusts.json');
+writeFileSync(trustsFile, JSON.stringify(NME_TRUSTS));
+const nmeFeed = join(dir, 'nme-feed');
+mkdirSync(nmeFeed);
+for (const file of readdirSync(nmeFeedDir)) {
+  const report = JSON.parse(readFileSync(join(nmeFeedDir, file), 'utf8')) as Record<string, unknown>;
+  const rollout: Omit<RolloutRecord, 'trustName'>[] = [
+    {
+      odsCode: 'NX1',
+      releaseCode: 'R0',
+      status: 'LIVE',
+      localStatus: 'Live',
+      plannedGoLive: '2006-10-01',
+      actualGoLive: '2006-11-20',
+      note: null,
+    },
+    {
+      odsCode: 'NX2',
+      releaseCode: 'R2',
+      status: 'PLANNED',
+      localStatus: 'Scheduled',
+      plannedGoLive: '2010-03-01',
+      actualGoLive: null,
+      note: null,
+    },
+  ];
+  writeFileSync(join(nmeFeed, file), JSON.stringify({ ...report, rollout }));
+}
+/** The NME fixture's format, reading the go-lives this test adds to its report. */
+const nmeWithRollout: ClusterSubgraphDefinition<object> = {
+  ...(nmeSubgraph as ClusterSubgraphDefinition<object>),
+  format: {
+    extension: nmeSubgraph.format.extension,
+    parse(input) {
+      const parsed = nmeSubgraph.format.parse(input);
+      const rollout = (JSON.parse(input.text) as { rollout: Omit<RolloutRecord, 'trustName'>[] }).rollout;
+      const names = new Map(NME_TRUSTS.map((t) => [t.odsCode, t.name]));
+      return {
+        ...parsed,
+        rollout: rollout.map((entry, i) => ({ path: `$.rollout[${i}]`, value: { ...entry, trustName: names.get(entry.odsCode)! } })),
+      };
+    },
+  },
+};
+const tokensFile = join(dir, 'tokens.json');
+const csc = mintToken(tokensFile, { supplier: 'CSC', subgraphs: ['nme'], operator: false });
+
+const env = { SOUTH_FEED_DIR: dir, FEED_POLL_MS: '50', EXTRA_TRUSTS_FILE: trustsFile, REGISTRY_TOKENS_FILE: tokensFile };
 let stack: Stack;
 let browser: OfflineBrowser;
 let base: string;
@@ -49,12 +109,103 @@ async function openDashboard(query = ''): Promise<Page> {
 const cell = (page: Page, release: string, cluster: string) =>
   page.locator(`#matrix tr[data-release="${release}"] td[data-cluster="${cluster}"]`);
 
+describe('a cluster that joins at runtime', () => {
+  let nmeUrl: string;
+  const registry = (method: string, body?: unknown) =>
+    fetch(new URL('/registry/subgraphs/nme', base), {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${csc}` },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const columns = (page: Page) =>
+    page.locator('#matrix thead th[data-cluster]').evaluateAll((ths) => ths.map((th) => th.getAttribute('data-cluster')));
+
+  beforeAll(async () => {
+    const reference = feedReferenceOf(await loadReference(trustsFile));
+    const built = await buildClusterSubgraph(nmeWithRollout, { feedDir: nmeFeed, reference, pollMs: 0 });
+    const nme = await listen(built.service, '127.0.0.1', 0);
+    extraServices.push(nme);
+    nmeUrl = nme.url;
+  });
+
+  it('gets a column, difference marks, go-lives and the timeline, without a reload', async () => {
+    const errorsBefore = browser.pageErrors.length;
+    const page = await openDashboard('?asOf=2007-09-30');
+    expect(await columns(page)).toEqual(['SOUTH', 'LONDON']);
+    expect(await page.locator('h1').innerText()).toBe(
+      'Cerner Millennium rollout: Southern Programme for IT and London Programme for IT side by side',
+    );
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+
+    const published = await registry('POST', { sdl: nmeSubgraph.sdl, url: nmeUrl });
+    expect(published.status).toBe(201);
+    await expect.poll(() => columns(page), { timeout: 15_000 }).toEqual(['SOUTH', 'LONDON', 'NME']);
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await page.locator('#matrix thead th[data-cluster="NME"]').innerText()).toBe(
+      'North, Midlands and East Programme for IT (Computer Sciences Corporation)',
+    );
+    expect(await page.locator('h1').innerText()).toBe(
+      'Cerner Millennium rollout: Southern Programme for IT, London Programme for IT and North, Midlands and East Programme for IT side by side',
+    );
+    expect(await page.locator('#programme').innerText()).toContain('National Programme for IT in the NHS');
+
+    // R2 in three clusters: the NME plans 2010 where the others plan 2009, and its cell says so.
+    const nmeR2 = cell(page, 'R2', 'NME');
+    expect(await nmeR2.innerText()).toMatch(/Planned\s+2010/);
+    expect(await nmeR2.locator('.differs dt').allInnerTexts()).toContain('Planned');
+    await expect
+      .poll(() => cell(page, 'R2', 'SOUTH').locator('.differs dt').allInnerTexts())
+      .toEqual(expect.arrayContaining(['Design', 'Planned']));
+    // R1, which the NME has no view of, keeps the South and London's marks.
+    expect(await cell(page, 'R1', 'NME').innerText()).toBe('No report yet');
+    expect(await cell(page, 'R1', 'SOUTH').locator('.differs').count()).toBeGreaterThan(0);
+    expect(await cell(page, 'R1', 'LONDON').locator('.differs').count()).toBeGreaterThan(0);
+    expect(await page.locator('#matrix').innerText()).not.toContain('Nothing to compare yet');
+    expect(await cell(page, 'R0', 'NME').innerText()).toContain('1 of 1 live, first 20 November 2006');
+
+    // Its trusts in the go-lives, the cluster filter and the timeline.
+    await expect.poll(() => page.locator('#rollout tbody tr[data-cluster="NME"]').count()).toBe(2);
+    expect(await page.locator('#rollout tr[data-ods="NX1"]').getAttribute('data-status')).toBe('LIVE');
+    expect(await page.getByRole('combobox', { name: 'Cluster' }).locator('option').allInnerTexts()).toContain(
+      'North, Midlands and East Programme for IT',
+    );
+    expect(await page.locator('#timeline g[data-ods="NX1"] title').textContent()).toContain('live 20 November 2006');
+    expect(await page.locator('#timeline g[data-ods="NX2"] title').textContent()).toContain('planned 1 March 2010');
+    expect(await page.locator('#timeline text.tl-cluster').allTextContents()).toContain('North, Midlands and East Programme for IT');
+    // The timeline honours the status filter.
+    await page.getByRole('combobox', { name: 'Status' }).selectOption('LIVE');
+    await expect.poll(() => page.locator('#timeline g[data-ods="NX2"]').count()).toBe(0);
+    expect(await page.locator('#timeline g[data-ods="NX1"]').count()).toBe(1);
+    expect(await page.locator('#feeds tr[data-cluster="NME"] .feed-asof').innerText()).toBe('6 September 2007');
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-three-clusters.png'), fullPage: true });
+    expect(browser.pageErrors.slice(errorsBefore)).toEqual([]);
+    await page.close();
+  });
+
+  it('loses the column when the cluster is withdrawn', async () => {
+    const errorsBefore = browser.pageErrors.length;
+    const page = await openDashboard('?asOf=2007-09-30');
+    expect(await columns(page)).toEqual(['SOUTH', 'LONDON', 'NME']);
+    const withdrawn = await registry('DELETE');
+    expect(withdrawn.ok).toBe(true);
+    await expect.poll(() => columns(page), { timeout: 15_000 }).toEqual(['SOUTH', 'LONDON']);
+    expect(await page.locator('h1').innerText()).toBe(
+      'Cerner Millennium rollout: Southern Programme for IT and London Programme for IT side by side',
+    );
+    expect(await page.locator('#rollout tbody tr[data-cluster="NME"]').count()).toBe(0);
+    expect(await page.locator('#timeline g[data-ods="NX1"]').count()).toBe(0);
+    expect(await page.getByRole('alert').isVisible()).toBe(false);
+    expect(browser.pageErrors.slice(errorsBefore)).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('the programme dashboard', () => {
   it('shows R2 suspended in the South since 17 August 2007, and not in London', async () => {
     const page = await openDashboard('?asOf=2007-09-30');
     await expect.poll(() => page.locator('#asof-shown').innerText()).toBe('as of 30 September 2007');
-    const south = await cell(page, 'R2', 'south').innerText();
-    const london = await cell(page, 'R2', 'london').innerText();
+    const south = await cell(page, 'R2', 'SOUTH').innerText();
+    const london = await cell(page, 'R2', 'LONDON').innerText();
     expect(south).toMatch(/Design\s+Suspended since 17 August 2007/);
     expect(london).toMatch(/Design\s+Active/);
     expect(london).not.toContain('Suspended');
@@ -62,7 +213,7 @@ describe('the programme dashboard', () => {
     await expect
       .poll(() => page.locator('#matrix tr[data-release="R2"] .differs dt').allInnerTexts())
       .toEqual(['Local name', 'Design', 'Local name', 'Design']);
-    expect(await cell(page, 'R2', 'south').locator('.visually-hidden').first().innerText()).toContain('differs between clusters');
+    expect(await cell(page, 'R2', 'SOUTH').locator('.visually-hidden').first().innerText()).toContain('differs between clusters');
     expect(browser.blocked).toEqual([]);
     expect(browser.pageErrors).toEqual([]);
     await page.close();
@@ -87,16 +238,20 @@ describe('the programme dashboard', () => {
     expect(await table.locator('tbody tr[data-cluster="LONDON"]').count()).toBe(1);
     expect(await table.locator('tbody tr[data-status="LIVE"][data-release="R0"]').count()).toBe(7);
     expect(await table.locator('tbody tr th[scope="row"]', { hasText: 'Barnet and Chase Farm' }).count()).toBe(1);
-    expect(await cell(page, 'R0', 'south').innerText()).toContain('6 of 9 live');
-    expect(await cell(page, 'R0', 'london').innerText()).toContain('1 of 3 live');
+    expect(await cell(page, 'R0', 'SOUTH').innerText()).toContain('6 of 9 live');
+    expect(await cell(page, 'R0', 'LONDON').innerText()).toContain('1 of 3 live');
     expect(new URL(page.url()).searchParams.get('status')).toBe('LIVE');
     // Landmarks a screen reader user navigates by.
     for (const role of ['banner', 'navigation', 'main', 'contentinfo'] as const) expect(await page.getByRole(role).count(), role).toBe(1);
-    // The slipped dates of earlier reports are drawn: Taunton's 7 October 2006 among them.
-    await expect.poll(() => page.locator('#timeline g[data-ods="RBA"] title').textContent()).toContain('earlier planned 7 October 2006');
+    // The timeline draws what the filters keep: the live go-lives, not Taunton's postponed one.
+    await expect.poll(() => page.locator('#timeline g.tl-row').count()).toBeGreaterThan(0);
+    expect(await page.locator('#timeline g.tl-row:not(.status-live)').count()).toBe(0);
+    expect(await page.locator('#timeline g[data-ods="RBA"]').count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard.png'), fullPage: true });
     await page.getByRole('button', { name: 'Show all' }).click();
     await expect.poll(() => table.locator('tbody tr').count()).toBe(13);
+    // The slipped dates of earlier reports are drawn: Taunton's 7 October 2006 among them.
+    await expect.poll(() => page.locator('#timeline g[data-ods="RBA"] title').textContent()).toContain('earlier planned 7 October 2006');
     expect(browser.blocked).toEqual([]);
     expect(browser.pageErrors).toEqual([]);
     await page.close();
@@ -182,17 +337,23 @@ describe('the programme dashboard', () => {
     await expect.poll(() => alert.isVisible(), { timeout: 20_000 }).toBe(true);
     await expect.poll(() => alert.innerText()).toContain('south');
     expect(await alert.innerText()).toContain('SUBGRAPH_UNAVAILABLE');
-    expect(await cell(page, 'R2', 'south').innerText()).toContain('Unavailable');
-    expect(await cell(page, 'R2', 'london').innerText()).toContain('LC2');
+    expect(await cell(page, 'R2', 'SOUTH').innerText()).toContain('Unavailable');
+    expect(await cell(page, 'R2', 'LONDON').innerText()).toContain('LC2');
     expect(await page.locator('#rollout tbody tr[data-cluster="LONDON"]').count()).toBe(4);
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-subgraph-down.png'), fullPage: true });
+    // A page opened while the South is down has never seen its cluster: the column is named by its subgraph.
+    const fresh = await openDashboard('?asOf=2007-09-30');
+    await expect.poll(() => cell(fresh, 'R2', 'south').innerText()).toContain('Unavailable');
+    expect(await fresh.locator('#matrix thead th[data-cluster]').allInnerTexts()).toEqual(['London Programme for IT (BT)', 'south']);
+    expect(await cell(fresh, 'R2', 'LONDON').innerText()).toContain('LC2');
+    await fresh.close();
 
     // The South comes back on the same address: the page notices by itself.
     const config = loadSouthConfig({ ...EPHEMERAL_ENV, ...env, SOUTH_PORT: String(port) });
     const again = await listen((await buildSouthSubgraph(config, { log: () => {} })).service, '127.0.0.1', port);
     extraServices.push(again);
     await expect.poll(() => alert.isVisible(), { timeout: 20_000 }).toBe(false);
-    expect(await cell(page, 'R2', 'south').innerText()).toContain('Suspended since 17 August 2007');
+    expect(await cell(page, 'R2', 'SOUTH').innerText()).toContain('Suspended since 17 August 2007');
     await page.close();
   });
 });

@@ -11,6 +11,7 @@ interface Dated {
 
 /** The part of a `ReleaseSnapshot` that the comparison requires. */
 export interface RequiredReleaseSnapshot extends Dated, ReleaseAspects {
+  readonly supplier: IdRef;
   readonly trustsLive: number;
   readonly trustsPlanned: number;
 }
@@ -43,10 +44,25 @@ export interface ClusterValue {
   readonly value: string | null;
 }
 
+/** One cluster's snapshots of an entity: the one current at the day asked, and every one accepted (oldest first). */
+export interface ClusterSnapshots<V extends Dated = RequiredReleaseSnapshot> {
+  readonly current: V;
+  readonly all: readonly V[];
+}
+
+/** The snapshot a cluster's values come from, with the cluster's history of the release. */
+export interface ComparedSnapshot {
+  readonly cluster: IdRef;
+  readonly asOf: string;
+  readonly file: string;
+  readonly view: RequiredReleaseSnapshot;
+  readonly all: readonly RequiredReleaseSnapshot[];
+}
+
 export interface ReleaseComparison {
   readonly id: string;
   readonly clusters: readonly IdRef[];
-  readonly snapshots: readonly { cluster: IdRef; asOf: string; file: string }[];
+  readonly snapshots: readonly ComparedSnapshot[];
   readonly divergent: boolean;
   readonly aspects: readonly { aspect: ReleaseAspect; differs: boolean; values: readonly ClusterValue[] }[];
   readonly capabilities: readonly {
@@ -68,7 +84,8 @@ function render(view: RequiredReleaseSnapshot, aspect: ReleaseAspect): string | 
 }
 
 /** Compares one snapshot view per cluster (only clusters that have one). */
-export function compareRelease(id: string, views: readonly RequiredReleaseSnapshot[]): ReleaseComparison {
+export function compareRelease(id: string, snapshots: readonly ClusterSnapshots[]): ReleaseComparison {
+  const views = snapshots.map((s) => s.current);
   const clusters = views.map((v) => v.cluster);
   const aspects = RELEASE_ASPECTS.map((aspect) => {
     const values = views.map((view) => ({ cluster: view.cluster, value: render(view, aspect) }));
@@ -91,11 +108,22 @@ export function compareRelease(id: string, views: readonly RequiredReleaseSnapsh
   return {
     id,
     clusters,
-    snapshots: views.map((v) => ({ cluster: v.cluster, asOf: v.asOf, file: v.file })),
+    snapshots: snapshots.map(({ current: v, all }) => ({ cluster: v.cluster, asOf: v.asOf, file: v.file, view: v, all })),
     divergent: aspects.some((a) => a.differs),
     aspects,
     capabilities,
   };
+}
+
+/** A cluster's snapshots dated within `from` and `to` (inclusive, either open), oldest first. */
+export function historyWithin(
+  snapshots: readonly RequiredReleaseSnapshot[],
+  from: string | null,
+  to: string | null,
+): RequiredReleaseSnapshot[] {
+  return snapshots
+    .filter((s) => (from === null || s.asOf >= from) && (to === null || s.asOf <= to))
+    .sort((a, b) => a.asOf.localeCompare(b.asOf));
 }
 
 /** Merges one trust's rollout across clusters, by release code then cluster. */

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { clusterSdls } from '../catalog.js';
 import { ClusterViewError } from '../kit/cluster-views.js';
 import { withContract } from '../kit/contract.js';
-import { compareRelease, current, type RequiredReleaseSnapshot } from './compare.js';
+import { compareRelease, current, historyWithin, type RequiredReleaseSnapshot } from './compare.js';
 import { findClusters, insightsSdl } from './derive.js';
 
 const snap = (cluster: string, overrides: Partial<RequiredReleaseSnapshot> = {}): RequiredReleaseSnapshot => ({
   asOf: '2007-09-06',
   file: `${cluster}.feed`,
   cluster: { id: cluster },
+  supplier: { id: `${cluster}-SUPPLIER` },
   localName: 'R2',
   designStatus: 'ACTIVE',
   designSuspendedOn: null,
@@ -20,6 +21,9 @@ const snap = (cluster: string, overrides: Partial<RequiredReleaseSnapshot> = {})
   trustsPlanned: 0,
   ...overrides,
 });
+
+/** A cluster whose only snapshot is the one compared. */
+const only = (snapshot: RequiredReleaseSnapshot) => ({ current: snapshot, all: [snapshot] });
 
 describe('finding cluster subgraphs', () => {
   it('finds the south and london views, their snapshot fields and feed statuses', () => {
@@ -86,30 +90,62 @@ describe('comparing snapshots', () => {
   });
 
   it('marks an aspect as differing only when the values differ', () => {
-    const result = compareRelease('R2', [snap('SOUTH', { designStatus: 'SUSPENDED', designSuspendedOn: '2007-08-17' }), snap('LONDON')]);
+    const result = compareRelease('R2', [
+      only(snap('SOUTH', { designStatus: 'SUSPENDED', designSuspendedOn: '2007-08-17' })),
+      only(snap('LONDON')),
+    ]);
     const byName = Object.fromEntries(result.aspects.map((a) => [a.aspect, a.differs]));
     expect(byName).toMatchObject({ designStatus: true, designSuspendedOn: true, plannedYear: false, capabilities: false });
     expect(result.divergent).toBe(true);
-    expect(result.snapshots).toEqual([
+    expect(result.snapshots).toMatchObject([
       { cluster: { id: 'SOUTH' }, asOf: '2007-09-06', file: 'SOUTH.feed' },
       { cluster: { id: 'LONDON' }, asOf: '2007-09-06', file: 'LONDON.feed' },
     ]);
   });
 
+  it("gives each compared cluster's whole view and its history, so a dashboard needs no per-cluster field", () => {
+    const june = snap('NME', { asOf: '2007-06-15', plannedYear: 2009 });
+    const september = snap('NME', { asOf: '2007-09-06', plannedYear: 2010 });
+    const later = snap('NME', { asOf: '2008-01-31', plannedYear: 2011 });
+    const result = compareRelease('R2@2007-09-30', [
+      only(snap('SOUTH')),
+      only(snap('LONDON')),
+      { current: september, all: [later, june, september] },
+    ]);
+    expect(result.snapshots.map((s) => s.cluster.id)).toEqual(['SOUTH', 'LONDON', 'NME']);
+    const nme = result.snapshots[2]!;
+    expect(nme.view).toMatchObject({ supplier: { id: 'NME-SUPPLIER' }, plannedYear: 2010, localName: 'R2' });
+    expect(historyWithin(nme.all, null, '2007-09-30').map((s) => [s.asOf, s.plannedYear])).toEqual([
+      ['2007-06-15', 2009],
+      ['2007-09-06', 2010],
+    ]);
+    expect(historyWithin(nme.all, '2007-09-06', null).map((s) => s.asOf)).toEqual(['2007-09-06', '2008-01-31']);
+    // Three clusters, one differing: the aspect differs, with every cluster's value.
+    const year = result.aspects.find((a) => a.aspect === 'plannedYear')!;
+    expect(year.differs).toBe(true);
+    expect(year.values.map((v) => [v.cluster.id, v.value])).toEqual([
+      ['SOUTH', '2009'],
+      ['LONDON', '2009'],
+      ['NME', '2010'],
+    ]);
+  });
+
   it('is not divergent when all clusters agree, or when only one has a view', () => {
-    expect(compareRelease('R2', [snap('SOUTH'), snap('LONDON')]).divergent).toBe(false);
-    expect(compareRelease('R2', [snap('SOUTH')]).divergent).toBe(false);
+    expect(compareRelease('R2', [only(snap('SOUTH')), only(snap('LONDON'))]).divergent).toBe(false);
+    expect(compareRelease('R2', [only(snap('SOUTH'))]).divergent).toBe(false);
   });
 
   it('lists capabilities with the clusters that lack them', () => {
     const result = compareRelease('R0', [
-      snap('SOUTH', {
-        capabilities: [
-          { capability: 'PAS', localTerm: 'PAS', scope: 'a' },
-          { capability: 'MATERNITY', localTerm: 'Mat', scope: 'part' },
-        ],
-      }),
-      snap('LONDON'),
+      only(
+        snap('SOUTH', {
+          capabilities: [
+            { capability: 'PAS', localTerm: 'PAS', scope: 'a' },
+            { capability: 'MATERNITY', localTerm: 'Mat', scope: 'part' },
+          ],
+        }),
+      ),
+      only(snap('LONDON')),
     ]);
     expect(result.capabilities).toEqual([
       {

@@ -24,7 +24,7 @@ export const RELEASE_ASPECTS = [
 ] as const;
 export type ReleaseAspect = (typeof RELEASE_ASPECTS)[number];
 
-const RELEASE_SNAPSHOT_SELECTION = `asOf file cluster { id } ${RELEASE_ASPECTS.join(' ').replace('capabilities', 'capabilities { capability localTerm scope }')}`;
+const RELEASE_SNAPSHOT_SELECTION = `asOf file cluster { id } ${RELEASE_ASPECTS.join(' ').replace('capabilities', 'capabilities { capability localTerm scope }')} supplier { id }`;
 const TRUST_SNAPSHOT_SELECTION = 'asOf file cluster { id } rollout { release { code } status localStatus plannedGoLive actualGoLive note }';
 
 const requirement = (fields: readonly string[], selection: string) => fields.map((f) => `${f} { ${selection} }`).join(' ');
@@ -97,6 +97,13 @@ export function insightsSdl(clusters: readonly ClusterShape[]): string {
     '  asOf: Date!',
     '  "Its feed file."',
     '  file: String!',
+    '  "What the snapshot says of the release: every aspect, as the cluster\'s feed gives it."',
+    '  view: ReleaseSnapshot!',
+    '  """',
+    "  The release as each accepted snapshot of this cluster's feed described it, oldest first:",
+    '  how the plan moved. `from` and `to` keep snapshots dated within those days.',
+    '  """',
+    '  history("Keep snapshots dated on or after this day." from: Date, "Keep snapshots dated on or before this day." to: Date): [ReleaseSnapshot!]!',
     '}',
     '',
     '"One aspect of the release (a field of ClusterReleaseView) compared across clusters."',

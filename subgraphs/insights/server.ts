@@ -4,7 +4,16 @@ import { createService, FIXED_ANSWER_MAX_AGE, subgraphApollo, type Service } fro
 import { buildContractSubgraph, type Resolvers } from '../kit/schema.js';
 import type { ReleaseRef } from '../kit/views.js';
 import { comparisonId, parseComparisonId } from '../kit/comparison-id.js';
-import { compareRelease, current, mergeRollout, type RequiredReleaseSnapshot, type RequiredTrustSnapshot } from './compare.js';
+import {
+  compareRelease,
+  current,
+  historyWithin,
+  mergeRollout,
+  type ClusterSnapshots,
+  type ComparedSnapshot,
+  type RequiredReleaseSnapshot,
+  type RequiredTrustSnapshot,
+} from './compare.js';
 import { findClusters, insightsSdl, type SubgraphSdl } from './derive.js';
 import { LiveInsightsSchema, SUBGRAPHS_HEADER, subgraphsOf } from './live-schema.js';
 import type { RegistryStore } from '../../gateway/registry/store.js';
@@ -16,14 +25,19 @@ interface InsightsContext {
 
 type Holder<V> = Readonly<Record<string, readonly V[] | null | undefined>>;
 
+/**
+ * Each cluster's snapshot current at `asOf` (clusters without one are left out), with all of
+ * that cluster's snapshots. A cluster whose subgraph failed comes as null: left out too.
+ */
 function pick<V extends RequiredReleaseSnapshot | RequiredTrustSnapshot>(
-  holder: Holder<V> | undefined,
+  holder: Holder<V> | null | undefined,
   fields: readonly string[],
   asOf: string | null,
-): V[] {
+): ClusterSnapshots<V>[] {
   return fields.flatMap((field) => {
-    const snapshot = current(holder?.[field], asOf);
-    return snapshot ? [snapshot] : [];
+    const all = holder?.[field] ?? [];
+    const snapshot = current(all, asOf);
+    return snapshot ? [{ current: snapshot, all }] : [];
   });
 }
 
@@ -45,12 +59,16 @@ export function insightsResolvers(clusters: readonly ClusterShape[]): Resolvers 
     },
     Trust: {
       rolloutAcrossClusters: (trust: Holder<RequiredTrustSnapshot>, args: { asOf?: string | null }) =>
-        mergeRollout(pick(trust, trustFields, args.asOf ?? null)),
+        mergeRollout(pick(trust, trustFields, args.asOf ?? null).map((s) => s.current)),
     },
     ReleaseComparison: {
       // The gateway sends the required snapshots inside the representation.
-      __resolveReference: (rep: { id: string; release?: Holder<RequiredReleaseSnapshot> }) =>
+      __resolveReference: (rep: { id: string; release?: Holder<RequiredReleaseSnapshot> | null }) =>
         compareRelease(rep.id, pick(rep.release, releaseFields, parseComparisonId(rep.id).asOf)),
+    },
+    ComparedSnapshot: {
+      history: (snapshot: ComparedSnapshot, args: { from?: string | null; to?: string | null }) =>
+        historyWithin(snapshot.all, args.from ?? null, args.to ?? null),
     },
   };
 }

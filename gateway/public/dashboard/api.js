@@ -23,15 +23,10 @@ export async function persisted(documentId, variables = {}) {
   }
 }
 
-/**
- * Who an error is about: the subgraph it names (`extensions.subgraph`), else the first
- * cluster field on its path, else null (the whole operation).
- */
-export function errorSubject(error, clusterFields) {
+/** Who an error is about: the subgraph it names (`extensions.subgraph`), else null (the whole operation). */
+export function errorSubject(error) {
   const named = error.extensions?.subgraph;
-  if (typeof named === 'string') return named;
-  const onPath = (error.path ?? []).find((part) => typeof part === 'string' && clusterFields.includes(part));
-  return onPath ?? null;
+  return typeof named === 'string' ? named : null;
 }
 
 /** One line per distinct problem, for the page's alert. */

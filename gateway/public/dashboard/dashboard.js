@@ -1,7 +1,9 @@
 // The programme dashboard: loads the gateway's persisted operations, renders the panels,
 // and refreshes when a feed changes (server-sent events from /events; polling when the
-// stream is down). One cluster's subgraph failing leaves the other clusters on the page.
+// stream is down). Every cluster of the supergraph gets a column, from the generic
+// comparison and rollout fields; one cluster's subgraph failing leaves the others on the page.
 import { describeErrors, errorSubject, persisted } from './api.js';
+import { columnsOf, listed } from './clusters.js';
 import { day, el, instant } from './dom.js';
 import { renderFeeds } from './feeds.js';
 import { renderMatrix } from './matrix.js';
@@ -17,15 +19,12 @@ function asOfParam() {
   return value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : null;
 }
 
-/** The release fields of DashboardReleases that are not cluster views. */
-const RELEASE_FIELDS = new Set(['code', 'name', 'spineCompliant', 'dueYear', 'comparison']);
-
-/** The fields of a release that are cluster views (null when that cluster's subgraph failed). */
-function clusterFieldsOf(releases) {
-  return [...new Set(releases.flatMap((release) => Object.keys(release).filter((key) => !RELEASE_FIELDS.has(key))))];
+/** The subgraphs the errors say are down. */
+function downSubgraphs(errors) {
+  return new Set(errors.map(errorSubject).filter(Boolean));
 }
 
-function showProblems(errors, clusterFields) {
+function showProblems(errors) {
   const box = $('problems');
   const lines = describeErrors(errors);
   if (!lines.length) {
@@ -33,7 +32,7 @@ function showProblems(errors, clusterFields) {
     box.replaceChildren();
     return;
   }
-  const down = [...new Set(errors.map((e) => errorSubject(e, clusterFields)).filter(Boolean))];
+  const down = [...downSubgraphs(errors)];
   box.hidden = false;
   box.replaceChildren(
     el('h2', {}, 'Some data is missing'),
@@ -46,31 +45,62 @@ function showProblems(errors, clusterFields) {
       'p',
       {},
       down.length
-        ? `Missing below: what the ${down.join(' and ')} subgraph${down.length === 1 ? ' provides' : 's provide'}. Everything else is current; the page updates by itself when ${down.length === 1 ? 'it is' : 'they are'} back.`
+        ? `Missing below: what the ${listed(down)} subgraph${down.length === 1 ? ' provides' : 's provide'}. Everything else is current; the page updates by itself when ${down.length === 1 ? 'it is' : 'they are'} back.`
         : 'The page updates by itself when the gateway answers again.',
     ),
   );
 }
 
-/** Planned go-live dates of earlier reports, for the timeline's slipped dates. */
-async function earlierPlans(releases, clusterFields) {
-  const current = releases.flatMap((r) => clusterFields.map((f) => r[f]?.source.asOf)).filter(Boolean);
-  const latest = current.sort().at(-1);
-  const reports = new Set(
-    releases.flatMap((r) => clusterFields.flatMap((f) => (r[f]?.history ?? []).map((h) => h.asOf))).filter((d) => d < latest),
-  );
+/** The title and the programme's line, from the programme's data and the clusters shown. */
+function showTitle(programme, columns) {
+  const names = columns.map((c) => c.name ?? c.subgraph ?? c.id);
+  const heading = names.length ? `Cerner Millennium rollout: ${listed(names)} side by side` : 'Cerner Millennium rollout';
+  $('title').textContent = heading;
+  document.title = programme ? `${heading}: ${programme.name}` : heading;
+  if (programme) $('programme').textContent = `${programme.name}. Completion target: ${programme.completionTargetYear}.`;
+}
+
+/**
+ * Planned go-live dates of earlier reports (`cluster|release|odsCode` to dates), for the
+ * timeline's slipped dates: one DashboardRolloutPlans per earlier report day of any cluster.
+ */
+async function earlierPlans(releases) {
+  const snapshots = releases.flatMap((r) => r.comparison?.snapshots ?? []);
+  const latest = snapshots
+    .map((s) => s.asOf)
+    .sort()
+    .at(-1);
+  const reports = new Set(snapshots.flatMap((s) => s.history.map((h) => h.asOf)).filter((d) => d < latest));
   const plans = new Map();
   const answers = await Promise.all([...reports].map((asOf) => persisted('DashboardRolloutPlans', { asOf })));
   for (const answer of answers)
-    for (const release of answer.data?.releases ?? [])
-      for (const field of clusterFields)
-        for (const entry of release[field]?.rollout ?? []) {
-          if (!entry.plannedGoLive) continue;
-          const key = `${release[field].cluster.id}|${release.code}|${entry.trust.odsCode}`;
-          plans.set(key, [...(plans.get(key) ?? []), entry.plannedGoLive]);
-        }
+    for (const trust of answer.data?.trusts ?? [])
+      for (const entry of trust.rolloutAcrossClusters) {
+        if (!entry.plannedGoLive) continue;
+        const key = `${entry.cluster.id}|${entry.release.code}|${trust.odsCode}`;
+        plans.set(key, [...(plans.get(key) ?? []), entry.plannedGoLive]);
+      }
   return plans;
 }
+
+/** For the feed panel when FeedFreshness fails: the report each column's values come from. */
+function feedSources(releases, shown) {
+  const byCluster = new Map();
+  for (const s of releases.flatMap((r) => r.comparison?.snapshots ?? []))
+    byCluster.set(s.cluster.id, { cluster: s.cluster.id, supplier: s.view.supplier.id, asOf: s.asOf, file: s.file });
+  for (const c of shown.filter((column) => column.unavailable))
+    byCluster.set(c.id, { cluster: c.id, supplier: c.supplier?.id ?? '—', asOf: null, file: 'unavailable: its subgraph did not answer' });
+  return [...byCluster.values()];
+}
+
+/** The columns shown last, so a cluster whose subgraph goes down keeps its column. */
+let columns = [];
+/** The subgraphs with a feed (cluster subgraphs) that /events says are down now. */
+let feedSubgraphsDown = new Set();
+
+/** What the timeline draws: the go-lives the filters keep, with the earlier plans once loaded. */
+const timeline = { rows: [], plans: new Map(), asOf: null };
+const drawTimeline = () => renderTimeline($('timeline'), timelineRows(timeline.rows, timeline.plans), timeline.asOf);
 
 let running = null;
 let again = false;
@@ -97,30 +127,25 @@ async function load() {
   $('asof-shown').textContent = asOfLabel;
   const [main, feeds] = await Promise.all([persisted('DashboardReleases', asOf ? { asOf } : {}), persisted('FeedFreshness')]);
   const releases = main.data?.releases ?? [];
-  const clusterFields = clusterFieldsOf(releases);
-  const unavailable = new Set(main.errors.map((e) => errorSubject(e, clusterFields)).filter(Boolean));
-  showProblems([...main.errors, ...feeds.errors], clusterFields);
+  const trusts = main.data?.trusts ?? [];
+  showProblems([...main.errors, ...feeds.errors]);
   if (main.data) {
-    renderMatrix($('matrix'), releases, clusterFields, unavailable);
-    const rows = rolloutRows(releases, clusterFields);
-    renderRollout($('rollout-filters'), $('rollout'), rows, asOfLabel);
-    renderTimeline($('timeline'), timelineRows(rows, new Map()), asOf);
-    const sources = [
-      ...new Map(
-        releases
-          .flatMap((r) => clusterFields.map((f) => r[f]))
-          .filter(Boolean)
-          .map((v) => [v.cluster.id, { cluster: v.cluster.id, supplier: v.supplier.id, asOf: v.source.asOf, file: v.source.file }]),
-      ).values(),
-      ...clusterFields
-        .filter((f) => unavailable.has(f) && !releases.some((r) => r[f]))
-        .map((f) => ({ cluster: f.toUpperCase(), supplier: '—', asOf: null, file: 'unavailable: its subgraph did not answer' })),
-    ];
-    renderFeeds($('feeds'), feeds.data?.feeds ?? null, sources);
+    const down = downSubgraphs([...main.errors, ...feeds.errors]);
+    columns = columnsOf({ releases, feeds: feeds.data?.feeds, trusts }, columns, down, feedSubgraphsDown);
+    showTitle(main.data.programme, columns);
+    const rows = rolloutRows(trusts, columns);
+    renderMatrix($('matrix'), releases, columns, rows);
+    timeline.asOf = asOf;
+    timeline.plans = new Map();
+    renderRollout($('rollout-filters'), $('rollout'), rows, asOfLabel, (shown) => {
+      timeline.rows = shown;
+      drawTimeline();
+    });
+    renderFeeds($('feeds'), feeds.data?.feeds ?? null, feedSources(releases, columns));
     $('updated').textContent = `Updated ${instant(new Date().toISOString())}`;
     document.body.dataset.state = 'ready';
-    const plans = await earlierPlans(releases, clusterFields);
-    renderTimeline($('timeline'), timelineRows(rows, plans), asOf);
+    timeline.plans = await earlierPlans(releases);
+    drawTimeline();
   } else {
     // Nothing came back: keep what the page showed last, under the message saying why.
     if (feeds.data) renderFeeds($('feeds'), feeds.data.feeds, []);
@@ -143,7 +168,11 @@ function follow() {
     clearInterval(poll);
     poll = null;
     status.textContent = 'Live updates: on';
-    if (last !== null && event.data !== last) void refresh();
+    const unavailable = feedSubgraphsDown;
+    feedSubgraphsDown = new Set(JSON.parse(event.data).unavailable ?? []);
+    // The first event can name a cluster subgraph that was down before the page knew its column.
+    const newlyDown = [...feedSubgraphsDown].some((name) => !unavailable.has(name));
+    if ((last !== null && event.data !== last) || (last === null && newlyDown)) void refresh();
     last = event.data;
   });
   events.onerror = startPolling;

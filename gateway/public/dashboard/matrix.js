@@ -1,5 +1,7 @@
 // The release × cluster matrix: each cluster's view of each release side by side, with the
-// aspects that differ between clusters marked (from the gateway's comparison).
+// aspects that differ between clusters marked, all from the gateway's comparison (one
+// generic field for every cluster).
+import { columnTitle, listed } from './clusters.js';
 import { badge, day, el, hidden, time } from './dom.js';
 
 /** The aspects each line of a cell shows, as the comparison names them. */
@@ -34,18 +36,30 @@ function planned(view) {
 
 /** Trusts live against planned, and the first actual go-live. */
 function goLives(view) {
-  const actual = view.rollout
-    .map((e) => e.actualGoLive)
-    .filter(Boolean)
-    .sort();
-  return [`${view.trustsLive} of ${view.trustsPlanned} live`, actual.length ? [', first ', time(actual[0])] : null];
+  return [`${view.trustsLive} of ${view.trustsPlanned} live`, view.firstLive ? [', first ', time(view.firstLive)] : null];
 }
 
-/** The aspects that differ, when the comparison covers every cluster shown; else null. */
-function differing(release, shown) {
-  const comparison = release.comparison;
-  if (!comparison || comparison.snapshots.length < 2 || comparison.snapshots.length !== shown) return null;
-  return new Set(comparison.aspects.filter((a) => a.differs).map((a) => a.aspect));
+/**
+ * The aspects on which this cluster's value differs from another compared cluster's, or null
+ * when fewer than two clusters are compared. With three or more clusters, a cluster is
+ * marked on an aspect when any other cluster gives another value.
+ */
+function differing(comparison, clusterId) {
+  if (!comparison || comparison.snapshots.length < 2) return null;
+  const marked = new Set();
+  for (const aspect of comparison.aspects) {
+    if (!aspect.differs) continue;
+    const mine = aspect.values.find((v) => v.cluster.id === clusterId);
+    if (mine && aspect.values.some((v) => v.value !== mine.value)) marked.add(aspect.aspect);
+  }
+  return marked;
+}
+
+/** One cluster's view of a release, from the comparison's snapshot of that cluster. */
+function viewOf(release, clusterId, firstLive) {
+  const snapshot = release.comparison?.snapshots.find((s) => s.cluster.id === clusterId);
+  if (!snapshot) return null;
+  return { ...snapshot.view, history: snapshot.history, firstLive: firstLive.get(`${clusterId}|${release.code}`) ?? null };
 }
 
 function cell(view, differs, unavailable) {
@@ -78,20 +92,42 @@ function cell(view, differs, unavailable) {
   );
 }
 
+/** The first actual go-live of each cluster and release (`cluster|release`), from the go-lives. */
+function firstLives(rows) {
+  const first = new Map();
+  for (const row of rows) {
+    if (!row.actualGoLive) continue;
+    const key = `${row.cluster}|${row.release}`;
+    if (!first.has(key) || row.actualGoLive < first.get(key)) first.set(key, row.actualGoLive);
+  }
+  return first;
+}
+
+/** What a release's heading says about its comparison, or null. */
+function comparisonNote(comparison, columns) {
+  const compared = comparison?.snapshots.length ?? 0;
+  const down = columns.filter((c) => c.unavailable);
+  if (compared < 2) {
+    if (compared === 0 && !down.length) return null;
+    return down.length ? 'Comparison unavailable' : 'Nothing to compare yet';
+  }
+  return down.length
+    ? `Compared without ${listed(down.map(columnTitle))}: ${down.length === 1 ? 'its subgraph' : 'their subgraphs'} did not answer`
+    : null;
+}
+
 /**
- * Renders the matrix into `table`: a row per release, a column per cluster field.
- * `unavailable` holds the cluster fields whose subgraph reported an error.
+ * Renders the matrix into `table`: a row per release, a column per cluster (`columns`, from
+ * clusters.js), each cell from the comparison's snapshot of that cluster. `rows` are the
+ * go-lives (rollout.js), for each cell's first actual go-live.
  */
-export function renderMatrix(table, releases, clusterFields, unavailable) {
-  const heads = clusterFields.map((field) => {
-    const named = releases.map((r) => r[field]).find(Boolean);
-    const title = named ? `${named.cluster.name} (${named.supplier.name})` : field[0].toUpperCase() + field.slice(1);
-    return el('th', { scope: 'col', 'data-cluster': field }, title);
-  });
-  const rows = releases.map((release) => {
-    const shown = clusterFields.filter((f) => release[f]).length;
-    const differs = differing(release, shown);
-    const divergent = differs !== null && differs.size > 0;
+export function renderMatrix(table, releases, columns, rows) {
+  const firstLive = firstLives(rows);
+  const heads = columns.map((column) => el('th', { scope: 'col', 'data-cluster': column.id }, columnTitle(column)));
+  const body = releases.map((release) => {
+    const comparison = release.comparison;
+    const divergent = comparison !== null && comparison.snapshots.length >= 2 && comparison.divergent;
+    const note = comparisonNote(comparison, columns);
     return el(
       'tr',
       { 'data-release': release.code },
@@ -102,21 +138,18 @@ export function renderMatrix(table, releases, clusterFields, unavailable) {
         el('span', { class: 'release-name' }, release.name),
         release.dueYear ? el('span', { class: 'release-due' }, `due ${release.dueYear}`) : null,
         divergent ? el('span', { class: 'divergent' }, 'Clusters differ') : null,
-        differs === null && shown > 0
-          ? el('span', { class: 'note' }, unavailable.size ? 'Comparison unavailable' : 'Nothing to compare yet')
-          : null,
+        note ? el('span', { class: 'note' }, note) : null,
       ),
-      clusterFields.map((field) => withCluster(cell(release[field], differs, unavailable.has(field)), field)),
+      columns.map((column) => {
+        const td = cell(viewOf(release, column.id, firstLive), differing(comparison, column.id), column.unavailable);
+        td.dataset.cluster = column.id;
+        return td;
+      }),
     );
   });
   table.replaceChildren(
-    el('caption', {}, 'Each cluster’s view of each release. Marked ≠: the clusters differ on that aspect.'),
+    el('caption', {}, 'Each cluster’s view of each release. Marked ≠: this cluster’s value differs from another cluster’s.'),
     el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Release'), heads)),
-    el('tbody', {}, rows),
+    el('tbody', {}, body),
   );
-}
-
-function withCluster(td, field) {
-  td.dataset.cluster = field;
-  return td;
 }

@@ -1,28 +1,31 @@
 // The rollout table: one row per trust and release in each cluster, filterable by cluster,
-// release and status (the filters live in the URL, so a view can be shared).
+// release and status (the filters live in the URL, so a view can be shared; the timeline
+// follows them).
 import { STATUS_WORDS, badge, el, time, columnHeads } from './dom.js';
 
-/** Every go-live of every cluster view, in feed order. */
-export function rolloutRows(releases, clusterFields) {
-  return releases.flatMap((release) =>
-    clusterFields.flatMap((field) => {
-      const view = release[field];
-      if (!view) return [];
-      return view.rollout.map((entry) => ({
-        field,
-        cluster: view.cluster.id,
-        clusterName: view.cluster.name,
-        release: release.code,
-        odsCode: entry.trust.odsCode,
-        trust: entry.trust.name,
-        status: entry.status,
-        localStatus: entry.localStatus,
-        plannedGoLive: entry.plannedGoLive,
-        actualGoLive: entry.actualGoLive,
-        note: entry.note,
-      }));
-    }),
+/**
+ * Every go-live of every trust in every cluster that reports it (the generic
+ * `rolloutAcrossClusters`), by release, then in the columns' order of clusters, then in the
+ * programme's order of trusts.
+ */
+export function rolloutRows(trusts, columns) {
+  const order = new Map(columns.map((column, index) => [column.id, index]));
+  const rows = trusts.flatMap((trust) =>
+    trust.rolloutAcrossClusters.map((entry) => ({
+      cluster: entry.cluster.id,
+      clusterName: entry.cluster.name,
+      release: entry.release.code,
+      odsCode: trust.odsCode,
+      trust: trust.name,
+      status: entry.status,
+      localStatus: entry.localStatus,
+      plannedGoLive: entry.plannedGoLive,
+      actualGoLive: entry.actualGoLive,
+      note: entry.note,
+    })),
   );
+  const rank = (row) => order.get(row.cluster) ?? order.size;
+  return rows.sort((a, b) => a.release.localeCompare(b.release) || rank(a) - rank(b));
 }
 
 const FILTERS = ['cluster', 'release', 'status'];
@@ -47,9 +50,10 @@ function unique(rows, key, text) {
 
 /**
  * Renders the table for `rows` under the form's filters, and wires the form once: changing
- * a filter re-renders at once and records it in the URL.
+ * a filter re-renders at once and records it in the URL. `onShown` gets the rows the
+ * filters keep, each time (the timeline draws the same ones).
  */
-export function renderRollout(form, table, rows, asOfLabel) {
+export function renderRollout(form, table, rows, asOfLabel, onShown) {
   fillOptions(
     form.elements.cluster,
     unique(rows, 'cluster', (r) => r.clusterName),
@@ -88,6 +92,7 @@ export function renderRollout(form, table, rows, asOfLabel) {
     const url = new URL(location.href);
     for (const name of FILTERS) filter[name] ? url.searchParams.set(name, filter[name]) : url.searchParams.delete(name);
     history.replaceState(null, '', url);
+    onShown(shown);
   };
   form.onchange = draw;
   form.onsubmit = (event) => {

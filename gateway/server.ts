@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import type { Request } from 'express';
 import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
@@ -18,6 +17,7 @@ import { loadPersistedOperations, persistedOperationsMiddleware } from './persis
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
 import { gatewayLogs, type Logger } from './logger.js';
+import { offlineGateway } from './offline-gateway.js';
 import { production } from './production.js';
 import { mountWebAssets } from './web-assets.js';
 import { LiveSupergraph, supergraphVersionOf } from './registry/live-supergraph.js';
@@ -104,7 +104,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       .map((s) => s.name)
       .join(',');
   });
-  const gateway = new ApolloGateway({
+  const gateway = offlineGateway({
     supergraphSdl: registry ? registry.live.hook : supergraphSdl,
     experimental_approximateQueryPlanStoreMiB: config.queryPlanCacheMiB,
     buildService: ({ name, url }) =>

@@ -5,7 +5,7 @@
  * the way the gateway's swap will (Apollo Gateway builds its schema and query planner from
  * it), so a supergraph that would fail the swap is refused before anything is stored.
  */
-import { ApolloGateway } from '@apollo/gateway';
+import { offlineGateway } from '../offline-gateway.js';
 import { findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
 import { supergraphSubgraphs, type SubgraphSource } from '../../subgraphs/catalog.js';
 import { composeSupergraph } from '../compose.js';
@@ -30,7 +30,7 @@ export type CheckTaskResult<T extends CheckTask> = T['kind'] extends 'supergraph
 
 /** Loads `supergraphSdl` as the gateway's swap does; the error's message when it cannot. */
 async function loadProblem(supergraphSdl: string): Promise<string | null> {
-  const gateway = new ApolloGateway({ supergraphSdl, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  const gateway = offlineGateway({ supergraphSdl, logger: { debug() {}, info() {}, warn() {}, error() {} } });
   try {
     await gateway.load();
     return null;

@@ -22,6 +22,7 @@ import { LiveSupergraph, supergraphVersionOf } from './registry/live-supergraph.
 import { SUBGRAPHS_HEADER } from '../subgraphs/insights/live-schema.js';
 import { recordOperations } from './registry/operations.js';
 import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
+import { openMembershipStore } from './registry/membership.js';
 import { openRegistryStore } from './registry/store.js';
 
 export type { GatewayContext } from './data-source.js';
@@ -175,6 +176,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       await registry?.live.stop();
       await recorder?.close();
       await registry?.store.close();
+      await registry?.membership.close();
       feedVersions.close();
       prod.close();
       await cache.close();
@@ -198,5 +200,5 @@ async function startRegistry(config: GatewayConfig, extraClusters: readonly Subg
     await store.close();
     throw error;
   });
-  return { store, live };
+  return { store, live, membership: openMembershipStore(config.registry) };
 }

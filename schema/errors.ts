@@ -22,6 +22,8 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   REGISTRY_DISABLED: 'REGISTRY_DISABLED',
   REGISTRY_TOKENS_INVALID: 'REGISTRY_TOKENS_INVALID',
+  MEMBERSHIP_REFUSED: 'MEMBERSHIP_REFUSED',
+  MEMBERSHIP_IN_USE: 'MEMBERSHIP_IN_USE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -47,6 +49,9 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
   CONFLICT: 'Other registry changes kept landing first; send the change again.',
   REGISTRY_DISABLED: 'The gateway serves a fixed supergraph (SUPERGRAPH_PATH) or REGISTRY=false: no publishing.',
   REGISTRY_TOKENS_INVALID: "The gateway's registry tokens file cannot be read; the gateway log says why.",
+  MEMBERSHIP_REFUSED:
+    "A cluster registration contradicts the programme's membership (a seed cluster, a trust already another cluster's, a supplier known by another name); HTTP 409, naming the field.",
+  MEMBERSHIP_IN_USE: 'A registered cluster cannot be removed while a published subgraph speaks for it; HTTP 409. Withdraw the subgraph first.',
 };
 
 /** A GraphQL error whose `extensions.code` is one of the catalogue's codes. */

@@ -11,13 +11,14 @@ import { clusterSdls, type SubgraphSource } from '../subgraphs/catalog.js';
 import { loadInsightsConfig } from '../subgraphs/insights/config.js';
 import { buildInsightsService } from '../subgraphs/insights/server.js';
 import { buildClusterSubgraph, clusterSubgraphSdl, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
+import { loadMembershipConfig } from '../subgraphs/kit/config.js';
 import { listen, type Listening, type Service } from '../subgraphs/kit/http.js';
+import { LiveReference } from '../subgraphs/kit/membership.js';
 import type { ViewStore } from '../subgraphs/kit/store.js';
 import { loadLondonConfig } from '../subgraphs/london/config.js';
 import type { LondonExtra } from '../subgraphs/london/feed-format.js';
 import { buildLondonSubgraph } from '../subgraphs/london/server.js';
 import { loadProgrammeConfig } from '../subgraphs/programme/config.js';
-import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
 import { buildProgrammeService } from '../subgraphs/programme/server.js';
 import { loadSouthConfig } from '../subgraphs/south/config.js';
 import type { SouthExtra } from '../subgraphs/south/feed-format.js';
@@ -71,11 +72,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
     london: loadLondonConfig(env),
     insights: loadInsightsConfig(env),
     gateway: loadGatewayConfig(env),
+    membership: loadMembershipConfig(env),
   };
   const extras = options.extraClusters ?? [];
   const started: Listening[] = [];
+  let membership: LiveReference | null = null;
   const close = async () => {
     for (const service of [...started].reverse()) await service.close();
+    membership?.close();
   };
   try {
     const at = async (building: Promise<Service>, host: string, port: number) => {
@@ -88,23 +92,31 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
       started.push(listening);
       return listening;
     };
-    const reference = await loadReference(config.programme.extraTrustsFile);
+    // One membership for every subgraph here: the seed, EXTRA_TRUSTS_FILE, and what the registry registers.
+    const reference = await LiveReference.open({ ...config.membership, log });
+    membership = reference;
     const programme = await at(buildProgrammeService(reference), config.programme.host, config.programme.port);
     const south = await at(
-      buildSouthSubgraph(config.south, { ...(options.stores?.south ? { store: options.stores.south } : {}), log }).then((s) => s.service),
+      buildSouthSubgraph(config.south, {
+        membership: reference,
+        ...(options.stores?.south ? { store: options.stores.south } : {}),
+        log,
+      }).then((s) => s.service),
       config.south.host,
       config.south.port,
     );
     const london = await at(
-      buildLondonSubgraph(config.london, { ...(options.stores?.london ? { store: options.stores.london } : {}), log }).then(
-        (s) => s.service,
-      ),
+      buildLondonSubgraph(config.london, {
+        membership: reference,
+        ...(options.stores?.london ? { store: options.stores.london } : {}),
+        log,
+      }).then((s) => s.service),
       config.london.host,
       config.london.port,
     );
     const extraSources: SubgraphSource[] = [];
     for (const extra of extras) {
-      const service = buildClusterSubgraph(extra.definition, { feedDir: extra.feedDir, reference: feedReferenceOf(reference), log }).then(
+      const service = buildClusterSubgraph(extra.definition, { feedDir: extra.feedDir, reference: reference.feed, log }).then(
         (s) => s.service,
       );
       const listening = await at(service, config.gateway.host, 0);
@@ -130,6 +142,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
       config.gateway.host,
       config.gateway.port,
     );
+    // Without REGISTRY_URL, the subgraphs follow the registry of the gateway started here.
+    if (!config.membership.registryUrl && gatewayConfig.registry.enabled) await reference.follow(gateway.url);
     return { services: started, gatewayUrl: gateway.url, subgraphUrls, close };
   } catch (error) {
     await close();

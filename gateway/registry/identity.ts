@@ -1,20 +1,25 @@
 /**
  * Which cluster and supplier a published cluster subgraph speaks for, as it says itself (its
- * `<Name>FeedStatus` entity), checked against the programme's reference data. A cluster the
+ * `<Name>FeedStatus` entity), checked against the programme's membership: the seed and the
+ * clusters operators registered (membership.ts), read at the time of the check. A cluster the
  * programme does not know has no name, provider or note there, and those fields are non-null:
  * one comparison asking `clusters { name }` would lose its whole answer. So a publish for an
- * unknown cluster or supplier is refused, naming the ones the programme knows.
+ * unknown cluster or supplier is refused, with the command that registers it.
  */
-import { builtInReference } from '../../subgraphs/programme/reference.js';
 import type { CheckIssue } from './conformance.js';
+import { memberIds, whatToRegister, type MembershipStore } from './membership.js';
 
 interface IdentityAnswer {
   data?: { _entities?: ({ cluster?: { id?: unknown }; supplier?: { id?: unknown } } | null)[] };
   errors?: { message?: unknown }[];
 }
 
-/** Problems with the cluster and supplier the subgraph at `url` reports for itself (none: fine). */
-export async function checkClusterIdentity(url: string, subgraph: string, feedStatusType: string): Promise<CheckIssue[]> {
+/** The cluster and supplier the subgraph at `url` says it speaks for, or the issue that it did not say. */
+export async function askClusterIdentity(
+  url: string,
+  subgraph: string,
+  feedStatusType: string,
+): Promise<{ clusterId: string; supplierId: string } | { issue: CheckIssue }> {
   const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on ${feedStatusType} { cluster { id } supplier { id } } } }`;
   let answer: IdentityAnswer;
   try {
@@ -26,29 +31,47 @@ export async function checkClusterIdentity(url: string, subgraph: string, feedSt
     });
     answer = (await response.json()) as IdentityAnswer;
   } catch (error) {
-    return [{ code: 'CONTRACT_IDENTITY', message: `${url} did not say which cluster it serves: ${(error as Error).message}` }];
+    return { issue: { code: 'CONTRACT_IDENTITY', message: `${url} did not say which cluster it serves: ${(error as Error).message}` } };
   }
   const entity = answer.data?._entities?.[0];
   const clusterId = entity?.cluster?.id;
   const supplierId = entity?.supplier?.id;
   if (typeof clusterId !== 'string' || typeof supplierId !== 'string') {
     const why = answer.errors?.map((e) => String(e.message)).join('; ') || 'no cluster and supplier in its answer';
-    return [{ code: 'CONTRACT_IDENTITY', message: `${url} did not say which cluster it serves (${feedStatusType}): ${why}` }];
+    return { issue: { code: 'CONTRACT_IDENTITY', message: `${url} did not say which cluster it serves (${feedStatusType}): ${why}` } };
   }
+  return { clusterId, supplierId };
+}
+
+/** Problems with the cluster and supplier `clusterId`/`supplierId` against the membership now (none: fine). */
+export async function membershipIssues(membership: MembershipStore, clusterId: string, supplierId: string): Promise<CheckIssue[]> {
+  const state = await membership.current();
+  const known = memberIds(state);
+  const register = whatToRegister(state, clusterId, supplierId);
   const issues: CheckIssue[] = [];
-  const clusters = builtInReference.clusters.map((c) => c.id);
-  if (!clusters.includes(clusterId))
+  if (!known.clusters.includes(clusterId))
     issues.push({
       code: 'CONTRACT_CLUSTER_UNKNOWN',
       message:
-        `Cluster ${clusterId} is not in the programme's reference data (${clusters.join(', ')}): ` +
-        'its name and provider would be null, failing every comparison that asks for them; use a known cluster id',
+        `Cluster ${clusterId} is not a member of the programme (${known.clusters.join(', ')}): ` +
+        `its name and provider would be null, failing every comparison that asks for them. ${register}`,
     });
-  const suppliers = builtInReference.suppliers.map((s) => s.id);
-  if (!suppliers.includes(supplierId))
+  if (!known.suppliers.includes(supplierId))
     issues.push({
       code: 'CONTRACT_SUPPLIER_UNKNOWN',
-      message: `Supplier ${supplierId} is not in the programme's reference data (${suppliers.join(', ')}); use a known supplier id`,
+      message: `Supplier ${supplierId} is not a member of the programme (${known.suppliers.join(', ')}). ${register}`,
     });
   return issues;
+}
+
+/** Problems with the cluster and supplier the subgraph at `url` reports for itself (none: fine). */
+export async function checkClusterIdentity(
+  url: string,
+  subgraph: string,
+  feedStatusType: string,
+  membership: MembershipStore,
+): Promise<CheckIssue[]> {
+  const identity = await askClusterIdentity(url, subgraph, feedStatusType);
+  if ('issue' in identity) return [identity.issue];
+  return membershipIssues(membership, identity.clusterId, identity.supplierId);
 }

@@ -20,12 +20,16 @@ import { findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
 import { checkChange, checkSubgraph, type CheckedOperation, type CheckReport } from './checks.js';
 import { checkClusterIdentity } from './identity.js';
 import type { LiveSupergraph } from './live-supergraph.js';
+import type { MembershipStore } from './membership.js';
+import { mountMembershipRoutes } from './membership-routes.js';
 import { formatReport } from './report.js';
 import type { PublishedSubgraph, RegistryChange, RegistryState, RegistryStore } from './store.js';
 import { authenticate, bearerToken, mayChange, readTokens, type Principal } from './tokens.js';
 
 export interface RegistryRoutesOptions {
   readonly store: RegistryStore;
+  /** Who belongs to the programme (membership.ts): publishes are checked against it. */
+  readonly membership: MembershipStore;
   readonly live: LiveSupergraph;
   readonly tokensFile: string;
   readonly builtInUrls: Readonly<Record<string, string>>;
@@ -187,6 +191,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
 
   return (app) => {
     const json = express.json({ limit: '2mb' });
+    mountMembershipRoutes(app, { membership: options.membership, registry: store, authorise, log });
 
     app.get('/registry/subgraphs', async (_req, res) => {
       const state = await store.current();
@@ -249,7 +254,9 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         });
         // A cluster subgraph must speak for a cluster and supplier the programme knows.
         const shape = outcome.report.ok && reach.ok && outcome.fullSdl ? findClusterShapes([{ name, sdl: outcome.fullSdl }])[0] : undefined;
-        const identity = shape?.feedStatusType ? await checkClusterIdentity(body.data.url, name, shape.feedStatusType) : [];
+        const identity = shape?.feedStatusType
+          ? await checkClusterIdentity(body.data.url, name, shape.feedStatusType, options.membership)
+          : [];
         const report: CheckReport = {
           ...outcome.report,
           contract: [...outcome.report.contract, ...identity],

@@ -123,3 +123,24 @@ export function loadServiceConfig(portVar: string, defaultPort: number, env: Env
 export function loadExtraTrustsFile(env: Env): string | null {
   return parseEnv({ EXTRA_TRUSTS_FILE: z.string().min(1).optional() }, env).EXTRA_TRUSTS_FILE ?? null;
 }
+
+/** The registry a subgraph run alone follows when `REGISTRY_URL` is unset: the gateway of `npm start`. */
+export const LOCAL_REGISTRY_URL = 'http://127.0.0.1:4000';
+
+/** Where a subgraph learns the programme's membership (kit/membership.ts). */
+export interface MembershipConfig {
+  /** The registry's base URL (the gateway's), or null when unset: the stack's own gateway, or `LOCAL_REGISTRY_URL` alone. */
+  readonly registryUrl: string | null;
+  /** How often to ask it, in ms; 0: once, at start. */
+  readonly pollMs: number;
+  readonly extraTrustsFile: string | null;
+}
+
+/** Reads `REGISTRY_URL`, `MEMBERSHIP_POLL_MS` (default 2000) and `EXTRA_TRUSTS_FILE`. */
+export function loadMembershipConfig(env: Env): MembershipConfig {
+  const parsed = parseEnv(
+    { REGISTRY_URL: httpUrl.optional(), MEMBERSHIP_POLL_MS: whole(2000, 0), EXTRA_TRUSTS_FILE: z.string().min(1).optional() },
+    env,
+  );
+  return { registryUrl: parsed.REGISTRY_URL ?? null, pollMs: parsed.MEMBERSHIP_POLL_MS, extraTrustsFile: parsed.EXTRA_TRUSTS_FILE ?? null };
+}

@@ -53,13 +53,13 @@ export async function membershipIssues(membership: MembershipStore, clusterId: s
     issues.push({
       code: 'CONTRACT_CLUSTER_UNKNOWN',
       message:
-        `Cluster ${clusterId} is not a member of the programme (${known.clusters.join(', ')}): ` +
+        `Cluster ${clusterId} is not in the programme's membership (${known.clusters.join(', ')}): ` +
         `its name and provider would be null, failing every comparison that asks for them. ${register}`,
     });
   if (!known.suppliers.includes(supplierId))
     issues.push({
       code: 'CONTRACT_SUPPLIER_UNKNOWN',
-      message: `Supplier ${supplierId} is not a member of the programme (${known.suppliers.join(', ')}). ${register}`,
+      message: `Supplier ${supplierId} is not in the programme's membership (${known.suppliers.join(', ')}). ${register}`,
     });
   return issues;
 }

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { registerCommand, seedMembers, type MemberCluster, type Membership, type Registration } from '../../schema/membership.js';
-import { seed, type Reference } from '../../schema/seed.js';
+import { memberId, seed, type Reference } from '../../schema/seed.js';
 import { HISTORY_LIMIT, type RegistryStoreOptions } from './store.js';
 
 /** A cluster an operator registered. */
@@ -228,6 +228,12 @@ export function whatToRegister(state: MembershipState, clusterId: string, suppli
   const what = [clusterKnown ? null : `cluster ${clusterId}`, supplierKnown ? null : `supplier ${supplierId}`]
     .filter(Boolean)
     .join(' and ');
+  const invalid = [
+    memberId.safeParse(clusterId).success ? null : clusterId,
+    memberId.safeParse(supplierId).success ? null : supplierId,
+  ].filter(Boolean);
+  if (invalid.length > 0)
+    return `${invalid.join(' and ')} cannot be registered: ids are capital letters, digits and _; the subgraph must speak for ids the programme can hold`;
   if (clusterKnown)
     return `The programme knows cluster ${clusterId} but not supplier ${supplierId}: the cluster's supplier is registered with it; ask the operator`;
   return `An operator must register ${what} first (with an operator token): ${registerCommand(clusterId, supplierId)}`;

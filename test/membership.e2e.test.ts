@@ -6,6 +6,7 @@
  * field; removal is refused while a published subgraph speaks for the cluster; the
  * membership survives a gateway restart, in REGISTRY_DIR and in Redis.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -225,8 +226,44 @@ describe('programme membership in Redis', () => {
     await redis.stop();
   });
 
+  it('registers through the CLI, which names the field of a refusal', async () => {
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'scripts/registry-cluster.ts', ...args],
+          { env: { ...process.env, REGISTRY_URL: stack.gatewayUrl, REGISTRY_TOKEN: operator } },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        );
+      });
+    const trusts = NORTHEAST.trusts.flatMap((t) => ['--trust', `${t.odsCode}:${t.name}`]);
+    const bad = await cli('add', 'NORTHEAST', '--name', NORTHEAST.name, '--supplier', 'ACCENTURE:Accenture', '--trust', 'RBF:Nuffield');
+    expect(bad).toMatchObject({ code: 1, stdout: '' });
+    expect(bad.stderr).toBe(
+      'Registration of cluster NORTHEAST refused (409 MEMBERSHIP_REFUSED (field trusts[0].odsCode)): Body field trusts[0].odsCode: RBF already belongs to cluster SOUTH\n',
+    );
+    const added = await cli(
+      'add',
+      'NORTHEAST',
+      '--name',
+      NORTHEAST.name,
+      '--supplier',
+      'ACCENTURE:Accenture',
+      '--trusts-planned',
+      '2',
+      ...trusts,
+    );
+    expect(added).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^Cluster NORTHEAST registered \(membership version 1\): supplier ACCENTURE, 2 trusts\./),
+    });
+    const listed = await cli('list');
+    expect(listed.stdout).toContain(
+      'NORTHEAST    North East Programme for IT (supplier ACCENTURE: Accenture; 2 trusts; registered, registered by OPERATOR at ',
+    );
+  });
+
   it('keeps a registration across a gateway restart', async () => {
-    expect((await call(stack.gatewayUrl, '/registry/clusters/NORTHEAST', 'POST', operator, NORTHEAST)).status).toBe(201);
     await stack.close();
     stack = await startTestStack({ env, log: () => {} });
     const listed = await call(stack.gatewayUrl, '/registry/clusters', 'GET', null);

@@ -144,3 +144,15 @@ export function loadMembershipConfig(env: Env): MembershipConfig {
   );
   return { registryUrl: parsed.REGISTRY_URL ?? null, pollMs: parsed.MEMBERSHIP_POLL_MS, extraTrustsFile: parsed.EXTRA_TRUSTS_FILE ?? null };
 }
+
+/** What `npm run registry:cluster` talks to: the registry and the operator token it sends. */
+export interface RegistryClientConfig {
+  readonly registryUrl: string;
+  readonly token: string | null;
+}
+
+/** Reads `REGISTRY_URL` (default `LOCAL_REGISTRY_URL`) and `REGISTRY_TOKEN`. */
+export function loadRegistryClientConfig(env: Env): RegistryClientConfig {
+  const parsed = parseEnv({ REGISTRY_URL: httpUrl.default(LOCAL_REGISTRY_URL), REGISTRY_TOKEN: z.string().min(1).optional() }, env);
+  return { registryUrl: parsed.REGISTRY_URL, token: parsed.REGISTRY_TOKEN ?? null };
+}

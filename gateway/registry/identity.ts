@@ -6,6 +6,7 @@
  * one comparison asking `clusters { name }` would lose its whole answer. So a publish for an
  * unknown cluster or supplier is refused, with the command that registers it.
  */
+import { findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
 import type { CheckIssue } from './conformance.js';
 import { memberIds, whatToRegister, type MembershipStore } from './membership.js';
 
@@ -74,4 +75,24 @@ export async function checkClusterIdentity(
   const identity = await askClusterIdentity(url, subgraph, feedStatusType);
   if ('issue' in identity) return [identity.issue];
   return membershipIssues(membership, identity.clusterId, identity.supplierId);
+}
+
+/**
+ * The membership check of `subgraph:check`: for a cluster subgraph (one with a FeedStatus
+ * type), the cluster and supplier named (`--cluster`, `--supplier`), else those its running
+ * service at `url` reports; null when neither is known, so the check cannot tell.
+ */
+export async function offlineIdentityIssues(input: {
+  readonly name: string;
+  readonly fullSdl: string | null;
+  readonly url: string | null;
+  readonly clusterId: string | null;
+  readonly supplierId: string | null;
+  readonly membership: MembershipStore;
+}): Promise<CheckIssue[] | null> {
+  const shape = input.fullSdl ? findClusterShapes([{ name: input.name, sdl: input.fullSdl }])[0] : undefined;
+  if (!shape?.feedStatusType) return [];
+  if (input.clusterId && input.supplierId) return membershipIssues(input.membership, input.clusterId, input.supplierId);
+  if (input.url) return checkClusterIdentity(input.url, input.name, shape.feedStatusType, input.membership);
+  return null;
 }

@@ -236,5 +236,20 @@ export function whatToRegister(state: MembershipState, clusterId: string, suppli
     return `${invalid.join(' and ')} cannot be registered: ids are capital letters, digits and _; the subgraph must speak for ids the programme can hold`;
   if (clusterKnown)
     return `The programme knows cluster ${clusterId} but not supplier ${supplierId}: the cluster's supplier is registered with it; ask the operator`;
-  return `An operator must register ${what} first (with an operator token): ${registerCommand(clusterId, supplierId)}`;
+  return `An operator must register ${what} before a publish will pass (with an operator token): ${registerCommand(clusterId, supplierId)}`;
+}
+
+/** The store's current membership, or the reason it could not be read within `ms` (for the CLIs: Redis may be away). */
+export async function membershipWithin(store: MembershipStore, ms = 3000): Promise<MembershipState | Error> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Error>((resolve) => {
+    timer = setTimeout(() => resolve(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([store.current(), late]);
+  } catch (error) {
+    return error as Error;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -11,7 +11,6 @@ import { clusterSdls, type SubgraphSource } from '../subgraphs/catalog.js';
 import { loadInsightsConfig } from '../subgraphs/insights/config.js';
 import { buildInsightsService } from '../subgraphs/insights/server.js';
 import { buildClusterSubgraph, clusterSubgraphSdl, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
-import { loadMembershipConfig } from '../subgraphs/kit/config.js';
 import { listen, type Listening, type Service } from '../subgraphs/kit/http.js';
 import { LiveReference } from '../subgraphs/kit/membership.js';
 import type { ViewStore } from '../subgraphs/kit/store.js';
@@ -72,7 +71,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
     london: loadLondonConfig(env),
     insights: loadInsightsConfig(env),
     gateway: loadGatewayConfig(env),
-    membership: loadMembershipConfig(env),
   };
   const extras = options.extraClusters ?? [];
   const started: Listening[] = [];
@@ -93,7 +91,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
       return listening;
     };
     // One membership for every subgraph here: the seed, EXTRA_TRUSTS_FILE, and what the registry registers.
-    const reference = await LiveReference.open({ ...config.membership, log });
+    const reference = await LiveReference.open({ ...config.programme.membership, extraTrustsFile: config.programme.extraTrustsFile, log });
     membership = reference;
     const programme = await at(buildProgrammeService(reference), config.programme.host, config.programme.port);
     const south = await at(
@@ -143,7 +141,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
       config.gateway.port,
     );
     // Without REGISTRY_URL, the subgraphs follow the registry of the gateway started here.
-    if (!config.membership.registryUrl && gatewayConfig.registry.enabled) await reference.follow(gateway.url);
+    if (!config.programme.membership.registryUrl && gatewayConfig.registry.enabled) await reference.follow(gateway.url);
     return { services: started, gatewayUrl: gateway.url, subgraphUrls, close };
   } catch (error) {
     await close();

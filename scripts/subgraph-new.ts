@@ -136,7 +136,7 @@ export const ${field}Subgraph: ClusterSubgraphDefinition<KitJsonExtra> = {
  */
 import { fileURLToPath } from 'node:url';
 import { buildClusterSubgraph } from '${kit('subgraphs/kit/cluster.js')}';
-import { LOCAL_REGISTRY_URL, loadClusterConfig, loadMembershipConfig } from '${kit('subgraphs/kit/config.js')}';
+import { LOCAL_REGISTRY_URL, loadClusterConfig } from '${kit('subgraphs/kit/config.js')}';
 import { listen } from '${kit('subgraphs/kit/http.js')}';
 import { runUntilSignal } from '${kit('subgraphs/kit/main.js')}';
 import { LiveReference } from '${kit('subgraphs/kit/membership.js')}';
@@ -145,8 +145,13 @@ import { ${field}Subgraph } from './subgraph.js';
 await runUntilSignal(async () => {
   const config = loadClusterConfig('${PREFIX}', { port: ${port}, feedDir: fileURLToPath(new URL('./feed/', import.meta.url)) }, process.env);
   // The programme's trusts, with those an operator registered at the gateway's registry (followed live).
-  const settings = loadMembershipConfig(process.env);
-  const membership = await LiveReference.open({ ...settings, registryUrl: settings.registryUrl ?? LOCAL_REGISTRY_URL, log: console.log });
+  const { registryUrl, pollMs } = config.membership;
+  const membership = await LiveReference.open({
+    extraTrustsFile: config.extraTrustsFile,
+    registryUrl: registryUrl ?? LOCAL_REGISTRY_URL,
+    pollMs,
+    log: console.log,
+  });
   const { service } = await buildClusterSubgraph(${field}Subgraph, { ...config, reference: membership.feed, log: console.log });
   return [await listen(service, config.host, config.port)];
 });

@@ -63,6 +63,8 @@ export interface ClusterConfig {
   readonly redisUrl: string | null;
   /** A JSON file of trusts added to the programme's reference data (e.g. generated ones). */
   readonly extraTrustsFile: string | null;
+  /** Where the programme's membership is learnt (`REGISTRY_URL`, `MEMBERSHIP_POLL_MS`). */
+  readonly membership: MembershipConfig;
 }
 
 const whole = (fallback: number, min: number) =>
@@ -104,6 +106,7 @@ export function loadClusterConfig(prefix: string, defaults: { port: number; feed
     maxFutureDays: parsed.FEED_MAX_FUTURE_DAYS as number,
     redisUrl: (parsed.REDIS_URL as string | undefined) ?? null,
     extraTrustsFile: (parsed.EXTRA_TRUSTS_FILE as string | undefined) ?? null,
+    membership: loadMembershipConfig(env),
   };
 }
 
@@ -133,16 +136,12 @@ export interface MembershipConfig {
   readonly registryUrl: string | null;
   /** How often to ask it, in ms; 0: once, at start. */
   readonly pollMs: number;
-  readonly extraTrustsFile: string | null;
 }
 
-/** Reads `REGISTRY_URL`, `MEMBERSHIP_POLL_MS` (default 2000) and `EXTRA_TRUSTS_FILE`. */
+/** Reads `REGISTRY_URL` and `MEMBERSHIP_POLL_MS` (default 2000). */
 export function loadMembershipConfig(env: Env): MembershipConfig {
-  const parsed = parseEnv(
-    { REGISTRY_URL: httpUrl.optional(), MEMBERSHIP_POLL_MS: whole(2000, 0), EXTRA_TRUSTS_FILE: z.string().min(1).optional() },
-    env,
-  );
-  return { registryUrl: parsed.REGISTRY_URL ?? null, pollMs: parsed.MEMBERSHIP_POLL_MS, extraTrustsFile: parsed.EXTRA_TRUSTS_FILE ?? null };
+  const parsed = parseEnv({ REGISTRY_URL: httpUrl.optional(), MEMBERSHIP_POLL_MS: whole(2000, 0) }, env);
+  return { registryUrl: parsed.REGISTRY_URL ?? null, pollMs: parsed.MEMBERSHIP_POLL_MS };
 }
 
 /** What `npm run registry:cluster` talks to: the registry and the operator token it sends. */

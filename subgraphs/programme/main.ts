@@ -1,5 +1,5 @@
 /** Runs the programme subgraph alone: `tsx subgraphs/programme/main.ts`. */
-import { LOCAL_REGISTRY_URL, loadMembershipConfig } from '../kit/config.js';
+import { LOCAL_REGISTRY_URL } from '../kit/config.js';
 import { listen } from '../kit/http.js';
 import { runUntilSignal } from '../kit/main.js';
 import { LiveReference } from '../kit/membership.js';
@@ -8,11 +8,12 @@ import { buildProgrammeService } from './server.js';
 
 await runUntilSignal(async () => {
   const config = loadProgrammeConfig();
-  const membership = loadMembershipConfig(process.env);
+  const { registryUrl, pollMs } = config.membership;
   // Registered clusters come from the gateway's registry; the seed serves until it answers.
   const reference = await LiveReference.open({
-    ...membership,
-    registryUrl: membership.registryUrl ?? LOCAL_REGISTRY_URL,
+    extraTrustsFile: config.extraTrustsFile,
+    registryUrl: registryUrl ?? LOCAL_REGISTRY_URL,
+    pollMs,
     log: console.log,
   });
   return [await listen(await buildProgrammeService(reference), config.host, config.port)];

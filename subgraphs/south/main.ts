@@ -1,5 +1,5 @@
 /** Runs the south subgraph alone: `tsx subgraphs/south/main.ts`. */
-import { LOCAL_REGISTRY_URL, loadMembershipConfig } from '../kit/config.js';
+import { LOCAL_REGISTRY_URL } from '../kit/config.js';
 import { listen } from '../kit/http.js';
 import { runUntilSignal } from '../kit/main.js';
 import { LiveReference } from '../kit/membership.js';
@@ -8,9 +8,14 @@ import { buildSouthSubgraph } from './server.js';
 
 await runUntilSignal(async () => {
   const config = loadSouthConfig();
-  const settings = loadMembershipConfig(process.env);
+  const { registryUrl, pollMs } = config.membership;
   // Trusts an operator registers are accepted in feeds with no restart; the seed serves until the registry answers.
-  const membership = await LiveReference.open({ ...settings, registryUrl: settings.registryUrl ?? LOCAL_REGISTRY_URL, log: console.log });
+  const membership = await LiveReference.open({
+    extraTrustsFile: config.extraTrustsFile,
+    registryUrl: registryUrl ?? LOCAL_REGISTRY_URL,
+    pollMs,
+    log: console.log,
+  });
   const { service } = await buildSouthSubgraph(config, { membership });
   return [await listen(service, config.host, config.port)];
 });

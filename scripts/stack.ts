@@ -114,9 +114,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
     );
     const extraSources: SubgraphSource[] = [];
     for (const extra of extras) {
-      const service = buildClusterSubgraph(extra.definition, { feedDir: extra.feedDir, reference: reference.feed, log }).then(
-        (s) => s.service,
-      );
+      const service = buildClusterSubgraph(extra.definition, {
+        feedDir: extra.feedDir,
+        reference: reference.feed,
+        onReferenceChange: (l) => reference.onChange(l),
+        log,
+      }).then((s) => s.service);
       const listening = await at(service, config.gateway.host, 0);
       extraSources.push({ name: extra.definition.name, url: listening.url, sdl: clusterSubgraphSdl(extra.definition) });
     }

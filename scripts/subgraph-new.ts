@@ -152,7 +152,12 @@ await runUntilSignal(async () => {
     pollMs,
     log: console.log,
   });
-  const { service } = await buildClusterSubgraph(${field}Subgraph, { ...config, reference: membership.feed, log: console.log });
+  const { service } = await buildClusterSubgraph(${field}Subgraph, {
+    ...config,
+    reference: membership.feed,
+    onReferenceChange: (listener) => membership.onChange(listener),
+    log: console.log,
+  });
   return [await listen(service, config.host, config.port)];
 });
 `,

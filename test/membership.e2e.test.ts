@@ -78,6 +78,16 @@ async function startNortheast(stack: Stack, feedDir: string): Promise<Listening>
   return listening;
 }
 
+/** The feed status of a running cluster subgraph, asked directly. */
+async function feedStatusOf(url: string): Promise<{ snapshots: number; lastRejected: { file: string } | null }> {
+  const answer = await post<any>(
+    url,
+    'query ($r: [_Any!]!) { _entities(representations: $r) { ... on NortheastFeedStatus { snapshots lastRejected { file } } } }',
+    { r: [{ __typename: 'NortheastFeedStatus', id: 'northeast' }] },
+  );
+  return answer.data._entities[0];
+}
+
 afterAll(async () => {
   for (const service of running.reverse()) await service.close();
   for (const reference of references) reference.close();
@@ -98,8 +108,31 @@ describe('programme membership through the registry (REGISTRY_DIR)', () => {
   }, 60_000);
   afterAll(() => stack.close());
 
+  // A subgraph that watches its folder and follows the registry, started before the registration.
+  const watchedFeedDir = join(dir, 'watched-feed');
+  let watching: Listening;
+
   it('refuses the feed and the publish of an unregistered cluster, saying what the operator must register', async () => {
     await expect(startNortheast(stack, northeastFeedDir)).rejects.toThrow(/unknown trust ODS code/);
+    cpSync(bareFeedDir, watchedFeedDir, { recursive: true });
+    const reference = await LiveReference.open({ registryUrl: stack.gatewayUrl, pollMs: 100 });
+    references.push(reference);
+    const built = await buildClusterSubgraph(definition, {
+      feedDir: watchedFeedDir,
+      reference: reference.feed,
+      onReferenceChange: (listener) => reference.onChange(listener),
+      pollMs: 100,
+    });
+    watching = await listen(built.service, '127.0.0.1', 0);
+    running.push(watching);
+    // A later report naming the trusts the operator has not registered yet.
+    const later = JSON.parse(readFileSync(join(northeastFeedDir, 'northeast-2007-09-06.json'), 'utf8'));
+    writeFileSync(join(watchedFeedDir, 'northeast-2007-10-01.json'), JSON.stringify({ ...later, asOf: '2007-10-01' }));
+    const refusedFeed = await eventually(
+      () => feedStatusOf(watching.url),
+      (s) => s.lastRejected !== null,
+    );
+    expect(refusedFeed).toEqual({ snapshots: 1, lastRejected: { file: 'northeast-2007-10-01.json' } });
     const bare = await startNortheast(stack, bareFeedDir);
     const refused = await call(stack.gatewayUrl, '/registry/subgraphs/northeast', 'POST', accenture, { sdl: SDL, url: bare.url });
     expect(refused.status).toBe(422);
@@ -160,6 +193,15 @@ describe('programme membership through the registry (REGISTRY_DIR)', () => {
       trusts: [{ odsCode: 'RTD' }, { odsCode: 'RR7' }],
     });
     expect(view.trust).toEqual({ name: 'The Newcastle upon Tyne Hospitals NHS Foundation Trust', cluster: { id: 'NORTHEAST' } });
+    // The report refused for its trusts is read again, unchanged, and taken.
+    expect(
+      (
+        await eventually(
+          () => feedStatusOf(watching.url),
+          (s) => s.snapshots === 2,
+        )
+      ).snapshots,
+    ).toBe(2);
   });
 
   it('accepts the feed naming the registered trusts, and publishes; removal is refused while it is published', async () => {

@@ -25,6 +25,7 @@ export async function buildLondonSubgraph(
     ...config,
     // The live membership when given (registered trusts too), else the seed and EXTRA_TRUSTS_FILE.
     reference: options.membership?.feed ?? feedReferenceOf(await loadReference(config.extraTrustsFile)),
+    ...(options.membership ? { onReferenceChange: (listener: () => void) => options.membership!.onChange(listener) } : {}),
     ...(options.store ? { store: options.store } : {}),
     log: options.log ?? console.log,
   });

@@ -6,9 +6,28 @@
  * one comparison asking `clusters { name }` would lose its whole answer. So a publish for an
  * unknown cluster or supplier is refused, with the command that registers it.
  */
-import { findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
+import { Kind, parse } from 'graphql';
 import type { CheckIssue } from './conformance.js';
 import { memberIds, whatToRegister, type MembershipStore } from './membership.js';
+
+/**
+ * The type by which a cluster subgraph's SDL says who it is (the one implementing the
+ * contract's `FeedStatus`), or null for a subgraph that is not a cluster's (or does not parse).
+ */
+export function feedStatusTypeOf(sdl: string): string | null {
+  let document;
+  try {
+    document = parse(sdl);
+  } catch {
+    return null;
+  }
+  const found = document.definitions.find(
+    (d) =>
+      (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) &&
+      d.interfaces?.some((i) => i.name.value === 'FeedStatus'),
+  );
+  return found && 'name' in found && found.name ? found.name.value : null;
+}
 
 interface IdentityAnswer {
   data?: { _entities?: ({ cluster?: { id?: unknown }; supplier?: { id?: unknown } } | null)[] };
@@ -90,9 +109,9 @@ export async function offlineIdentityIssues(input: {
   readonly supplierId: string | null;
   readonly membership: MembershipStore;
 }): Promise<CheckIssue[] | null> {
-  const shape = input.fullSdl ? findClusterShapes([{ name: input.name, sdl: input.fullSdl }])[0] : undefined;
-  if (!shape?.feedStatusType) return [];
+  const feedStatusType = input.fullSdl ? feedStatusTypeOf(input.fullSdl) : null;
+  if (!feedStatusType) return [];
   if (input.clusterId && input.supplierId) return membershipIssues(input.membership, input.clusterId, input.supplierId);
-  if (input.url) return checkClusterIdentity(input.url, input.name, shape.feedStatusType, input.membership);
+  if (input.url) return checkClusterIdentity(input.url, input.name, feedStatusType, input.membership);
   return null;
 }

@@ -14,8 +14,7 @@ import express, { type Request, type Response } from 'express';
 import { ErrorCode } from '../../schema/errors.js';
 import { MEMBERSHIP_PATH, registrationSchema } from '../../schema/membership.js';
 import { memberId, seed } from '../../schema/seed.js';
-import { findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
-import { askClusterIdentity } from './identity.js';
+import { askClusterIdentity, feedStatusTypeOf } from './identity.js';
 import { listMembership, registrationProblems, type MembershipProblem, type MembershipState, type MembershipStore } from './membership.js';
 import type { RegistryStore } from './store.js';
 import type { Principal } from './tokens.js';
@@ -43,9 +42,9 @@ async function speakersFor(registry: RegistryStore, id: string): Promise<{ speak
   const published = (await registry.current()).subgraphs;
   const answers = await Promise.all(
     published.map(async (subgraph) => {
-      const shape = findClusterShapes([{ name: subgraph.name, sdl: subgraph.sdl }])[0];
-      if (!shape?.feedStatusType) return { name: subgraph.name, speaks: false, silent: false };
-      const identity = await askClusterIdentity(subgraph.url, subgraph.name, shape.feedStatusType);
+      const feedStatusType = feedStatusTypeOf(subgraph.sdl);
+      if (!feedStatusType) return { name: subgraph.name, speaks: false, silent: false };
+      const identity = await askClusterIdentity(subgraph.url, subgraph.name, feedStatusType);
       return 'issue' in identity
         ? { name: subgraph.name, speaks: false, silent: true }
         : { name: subgraph.name, speaks: identity.clusterId === id, silent: false };

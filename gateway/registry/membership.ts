@@ -8,7 +8,14 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { registerCommand, seedMembers, type MemberCluster, type Membership, type Registration } from '../../schema/membership.js';
+import {
+  MAX_CLUSTERS,
+  registerCommand,
+  seedMembers,
+  type MemberCluster,
+  type Membership,
+  type Registration,
+} from '../../schema/membership.js';
 import { memberId, seed, type Reference } from '../../schema/seed.js';
 import { HISTORY_LIMIT, type RegistryStoreOptions } from './store.js';
 
@@ -187,6 +194,8 @@ export function registrationProblems(
   if (base.clusters.some((c) => c.id === id))
     problems.push({ field: 'id', message: `cluster ${id} is in the programme's seed (schema/seed.json); it is not registered` });
   const others = state.clusters.filter((c) => c.id !== id);
+  if (others.length >= MAX_CLUSTERS)
+    problems.push({ field: 'id', message: `the programme holds at most ${MAX_CLUSTERS} registered clusters` });
   const clusterOf = new Map<string, string>([
     ...base.trusts.map((t) => [t.odsCode, t.clusterId] as const),
     ...others.flatMap((c) => c.trusts.map((t) => [t.odsCode, c.id] as const)),

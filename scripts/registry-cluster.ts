@@ -84,7 +84,7 @@ if (command === 'list') {
   for (const c of membership.clusters) {
     const by = c.registeredBy ? `, registered by ${c.registeredBy} at ${c.registeredAt}` : '';
     console.log(
-      `  ${c.id.padEnd(12)} ${c.name} (supplier ${c.supplier.id}: ${c.supplier.name}; ${c.trusts.length} trusts; ${c.source}${by})`,
+      `  ${c.id.padEnd(12)} ${c.name} (supplier ${c.supplier.id}: ${c.supplier.name}; ${c.trusts.length} trust${c.trusts.length === 1 ? '' : 's'}; ${c.source}${by})`,
     );
   }
 } else if (command === 'add') {

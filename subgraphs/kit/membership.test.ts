@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { Membership } from '../../schema/membership.js';
 import { seed } from '../../schema/seed.js';
 import { LiveReference } from './membership.js';
@@ -64,6 +67,25 @@ describe('the live membership of a subgraph', () => {
     await live.refresh();
     expect(lines[1]).toMatch(/answered 503\); serving the membership known so far/);
     expect(live.version).toBe(1);
+    live.close();
+  });
+
+  it('takes the EXTRA_TRUSTS_FILE trusts of a registered cluster once it is registered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'msg-extra-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'trusts.json');
+    writeFileSync(file, JSON.stringify([{ odsCode: 'RR7', name: 'Gateshead', clusterId: 'NORTHEAST' }]));
+    answer = { status: 200, body: { version: 0, clusters: [] } };
+    const lines: string[] = [];
+    const live = await LiveReference.open({ registryUrl: await registry(), extraTrustsFile: file, pollMs: 0, log: (l) => lines.push(l) });
+    expect(live.feed.trustCodes.has('RR7')).toBe(false);
+    expect(lines).toEqual([
+      `EXTRA_TRUSTS_FILE ${file} at [0]: unknown cluster NORTHEAST (neither in the seed nor registered at the registry)`,
+    ]);
+    answer = { status: 200, body: { version: 1, clusters: [northeast] } };
+    await live.refresh();
+    expect(live.current.trusts.find((t) => t.odsCode === 'RR7')).toMatchObject({ clusterId: 'NORTHEAST', name: 'Gateshead' });
+    expect(live.feed.trustCodes.has('RR7')).toBe(true);
     live.close();
   });
 

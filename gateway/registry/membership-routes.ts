@@ -129,7 +129,8 @@ export function mountMembershipRoutes(app: express.Express, options: MembershipR
     });
     if (next && 'field' in next) {
       log(`registry: refused registration of cluster ${id} by ${principal.supplier}: ${next.field}: ${next.message}`);
-      return refuse(res, 409, ErrorCode.MEMBERSHIP_REFUSED, `Body field ${next.field}: ${next.message}`, next.field);
+      const where = next.field === 'id' ? 'Cluster id' : `Body field ${next.field}`;
+      return refuse(res, 409, ErrorCode.MEMBERSHIP_REFUSED, `${where}: ${next.message}`, next.field);
     }
     if (!next) return refuse(res, 409, ErrorCode.CONFLICT, `Registration of cluster ${id}: other changes kept landing first; try again`);
     log(

@@ -1,6 +1,8 @@
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { createLogger, lineLogger, requestIdOf, scrub } from './logger.js';
+import { createLogger, lineLogger, requestIdOf, requestLogging, scrub } from './logger.js';
 
 describe('scrub', () => {
   it('masks bearer tokens, URL passwords and key=value secrets in free text', () => {
@@ -30,5 +32,24 @@ describe('requestIdOf', () => {
     expect(requestIdOf('has space')).toMatch(/^[0-9a-f-]{36}$/);
     expect(requestIdOf('x'.repeat(200))).toMatch(/^[0-9a-f-]{36}$/);
     expect(requestIdOf(undefined)).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('requestLogging', () => {
+  it("logs a registration, but not the subgraphs' polls of the membership", async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) });
+    const app = express();
+    app.use(requestLogging(createLogger('info', sink)));
+    app.all('/registry/clusters{/:id}', (_req, res) => void res.json({}));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await fetch(`${base}/registry/clusters`);
+    await fetch(`${base}/registry/clusters/NORTHEAST`, { method: 'POST' });
+    server.close();
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ method: 'POST', path: '/registry/clusters/NORTHEAST' }),
+    ]);
   });
 });

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { MEMBERSHIP_PATH } from '../schema/membership.js';
 import type { LogLevel } from './config.js';
 
 export type { Logger } from 'pino';
@@ -87,7 +88,9 @@ export function requestLogging(logger: Logger | null): RequestHandler {
     const requestId = requestIdOf(req.headers[REQUEST_ID_HEADER]);
     res.locals['requestId'] = requestId;
     res.setHeader(REQUEST_ID_HEADER, requestId);
-    if (logger && req.path !== '/health' && req.path !== '/metrics') {
+    // Polled by machines every few seconds: the subgraphs read the membership as often as probes read /health.
+    const polled = req.path === '/health' || req.path === '/metrics' || (req.method === 'GET' && req.path === MEMBERSHIP_PATH);
+    if (logger && !polled) {
       const started = process.hrtime.bigint();
       // Mounted routers rewrite req.path: keep the one the client asked for.
       const path = req.path;

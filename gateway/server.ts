@@ -26,6 +26,7 @@ import { recordOperations } from './registry/operations.js';
 import { clientKey } from './rate-limit.js';
 import { StreamLimits } from './streams.js';
 import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
+import { openMembershipStore } from './registry/membership.js';
 import { openRegistryStore } from './registry/store.js';
 
 export type { GatewayContext } from './data-source.js';
@@ -207,6 +208,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       await registry?.live.stop();
       await recorder?.close();
       await registry?.store.close();
+      await registry?.membership.close();
       feedVersions.close();
       prod.close();
       await cache.close();
@@ -231,5 +233,5 @@ async function startRegistry(config: GatewayConfig, extraClusters: readonly Subg
     await store.close();
     throw error;
   });
-  return { store, live };
+  return { store, live, membership: openMembershipStore(config.registry) };
 }

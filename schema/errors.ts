@@ -34,6 +34,8 @@ export const ErrorCode = {
   CHECKS_ABORTED: 'CHECKS_ABORTED',
   SWAP_FAILED: 'SWAP_FAILED',
   REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
+  MEMBERSHIP_REFUSED: 'MEMBERSHIP_REFUSED',
+  MEMBERSHIP_IN_USE: 'MEMBERSHIP_IN_USE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -75,6 +77,10 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
   SWAP_FAILED:
     'A registry change passed its checks but the gateway could not swap to it; it was withdrawn (HTTP 503), nothing stays stored.',
   REGISTRY_UNAVAILABLE: "The registry's store (Redis or its folder) cannot be read or written now; HTTP 503, try again shortly.",
+  MEMBERSHIP_REFUSED:
+    "A cluster registration contradicts the programme's membership (a seed cluster, a trust already another cluster's, a supplier known by another name); HTTP 409, naming the field.",
+  MEMBERSHIP_IN_USE:
+    'A registered cluster cannot be removed while a published subgraph speaks for it; HTTP 409. Withdraw the subgraph first.',
 };
 
 /** Whether `code` is in the catalogue: errors with any other code reach clients masked. */
@@ -126,8 +132,10 @@ export const checkCatalogue: Readonly<Record<CheckCode, string>> = {
   CONTRACT_FIELD_OWNED:
     "The SDL defines a field (root fields included) or a type that another subgraph owns; only the contract's own definitions are shared.",
   CONTRACT_IDENTITY: 'The subgraph did not say which cluster and supplier it speaks for.',
-  CONTRACT_CLUSTER_UNKNOWN: "The cluster the subgraph speaks for is not in the programme's reference data.",
-  CONTRACT_SUPPLIER_UNKNOWN: "The supplier the subgraph speaks for is not in the programme's reference data.",
+  CONTRACT_CLUSTER_UNKNOWN:
+    "The cluster the subgraph speaks for is not in the programme's membership (seed or registered): the message gives the command that registers it.",
+  CONTRACT_SUPPLIER_UNKNOWN:
+    "The supplier the subgraph speaks for is not in the programme's membership: the message gives the command that registers it.",
   URL_REFUSED:
     'The routing URL names a host the gateway does not allow (REGISTRY_ALLOWED_HOSTS), or does not serve a federation subgraph; the reason is in the gateway log only.',
 };

@@ -6,7 +6,9 @@
  */
 import { parseArgs } from 'node:util';
 import { loadGatewayConfig } from '../gateway/config.js';
+import { memberIds, membershipWithin, openMembershipStore } from '../gateway/registry/membership.js';
 import { mintToken } from '../gateway/registry/tokens.js';
+import { registerCommand } from '../schema/membership.js';
 
 function usage(problem: string): never {
   console.error(
@@ -34,7 +36,8 @@ const subgraphs = (args.subgraphs ?? '')
   .filter(Boolean);
 if (!args.operator && !args.supplier) usage('--supplier is required: who the token is for, e.g. CSC');
 if (!args.operator && subgraphs.length === 0) usage('--subgraphs is required: the subgraph names the token may publish, e.g. nme');
-const file = args.file ?? loadGatewayConfig().registry.tokensFile;
+const config = loadGatewayConfig();
+const file = args.file ?? config.registry.tokensFile;
 const supplier = args.supplier ?? 'OPERATOR';
 const token = mintToken(file, { supplier, subgraphs, operator: args.operator });
 console.log(token);
@@ -42,3 +45,17 @@ console.error(
   `Token for ${supplier} (${args.operator ? 'operator: may do everything' : `may publish ${subgraphs.join(', ')}`}); its hash is in ${file}. ` +
     'It is shown only now: keep it secret.',
 );
+
+// A supplier the programme does not know would have every publish refused: say so now, with the fix.
+if (!args.operator && args.supplier) {
+  const store = openMembershipStore(config.registry);
+  const state = await membershipWithin(store);
+  await store.close();
+  if (state instanceof Error) console.error(`Could not check that the programme knows supplier ${supplier}: ${state.message}`);
+  else if (!memberIds(state).suppliers.includes(supplier))
+    console.error(
+      `Warning: the programme does not know supplier ${supplier} (it knows ${memberIds(state).suppliers.join(', ')}): ` +
+        `its publishes are refused (CONTRACT_SUPPLIER_UNKNOWN) until an operator registers the cluster it serves:\n  ` +
+        registerCommand('<CLUSTER ID>', supplier),
+    );
+}

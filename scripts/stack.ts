@@ -12,12 +12,12 @@ import { loadInsightsConfig } from '../subgraphs/insights/config.js';
 import { buildInsightsService } from '../subgraphs/insights/server.js';
 import { buildClusterSubgraph, clusterSubgraphSdl, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
 import { listen, type Listening, type Service } from '../subgraphs/kit/http.js';
+import { LiveReference } from '../subgraphs/kit/membership.js';
 import type { ViewStore } from '../subgraphs/kit/store.js';
 import { loadLondonConfig } from '../subgraphs/london/config.js';
 import type { LondonExtra } from '../subgraphs/london/feed-format.js';
 import { buildLondonSubgraph } from '../subgraphs/london/server.js';
 import { loadProgrammeConfig } from '../subgraphs/programme/config.js';
-import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
 import { buildProgrammeService } from '../subgraphs/programme/server.js';
 import { loadSouthConfig } from '../subgraphs/south/config.js';
 import type { SouthExtra } from '../subgraphs/south/feed-format.js';
@@ -74,8 +74,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
   };
   const extras = options.extraClusters ?? [];
   const started: Listening[] = [];
+  let membership: LiveReference | null = null;
   const close = async () => {
     for (const service of [...started].reverse()) await service.close();
+    membership?.close();
   };
   try {
     const at = async (building: Promise<Service>, host: string, port: number) => {
@@ -88,25 +90,36 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
       started.push(listening);
       return listening;
     };
-    const reference = await loadReference(config.programme.extraTrustsFile);
+    // One membership for every subgraph here: the seed, EXTRA_TRUSTS_FILE, and what the registry registers.
+    const reference = await LiveReference.open({ ...config.programme.membership, extraTrustsFile: config.programme.extraTrustsFile, log });
+    membership = reference;
     const programme = await at(buildProgrammeService(reference), config.programme.host, config.programme.port);
     const south = await at(
-      buildSouthSubgraph(config.south, { ...(options.stores?.south ? { store: options.stores.south } : {}), log }).then((s) => s.service),
+      buildSouthSubgraph(config.south, {
+        membership: reference,
+        ...(options.stores?.south ? { store: options.stores.south } : {}),
+        log,
+      }).then((s) => s.service),
       config.south.host,
       config.south.port,
     );
     const london = await at(
-      buildLondonSubgraph(config.london, { ...(options.stores?.london ? { store: options.stores.london } : {}), log }).then(
-        (s) => s.service,
-      ),
+      buildLondonSubgraph(config.london, {
+        membership: reference,
+        ...(options.stores?.london ? { store: options.stores.london } : {}),
+        log,
+      }).then((s) => s.service),
       config.london.host,
       config.london.port,
     );
     const extraSources: SubgraphSource[] = [];
     for (const extra of extras) {
-      const service = buildClusterSubgraph(extra.definition, { feedDir: extra.feedDir, reference: feedReferenceOf(reference), log }).then(
-        (s) => s.service,
-      );
+      const service = buildClusterSubgraph(extra.definition, {
+        feedDir: extra.feedDir,
+        reference: reference.feed,
+        onReferenceChange: (l) => reference.onChange(l),
+        log,
+      }).then((s) => s.service);
       const listening = await at(service, config.gateway.host, 0);
       extraSources.push({ name: extra.definition.name, url: listening.url, sdl: clusterSubgraphSdl(extra.definition) });
     }
@@ -130,6 +143,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
       config.gateway.host,
       config.gateway.port,
     );
+    // Without REGISTRY_URL, the subgraphs follow the registry of the gateway started here.
+    if (!config.programme.membership.registryUrl && gatewayConfig.registry.enabled) await reference.follow(gateway.url);
     return { services: started, gatewayUrl: gateway.url, subgraphUrls, close };
   } catch (error) {
     await close();

@@ -3,7 +3,7 @@
  * the registry's checks, offline, before publishing: the same pipeline a publish runs
  * (`checkPublication`), less trying the URL, which the report says it left out. The cluster
  * and supplier the subgraph speaks for are the ones declared (by default those `subgraph:new`
- * gives a subgraph of this name), checked against the programme's reference data as a
+ * gives a subgraph of this name), checked against the programme's membership (the seed and what operators registered) as a
  * publish checks what the running subgraph says. It compares with the registry this
  * machine's gateway uses (the same settings: `REDIS_URL`, `REGISTRY_DIR`, ...), checks the
  * dashboards' persisted operations and the operations the gateway recorded, prints a report
@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { declaredIdentity } from '../gateway/registry/identity.js';
 import { checkedOperations, checkPublication } from '../gateway/registry/publication.js';
+import { openMembershipStore } from '../gateway/registry/membership.js';
 import { formatReport } from '../gateway/registry/report.js';
 import { runChecks } from '../gateway/registry/worker.js';
 import { EMPTY_REGISTRY, openRegistryStore } from '../gateway/registry/store.js';
@@ -57,17 +58,23 @@ try {
   const recorded = store ? await store.recentOperations() : [];
   const persisted = loadPersistedOperations(config.persistedOperationsFile ?? undefined);
   const operations = checkedOperations(persisted, recorded);
-  const { report, identity } = await checkPublication(
-    { name: args.name, sdl, url: args.url ?? null, published: state.subgraphs, builtInUrls: config.subgraphUrls, operations },
-    { kind: 'offline', identity: declaredIdentity(args.name, args.cluster, args.supplier) },
-    (line) => console.error(line),
-    // The publish's own checks, in the same bounded worker: the SDL limits come first.
-    (input) => runChecks(input, config.registry.checks),
-  );
-  if (identity && !args.json)
-    console.log(`Checked as cluster ${identity.cluster}, supplier ${identity.supplier} (--cluster ID, --supplier ID to change)`);
-  console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
-  process.exitCode = report.ok ? 0 : 1;
+  const membership = openMembershipStore(config.registry);
+  try {
+    const { report, identity } = await checkPublication(
+      { name: args.name, sdl, url: args.url ?? null, published: state.subgraphs, builtInUrls: config.subgraphUrls, operations },
+      { kind: 'offline', identity: declaredIdentity(args.name, await membership.current(), args.cluster, args.supplier) },
+      (line) => console.error(line),
+      membership,
+      // The publish's own checks, in the same bounded worker: the SDL limits come first.
+      (input) => runChecks(input, config.registry.checks),
+    );
+    if (identity && !args.json)
+      console.log(`Checked as cluster ${identity.cluster}, supplier ${identity.supplier} (--cluster ID, --supplier ID to change)`);
+    console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    process.exitCode = report.ok ? 0 : 1;
+  } finally {
+    await membership.close();
+  }
 } finally {
   await store?.close();
 }

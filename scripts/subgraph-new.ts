@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pascal } from '../subgraphs/kit/cluster-views.js';
 import { viewFieldOf } from '../gateway/registry/conformance.js';
-import { clusters } from '../subgraphs/programme/reference.js';
+import { loadGatewayConfig } from '../gateway/config.js';
+import { EMPTY_MEMBERSHIP, listMembership, membershipWithin, openMembershipStore, whatToRegister } from '../gateway/registry/membership.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -27,9 +28,15 @@ const clusterId = positionals[0]?.toUpperCase();
 if (!clusterId || !/^[A-Z][A-Z0-9_-]*$/.test(clusterId)) {
   fail('Usage: npm run subgraph:new -- <cluster-id> [--supplier ID] [--out DIR] [--port N]   (e.g. npm run subgraph:new -- NME)');
 }
+// The programme's membership as this machine's registry holds it (the seed and registered clusters).
+const store = openMembershipStore(loadGatewayConfig().registry);
+const read = await membershipWithin(store);
+await store.close();
+const state = read instanceof Error ? EMPTY_MEMBERSHIP : read;
+const clusters = listMembership(state).clusters;
 const known = clusters.find((c) => c.id === clusterId);
-const supplierId = values.supplier?.toUpperCase() ?? known?.serviceProviderId;
-if (!supplierId) fail(`Cluster ${clusterId} is not in the programme's reference data: name its supplier with --supplier ID`);
+const supplierId = values.supplier?.toUpperCase() ?? known?.supplier.id;
+if (!supplierId) fail(`Cluster ${clusterId} is not in the programme's membership: name its supplier with --supplier ID`);
 const name = clusterId.toLowerCase().replace(/[_]+/g, '-');
 const field = viewFieldOf(name);
 const Type = pascal(name);
@@ -125,20 +132,32 @@ export const ${field}Subgraph: ClusterSubgraphDefinition<KitJsonExtra> = {
   'main.ts': `/**
  * Runs the ${name} subgraph, from the repository's root: \`node --import tsx <this folder>/main.ts\`.
  * Settings: HOST, ${PREFIX}_PORT (default ${port}), ${PREFIX}_FEED_DIR (default ./feed/),
- * ${PREFIX}_FEED_URL, FEED_POLL_MS, FEED_MAX_BYTES, REDIS_URL, EXTRA_TRUSTS_FILE.
+ * ${PREFIX}_FEED_URL, FEED_POLL_MS, FEED_MAX_BYTES, REDIS_URL, EXTRA_TRUSTS_FILE, REGISTRY_URL, MEMBERSHIP_POLL_MS.
  */
 import { fileURLToPath } from 'node:url';
 import { buildClusterSubgraph } from '${kit('subgraphs/kit/cluster.js')}';
-import { loadClusterConfig } from '${kit('subgraphs/kit/config.js')}';
+import { LOCAL_REGISTRY_URL, loadClusterConfig } from '${kit('subgraphs/kit/config.js')}';
 import { listen } from '${kit('subgraphs/kit/http.js')}';
 import { runUntilSignal } from '${kit('subgraphs/kit/main.js')}';
-import { feedReferenceOf, loadReference } from '${kit('subgraphs/programme/reference.js')}';
+import { LiveReference } from '${kit('subgraphs/kit/membership.js')}';
 import { ${field}Subgraph } from './subgraph.js';
 
 await runUntilSignal(async () => {
   const config = loadClusterConfig('${PREFIX}', { port: ${port}, feedDir: fileURLToPath(new URL('./feed/', import.meta.url)) }, process.env);
-  const reference = feedReferenceOf(await loadReference(config.extraTrustsFile));
-  const { service } = await buildClusterSubgraph(${field}Subgraph, { ...config, reference, log: console.log });
+  // The programme's trusts, with those an operator registered at the gateway's registry (followed live).
+  const { registryUrl, pollMs } = config.membership;
+  const membership = await LiveReference.open({
+    extraTrustsFile: config.extraTrustsFile,
+    registryUrl: registryUrl ?? LOCAL_REGISTRY_URL,
+    pollMs,
+    log: console.log,
+  });
+  const { service } = await buildClusterSubgraph(${field}Subgraph, {
+    ...config,
+    reference: membership.feed,
+    onReferenceChange: (listener) => membership.onChange(listener),
+    log: console.log,
+  });
   return [await listen(service, config.host, config.port)];
 });
 `,
@@ -185,11 +204,10 @@ console.log(`Scaffolded subgraph "${name}" (cluster ${clusterId}, supplier ${sup
   package.json     marks the folder as ES modules
 
 Next:
-  npm run subgraph:check -- --name ${name} --schema ${shown}/schema.graphql
+  npm run subgraph:check -- --name ${name} --schema ${shown}/schema.graphql --cluster ${clusterId} --supplier ${supplierId}
   node --import tsx ${shown}/main.ts
   (then publish it: see docs/SUPPLIERS.md)`);
-if (!known)
-  console.log(
-    `\nNote: cluster ${clusterId} is not in the programme's reference data (${clusters.map((c) => c.id).join(', ')}): ` +
-      'the registry refuses to publish a subgraph for it until the programme lists it.',
-  );
+const register = whatToRegister(state, clusterId, supplierId);
+if (read instanceof Error)
+  console.log(`\nNote: this machine's registry could not be read (${read.message}); only the seed's clusters were checked.`);
+if (register) console.log(`\n${register}\n(The programme knows ${clusters.map((c) => `${c.id} by ${c.supplier.id}`).join(', ')}.)`);

@@ -243,6 +243,8 @@ describe('docker-compose.yml', () => {
         ...(spec.cluster ? [`${spec.prefix}_FEED_DIR`, 'REDIS_URL'] : []),
         // Insights follows the supplier registry in Redis, as the gateways do.
         ...(name === 'insights' ? ['REDIS_URL'] : []),
+        // The others learn registered clusters, suppliers and trusts from the gateways' registry.
+        ...(name === 'insights' ? [] : ['REGISTRY_URL']),
       ].sort(),
     );
     expectEveryVariableRead(name, env, spec.load, {

@@ -1,19 +1,41 @@
 /**
  * Which cluster and supplier a cluster subgraph speaks for, checked against the programme's
- * reference data. A cluster the programme does not know has no name, provider or note there,
- * and those fields are non-null: one comparison asking `clusters { name }` would lose its
- * whole answer. So a subgraph for an unknown cluster or supplier is refused, naming the ones
- * the programme knows. A publish asks the running subgraph (its `<Name>FeedStatus` entity);
- * `subgraph:check` takes what the supplier declares. Both go through `checkIdentity`.
+ * membership: the seed and the clusters operators registered (membership.ts), read at the
+ * time of the check. A cluster the programme does not know has no name, provider or note
+ * there, and those fields are non-null: one comparison asking `clusters { name }` would lose
+ * its whole answer. So a subgraph for an unknown cluster or supplier is refused, with the
+ * command that registers it. A publish asks the running subgraph (its `<Name>FeedStatus`
+ * entity); `subgraph:check` takes what the supplier declares. Both go through `checkIdentity`.
  */
+import { Kind, parse } from 'graphql';
 import { CheckCode } from '../../schema/errors.js';
-import { builtInReference } from '../../subgraphs/programme/reference.js';
+import { seed } from '../../schema/seed.js';
 import type { CheckIssue } from './conformance.js';
+import { memberIds, whatToRegister, type MembershipState, type MembershipStore } from './membership.js';
 
-/** The cluster and supplier a subgraph speaks for, by their reference-data ids. */
+/** The cluster and supplier a subgraph speaks for, by their membership ids. */
 export interface ClusterIdentity {
   readonly cluster: string;
   readonly supplier: string;
+}
+
+/**
+ * The type by which a cluster subgraph's SDL says who it is (the one implementing the
+ * contract's `FeedStatus`), or null for a subgraph that is not a cluster's (or does not parse).
+ */
+export function feedStatusTypeOf(sdl: string): string | null {
+  let document;
+  try {
+    document = parse(sdl);
+  } catch {
+    return null;
+  }
+  const found = document.definitions.find(
+    (d) =>
+      (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) &&
+      d.interfaces?.some((i) => i.name.value === 'FeedStatus'),
+  );
+  return found && 'name' in found && found.name ? found.name.value : null;
 }
 
 interface IdentityAnswer {
@@ -57,22 +79,23 @@ export async function askClusterIdentity(
   return refused;
 }
 
-/** Problems with the cluster and supplier a subgraph speaks for (none: both are known). */
-export function checkIdentity(identity: ClusterIdentity): CheckIssue[] {
+/** Problems with the cluster and supplier a subgraph speaks for, against the membership now (none: both are known). */
+export async function checkIdentity(identity: ClusterIdentity, membership: MembershipStore): Promise<CheckIssue[]> {
+  const state = await membership.current();
+  const known = memberIds(state);
+  const register = whatToRegister(state, identity.cluster, identity.supplier);
   const issues: CheckIssue[] = [];
-  const clusters = builtInReference.clusters.map((c) => c.id);
-  if (!clusters.includes(identity.cluster))
+  if (!known.clusters.includes(identity.cluster))
     issues.push({
       code: CheckCode.CONTRACT_CLUSTER_UNKNOWN,
       message:
-        `Cluster ${identity.cluster} is not in the programme's reference data (${clusters.join(', ')}): ` +
-        'its name and provider would be null, failing every comparison that asks for them; use a known cluster id',
+        `Cluster ${identity.cluster} is not in the programme's membership (${known.clusters.join(', ')}): ` +
+        `its name and provider would be null, failing every comparison that asks for them. ${register}`,
     });
-  const suppliers = builtInReference.suppliers.map((s) => s.id);
-  if (!suppliers.includes(identity.supplier))
+  if (!known.suppliers.includes(identity.supplier))
     issues.push({
       code: CheckCode.CONTRACT_SUPPLIER_UNKNOWN,
-      message: `Supplier ${identity.supplier} is not in the programme's reference data (${suppliers.join(', ')}); use a known supplier id`,
+      message: `Supplier ${identity.supplier} is not in the programme's membership (${known.suppliers.join(', ')}). ${register}`,
     });
   return issues;
 }
@@ -80,10 +103,11 @@ export function checkIdentity(identity: ClusterIdentity): CheckIssue[] {
 /**
  * What `subgraph:new` would have declared for subgraph `name`: the cluster its name comes
  * from (`north-east` from `NORTH-EAST`), and that cluster's service provider, if the
- * programme knows the cluster (else none, and the check names the unknown cluster).
+ * membership knows the cluster (else none, and the check names the unknown cluster).
  */
-export function declaredIdentity(name: string, cluster?: string, supplier?: string): ClusterIdentity {
+export function declaredIdentity(name: string, state: MembershipState, cluster?: string, supplier?: string): ClusterIdentity {
   const clusterId = (cluster ?? name).toUpperCase();
-  const provider = builtInReference.clusters.find((c) => c.id === clusterId)?.serviceProviderId;
+  const provider =
+    seed.clusters.find((c) => c.id === clusterId)?.serviceProviderId ?? state.clusters.find((c) => c.id === clusterId)?.supplier.id;
   return { cluster: clusterId, supplier: supplier?.toUpperCase() ?? provider ?? '(none given: pass --supplier ID)' };
 }

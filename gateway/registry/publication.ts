@@ -3,7 +3,7 @@
  * `npm run subgraph:check` alike: the routing URL (allowed host, serving a federation
  * subgraph), the offline checks of `checkSubgraph` (SDL, contract, composition, changes,
  * operations), and the cluster and supplier the subgraph speaks for against the programme's
- * reference data. The only difference is where the URL and the identity come from: a publish
+ * membership (seed and registered). The only difference is where the URL and the identity come from: a publish
  * tries the URL and asks the running subgraph; `subgraph:check` tries no URL (and says so)
  * and checks the identity the supplier declares.
  */
@@ -13,6 +13,7 @@ import type { PersistedOperations } from '../persisted-operations.js';
 import { checkSubgraph, type CheckedOperation, type CheckInput, type CheckOutcome, type CheckReport } from './checks.js';
 import type { CheckIssue } from './conformance.js';
 import { askClusterIdentity, checkIdentity, type ClusterIdentity } from './identity.js';
+import type { MembershipStore } from './membership.js';
 import { checkUrl, URL_REFUSED_MESSAGE, type HostPolicy } from './url-policy.js';
 
 /** Where the URL check and the identity come from. */
@@ -103,6 +104,7 @@ export async function checkPublication(
   input: CheckInput,
   source: PublicationSource,
   log: (line: string) => void,
+  membership: MembershipStore,
   check: (input: CheckInput) => Promise<CheckOutcome> = checkSubgraph,
 ): Promise<PublicationOutcome> {
   let url: string | null = null;
@@ -129,7 +131,7 @@ export async function checkPublication(
       if ('code' in said) issues = [said];
       else identity = said;
     }
-    if (identity) issues = checkIdentity(identity);
+    if (identity) issues = await checkIdentity(identity, membership);
   }
   const report: CheckReport = {
     ...outcome.report,

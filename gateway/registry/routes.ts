@@ -23,6 +23,8 @@ import type { PersistedOperations } from '../persisted-operations.js';
 import type { CheckedOperation, CheckReport } from './checks.js';
 import type { LiveSupergraph } from './live-supergraph.js';
 import { checkedOperations, checkPublication } from './publication.js';
+import type { MembershipStore } from './membership.js';
+import { mountMembershipRoutes } from './membership-routes.js';
 import { formatReport } from './report.js';
 import { publishedSdlProblem, subgraphNameProblem } from './sdl-limits.js';
 import { RegistryUnavailableError, type PublishedSubgraph, type RegistryChange, type RegistryState, type RegistryStore } from './store.js';
@@ -32,6 +34,8 @@ import { CheckAbortedError, runChangeChecks, runChecks, type CheckSettings } fro
 
 export interface RegistryRoutesOptions {
   readonly store: RegistryStore;
+  /** Who belongs to the programme (membership.ts): publishes are checked against it. */
+  readonly membership: MembershipStore;
   readonly live: LiveSupergraph;
   readonly tokensFile: string;
   readonly builtInUrls: Readonly<Record<string, string>>;
@@ -218,6 +222,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
 
   return (app) => {
     const json = express.json({ limit: '2mb' });
+    mountMembershipRoutes(app, { membership: options.membership, registry: store, authorise, log });
 
     app.get('/registry/subgraphs', async (_req, res) => {
       const state = await store.current();
@@ -292,6 +297,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
             { name, sdl: body.data.sdl, url: null, published: state.subgraphs, builtInUrls: options.builtInUrls, operations: ops },
             { kind: 'publish', url: body.data.url, allowedHosts: options.allowedHosts },
             log,
+            options.membership,
             (input) => runChecks(input, options.checks),
           ),
         );

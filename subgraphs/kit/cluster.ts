@@ -130,6 +130,8 @@ export function clusterResolvers<Extra>(
 export interface ClusterSubgraphOptions<Extra> {
   readonly feedDir: string;
   readonly reference: FeedReference;
+  /** Calls back when the reference changes (kit/membership.ts `LiveReference.onChange`): refused files are read again. */
+  readonly onReferenceChange?: (listener: () => void) => () => void;
   /** Where snapshots live; Redis when `redisUrl` is given, else this process's memory. */
   readonly store?: ViewStore<Extra>;
   /** Redis shared by every replica of the subgraph (keys under `msg:<format>:<subgraph>:`). */
@@ -235,12 +237,14 @@ export async function buildClusterSubgraph<Extra extends object>(
       );
     }
   }
+  const unfollow = options.onReferenceChange?.(() => tracker.reconsiderRefused()) ?? (() => {});
   const events = new FeedEvents(definition.name, store as ViewStore<unknown>, () => tracker.lastRejected?.id ?? null);
   const announce = () => events.changed().catch(onError);
   tracker.onAccepted(announce);
   // A refused file changes what FeedStatus shows: caches keyed by the version must follow.
   tracker.onRejected(announce);
   const release = async () => {
+    unfollow();
     for (const watcher of watchers) watcher.close();
     events.close();
     await store.close();

@@ -20,6 +20,7 @@ describe('configuration from the environment', () => {
       maxFutureDays: 1,
       redisUrl: null,
       extraTrustsFile: null,
+      membership: { registryUrl: null, pollMs: 2000 },
     });
     expect(
       loadClusterConfig(

@@ -63,6 +63,8 @@ export interface ClusterConfig {
   readonly redisUrl: string | null;
   /** A JSON file of trusts added to the programme's reference data (e.g. generated ones). */
   readonly extraTrustsFile: string | null;
+  /** Where the programme's membership is learnt (`REGISTRY_URL`, `MEMBERSHIP_POLL_MS`). */
+  readonly membership: MembershipConfig;
 }
 
 const whole = (fallback: number, min: number) =>
@@ -104,6 +106,7 @@ export function loadClusterConfig(prefix: string, defaults: { port: number; feed
     maxFutureDays: parsed.FEED_MAX_FUTURE_DAYS as number,
     redisUrl: (parsed.REDIS_URL as string | undefined) ?? null,
     extraTrustsFile: (parsed.EXTRA_TRUSTS_FILE as string | undefined) ?? null,
+    membership: loadMembershipConfig(env),
   };
 }
 
@@ -122,4 +125,33 @@ export function loadServiceConfig(portVar: string, defaultPort: number, env: Env
 /** The `EXTRA_TRUSTS_FILE` setting, or null. */
 export function loadExtraTrustsFile(env: Env): string | null {
   return parseEnv({ EXTRA_TRUSTS_FILE: z.string().min(1).optional() }, env).EXTRA_TRUSTS_FILE ?? null;
+}
+
+/** The registry a subgraph run alone follows when `REGISTRY_URL` is unset: the gateway of `npm start`. */
+export const LOCAL_REGISTRY_URL = 'http://127.0.0.1:4000';
+
+/** Where a subgraph learns the programme's membership (kit/membership.ts). */
+export interface MembershipConfig {
+  /** The registry's base URL (the gateway's), or null when unset: the stack's own gateway, or `LOCAL_REGISTRY_URL` alone. */
+  readonly registryUrl: string | null;
+  /** How often to ask it, in ms; 0: once, at start. */
+  readonly pollMs: number;
+}
+
+/** Reads `REGISTRY_URL` and `MEMBERSHIP_POLL_MS` (default 2000). */
+export function loadMembershipConfig(env: Env): MembershipConfig {
+  const parsed = parseEnv({ REGISTRY_URL: httpUrl.optional(), MEMBERSHIP_POLL_MS: whole(2000, 0) }, env);
+  return { registryUrl: parsed.REGISTRY_URL ?? null, pollMs: parsed.MEMBERSHIP_POLL_MS };
+}
+
+/** What `npm run registry:cluster` talks to: the registry and the operator token it sends. */
+export interface RegistryClientConfig {
+  readonly registryUrl: string;
+  readonly token: string | null;
+}
+
+/** Reads `REGISTRY_URL` (default `LOCAL_REGISTRY_URL`) and `REGISTRY_TOKEN`. */
+export function loadRegistryClientConfig(env: Env): RegistryClientConfig {
+  const parsed = parseEnv({ REGISTRY_URL: httpUrl.default(LOCAL_REGISTRY_URL), REGISTRY_TOKEN: z.string().min(1).optional() }, env);
+  return { registryUrl: parsed.REGISTRY_URL, token: parsed.REGISTRY_TOKEN ?? null };
 }

@@ -207,6 +207,17 @@ export class FeedTracker {
   }
 
   /**
+   * Makes the files refused until now be read again on the next scan, though unchanged: what
+   * refused them may have changed (a date became free, a trust was registered).
+   */
+  reconsiderRefused(): void {
+    for (const name of this.#refused) {
+      this.#seen.delete(name);
+      this.#stats.delete(name);
+    }
+  }
+
+  /**
    * Withdraws the report of a folder file that is gone, in the store (Redis too), and
    * forgets the file, so putting it back takes it up again. Files refused until now are
    * read again: one of them may have waited for this date to become free.
@@ -215,10 +226,7 @@ export class FeedTracker {
     this.#taken.delete(file);
     this.#seen.delete(file);
     await this.#options.store.withdraw(file);
-    for (const name of this.#refused) {
-      this.#seen.delete(name);
-      this.#stats.delete(name);
-    }
+    this.reconsiderRefused();
     for (const listener of this.#listeners) await listener();
     this.#options.log?.(`${this.#options.name}: withdrew ${file} (the file was removed)`);
     return { outcome: 'withdrawn', file };

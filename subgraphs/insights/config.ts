@@ -48,7 +48,9 @@ const clusterList = z
  * Reads `HOST`, `INSIGHTS_PORT` (default 4004), `INSIGHTS_CLUSTERS` (the built-in cluster
  * subgraphs, default south and london on their default ports), `INSIGHTS_REGISTRY_URL` (the
  * gateway, default `http://127.0.0.1:4000`; `off` follows no registry) and
- * `INSIGHTS_REGISTRY_POLL_MS` (default 1000).
+ * `INSIGHTS_REGISTRY_POLL_MS` (default 5000: a gateway waiting for a new version makes it
+ * read at once, so the poll only catches up after an outage; its reads count against the
+ * gateway's `/registry` rate budget).
  */
 export function loadInsightsConfig(env: NodeJS.ProcessEnv = process.env): InsightsConfig {
   const parsed = parseEnv(
@@ -63,7 +65,7 @@ export function loadInsightsConfig(env: NodeJS.ProcessEnv = process.env): Insigh
         .number({ error: 'must be a number' })
         .int('must be a whole number')
         .min(50, 'must be at least 50')
-        .default(1000),
+        .default(5000),
     },
     env,
   );

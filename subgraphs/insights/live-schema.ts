@@ -78,8 +78,11 @@ export interface LiveInsightsOptions {
   readonly log?: (line: string) => void;
 }
 
-/** Between two reads a waiting gateway asks for, at least this long (it asks every 50 ms). */
-const HINT_INTERVAL_MS = 100;
+/**
+ * Between two reads a waiting gateway asks for, at least this long (it asks every 50 ms):
+ * insights' reads count against the gateway's `/registry` rate budget of its address.
+ */
+const HINT_INTERVAL_MS = 200;
 
 export class LiveInsightsSchema implements Gateway {
   readonly #options: LiveInsightsOptions;
@@ -135,9 +138,14 @@ export class LiveInsightsSchema implements Gateway {
     return { registryVersion: this.#registryVersion, clusters: this.#clusters, registry: this.#following };
   }
 
-  /** A gateway waits for `registryVersion`: read the registry now unless that is served (or just read). */
+  /**
+   * A gateway waits for `registryVersion`: read the registry now unless that is served, was
+   * just read, or the last read failed (the poll tries again; hammering a registry that
+   * refuses, or is not there, would not help).
+   */
   hint(registryVersion: number): void {
     if (registryVersion === this.#registryVersion || Date.now() - this.#lastHint < HINT_INTERVAL_MS) return;
+    if (this.#problems.has('registry')) return;
     this.#lastHint = Date.now();
     void this.refresh();
   }

@@ -92,7 +92,7 @@ export interface InsightsServiceOptions {
    * they come and go); a function when that address is known only later; null for none.
    */
   readonly registryUrl: string | (() => string | null) | null;
-  /** How often the registry is read, in ms (1000 by default). */
+  /** How often the registry is read, in ms (5000 by default). */
   readonly pollMs?: number;
   /** How long a cluster that left the registry stays compared, in ms (5000 by default). */
   readonly graceMs?: number;
@@ -109,7 +109,7 @@ export async function buildInsightsService(options: InsightsServiceOptions): Pro
   const live = await LiveInsightsSchema.start({
     builtIn: options.clusters,
     registryUrl: options.registryUrl,
-    pollMs: options.pollMs ?? 1000,
+    pollMs: options.pollMs ?? 5000,
     ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
     ...(options.log ? { log: options.log } : {}),
     build: (clusters) => {

@@ -29,7 +29,7 @@ import { buildSouthSubgraph } from '../subgraphs/south/server.js';
  */
 async function caughtUp(gatewayUrl: string, ms: number): Promise<void> {
   const url = new URL('/registry/subgraphs', gatewayUrl);
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
     const listed = (await fetch(url)
       .then((r) => r.json())
       .catch(() => null)) as { registryVersion?: number; served?: { registryVersion?: number } } | null;

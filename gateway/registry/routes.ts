@@ -2,7 +2,8 @@
  * The supplier registry's HTTP endpoints at the gateway:
  *
  * - `GET /registry/subgraphs`: the published subgraphs with their versions (`?sdl=true`: and
- *   SDLs, which insights follows), and what this gateway serves; `GET /registry/subgraphs/:name/history`; `GET /registry/history`.
+ *   SDLs, which insights follows), and what this gateway serves;
+ *   `GET /registry/subgraphs/:name/history`; `GET /registry/history`.
  * - `POST /registry/subgraphs/:name` `{ sdl, url }`: the SDL limits first (413), then every
  *   check of `subgraph:check` (in the check worker) plus the URL's (an allowed host, serving a
  *   subgraph, speaking for a known cluster); refused (422) with the full report and nothing

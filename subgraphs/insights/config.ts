@@ -59,7 +59,8 @@ export function loadInsightsConfig(env: NodeJS.ProcessEnv = process.env): Insigh
       INSIGHTS_PORT: port(4004),
       INSIGHTS_CLUSTERS: clusterList,
       INSIGHTS_REGISTRY_URL: z
-        .union([z.literal('off'), httpUrl], { error: "must be the gateway's http(s) URL or off" })
+        .string()
+        .refine((v) => v === 'off' || httpUrl.safeParse(v).success, "must be the gateway's http(s) URL or off")
         .default('http://127.0.0.1:4000'),
       INSIGHTS_REGISTRY_POLL_MS: z.coerce
         .number({ error: 'must be a number' })

@@ -232,7 +232,8 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
           problem: live.problem,
         },
         builtIn: Object.keys(options.builtInUrls),
-        // `?sdl=true` adds each SDL: insights derives the published clusters from them.
+        // `?sdl=true` adds each SDL (open to read, as in the history): insights derives the
+        // published clusters from them.
         subgraphs: req.query['sdl'] === 'true' ? state.subgraphs : state.subgraphs.map(({ sdl: _sdl, ...rest }) => rest),
       });
     });

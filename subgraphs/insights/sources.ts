@@ -16,8 +16,8 @@ import { z } from 'zod';
 import { ErrorCode } from '../../schema/errors.js';
 import type { SubgraphSdl } from '../kit/cluster-views.js';
 
-/** Answers over this many bytes are refused: ten published subgraphs at the registry's SDL limit. */
-export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+/** Answers over this many bytes are refused: some sixty published subgraphs at the registry's default SDL limit. */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 /** How long one read may take. */
 const READ_TIMEOUT_MS = 3000;
 

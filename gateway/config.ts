@@ -64,7 +64,7 @@ export interface GatewayConfig {
   readonly registry: RegistryConfig;
 }
 
-/** Where the supplier registry keeps its state, as the gateway and insights both read it. */
+/** Where the supplier registry keeps its state. */
 export interface RegistryStoreConfig {
   readonly enabled: boolean;
   /** Redis shared by replicas (`REDIS_URL`), else files in `dir`. */
@@ -124,8 +124,8 @@ const allowedHosts = z
 
 /**
  * Reads `REGISTRY` (default on), `REGISTRY_DIR` (default `.data/registry`),
- * `REGISTRY_REDIS_PREFIX` (default `msg:registry:`) and `REDIS_URL`: shared by the gateway and
- * the insights subgraph, which follows the registry too.
+ * `REGISTRY_REDIS_PREFIX` (default `msg:registry:`) and `REDIS_URL` (insights follows the
+ * registry over HTTP, at a gateway).
  */
 export function loadRegistryStoreConfig(env: NodeJS.ProcessEnv = process.env): RegistryStoreConfig {
   const parsed = parseEnv(

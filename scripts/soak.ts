@@ -105,12 +105,17 @@ async function main(): Promise<number> {
     await redis.start();
     const ports = { programme: await freePort(), south: await freePort(), london: await freePort(), insights: await freePort() };
     const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
+    const gatewayPorts = [await freePort(), await freePort()];
     const subgraphEnv = {
       programme: { PROGRAMME_PORT: String(ports.programme) },
       south: { SOUTH_PORT: String(ports.south), SOUTH_FEED_DIR: southFeed, REDIS_URL: redis.url },
       london: { LONDON_PORT: String(ports.london), LONDON_FEED_DIR: londonFeed, REDIS_URL: redis.url },
-      // Insights follows the supplier registry (in Redis), to compare a published cluster.
-      insights: { INSIGHTS_PORT: String(ports.insights), REDIS_URL: redis.url, REGISTRY_DIR: registryDir },
+      // Insights reads the cluster subgraphs' SDL, and follows the registry at the first gateway.
+      insights: {
+        INSIGHTS_PORT: String(ports.insights),
+        INSIGHTS_CLUSTERS: `south=${url(ports.south)},london=${url(ports.london)}`,
+        INSIGHTS_REGISTRY_URL: `http://127.0.0.1:${gatewayPorts[0]}`,
+      },
     };
     const start = async (name: keyof typeof ports) => {
       const proc = startProcess(`subgraphs/${name}/main.ts`, subgraphEnv[name]);
@@ -123,8 +128,7 @@ async function main(): Promise<number> {
     let london = await start('london');
     await start('insights');
     const gatewayUrls: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      const port = await freePort();
+    for (const [i, port] of gatewayPorts.entries()) {
       const proc = startProcess('gateway/main.ts', {
         GATEWAY_PORT: String(port),
         PROGRAMME_URL: url(ports.programme),
@@ -300,8 +304,12 @@ async function main(): Promise<number> {
           fail(`${name}: after the publish, an answer that is neither before nor after it: ${JSON.stringify(answer).slice(0, 300)}`);
       }
     }
-    const clusters = await ask(gatewayUrls[1]!, QUERIES.comparison);
-    const compared = (clusters.data?.compareRelease?.snapshots ?? []).map((s: { cluster: { id: string } }) => s.cluster.id);
+    // The second replica swaps once it hears of the change (pub/sub) and composes it: within seconds.
+    let compared: string[] = [];
+    for (const until = Date.now() + 10_000; !compared.includes('NME') && Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+      const clusters = await ask(gatewayUrls[1]!, QUERIES.comparison);
+      compared = (clusters.data?.compareRelease?.snapshots ?? []).map((s: { cluster: { id: string } }) => s.cluster.id);
+    }
     if (!compared.includes('NME')) fail(`the published NME cluster is not compared on the second replica: ${compared}`);
 
     const sorted = latencies.sort((a, b) => a - b);

@@ -5,9 +5,8 @@
  */
 import { loadGatewayConfig } from '../gateway/config.js';
 import type { Logger } from '../gateway/logger.js';
-import { openRegistryStore } from '../gateway/registry/store.js';
 import { buildGatewayService } from '../gateway/server.js';
-import { clusterSdls, type SubgraphSource } from '../subgraphs/catalog.js';
+import type { SubgraphSource } from '../subgraphs/catalog.js';
 import { loadInsightsConfig } from '../subgraphs/insights/config.js';
 import { buildInsightsService } from '../subgraphs/insights/server.js';
 import { buildClusterSubgraph, clusterSubgraphSdl, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
@@ -22,6 +21,21 @@ import { buildProgrammeService } from '../subgraphs/programme/server.js';
 import { loadSouthConfig } from '../subgraphs/south/config.js';
 import type { SouthExtra } from '../subgraphs/south/feed-format.js';
 import { buildSouthSubgraph } from '../subgraphs/south/server.js';
+
+/**
+ * Waits (at most `ms`) until the gateway serves its registry's current version: a gateway
+ * that starts on stored published subgraphs serves the built-in ones until its insights,
+ * which reads the registry from that gateway, can follow it.
+ */
+async function caughtUp(gatewayUrl: string, ms: number): Promise<void> {
+  const url = new URL('/registry/subgraphs', gatewayUrl);
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    const listed = (await fetch(url)
+      .then((r) => r.json())
+      .catch(() => null)) as { registryVersion?: number; served?: { registryVersion?: number } } | null;
+    if (!listed || listed.registryVersion === undefined || listed.registryVersion === listed.served?.registryVersion) return;
+  }
+}
 
 /** A cluster subgraph from outside the built-in set, with the folder of its feed. */
 export interface ExtraCluster {
@@ -123,10 +137,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
       const listening = await at(service, config.gateway.host, 0);
       extraSources.push({ name: extra.definition.name, url: listening.url, sdl: clusterSubgraphSdl(extra.definition) });
     }
-    // Insights follows the registry too, so it compares published clusters before gateways plan with them.
-    const registry = config.insights.registry.enabled ? openRegistryStore(config.insights.registry) : null;
+    // Insights learns the cluster subgraphs from where they listen, and follows this stack's
+    // gateway's registry once that listens (until then it serves the built-in clusters).
+    let gatewayUrl: string | null = null;
     const insights = await at(
-      buildInsightsService([...clusterSdls(), ...extraSources], { registry, log }),
+      buildInsightsService({
+        clusters: [{ name: 'south', url: south.url }, { name: 'london', url: london.url }, ...extraSources],
+        registryUrl: options.withGateway === false || !config.gateway.registry.enabled ? null : () => gatewayUrl,
+        pollMs: config.insights.registryPollMs,
+        log,
+      }),
       config.insights.host,
       config.insights.port,
     );
@@ -145,6 +165,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
     );
     // Without REGISTRY_URL, the subgraphs follow the registry of the gateway started here.
     if (!config.programme.membership.registryUrl && gatewayConfig.registry.enabled) await reference.follow(gateway.url);
+    gatewayUrl = gateway.url;
+    if (gatewayConfig.registry.enabled) await caughtUp(gateway.url, gatewayConfig.registry.swapTimeoutMs + 5000);
     return { services: started, gatewayUrl: gateway.url, subgraphUrls, close };
   } catch (error) {
     await close();

@@ -204,13 +204,13 @@ describe('the /graphql default and a dashboard fleet behind one address', () => 
     };
     const [main] = await Promise.all([persisted('DashboardReleases'), persisted('FeedFreshness')]);
     const releases = main.data.releases as Record<string, any>[];
-    // dashboard.js's earlierPlans: one DashboardRolloutPlans per report before the latest one.
-    const views = releases.flatMap((r) => [r['south'], r['london']]).filter(Boolean);
-    const latest = views
-      .map((v) => v.source.asOf as string)
+    // dashboard.js's earlierPlans: one DashboardRolloutPlans per earlier report day of any cluster.
+    const snapshots = releases.flatMap((r) => (r['comparison']?.snapshots ?? []) as { asOf: string; history: { asOf: string }[] }[]);
+    const latest = snapshots
+      .map((s) => s.asOf)
       .sort()
       .at(-1)!;
-    const earlier = new Set(views.flatMap((v) => (v.history as { asOf: string }[]).map((h) => h.asOf)).filter((d) => d < latest));
+    const earlier = new Set(snapshots.flatMap((s) => s.history.map((h) => h.asOf)).filter((d) => d < latest));
     await Promise.all([...earlier].map((asOf) => persisted('DashboardRolloutPlans', { asOf })));
     return requests;
   }

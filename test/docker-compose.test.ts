@@ -119,7 +119,11 @@ function codeNames(key: string, sources: VariableSources): boolean {
 /** Another valid value for a variable, to show the loader reads it. */
 function variant(value: string): string {
   if (/^\d+$/.test(value)) return String(Number(value) + 1);
-  if (value.includes(',')) return `${value},elsewhere`; // a list: one more entry
+  if (value.includes(',')) {
+    // A list: one more entry (a list of name=value pairs: one more pair).
+    const last = value.slice(value.lastIndexOf(',') + 1);
+    return last.includes('=') ? `${value},elsewhere=${last.slice(last.indexOf('=') + 1)}` : `${value},elsewhere`;
+  }
   if (URL.canParse(value)) {
     const url = new URL(value);
     url.hostname = 'elsewhere';
@@ -241,8 +245,8 @@ describe('docker-compose.yml', () => {
         'HOST',
         `${spec.prefix}_PORT`,
         ...(spec.cluster ? [`${spec.prefix}_FEED_DIR`, 'REDIS_URL'] : []),
-        // Insights follows the supplier registry in Redis, as the gateways do.
-        ...(name === 'insights' ? ['REDIS_URL'] : []),
+        // Insights reads the built-in clusters' SDL and follows the registry at the gateways, over HTTP.
+        ...(name === 'insights' ? ['INSIGHTS_CLUSTERS', 'INSIGHTS_REGISTRY_URL'] : []),
         // The others learn registered clusters, suppliers and trusts from the gateways' registry.
         ...(name === 'insights' ? [] : ['REGISTRY_URL']),
       ].sort(),
@@ -269,6 +273,20 @@ describe('docker-compose.yml', () => {
     expect(feedDir.startsWith(`${APP_DIR}/`), `${name}: feed dir ${feedDir} is outside ${APP_DIR}`).toBe(true);
     const local = repoPath(feedDir.slice(APP_DIR.length + 1));
     expect(existsSync(local) && statSync(local).isDirectory(), `${name}: ${local} is not a folder`).toBe(true);
+  });
+
+  it('lets insights read the built-in clusters where they listen and the registry at the gateways, once the clusters are healthy', () => {
+    const config = loadInsightsConfig(envOf('insights'));
+    const clusters = SUBGRAPH_NAMES.filter((n) => SUBGRAPHS[n].cluster);
+    expect(config.clusters.map((c) => c.name)).toEqual(clusters);
+    for (const cluster of config.clusters) {
+      const url = new URL(cluster.url);
+      expect(url.hostname, `insights: ${cluster.name}`).toBe(cluster.name);
+      expect(Number(url.port), `insights: ${cluster.name}'s port`).toBe(subgraphPort(cluster.name as SubgraphName));
+      expect((services.insights?.depends_on as Record<string, { condition?: string }>)[cluster.name]?.condition).toBe('service_healthy');
+    }
+    const registry = new URL(config.registryUrl!);
+    expect([registry.hostname, Number(registry.port)]).toEqual(['gateway', loadGatewayConfig(envOf('gateway')).port]);
   });
 
   describe('gateway', () => {

@@ -1,24 +1,32 @@
 /** Each subgraph alone, spoken to as the gateway speaks to it. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterSdls } from '../subgraphs/catalog.js';
 import { listen, type Listening } from '../subgraphs/kit/http.js';
 import { buildInsightsService } from '../subgraphs/insights/server.js';
 import { buildProgrammeService } from '../subgraphs/programme/server.js';
+import { loadLondonConfig } from '../subgraphs/london/config.js';
+import { buildLondonSubgraph } from '../subgraphs/london/server.js';
 import { loadSouthConfig } from '../subgraphs/south/config.js';
 import { buildSouthSubgraph } from '../subgraphs/south/server.js';
 import { post, query } from './helpers.js';
 
 let programme: Listening;
 let south: Listening;
+let london: Listening;
 let insights: Listening;
 
 beforeAll(async () => {
   programme = await listen(await buildProgrammeService(), '127.0.0.1', 0);
   south = await listen((await buildSouthSubgraph(loadSouthConfig({ FEED_POLL_MS: '0' }))).service, '127.0.0.1', 0);
-  insights = await listen(await buildInsightsService(clusterSdls()), '127.0.0.1', 0);
+  london = await listen((await buildLondonSubgraph(loadLondonConfig({ FEED_POLL_MS: '0' }))).service, '127.0.0.1', 0);
+  // Insights learns both cluster subgraphs from what they serve; no registry.
+  const clusters = [
+    { name: 'south', url: south.url },
+    { name: 'london', url: london.url },
+  ];
+  insights = await listen(await buildInsightsService({ clusters, registryUrl: null, log: () => {} }), '127.0.0.1', 0);
 });
 afterAll(async () => {
-  await Promise.all([programme.close(), south.close(), insights.close()]);
+  await Promise.all([programme.close(), south.close(), london.close(), insights.close()]);
 });
 
 describe('programme', () => {

@@ -132,7 +132,7 @@ export class LiveSupergraph {
       return live;
     }
     if (state.version > 0) {
-      const prepared = await live.#prepare(state);
+      const prepared = await live.#prepare(state, undefined, true);
       if ('sdl' in prepared) {
         live.#sdl = prepared.sdl;
         live.#clusters = prepared.clusters;
@@ -276,6 +276,7 @@ export class LiveSupergraph {
   async #prepare(
     state: RegistryState,
     composed?: ComposedVersion,
+    starting = false,
   ): Promise<{ sdl: string; clusters: readonly string[]; published: ReadonlySet<string> } | Problem> {
     const stored = Array.isArray(state.subgraphs) ? state.subgraphs : null;
     if (!stored)
@@ -318,15 +319,20 @@ export class LiveSupergraph {
         lasting: true,
       };
     }
-    const ready = await this.#insightsServes(prepared.clusters);
+    const ready = await this.#insightsServes(prepared.clusters, state.version, starting);
     return ready === true
       ? { sdl: prepared.sdl, clusters: prepared.clusters, published: new Set(published.map((p) => p.name)) }
       : { problem: ready, public: 'the insights subgraph does not serve the new clusters yet' };
   }
 
-  /** Waits until insights compares every cluster in `needed`; true, or what it serves instead. */
-  async #insightsServes(needed: readonly string[]): Promise<true | string> {
-    const url = new URL('/schema/version', this.#options.builtInUrls['insights']);
+  /**
+   * Waits until insights compares every cluster in `needed`; true, or what it serves instead.
+   * Insights is told the registry version waited for, so it reads the registry at once. A
+   * starting gateway does not wait for an insights that cannot read the registry: that
+   * registry may be this very gateway, not listening yet (it swaps once it does).
+   */
+  async #insightsServes(needed: readonly string[], registryVersion: number, starting: boolean): Promise<true | string> {
+    const url = new URL(`/schema/version?registryVersion=${registryVersion}`, this.#options.builtInUrls['insights']);
     const deadline = Date.now() + this.#options.swapTimeoutMs;
     let seen = 'no answer';
     while (!this.#stopped) {
@@ -336,6 +342,7 @@ export class LiveSupergraph {
           const served = (await response.json()) as InsightsSchemaVersion;
           if (needed.every((n) => served.clusters.includes(n))) return true;
           seen = `it compares ${served.clusters.join(', ')} (registry version ${served.registryVersion})`;
+          if (starting && served.registry !== 'following') return `${seen}, and cannot read the registry yet`;
         } else {
           seen = `${url} answered ${response.status}`;
         }
@@ -345,7 +352,7 @@ export class LiveSupergraph {
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    return `insights does not compare ${needed.join(', ')} yet (${seen}); does it follow the same registry (REDIS_URL, REGISTRY_DIR)?`;
+    return `insights does not compare ${needed.join(', ')} yet (${seen}); does it follow this registry (INSIGHTS_REGISTRY_URL)?`;
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * The supplier registry's HTTP endpoints at the gateway:
  *
- * - `GET /registry/subgraphs`: the published subgraphs with their versions, and what this
- *   gateway serves; `GET /registry/subgraphs/:name/history`; `GET /registry/history`.
+ * - `GET /registry/subgraphs`: the published subgraphs with their versions (`?sdl=true`: and
+ *   SDLs, which insights follows), and what this gateway serves;
+ *   `GET /registry/subgraphs/:name/history`; `GET /registry/history`.
  * - `POST /registry/subgraphs/:name` `{ sdl, url }`: the SDL limits first (413), then every
  *   check of `subgraph:check` (in the check worker) plus the URL's (an allowed host, serving a
  *   subgraph, speaking for a known cluster); refused (422) with the full report and nothing
@@ -224,7 +225,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
     const json = express.json({ limit: '2mb' });
     mountMembershipRoutes(app, { membership: options.membership, registry: store, authorise, log });
 
-    app.get('/registry/subgraphs', async (_req, res) => {
+    app.get('/registry/subgraphs', async (req, res) => {
       const state = await store.current();
       res.json({
         registryVersion: state.version,
@@ -236,7 +237,9 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
           problem: live.problem,
         },
         builtIn: Object.keys(options.builtInUrls),
-        subgraphs: state.subgraphs.map(({ sdl: _sdl, ...rest }) => rest),
+        // `?sdl=true` adds each SDL (open to read, as in the history): insights derives the
+        // published clusters from them.
+        subgraphs: req.query['sdl'] === 'true' ? state.subgraphs : state.subgraphs.map(({ sdl: _sdl, ...rest }) => rest),
       });
     });
 

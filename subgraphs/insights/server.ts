@@ -15,8 +15,7 @@ import {
   type RequiredTrustSnapshot,
 } from './compare.js';
 import { findClusters, insightsSdl, type SubgraphSdl } from './derive.js';
-import { LiveInsightsSchema, SUBGRAPHS_HEADER, subgraphsOf } from './live-schema.js';
-import type { RegistryStore } from '../../gateway/registry/store.js';
+import { LiveInsightsSchema, SUBGRAPHS_HEADER, subgraphsOf, type ClusterUrl } from './live-schema.js';
 
 /** Per-request context: the subgraphs of the calling gateway's supergraph, or null for all. */
 interface InsightsContext {
@@ -86,23 +85,32 @@ export function buildInsightsSchema(clusterSubgraphs: readonly SubgraphSdl[]): G
 }
 
 export interface InsightsServiceOptions {
-  /** The supplier registry: clusters published there are compared too, as they come and go. */
-  readonly registry?: RegistryStore | null;
+  /** The built-in cluster subgraphs, by name and URL: their SDL is read from them. */
+  readonly clusters: readonly ClusterUrl[];
+  /**
+   * The gateway whose registry it follows (clusters published there are compared too, as
+   * they come and go); a function when that address is known only later; null for none.
+   */
+  readonly registryUrl: string | (() => string | null) | null;
+  /** How often the registry is read, in ms (5000 by default). */
+  readonly pollMs?: number;
+  /** How long a cluster that left the registry stays compared, in ms (5000 by default). */
+  readonly graceMs?: number;
   readonly log?: (line: string) => void;
 }
 
 /**
- * Builds the insights service (started, not listening), derived from the given cluster
- * subgraphs and, with a registry, from those published there. `GET /schema/version` says
- * which registry version it serves.
+ * Builds the insights service (started, not listening), derived from the cluster subgraphs'
+ * SDL as they serve it and, with a registry, from those published there. `GET
+ * /schema/version` says which registry version it serves; `?registryVersion=N` (a gateway
+ * waiting for N) makes it read the registry now.
  */
-export async function buildInsightsService(
-  clusterSubgraphs: readonly SubgraphSdl[],
-  options: InsightsServiceOptions = {},
-): Promise<Service> {
-  const live = new LiveInsightsSchema({
-    fixed: clusterSubgraphs,
-    registry: options.registry ?? null,
+export async function buildInsightsService(options: InsightsServiceOptions): Promise<Service> {
+  const live = await LiveInsightsSchema.start({
+    builtIn: options.clusters,
+    registryUrl: options.registryUrl,
+    pollMs: options.pollMs ?? 5000,
+    ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
     ...(options.log ? { log: options.log } : {}),
     build: (clusters) => {
       const derived = deriveInsights(clusters);
@@ -112,19 +120,17 @@ export async function buildInsightsService(
       };
     },
   });
-  await live.start();
   return createService({
     name: 'insights',
     apollo: subgraphApollo({ gateway: live }, { maxAge: FIXED_ANSWER_MAX_AGE }),
     context: async ({ req }): Promise<InsightsContext> => ({ subgraphs: subgraphsOf(req.headers[SUBGRAPHS_HEADER]) }),
     routes: (app) => {
-      app.get('/schema/version', (_req, res) => {
+      app.get('/schema/version', (req, res) => {
+        const wanted = Number(req.query['registryVersion']);
+        if (Number.isSafeInteger(wanted) && wanted >= 0) live.hint(wanted);
         res.json(live.version());
       });
     },
-    onStop: async () => {
-      await live.stop();
-      await options.registry?.close();
-    },
+    onStop: () => live.stop(),
   });
 }

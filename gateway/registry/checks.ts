@@ -51,7 +51,10 @@ export const EXCERPT_CHARS = 80;
 
 /** `document` on one line, whitespace collapsed, cut to `EXCERPT_CHARS` characters. */
 export function documentExcerpt(document: string): string {
-  const line = document.slice(0, EXCERPT_CHARS * 4).replace(/\s+/g, ' ').trim();
+  const line = document
+    .slice(0, EXCERPT_CHARS * 4)
+    .replace(/\s+/g, ' ')
+    .trim();
   return line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS - 1)}…` : line;
 }
 
@@ -237,7 +240,12 @@ function brokenOperations(before: GraphQLSchema, after: GraphQLSchema, operation
     if (errors.length === 0) return [];
     const anonymous = document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && !d.name);
     return [
-      { name: op.name, source: op.source, ...(anonymous ? { excerpt: documentExcerpt(op.document) } : {}), errors: errors.map((e) => e.message) },
+      {
+        name: op.name,
+        source: op.source,
+        ...(anonymous ? { excerpt: documentExcerpt(op.document) } : {}),
+        errors: errors.map((e) => e.message),
+      },
     ];
   });
 }

@@ -60,7 +60,9 @@ describe('check reports', () => {
     );
     const unused = await checkSubgraph(input({ sdl: REMOVED }));
     expect(unused.report.ok).toBe(false);
-    expect(formatReport(unused.report)).toContain('Removing NmeReleaseView.fixtureOnly is breaking: mark it @deprecated(reason: "…") and publish');
+    expect(formatReport(unused.report)).toContain(
+      'Removing NmeReleaseView.fixtureOnly is breaking: mark it @deprecated(reason: "…") and publish',
+    );
   });
 
   it('head a withdrawal as a withdrawal, never as a publication', async () => {
@@ -81,7 +83,14 @@ describe('check reports', () => {
     expect(text.split('\n').at(-1)).toBe(
       'FAILED: the subgraph cannot be withdrawn while the operations above use it (an operator may force it with ?force=true).',
     );
-    const unused = await checkChange({ action: 'delete', subgraph: 'nme', published: [current], next: [], builtInUrls: URLS, operations: [] });
+    const unused = await checkChange({
+      action: 'delete',
+      subgraph: 'nme',
+      published: [current],
+      next: [],
+      builtInUrls: URLS,
+      operations: [],
+    });
     expect(formatReport(unused.report).split('\n').at(-1)).toBe('PASSED: the subgraph can be withdrawn.');
   });
 });

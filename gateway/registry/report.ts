@@ -116,7 +116,11 @@ export function formatReport(report: CheckReport): string {
         ...(safe.length > shownSafe.length ? [`    … and ${safe.length - shownSafe.length} more safe change(s) (--json lists them)`] : []),
       ],
     );
-    section(broken.length === 0, `Operations: ${report.operations.checked} checked, ${broken.length} would break`, broken.map(operationLine));
+    section(
+      broken.length === 0,
+      `Operations: ${report.operations.checked} checked, ${broken.length} would break`,
+      broken.map(operationLine),
+    );
   }
   reachability(report, lines);
   lines.push(report.ok ? words.passed : words.failed);

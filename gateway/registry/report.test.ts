@@ -79,6 +79,9 @@ describe('check reports', () => {
     const text = formatReport(report);
     expect(text.split('\n')[0]).toBe('Withdrawal of subgraph "nme"');
     expect(text).not.toMatch(/not published yet|cannot be published|Contract conformance/);
+    // What clients lose is reported, not failed: only the operations refuse a withdrawal.
+    expect(text).toMatch(/^ {2}- Schema changes: \d+ breaking, .* \(what clients lose\)$/m);
+    expect(text).toContain("    - BREAKING  Field 'nme' was removed from object type 'Release'");
     expect(text).toContain('- NmeDetail (persisted)');
     expect(text.split('\n').at(-1)).toBe(
       'FAILED: the subgraph cannot be withdrawn while the operations above use it (an operator may force it with ?force=true).',

@@ -104,18 +104,18 @@ export function formatReport(report: CheckReport): string {
     const serious = report.changes.filter((ch) => ch.level !== 'SAFE');
     const safe = report.changes.filter((ch) => ch.level === 'SAFE');
     const shownSafe = safe.slice(0, SAFE_SHOWN);
-    section(
-      !serious.some((ch) => ch.level === 'BREAKING' && !ch.deprecatedFirst),
-      `Schema changes: ${count('BREAKING')} breaking, ${count('DANGEROUS')} dangerous, ${count('SAFE')} safe`,
-      [
-        ...[...serious, ...shownSafe].flatMap((ch) => {
-          const line = `    - ${ch.level.padEnd(9)} ${ch.message}${ch.deprecatedFirst ? ' (deprecated first: allowed while no operation uses it)' : ''}`;
-          const advice = report.action === 'publish' ? deprecateFirst(ch, broken) : null;
-          return advice ? [line, advice] : [line];
-        }),
-        ...(safe.length > shownSafe.length ? [`    … and ${safe.length - shownSafe.length} more safe change(s) (--json lists them)`] : []),
-      ],
-    );
+    const title = `Schema changes: ${count('BREAKING')} breaking, ${count('DANGEROUS')} dangerous, ${count('SAFE')} safe`;
+    const detail = [
+      ...[...serious, ...shownSafe].flatMap((ch) => {
+        const line = `    - ${ch.level.padEnd(9)} ${ch.message}${ch.deprecatedFirst ? ' (deprecated first: allowed while no operation uses it)' : ''}`;
+        const advice = report.action === 'publish' ? deprecateFirst(ch, broken) : null;
+        return advice ? [line, advice] : [line];
+      }),
+      ...(safe.length > shownSafe.length ? [`    … and ${safe.length - shownSafe.length} more safe change(s) (--json lists them)`] : []),
+    ];
+    // A withdrawal or rollback is refused only for the operations it breaks: its changes are what clients lose.
+    if (report.action === 'publish') section(!serious.some((ch) => ch.level === 'BREAKING' && !ch.deprecatedFirst), title, detail);
+    else lines.push(`  - ${title} (what clients lose)`, ...detail);
     section(
       broken.length === 0,
       `Operations: ${report.operations.checked} checked, ${broken.length} would break`,

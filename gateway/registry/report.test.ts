@@ -96,4 +96,19 @@ describe('check reports', () => {
     });
     expect(formatReport(unused.report).split('\n').at(-1)).toBe('PASSED: the subgraph can be withdrawn.');
   });
+
+  it('head a rollback as a rollback', async () => {
+    const current = published(clusterSubgraphSdl(nmeSubgraph));
+    const { report } = await checkChange({
+      action: 'rollback',
+      subgraph: '(rollback)',
+      published: [current],
+      next: [],
+      builtInUrls: URLS,
+      operations: [operations[1]!],
+    });
+    const text = formatReport(report).split('\n');
+    expect(text[0]).toBe('Rollback of the supergraph');
+    expect(text.at(-1)).toBe('FAILED: the rollback cannot be made.');
+  });
 });

@@ -21,7 +21,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GUIDE = readFileSync(new URL('../docs/SUPPLIERS.md', import.meta.url), 'utf8');
 // Two levels under the root, as suppliers/northeast is: the guide's relative kit paths hold.
 const out = join(ROOT, '.scratch', `guide-${randomUUID()}`);
-const reference = { releaseCodes: new Set(['R0', 'R1', 'R2']), trustCodes: new Set(['NE1', 'NE3']) };
+const reference = { releaseCodes: new Set(['R0', 'R1', 'R2']), trustCodes: new Set(['RTD', 'RR7']) };
 
 /** The guide's one code block of `language` that contains `marker`. */
 function block(language: string, marker: string): string {
@@ -71,8 +71,8 @@ describe("the guide's worked example", () => {
       ['R2', 'ACTIVE', 2010, { workstream: 'Community', ragStatus: 'AMBER', dueQuarter: '2010-Q2' }],
     ]);
     expect(feed.rollout.map((r) => [r.odsCode, r.status, r.localStatus, r.actualGoLive])).toEqual([
-      ['NE1', 'LIVE', 'Live', '2007-03-12'],
-      ['NE3', 'PLANNED', 'On track', null],
+      ['RTD', 'LIVE', 'Live', '2007-03-12'],
+      ['RR7', 'PLANNED', 'On track', null],
     ]);
   });
 

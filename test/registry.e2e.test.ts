@@ -332,7 +332,7 @@ describe('the supplier registry', () => {
     expect(refused.status).toBe(422);
     expect(refused.body.report.operations.broken.map((o: { name: string }) => o.name)).toContain('NmeDashboard');
     const deleted = await call(registry(a, '/registry/subgraphs/nme?force=true'), 'DELETE', operator);
-    expect(deleted.status).toBe(201);
+    expect(deleted.status).toBe(200);
     expect(await comparedClusters(a)).toEqual(['LONDON', 'SOUTH']);
   });
 });

@@ -12,7 +12,7 @@ import { supergraphSubgraphs, type SubgraphSource } from '../../subgraphs/catalo
 import { generatedClusterSdl } from '../../subgraphs/kit/cluster-views.js';
 import { contractSdl, withContract } from '../../subgraphs/kit/contract.js';
 import { checkConformance, type CheckIssue } from './conformance.js';
-import type { PublishedSubgraph } from './store.js';
+import type { PublishedSubgraph, RegistryChange } from './store.js';
 
 export type { CheckIssue } from './conformance.js';
 
@@ -37,7 +37,25 @@ export interface SchemaChange {
 export interface BrokenOperation {
   readonly name: string;
   readonly source: 'persisted' | 'recorded';
+  /**
+   * For an operation without a name (recorded as `anonymous:<hash>`): the start of its
+   * document on one line, at most `EXCERPT_CHARS` characters, so it can be recognised by
+   * what it asks.
+   */
+  readonly excerpt?: string;
   readonly errors: readonly string[];
+}
+
+/** The most characters of an operation's document a report repeats. */
+export const EXCERPT_CHARS = 80;
+
+/** `document` on one line, whitespace collapsed, cut to `EXCERPT_CHARS` characters. */
+export function documentExcerpt(document: string): string {
+  const line = document
+    .slice(0, EXCERPT_CHARS * 4)
+    .replace(/\s+/g, ' ')
+    .trim();
+  return line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS - 1)}…` : line;
 }
 
 /** An operation the checks run against the would-be schema. */
@@ -50,6 +68,8 @@ export interface CheckedOperation {
 /** Everything the checks found; `ok` when the subgraph may be published. */
 export interface CheckReport {
   readonly subgraph: string;
+  /** What was checked: a publication, a withdrawal (`delete`) or a rollback. */
+  readonly action: RegistryChange['action'];
   readonly ok: boolean;
   /** The published version it was compared with, or null for a new subgraph. */
   readonly comparedWith: number | null;
@@ -90,6 +110,8 @@ export interface CheckInput {
 
 /** A deletion or rollback: the published subgraphs now, and what they would become. */
 export interface ChangeInput {
+  /** A withdrawal of `subgraph`, or a rollback (`subgraph` then names the version restored). */
+  readonly action: 'delete' | 'rollback';
   readonly subgraph: string;
   readonly published: readonly PublishedSubgraph[];
   readonly next: readonly PublishedSubgraph[];
@@ -215,7 +237,16 @@ function brokenOperations(before: GraphQLSchema, after: GraphQLSchema, operation
     }
     if (validate(before, document).length > 0) return [];
     const errors = validate(after, document);
-    return errors.length > 0 ? [{ name: op.name, source: op.source, errors: errors.map((e) => e.message) }] : [];
+    if (errors.length === 0) return [];
+    const anonymous = document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && !d.name);
+    return [
+      {
+        name: op.name,
+        source: op.source,
+        ...(anonymous ? { excerpt: documentExcerpt(op.document) } : {}),
+        errors: errors.map((e) => e.message),
+      },
+    ];
   });
 }
 
@@ -242,7 +273,7 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
     operations: { checked: 0, broken: [] },
   };
   const current = input.published.find((p) => p.name === input.name) ?? null;
-  const base = { subgraph: input.name, comparedWith: current?.version ?? null, reachability: null };
+  const base = { subgraph: input.name, action: 'publish' as const, comparedWith: current?.version ?? null, reachability: null };
   let document: DocumentNode;
   try {
     document = parse(new Source(input.sdl, input.name));
@@ -294,7 +325,7 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
  * rollback): it must compose, and the changes and broken operations are reported.
  */
 export async function checkChange(input: ChangeInput): Promise<CheckOutcome> {
-  const base = { subgraph: input.subgraph, comparedWith: null, reachability: null, sdl: [], contract: [] };
+  const base = { subgraph: input.subgraph, action: input.action, comparedWith: null, reachability: null, sdl: [], contract: [] };
   const before = compose(subgraphsWith(input.builtInUrls, input.published, null));
   const after = compose(subgraphsWith(input.builtInUrls, input.next, null));
   if (!after.ok) {

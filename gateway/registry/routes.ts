@@ -153,11 +153,14 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
 
   /**
    * Commits `build(state)` with compare-and-set, re-checking on the state that won a race;
-   * then swaps this gateway to it, and withdraws it if that swap fails.
+   * then swaps this gateway to it, and withdraws it if that swap fails. Answers `status` when
+   * it is served: 201 for what creates a version of a subgraph (a publish, a rollback), 200
+   * for a withdrawal, which creates nothing.
    */
   async function commit(
     res: Response,
     what: string,
+    status: 200 | 201,
     build: (
       state: RegistryState,
     ) => Promise<
@@ -195,7 +198,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
             { accepted: false, report: built.report },
           );
         }
-        res.status(201).json({
+        res.status(status).json({
           accepted: true,
           registryVersion: built.next.version,
           served,
@@ -292,7 +295,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         return refuse(res, 413, ErrorCode.SDL_TOO_LARGE, `${what} refused: ${message}`, { accepted: false, limit });
       }
       const ops = await operations();
-      await commit(res, what, async (state) => {
+      await commit(res, what, 201, async (state) => {
         // Exactly the checks of subgraph:check (in the check worker), plus the URL: allowed,
         // tried, and asked which cluster it speaks for.
         const outcome = await checked(res, what, () =>
@@ -333,14 +336,14 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       // An operator may delete even what operations still use.
       const force = req.query['force'] === 'true' && principal.operator;
       const ops = await operations();
-      const what = `deletion of ${name} by ${principal.supplier}`;
-      await commit(res, what, async (state) => {
+      const what = `withdrawal of ${name} by ${principal.supplier}`;
+      await commit(res, what, 200, async (state) => {
         if (!state.subgraphs.some((s) => s.name === name))
           return { status: 404, code: ErrorCode.NOT_FOUND, message: `Subgraph "${name}" is not published` };
         const next = state.subgraphs.filter((s) => s.name !== name);
         const outcome = await checked(res, what, () =>
           runChangeChecks(
-            { subgraph: name, published: state.subgraphs, next, builtInUrls: options.builtInUrls, operations: ops },
+            { action: 'delete', subgraph: name, published: state.subgraphs, next, builtInUrls: options.builtInUrls, operations: ops },
             options.checks,
           ),
         );
@@ -364,13 +367,14 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         return refuse(res, 400, ErrorCode.BAD_REQUEST, `Body field version ${body.error.issues[0]?.message}; send JSON { "version": 3 }`);
       const ops = await operations();
       const what = `rollback to registry version ${body.data.version} by ${principal.supplier}`;
-      await commit(res, what, async (state) => {
+      await commit(res, what, 201, async (state) => {
         const target = body.data.version === 0 ? { subgraphs: [] } : (await store.history()).find((s) => s.version === body.data.version);
         if (!target)
           return { status: 404, code: ErrorCode.NOT_FOUND, message: `Registry version ${body.data.version} is not in the kept history` };
         const outcome = await checked(res, what, () =>
           runChangeChecks(
             {
+              action: 'rollback',
               subgraph: '(rollback)',
               published: state.subgraphs,
               next: target.subgraphs,

@@ -144,6 +144,7 @@ export async function runChecks(input: CheckInput, settings: CheckSettings): Pro
     return {
       report: {
         subgraph: input.name,
+        action: 'publish',
         ok: false,
         comparedWith: current?.version ?? null,
         sdl: [{ code: 'SDL_TOO_LARGE', message: tooLarge.message }],

@@ -1,0 +1,167 @@
+/**
+ * Live answers over WebSocket on `/graphql`, the `graphql-transport-ws` protocol served by
+ * `graphql-ws` on a `ws` server that takes the HTTP server's upgrades. A connection is one
+ * stream under the gateway's stream limits (as an SSE stream is): past them it is closed with
+ * 1013 "Try Again Later" naming the limit (graphql-ws clients retry it); the limits beat it
+ * (pings), end it idle or old, and end it on drain with 1001 "Going Away", which clients
+ * reconnect from. The upgrade counts once against the `/graphql` rate limit, however many
+ * results the connection carries, and at most STREAMS_MAX_PER_CLIENT operations run on one
+ * connection at once.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Express, Request } from 'express';
+import { GraphQLError, GraphQLSchema, parse, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import type { ServerOptions } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ErrorCode } from '../../schema/errors.js';
+import type { PersistedResolution } from '../persisted-operations.js';
+import type { RateVerdict } from '../rate-limit.js';
+import { MAX_BUFFERED_BYTES, type OpenStream, type StreamEnd, type StreamLimits } from '../streams.js';
+import type { StreamRequest } from './live-queries.js';
+import type { Mask, Opened } from './operations.js';
+import { requestHeaders } from './transport-sse.js';
+
+/** Resolves a persisted id and applies PERSISTED_OPERATIONS_ONLY (`persisted-operations.ts`). */
+export type ResolvePersisted = (documentId: string | undefined, query: string) => PersistedResolution;
+
+export interface WsTransportOptions {
+  readonly app: Express;
+  readonly limits: StreamLimits;
+  readonly open: (request: StreamRequest) => Promise<Opened>;
+  readonly mask: Mask;
+  readonly maxTokens: number;
+  /** Operations one connection may run at once. */
+  readonly maxOperations: number;
+  /** Counts the upgrade against the `/graphql` rate limit. */
+  readonly rate: (req: Request) => Promise<RateVerdict | null>;
+  /** Resolves a `documentId` and applies PERSISTED_OPERATIONS_ONLY, as `/graphql` does. */
+  readonly persisted: ResolvePersisted;
+}
+
+/** The close code of a stream the gateway ends: all of them are ones clients retry. */
+const CLOSE_GOING_AWAY = 1001;
+const CLOSE_TRY_AGAIN_LATER = 1013;
+
+/** A WebSocket close reason is at most 123 bytes. */
+const closeReason = (text: string) => Buffer.from(text).subarray(0, 123).toString();
+
+/** graphql-ws wants a schema; the gateway executes through Apollo instead (`execute` below). */
+const NO_SCHEMA = new GraphQLSchema({});
+
+interface Extra {
+  readonly socket: WebSocket;
+  readonly request: IncomingMessage;
+}
+
+/** The `ws` server and graphql-ws on it: `upgrade` takes the HTTP server's upgrade requests. */
+export function wsTransport(options: WsTransportOptions): {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): Promise<void>;
+} {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const admitted = new WeakMap<WebSocket, OpenStream>();
+  const refuse = (message: string): GraphQLError[] => [new GraphQLError(message, { extensions: { code: ErrorCode.TOO_MANY_STREAMS } })];
+  const serverOptions: ServerOptions<Record<string, unknown>, Extra> = {
+    onSubscribe: (ctx, _id, payload) => {
+      const running = Object.keys(ctx.subscriptions).length;
+      if (running > options.maxOperations)
+        return refuse(
+          `This connection already runs ${running - 1} operations, the most STREAMS_MAX_PER_CLIENT allows (${options.maxOperations})`,
+        );
+      // A persisted operation by id, as in a POST body: `{ "documentId": "…", "query": "" }`.
+      const given = (payload as { documentId?: unknown }).documentId;
+      const documentId = typeof given === 'string' ? given : undefined;
+      const resolved = options.persisted(documentId, payload.query);
+      if ('code' in resolved) return [new GraphQLError(resolved.message, { extensions: { code: resolved.code } })];
+      let document;
+      try {
+        document = parse(resolved.query ?? '', { maxTokens: options.maxTokens });
+      } catch (error) {
+        return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+      }
+      const request: StreamRequest = {
+        query: resolved.query ?? '',
+        operationName: payload.operationName ?? null,
+        variables: payload.variables ?? null,
+        headers: requestHeaders(ctx.extra.request.headers),
+      };
+      return {
+        schema: NO_SCHEMA,
+        document,
+        operationName: payload.operationName ?? null,
+        variableValues: payload.variables ?? null,
+        contextValue: { request },
+      };
+    },
+    // Every operation goes through the gateway's router (live, once, or a subscription).
+    execute: (args) => options.open((args.contextValue as { request: StreamRequest }).request) as unknown as Promise<ExecutionResult>,
+    subscribe: (args) => options.open((args.contextValue as { request: StreamRequest }).request) as unknown as Promise<ExecutionResult>,
+    // Results arrive masked and formatted: sent as they are.
+    onNext: (ctx, _id, _payload, _args, result) => {
+      const socket = ctx.extra.socket;
+      admitted.get(socket)?.activity();
+      // A client that does not read: cut it rather than buffer for it (it reconnects).
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.terminate();
+      return result as FormattedExecutionResult as ExecutionResult;
+    },
+    onError: (_ctx, _id, _payload, errors) => errors.flatMap((error) => options.mask(error)),
+  };
+  // Heartbeats come from the stream limits (one mechanism), not graphql-ws's own pings; no
+  // internal error's text ever reaches a client (isProd), whatever NODE_ENV says.
+  const server = useServer({ ...serverOptions, isProd: true } as Parameters<typeof useServer>[0], wss, 0);
+
+  const endCode = (reason: StreamEnd) =>
+    reason === 'shutdown' ? 'the gateway is stopping' : reason === 'idle' ? 'idle' : 'stream lifetime reached';
+  const accept = (req: IncomingMessage, ws: WebSocket) => {
+    const stream = options.limits.admit(req as Request, {
+      heartbeat: () => ws.ping(),
+      end: (reason) => ws.close(CLOSE_GOING_AWAY, closeReason(`Closed by the gateway: ${endCode(reason)}; reconnect`)),
+      onGone: (listener) => {
+        ws.once('close', listener);
+        if (ws.readyState === ws.CLOSED) queueMicrotask(listener);
+      },
+    });
+    if (stream.refused) {
+      ws.close(
+        CLOSE_TRY_AGAIN_LATER,
+        closeReason(`${ErrorCode.TOO_MANY_STREAMS} ${stream.limit}=${stream.max}; retry after ${stream.retryAfterSeconds} s`),
+      );
+      return;
+    }
+    admitted.set(ws, stream);
+    ws.on('message', () => stream.activity());
+    wss.emit('connection', ws, req);
+  };
+
+  return {
+    upgrade: (req, socket, head) => {
+      const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+      if (path !== '/graphql') {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      // Express's request prototype (as Express gives every request), so `req.ip` honours TRUST_PROXY.
+      Object.setPrototypeOf(req, options.app.request);
+      options.rate(req as Request).then(
+        (verdict) => {
+          if (verdict && !verdict.allowed) {
+            const body = JSON.stringify({ errors: [{ message: verdict.message, extensions: { code: ErrorCode.RATE_LIMITED } }] });
+            socket.end(
+              `HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${verdict.retryAfterSeconds}\r\nContent-Type: application/json\r\n` +
+                `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+            );
+            return;
+          }
+          if (socket.destroyed) return;
+          wss.handleUpgrade(req, socket, head, (ws) => accept(req, ws));
+        },
+        () => socket.destroy(),
+      );
+    },
+    close: async () => {
+      await server.dispose();
+    },
+  };
+}

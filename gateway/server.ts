@@ -178,6 +178,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     apollo: () => apollo!,
     context: () => contextFor({ locals: {} }),
     formatError: prod.apollo.formatError!,
+    log,
     maxTokens: config.limits.maxTokens,
     maxPerClient: config.streams.maxPerClient,
     rate: prod.graphqlRate,

@@ -34,6 +34,7 @@ export const ErrorCode = {
   CHECKS_ABORTED: 'CHECKS_ABORTED',
   SWAP_FAILED: 'SWAP_FAILED',
   REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
+  OPERATION_NOT_PERSISTED: 'OPERATION_NOT_PERSISTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -75,6 +76,8 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
   SWAP_FAILED:
     'A registry change passed its checks but the gateway could not swap to it; it was withdrawn (HTTP 503), nothing stays stored.',
   REGISTRY_UNAVAILABLE: "The registry's store (Redis or its folder) cannot be read or written now; HTTP 503, try again shortly.",
+  OPERATION_NOT_PERSISTED:
+    'With PERSISTED_OPERATIONS_ONLY, an operation sent as text (not a documentId from the manifest), over HTTP or a stream; HTTP 400.',
 };
 
 /** Whether `code` is in the catalogue: errors with any other code reach clients masked. */

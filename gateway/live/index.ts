@@ -27,8 +27,9 @@ export interface LiveAnswersOptions {
   readonly apollo: () => ApolloServer<GatewayContext>;
   /** A fresh operation context, as `/graphql` builds one. */
   readonly context: () => Promise<GatewayContext>;
-  /** The gateway's `formatError` (the one mask). */
-  readonly formatError: NonNullable<Parameters<typeof maskWith>[0]>;
+  /** The gateway's `formatError` (the one mask), and where what it hides is logged. */
+  readonly formatError: Parameters<typeof maskWith>[0];
+  readonly log: (line: string) => void;
   readonly maxTokens: number;
   readonly maxPerClient: number;
   readonly rate: (req: Request) => Promise<RateVerdict | null>;
@@ -48,7 +49,7 @@ export interface LiveAnswers {
 }
 
 export function liveAnswers(options: LiveAnswersOptions): LiveAnswers {
-  const mask = maskWith(options.formatError);
+  const mask = maskWith(options.formatError, options.log);
   const run = operationRunner({ apollo: options.apollo, context: options.context, mask });
   const live = new LiveQueries({
     execute: run,

@@ -59,7 +59,18 @@ interface Group {
   running: Promise<void> | null;
   /** A change arrived while running: run once more when done. */
   again: boolean;
+  /** A run is due once the coalescing window closes. */
+  due: NodeJS.Timeout | null;
 }
+
+/**
+ * How long a change waits before its run. A subgraph shows a new report only to fetches
+ * pinned strictly after the millisecond it became visible (`subgraphs/kit/store.ts`), and
+ * the gateway can hear of it within that millisecond: a run started at once could read the
+ * old snapshot under the new version and never be run again. Waiting also makes reports
+ * landing together (several clusters, or a swap with them) cost one run.
+ */
+export const COALESCE_MS = 25;
 
 /** One stream's queue: only the newest result waits, so a slow reader never piles up old ones. */
 interface Subscriber {
@@ -114,7 +125,7 @@ export class LiveQueries {
     const key = groupKey(request);
     let group = this.#groups.get(key);
     if (!group) {
-      group = { key, request, streams: new Set(), last: null, lastJson: '', running: null, again: false };
+      group = { key, request, streams: new Set(), last: null, lastJson: '', running: null, again: false, due: null };
       this.#groups.set(key, group);
       this.#listen();
       this.#refresh(group);
@@ -164,6 +175,8 @@ export class LiveQueries {
     group.streams.delete(subscriber);
     if (group.streams.size > 0 || this.#groups.get(group.key) !== group) return;
     this.#groups.delete(group.key);
+    if (group.due) clearTimeout(group.due);
+    group.due = null;
     if (this.#groups.size === 0) {
       this.#unlisten?.();
       this.#unlisten = null;
@@ -174,7 +187,7 @@ export class LiveQueries {
     if (this.#unlisten) return;
     const offFeeds = this.#options.feedVersions.onChange(() => this.#feedsChanged());
     const offSwaps = this.#options.onSupergraphChange(() => {
-      for (const group of this.#groups.values()) this.#refresh(group);
+      for (const group of this.#groups.values()) this.#schedule(group);
     });
     this.#unlisten = () => {
       offFeeds();
@@ -193,8 +206,17 @@ export class LiveQueries {
         // Unknown now (its stream is down): wait until it is known again.
         return now !== undefined && now !== version;
       });
-      if (moved) this.#refresh(group);
+      if (moved) this.#schedule(group);
     }
+  }
+
+  /** A run once the coalescing window closes (one, however many changes arrive in it). */
+  #schedule(group: Group): void {
+    if (group.due) return;
+    group.due = setTimeout(() => {
+      group.due = null;
+      if (this.#groups.get(group.key) === group) this.#refresh(group);
+    }, COALESCE_MS);
   }
 
   /** One run for the whole group; a change during it makes one more run afterwards. */

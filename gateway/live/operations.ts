@@ -4,7 +4,7 @@
  * Federated subscriptions (issue 12, item 2) plug in here through `subscribe`, so both
  * transports carry them with the same limits and mask.
  */
-import { GraphQLError, type FormattedExecutionResult } from 'graphql';
+import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { readLive } from './live-directive.js';
 import type { Execution, LiveQueries, LiveStream, StreamRequest } from './live-queries.js';
 
@@ -41,13 +41,25 @@ export function streamOperations(options: StreamOperationsOptions): (request: St
   };
 }
 
-/** Builds the mask from the gateway's `formatError` (`subgraphs/kit/errors.ts` via `production.ts`). */
-export function maskWith(formatError: (formatted: ReturnType<GraphQLError['toJSON']>, error: unknown) => unknown): Mask {
+/**
+ * Builds the mask from the gateway's `formatError` (`subgraphs/kit/errors.ts` via
+ * `production.ts`), for errors raised outside Apollo's pipeline (which masks its own): the
+ * client sees what that mask shows; the log gets the whole error when something was hidden.
+ */
+export function maskWith(
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
+  log: (line: string) => void,
+): Mask {
   return (error) => {
     const graphqlError =
       error instanceof GraphQLError
         ? error
         : new GraphQLError(error instanceof Error ? error.message : String(error), error instanceof Error ? { originalError: error } : {});
-    return [formatError(graphqlError.toJSON(), graphqlError) as ReturnType<GraphQLError['toJSON']>];
+    const shown = formatError(graphqlError.toJSON(), graphqlError);
+    if (shown.message !== graphqlError.message)
+      log(
+        `gateway: error on a stream masked as ${String(shown.extensions?.['code'])}: ${graphqlError.originalError?.stack ?? graphqlError.message}`,
+      );
+    return [shown];
   };
 }

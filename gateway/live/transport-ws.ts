@@ -11,7 +11,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Express, Request } from 'express';
-import { GraphQLError, GraphQLSchema, parse, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import { GraphQLError, GraphQLSchema, parse, type DocumentNode, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -49,6 +49,8 @@ const closeReason = (text: string) => Buffer.from(text).subarray(0, 123).toStrin
 
 /** graphql-ws wants a schema; the gateway executes through Apollo instead (`execute` below). */
 const NO_SCHEMA = new GraphQLSchema({});
+/** The document graphql-ws is given for a refusal: any query (it only reads its kind). */
+const REFUSED = parse('{ __typename }');
 
 interface Extra {
   readonly socket: WebSocket;
@@ -62,42 +64,52 @@ export function wsTransport(options: WsTransportOptions): {
 } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const admitted = new WeakMap<WebSocket, OpenStream>();
-  const refuse = (message: string): GraphQLError[] => [new GraphQLError(message, { extensions: { code: ErrorCode.TOO_MANY_STREAMS } })];
+  // A refusal is answered as SSE answers it: one `next` with the (masked) errors, then
+  // `complete`. (graphql-ws's own error path would need graphql-js's GraphQLError class from
+  // its copy of graphql, which is not always the gateway's.)
+  const answer = (result: FormattedExecutionResult) => ({ opened: async (): Promise<Opened> => result });
+  const refusal = (code: string, message: string) => answer({ errors: options.mask(new GraphQLError(message, { extensions: { code } })) });
+  const argsFor = (contextValue: { opened: () => Promise<Opened> }, document: DocumentNode = REFUSED) => ({
+    schema: NO_SCHEMA,
+    document,
+    contextValue,
+  });
   const serverOptions: ServerOptions<Record<string, unknown>, Extra> = {
     onSubscribe: (ctx, _id, payload) => {
       const running = Object.keys(ctx.subscriptions).length;
       if (running > options.maxOperations)
-        return refuse(
-          `This connection already runs ${running - 1} operations, the most STREAMS_MAX_PER_CLIENT allows (${options.maxOperations})`,
+        return argsFor(
+          refusal(
+            ErrorCode.TOO_MANY_STREAMS,
+            `This connection already runs ${running - 1} operations, the most STREAMS_MAX_PER_CLIENT allows (${options.maxOperations})`,
+          ),
         );
       // A persisted operation by id, as in a POST body: `{ "documentId": "…", "query": "" }`.
       const given = (payload as { documentId?: unknown }).documentId;
       const documentId = typeof given === 'string' ? given : undefined;
       const resolved = options.persisted(documentId, payload.query);
-      if ('code' in resolved) return [new GraphQLError(resolved.message, { extensions: { code: resolved.code } })];
-      let document;
+      if ('code' in resolved) return argsFor(refusal(resolved.code, resolved.message));
+      const query = resolved.query ?? '';
+      let document: DocumentNode;
       try {
-        document = parse(resolved.query ?? '', { maxTokens: options.maxTokens });
+        document = parse(query, { maxTokens: options.maxTokens });
       } catch (error) {
-        return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        return argsFor(refusal(ErrorCode.GRAPHQL_PARSE_FAILED, error instanceof Error ? error.message : String(error)));
       }
       const request: StreamRequest = {
-        query: resolved.query ?? '',
+        query,
         operationName: payload.operationName ?? null,
         variables: payload.variables ?? null,
         headers: requestHeaders(ctx.extra.request.headers),
       };
       return {
-        schema: NO_SCHEMA,
-        document,
-        operationName: payload.operationName ?? null,
-        variableValues: payload.variables ?? null,
-        contextValue: { request },
+        ...argsFor({ opened: () => options.open(request) }, document),
+        ...(payload.operationName ? { operationName: payload.operationName } : {}),
       };
     },
     // Every operation goes through the gateway's router (live, once, or a subscription).
-    execute: (args) => options.open((args.contextValue as { request: StreamRequest }).request) as unknown as Promise<ExecutionResult>,
-    subscribe: (args) => options.open((args.contextValue as { request: StreamRequest }).request) as unknown as Promise<ExecutionResult>,
+    execute: (args) => (args.contextValue as { opened: () => Promise<Opened> }).opened() as unknown as Promise<ExecutionResult>,
+    subscribe: (args) => (args.contextValue as { opened: () => Promise<Opened> }).opened() as unknown as Promise<ExecutionResult>,
     // Results arrive masked and formatted: sent as they are.
     onNext: (ctx, _id, _payload, _args, result) => {
       const socket = ctx.extra.socket;

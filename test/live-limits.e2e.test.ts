@@ -13,13 +13,12 @@ import { startTestStack } from './helpers.js';
 
 const RATE = 6;
 let stack: Stack;
-let closed = false;
 
 beforeAll(async () => {
   stack = await startTestStack({ env: { PERSISTED_OPERATIONS_ONLY: 'true', RATE_LIMIT_REQUESTS: String(RATE) } });
 });
 afterAll(async () => {
-  if (!closed) await stack?.close();
+  await stack?.close();
 });
 
 type Result = { data?: unknown; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] };
@@ -114,14 +113,31 @@ describe('live streams under the /graphql rules', () => {
   });
 
   it('ends its streams when the gateway stops, with a close clients reconnect from', async () => {
-    // The rate budget is spent: this stack's last test stops it, streams opened before that.
-    const { client, closeCode } = wsClient();
-    const held = collect((sink) => client.subscribe({ query: '', documentId: 'ReleaseMatrix' } as { query: string }, sink));
-    void held;
+    // This stack's rate budget is spent: a stack of its own (which this test stops).
+    const own = await startTestStack({});
+    const url = own.gatewayUrl;
+    let closedWith: (event: { code: number; reason: string }) => void = () => {};
+    const closeEvent = new Promise<{ code: number; reason: string }>((resolve) => (closedWith = resolve));
+    const client = createWsClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      on: { closed: (event) => closedWith(event as { code: number; reason: string }) },
+    });
+    const viaWs = collect((sink) => client.subscribe({ query: 'query Q @live { releases { code } }' }, sink));
+    const sse = createSseClient({ url, retryAttempts: 0 });
+    const viaSse = collect((sink) => sse.subscribe({ query: 'query Q @live { releases { code } }' }, sink));
+    await until(() => viaWs.results.length === 1 && viaSse.results.length === 1, 'both streams');
     const started = Date.now();
-    closed = true;
-    await stack.close();
+    await own.close();
     expect(Date.now() - started).toBeLessThan(8000);
-    expect(await closeCode).not.toBe(1000);
+    // 1001 Going Away: graphql-ws clients retry it (a 1000 or 44xx would end them for good).
+    const event = await closeEvent;
+    expect([event.code, event.reason]).toEqual([1001, 'Closed by the gateway: the gateway is stopping; reconnect']);
+    // The SSE stream ended without `complete`: a graphql-sse client with retries reconnects.
+    await until(() => viaSse.error !== null, 'the SSE stream to end');
+    expect(viaSse.completed).toBe(false);
+    await client.dispose();
+    sse.dispose();
   });
 });

@@ -129,17 +129,23 @@ describe('@live queries', () => {
     const southWs = ws(SOUTH_LIVE);
     const londonSse = sse(LONDON_LIVE);
     const londonWs = ws(LONDON_LIVE);
-    const all = [southSse, southWs, londonSse, londonWs];
+    // Asked as of a date after the report about to land: a late report dated before it changes it too.
+    const past = sse('query Past @live { release(code: "R0") { south(asOf: "2008-03-01") { source { file } } } }');
+    const all = [southSse, southWs, londonSse, londonWs, past];
     onTestFinished(() => all.forEach((s) => s.stop()));
     await until(() => all.every((s) => s.results.length === 1), 'the first answers');
     expect(fileOf(southSse.results[0], 'south')).toBe('fujitsu-south-2007-09-06.csv');
     expect(fileOf(londonWs.results[0], 'london')).toBe('bt-london-2007-09-06.json');
 
     copyFileSync(join(SOUTH_FEED, 'fujitsu-south-2008-01-31.csv'), join(southDir, 'fujitsu-south-2008-01-31.csv'));
-    await until(() => southSse.results.length === 2 && southWs.results.length === 2, 'the south streams to hear the report');
+    await until(
+      () => southSse.results.length === 2 && southWs.results.length === 2 && past.results.length === 2,
+      'the south streams to hear the report',
+    );
     await sleep(700);
     expect(southSse.results.map((r) => fileOf(r, 'south'))).toEqual(['fujitsu-south-2007-09-06.csv', 'fujitsu-south-2008-01-31.csv']);
     expect(southWs.results.map((r) => fileOf(r, 'south'))).toEqual(['fujitsu-south-2007-09-06.csv', 'fujitsu-south-2008-01-31.csv']);
+    expect(past.results.map((r) => fileOf(r, 'south'))).toEqual(['fujitsu-south-2007-09-06.csv', 'fujitsu-south-2008-01-31.csv']);
     // The London answer did not touch south: nothing for it.
     expect(londonSse.results).toHaveLength(1);
     expect(londonWs.results).toHaveLength(1);

@@ -183,6 +183,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     maxPerClient: config.streams.maxPerClient,
     rate: prod.graphqlRate,
     persisted: persistedResolver(operations, config.persistedOperationsOnly),
+    allowedOrigins: config.corsOrigins,
     metrics: prod.liveMetrics,
   });
   const service = await createService<GatewayContext>({

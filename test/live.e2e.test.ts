@@ -228,6 +228,16 @@ describe('limits on streams', () => {
     await until(async () => (await metric('gateway_live_operations')) === 0, 'no live operation left');
   });
 
+  it('refuses a WebSocket from a page of another origin (WebSocket has no CORS)', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(stack.gatewayUrl.replace(/^http/, 'ws'), 'graphql-transport-ws', { origin: 'https://evil.example' });
+      socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.on('open', () => reject(new Error('opened')));
+      socket.on('error', () => {});
+    });
+    expect(status).toBe(403);
+  });
+
   it('refuses @live on a mutation through the mask, naming the rule', async () => {
     const viaSse = sse('mutation M @live { __typename }');
     await until(() => viaSse.completed, 'the refusal');

@@ -34,6 +34,8 @@ export interface LiveAnswersOptions {
   readonly maxPerClient: number;
   readonly rate: (req: Request) => Promise<RateVerdict | null>;
   readonly persisted: ResolvePersisted;
+  /** CORS_ORIGINS, for WebSocket upgrades from browser pages of other origins. */
+  readonly allowedOrigins: readonly string[];
   readonly metrics: { livePushed(): void; liveExecuted(): void };
   /** Opens federated subscriptions (issue 12, item 2). */
   readonly subscribe?: StreamOperationsOptions['subscribe'];
@@ -79,6 +81,7 @@ export function liveAnswers(options: LiveAnswersOptions): LiveAnswers {
         maxOperations: options.maxPerClient,
         rate: options.rate,
         persisted: options.persisted,
+        allowedOrigins: options.allowedOrigins,
       });
       return ws.upgrade;
     },

@@ -38,6 +38,24 @@ export interface WsTransportOptions {
   readonly rate: (req: Request) => Promise<RateVerdict | null>;
   /** Resolves a `documentId` and applies PERSISTED_OPERATIONS_ONLY, as `/graphql` does. */
   readonly persisted: ResolvePersisted;
+  /** CORS_ORIGINS: the pages of other origins allowed to open a connection. */
+  readonly allowedOrigins: readonly string[];
+}
+
+/**
+ * Whether a browser page may open a connection: WebSocket has no CORS, so without this
+ * check any site a user visits could read live answers through the user's network position.
+ * Clients that are not browsers send no `Origin`; the gateway's own pages are same-origin.
+ */
+export function originAllowed(req: IncomingMessage, allowed: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
 }
 
 /** The close code of a stream the gateway ends: all of them are ones clients retry. */
@@ -152,6 +170,15 @@ export function wsTransport(options: WsTransportOptions): {
       const path = new URL(req.url ?? '/', 'http://gateway').pathname;
       if (path !== '/graphql') {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      if (!originAllowed(req, options.allowedOrigins)) {
+        const body = JSON.stringify({
+          errors: [{ message: `Origin ${req.headers.origin} is not in CORS_ORIGINS`, extensions: { code: ErrorCode.FORBIDDEN } }],
+        });
+        socket.end(
+          `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
         return;
       }
       // Express's request prototype (as Express gives every request), so `req.ip` honours TRUST_PROXY.

@@ -146,7 +146,10 @@ export function wsTransport(options: WsTransportOptions): {
     reason === 'shutdown' ? 'the gateway is stopping' : reason === 'idle' ? 'idle' : 'stream lifetime reached';
   const accept = (req: IncomingMessage, ws: WebSocket) => {
     const stream = options.limits.admit(req as Request, {
-      heartbeat: () => ws.ping(),
+      // ping throws on a socket already closing: the limits' interval must never throw.
+      heartbeat: () => {
+        if (ws.readyState === ws.OPEN) ws.ping();
+      },
       end: (reason) => ws.close(CLOSE_GOING_AWAY, closeReason(`Closed by the gateway: ${endCode(reason)}; reconnect`)),
       onGone: (listener) => {
         ws.once('close', listener);

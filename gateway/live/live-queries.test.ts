@@ -31,10 +31,11 @@ function setup() {
   let pushes = 0;
   const execute = async (request: StreamRequest): Promise<Execution> => {
     runs.push(request.query);
-    await new Promise((r) => setTimeout(r, 5));
-    if (request.query === 'refused') return { result: { errors: [{ message: 'no' }] }, touched: new Map() };
+    // Versions as the run starts (the context's snapshot), its answer a moment later.
     const subgraph = request.query.includes('london') ? 'london' : 'south';
     const version = feeds.version(subgraph);
+    await new Promise((r) => setTimeout(r, 5));
+    if (request.query === 'refused') return { result: { errors: [{ message: 'no' }] }, touched: new Map() };
     // "same" answers the same whatever the version: a report that leaves it as it was.
     const data = request.query.includes('same') ? { same: true } : { [subgraph]: version };
     return {
@@ -150,6 +151,17 @@ describe('LiveQueries', () => {
     await settle();
     expect((await stream.next()).value).toEqual({ data: { south: 'v3' } });
     expect(await nextOrNone(stream)).toBe('none');
+    await stream.return(undefined);
+  });
+
+  it('runs again for a report that landed while the first run was under way', async () => {
+    const { feeds, runs, live } = setup();
+    const opening = open(live, '{ south }');
+    feeds.set('south', 'v2');
+    const stream = await opening;
+    expect((await stream.next()).value).toEqual({ data: { south: 'v1' } });
+    expect(await nextOrNone(stream)).toEqual({ data: { south: 'v2' } });
+    expect(runs).toHaveLength(2);
     await stream.return(undefined);
   });
 

@@ -197,17 +197,19 @@ export class LiveQueries {
 
   /** Runs again only the groups whose answer came from a subgraph whose version moved. */
   #feedsChanged(): void {
-    const { feedVersions } = this.#options;
     for (const group of this.#groups.values()) {
-      const touched = group.last?.touched;
-      if (!touched) continue; // its first run is under way and reads the versions as it starts
-      const moved = [...touched].some(([subgraph, version]) => {
-        const now = feedVersions.version(subgraph);
-        // Unknown now (its stream is down): wait until it is known again.
-        return now !== undefined && now !== version;
-      });
-      if (moved) this.#schedule(group);
+      // A first run under way is checked when it ends (below).
+      if (group.last && this.#moved(group.last)) this.#schedule(group);
     }
+  }
+
+  /** Whether a subgraph the run's answer came from has another version now. */
+  #moved(run: Execution): boolean {
+    return [...run.touched].some(([subgraph, version]) => {
+      const now = this.#options.feedVersions.version(subgraph);
+      // Unknown now (its stream is down): wait until it is known again.
+      return now !== undefined && now !== version;
+    });
   }
 
   /** A run once the coalescing window closes (one, however many changes arrive in it). */
@@ -247,6 +249,9 @@ export class LiveQueries {
       } while (group.again && group.streams.size > 0);
     })().finally(() => {
       group.running = null;
+      // A report that landed while the run read its snapshot (after its versions were taken):
+      // no change event will come again for it, so look now.
+      if (group.last && this.#groups.get(group.key) === group && this.#moved(group.last)) this.#schedule(group);
     });
   }
 }

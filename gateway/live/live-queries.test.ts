@@ -72,7 +72,7 @@ async function open(live: LiveQueries, query: string): Promise<LiveStream> {
 /** The next result, or 'none' when nothing arrives within a few ticks. */
 async function nextOrNone(stream: LiveStream): Promise<FormattedExecutionResult | 'none'> {
   const step = stream.next();
-  const none = new Promise<'none'>((r) => setTimeout(() => r('none'), COALESCE_MS + 60));
+  const none = new Promise<'none'>((r) => setTimeout(() => r('none'), COALESCE_MS + 150));
   const first = await Promise.race([step, none]);
   if (first === 'none') return 'none';
   return first.done ? 'none' : first.value;

@@ -181,6 +181,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     log,
     maxTokens: config.limits.maxTokens,
     maxPerClient: config.streams.maxPerClient,
+    maxMessageBytes: config.bodyLimitBytes,
     rate: prod.graphqlRate,
     persisted: persistedResolver(operations, config.persistedOperationsOnly),
     allowedOrigins: config.corsOrigins,

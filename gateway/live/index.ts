@@ -32,6 +32,8 @@ export interface LiveAnswersOptions {
   readonly log: (line: string) => void;
   readonly maxTokens: number;
   readonly maxPerClient: number;
+  /** BODY_LIMIT, for WebSocket messages. */
+  readonly maxMessageBytes: number;
   readonly rate: (req: Request) => Promise<RateVerdict | null>;
   readonly persisted: ResolvePersisted;
   /** CORS_ORIGINS, for WebSocket upgrades from browser pages of other origins. */
@@ -79,6 +81,7 @@ export function liveAnswers(options: LiveAnswersOptions): LiveAnswers {
         mask,
         maxTokens: options.maxTokens,
         maxOperations: options.maxPerClient,
+        maxMessageBytes: options.maxMessageBytes,
         rate: options.rate,
         persisted: options.persisted,
         allowedOrigins: options.allowedOrigins,

@@ -32,6 +32,8 @@ export interface WsTransportOptions {
   readonly open: (request: StreamRequest) => Promise<Opened>;
   readonly mask: Mask;
   readonly maxTokens: number;
+  /** BODY_LIMIT: the largest message, as the largest `/graphql` request body. */
+  readonly maxMessageBytes: number;
   /** Operations one connection may run at once. */
   readonly maxOperations: number;
   /** Counts the upgrade against the `/graphql` rate limit. */
@@ -80,7 +82,7 @@ export function wsTransport(options: WsTransportOptions): {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   close(): Promise<void>;
 } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
   const admitted = new WeakMap<WebSocket, OpenStream>();
   // A refusal is answered as SSE answers it: one `next` with the (masked) errors, then
   // `complete`. (graphql-ws's own error path would need graphql-js's GraphQLError class from

@@ -228,6 +228,25 @@ describe('limits on streams', () => {
     await until(async () => (await metric('gateway_live_operations')) === 0, 'no live operation left');
   });
 
+  it('runs at most STREAMS_MAX_PER_CLIENT operations on one WebSocket connection at once', async () => {
+    const client = createWsClient({ url: stack.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+    onTestFinished(() => void client.dispose());
+    const subscribe = () => {
+      const got = { results: [] as Result[], completed: false };
+      client.subscribe(
+        { query: SOUTH_LIVE },
+        { next: (r) => void got.results.push(r as Result), complete: () => void (got.completed = true), error: () => {} },
+      );
+      return got;
+    };
+    const held = Array.from({ length: MAX_PER_CLIENT }, subscribe);
+    await until(() => held.every((h) => h.results.length === 1), 'the operations the cap allows');
+    const over = subscribe();
+    await until(() => over.completed, 'the refusal');
+    expect(over.results[0]?.errors?.[0]?.extensions?.['code']).toBe('TOO_MANY_STREAMS');
+    expect(held.every((h) => !h.completed)).toBe(true);
+  });
+
   it('refuses a WebSocket from a page of another origin (WebSocket has no CORS)', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const socket = new WebSocket(stack.gatewayUrl.replace(/^http/, 'ws'), 'graphql-transport-ws', { origin: 'https://evil.example' });

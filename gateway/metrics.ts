@@ -61,6 +61,16 @@ export class GatewayMetrics implements FetchObserver {
     labelNames: ['subgraph'] as const,
     registers: [this.registry],
   });
+  readonly #livePushes = new Counter({
+    name: 'gateway_live_pushes_total',
+    help: 'New results pushed to live streams after their first (rate() gives pushes per second)',
+    registers: [this.registry],
+  });
+  readonly #liveExecutions = new Counter({
+    name: 'gateway_live_executions_total',
+    help: 'Runs of live operations: one per distinct operation and change, however many streams share it',
+    registers: [this.registry],
+  });
   readonly #rateLimiter = new Gauge({
     name: 'gateway_rate_limiter_redis',
     help: 'Whether the rate limiter counts in Redis (1) or in memory (0)',
@@ -74,12 +84,22 @@ export class GatewayMetrics implements FetchObserver {
     readonly registryVersion: () => string;
     /** Streams open now; read at scrape time. */
     readonly openStreams: () => number;
+    /** Distinct live operations open now (each shared by its streams); read at scrape time. */
+    readonly liveOperations?: () => number;
   }) {
     collectDefaultMetrics({ register: this.registry });
-    const { feedAges, registryVersion, openStreams } = options;
+    const { feedAges, registryVersion, openStreams, liveOperations = () => 0 } = options;
+    new Gauge({
+      name: 'gateway_live_operations',
+      help: 'Distinct live operations open now (operation, variables and credentials), each run once per change for all its streams',
+      registers: [this.registry],
+      collect() {
+        this.set(liveOperations());
+      },
+    });
     new Gauge({
       name: 'gateway_open_streams',
-      help: 'Long-lived streams (/events) open now, all clients together',
+      help: 'Long-lived streams (/events, live answers over SSE and WebSocket) open now, all clients together',
       registers: [this.registry],
       collect() {
         this.set(openStreams());
@@ -105,6 +125,16 @@ export class GatewayMetrics implements FetchObserver {
         this.set({ version: registryVersion() }, 1);
       },
     });
+  }
+
+  /** One new result pushed to a live stream. */
+  livePushed(): void {
+    this.#livePushes.inc();
+  }
+
+  /** One run of a live operation (shared by all its streams). */
+  liveExecuted(): void {
+    this.#liveExecutions.inc();
   }
 
   /** Records one GraphQL request. */

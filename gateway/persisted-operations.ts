@@ -54,6 +54,35 @@ function refuse(res: Response, status: number, code: string, message: string): v
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
 }
 
+/** A persisted id resolved to its text, or why the operation is refused. */
+export type PersistedResolution =
+  | { readonly query: string | undefined }
+  | { readonly status: number; readonly code: 'PERSISTED_QUERY_NOT_FOUND' | 'OPERATION_NOT_PERSISTED'; readonly message: string };
+
+/**
+ * The one rule for persisted operations, on every transport (HTTP here, WebSocket in
+ * `live/transport-ws.ts`): an id is replaced by its operation's text (an unknown one is
+ * `PERSISTED_QUERY_NOT_FOUND`); with `only`, any other text is `OPERATION_NOT_PERSISTED`.
+ */
+export function persistedResolver(operations: PersistedOperations, only: boolean) {
+  const bodies = new Set([...operations.values()].map((op) => op.body));
+  return (id: string | undefined, text: unknown): PersistedResolution => {
+    if (id !== undefined) {
+      const operation = operations.get(id);
+      if (!operation)
+        return { status: 404, code: 'PERSISTED_QUERY_NOT_FOUND', message: `No persisted operation has the id ${JSON.stringify(id)}` };
+      return { query: operation.body };
+    }
+    if (only && text !== undefined && !(typeof text === 'string' && bodies.has(text)))
+      return {
+        status: 400,
+        code: 'OPERATION_NOT_PERSISTED',
+        message: 'This gateway accepts only persisted operations: send a documentId from its manifest',
+      };
+    return { query: typeof text === 'string' ? text : undefined };
+  };
+}
+
 /**
  * Lets clients call a persisted operation by id instead of sending its text: POST
  * `{ "documentId": "ReleaseMatrix", "variables": … }` or GET
@@ -62,35 +91,25 @@ function refuse(res: Response, status: number, code: string, message: string): v
  * refused with `OPERATION_NOT_PERSISTED`.
  */
 export function persistedOperationsMiddleware(operations: PersistedOperations, only: boolean) {
-  const bodies = new Set([...operations.values()].map((op) => op.body));
+  const resolve = persistedResolver(operations, only);
   return (req: Request, res: Response, next: NextFunction): void => {
     const fromQuery = typeof req.query['documentId'] === 'string' ? req.query['documentId'] : undefined;
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
     const id = fromQuery ?? (typeof body['documentId'] === 'string' ? body['documentId'] : undefined);
+    const resolved = resolve(id, req.method === 'GET' ? req.query['query'] : body['query']);
+    if ('code' in resolved) return refuse(res, resolved.status, resolved.code, resolved.message);
     if (id !== undefined) {
-      const operation = operations.get(id);
-      if (!operation) return refuse(res, 404, 'PERSISTED_QUERY_NOT_FOUND', `No persisted operation has the id ${JSON.stringify(id)}`);
       if (req.method === 'GET') {
         const url = new URL(req.url, 'http://gateway');
         url.searchParams.delete('documentId');
-        url.searchParams.set('query', operation.body);
+        url.searchParams.set('query', resolved.query ?? '');
         req.url = `${url.pathname}${url.search}`;
         // A known, read-only operation: safe for a simple GET (Apollo's CSRF guard asks for a preflight header).
         req.headers['apollo-require-preflight'] = 'true';
       } else {
         delete body['documentId'];
-        body['query'] = operation.body;
+        body['query'] = resolved.query;
       }
-      return next();
-    }
-    const text = req.method === 'GET' ? req.query['query'] : body['query'];
-    if (only && text !== undefined && !(typeof text === 'string' && bodies.has(text))) {
-      return refuse(
-        res,
-        400,
-        'OPERATION_NOT_PERSISTED',
-        'This gateway accepts only persisted operations: send a documentId from its manifest',
-      );
     }
     next();
   };

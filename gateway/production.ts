@@ -6,7 +6,7 @@
  */
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import cors from 'cors';
-import type { Express, Response } from 'express';
+import type { Express, Request, Response } from 'express';
 import { errorMasking } from '../subgraphs/kit/errors.js';
 import type { GatewayCache } from './cache.js';
 import type { GatewayConfig } from './config.js';
@@ -16,7 +16,7 @@ import { knownOperationPlugin, limitCode, operationLimits } from './limits.js';
 import { requestLogging, type Logger } from './logger.js';
 import { GatewayMetrics, outcomePlugin } from './metrics.js';
 import { requestErrorStatusPlugin } from './http-status.js';
-import { graphqlRefusal, RateLimit, registryRefusal } from './rate-limit.js';
+import { graphqlRefusal, RateLimit, registryRefusal, type RateVerdict } from './rate-limit.js';
 import { supergraphVersionOf } from './registry/live-supergraph.js';
 import { readinessRoute } from './readiness.js';
 import { SubgraphResilience, inaccessibleFields, unavailablePathsPlugin, type BreakerState } from './resilience.js';
@@ -36,6 +36,8 @@ export interface ProductionOptions {
   readonly registryVersion?: () => string;
   /** Streams open now (`/events`, …), for the metrics. */
   readonly openStreams?: () => number;
+  /** Distinct live operations open now, for the metrics. */
+  readonly liveOperations?: () => number;
 }
 
 type ApolloOptions = Pick<
@@ -58,7 +60,11 @@ export interface Production {
   /** Records the supergraph served (at load and on every hot swap). */
   supergraphChanged(supergraphSdl: string): void;
   /** The per-request context fields: request id and the response's locals. */
-  context(res: Response): Pick<GatewayContext, 'requestId' | 'locals'>;
+  context(res: Pick<Response, 'locals'>): Pick<GatewayContext, 'requestId' | 'locals'>;
+  /** What live answers report to the metrics. */
+  readonly liveMetrics: Pick<GatewayMetrics, 'livePushed' | 'liveExecuted'>;
+  /** Counts a request the `/graphql` middleware does not see (a WebSocket upgrade) against its budget. */
+  graphqlRate(req: Request): Promise<RateVerdict | null>;
   /** App-wide middleware and routes: request ids, access logs, metrics, CORS, rate limits, /ready, /metrics. */
   before(app: Express): void;
   close(): void;
@@ -76,6 +82,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
     feedAges: () => feedVersions.ages(),
     registryVersion: options.registryVersion ?? (() => served.version),
     openStreams: options.openStreams ?? (() => 0),
+    ...(options.liveOperations ? { liveOperations: options.liveOperations } : {}),
   });
   const breakers = new Map<string, SubgraphResilience>();
   const resilienceOf = (name: string) => {
@@ -96,6 +103,8 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
     redisUrl: config.redisUrl,
     log,
   });
+  const graphqlBudget = { name: 'graphql', requests: config.rateLimitRequests, refuse: graphqlRefusal };
+  const graphqlRate = rateLimit.counter(graphqlBudget);
   const limits = operationLimits(config.limits);
   // One mask for every error a client gets (subgraphs/kit/errors.ts); the log gets each in full.
   const masking = errorMasking<GatewayContext>({
@@ -124,12 +133,14 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
       served = describe(sdl);
     },
     context: (res) => ({ requestId: res.locals['requestId'] as string | undefined, locals: res.locals }),
+    graphqlRate,
+    liveMetrics: metrics,
     before: (app) => {
       app.set('trust proxy', config.trustProxy);
       app.use(requestLogging(options.logger), metrics.middleware());
       app.use(cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false }));
       // A budget each: a dashboard fleet's /graphql traffic never blocks a supplier's publish.
-      app.use('/graphql', rateLimit.middleware({ name: 'graphql', requests: config.rateLimitRequests, refuse: graphqlRefusal }));
+      app.use('/graphql', rateLimit.middleware(graphqlBudget, graphqlRate));
       app.use('/registry', rateLimit.middleware({ name: 'registry', requests: config.registryRateLimitRequests, refuse: registryRefusal }));
       metrics.routes(app);
       readinessRoute(app, {

@@ -58,6 +58,11 @@ export function clientKey(req: Request, apiKeys: ReadonlySet<string> = new Set()
   return knownApiKey(Array.isArray(apiKey) ? apiKey[0] : apiKey, apiKeys) ?? `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
 }
 
+/** One request counted: allowed (with what is left), or refused for how long. */
+export type RateVerdict =
+  | { readonly allowed: true; readonly remaining: number }
+  | { readonly allowed: false; readonly retryAfterSeconds: number; readonly message: string };
+
 /** One budget's counters: in Redis while it is there, in memory otherwise. */
 interface Counters {
   readonly memory: RateLimiterMemory;
@@ -96,8 +101,33 @@ export class RateLimit {
     return counters.memory.consume(key);
   }
 
-  /** Counts every request against `budget`, per client key; past it, the budget's refusal. */
-  middleware(budget: Budget): RequestHandler {
+  /**
+   * Counts every request against `budget`, per client key; past it, the budget's refusal.
+   * `count` is the budget's counter when something else counts against it too.
+   */
+  middleware(budget: Budget, count = this.counter(budget)): RequestHandler {
+    return (req, res, next) => {
+      if (req.method === 'OPTIONS') return next();
+      count(req).then((verdict) => {
+        if (verdict === null) return next();
+        res.setHeader('x-ratelimit-limit', String(budget.requests));
+        if (verdict.allowed) {
+          res.setHeader('x-ratelimit-remaining', String(verdict.remaining));
+          return next();
+        }
+        res.setHeader('retry-after', String(verdict.retryAfterSeconds));
+        res.setHeader('x-ratelimit-remaining', '0');
+        budget.refuse(res, ErrorCode.RATE_LIMITED, verdict.message);
+      });
+    };
+  }
+
+  /**
+   * Counts one request against `budget` and says whether it may go on (null: the budget is
+   * off, or the limiter failed, which never refuses). The middleware uses it, and so does a
+   * WebSocket upgrade, which no Express middleware sees.
+   */
+  counter(budget: Budget): (req: Request) => Promise<RateVerdict | null> {
     const { requests } = budget;
     const { windowSeconds } = this.#options;
     // The /graphql budget keeps the keys it always had, so a rolling deploy shares the counts.
@@ -111,25 +141,18 @@ export class RateLimit {
       memory: new RateLimiterMemory(limits),
       redis: link ? new RateLimiterRedis({ ...limits, storeClient: link.redis }) : null,
     };
-    return (req, res, next) => {
-      if (requests === 0 || req.method === 'OPTIONS') return next();
-      this.#consume(counters, clientKey(req, this.#options.apiKeys)).then(
-        (result) => {
-          res.setHeader('x-ratelimit-limit', String(requests));
-          res.setHeader('x-ratelimit-remaining', String(result.remainingPoints));
-          next();
-        },
-        (rejected: unknown) => {
-          if (!(rejected instanceof RateLimiterRes)) return next(); // never a 500 for the limiter's sake
+    return (req) => {
+      if (requests === 0) return Promise.resolve(null);
+      return this.#consume(counters, clientKey(req, this.#options.apiKeys)).then(
+        (result): RateVerdict => ({ allowed: true, remaining: result.remainingPoints }),
+        (rejected: unknown): RateVerdict | null => {
+          if (!(rejected instanceof RateLimiterRes)) return null; // never a 500 for the limiter's sake
           const seconds = Math.max(1, Math.ceil(rejected.msBeforeNext / 1000));
-          res.setHeader('retry-after', String(seconds));
-          res.setHeader('x-ratelimit-limit', String(requests));
-          res.setHeader('x-ratelimit-remaining', '0');
-          budget.refuse(
-            res,
-            ErrorCode.RATE_LIMITED,
-            `Rate limit of ${requests} requests per ${windowSeconds} s on /${budget.name} exceeded for this client; retry after ${seconds} s`,
-          );
+          return {
+            allowed: false,
+            retryAfterSeconds: seconds,
+            message: `Rate limit of ${requests} requests per ${windowSeconds} s on /${budget.name} exceeded for this client; retry after ${seconds} s`,
+          };
         },
       );
     };

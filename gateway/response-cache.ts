@@ -121,6 +121,8 @@ export function responseCache(options: ResponseCacheOptions): {
           if (found === 'bypass') status = 'BYPASS';
           if (!found || found === 'bypass') return null;
           status = 'HIT';
+          // A hit came from the subgraphs its entry did: a live query re-runs when one of them changes.
+          for (const subgraph of Object.keys(found.entry.meta.versions)) rc.contextValue.touched.add(subgraph);
           for (const [name, value] of hitHeaders(found)) rc.response.http.headers.set(name, value);
           // Apollo negotiates the content type from `Accept`, as for any answer.
           return {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ApolloServer } from '@apollo/server';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
 import { createService, type Service } from '../subgraphs/kit/http.js';
 import { supergraphSubgraphs, type SubgraphSource } from '../subgraphs/catalog.js';
@@ -13,7 +13,8 @@ import { EntityCache } from './entity-cache.js';
 import { explorerLandingPage, mountExplorer } from './explorer.js';
 import { FeedVersions } from './feed-versions.js';
 import { MutationEpochs } from './mutation-epochs.js';
-import { loadPersistedOperations, persistedOperationsMiddleware } from './persisted-operations.js';
+import { liveAnswers } from './live/index.js';
+import { loadPersistedOperations, persistedOperationsMiddleware, persistedResolver } from './persisted-operations.js';
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
 import { gatewayLogs, type Logger } from './logger.js';
@@ -90,6 +91,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     logger,
     registryVersion: supergraphVersion,
     openStreams: () => streams.open,
+    liveOperations: () => live.live.groups,
   });
   // Insights answers only for the subgraphs of the supergraph an operation is planned on.
   const routed = {
@@ -158,10 +160,38 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           ? `The gateway serves the fixed supergraph SUPERGRAPH_PATH=${config.supergraphPath}; the registry is off`
           : 'The registry is off (REGISTRY=false)',
       );
+  // Every subgraph fetch of this operation answers from the snapshots visible now.
+  const contextFor = async (res: Pick<Response, 'locals'>): Promise<GatewayContext> => ({
+    pin: new Date().toISOString(),
+    touched: new Set<string>(),
+    versions: feedVersions.snapshot(),
+    markedPublic: new Set<string>(),
+    ...(epochs ? { epochs: await epochs.read(feedVersions.subgraphs()) } : {}),
+    ...prod.context(res),
+    subgraphHeaders: { [SUBGRAPHS_HEADER]: routed.names },
+  });
+  let apollo: ApolloServer<GatewayContext> | null = null;
+  // @live queries and one-off operations over SSE and WebSocket (gateway/live/).
+  const live = liveAnswers({
+    streams,
+    feedVersions,
+    onSupergraphChange: (listener) => gateway.onSchemaLoadOrUpdate(listener),
+    apollo: () => apollo!,
+    context: () => contextFor({ locals: {} }),
+    formatError: prod.apollo.formatError!,
+    log,
+    maxTokens: config.limits.maxTokens,
+    maxPerClient: config.streams.maxPerClient,
+    maxMessageBytes: config.bodyLimitBytes,
+    rate: prod.graphqlRate,
+    persisted: persistedResolver(operations, config.persistedOperationsOnly),
+    allowedOrigins: config.corsOrigins,
+    metrics: prod.liveMetrics,
+  });
   const service = await createService<GatewayContext>({
     name: 'gateway',
     apollo: (drain) =>
-      new ApolloServer<GatewayContext>({
+      (apollo = new ApolloServer<GatewayContext>({
         gateway,
         cache,
         persistedQueries: config.persistedOperationsOnly ? false : { cache: new PrefixingKeyValueCache(cache, 'apq:') },
@@ -179,17 +209,8 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           ...prod.plugins,
           ...(recorder ? [recorder.plugin] : []),
         ],
-      }),
-    // Every subgraph fetch of this operation answers from the snapshots visible now.
-    context: async ({ res }) => ({
-      pin: new Date().toISOString(),
-      touched: new Set<string>(),
-      versions: feedVersions.snapshot(),
-      markedPublic: new Set<string>(),
-      ...(epochs ? { epochs: await epochs.read(feedVersions.subgraphs()) } : {}),
-      ...prod.context(res),
-      subgraphHeaders: { [SUBGRAPHS_HEADER]: routed.names },
-    }),
+      })),
+    context: ({ res }) => contextFor(res),
     bodyLimitBytes: config.bodyLimitBytes,
     before: prod.before,
     // The explorer at / and /explorer, the dashboard at /dashboard, their files, /events;
@@ -202,9 +223,11 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     },
     graphqlMiddleware: [
       persistedOperationsMiddleware(operations, config.persistedOperationsOnly),
+      ...live.middleware,
       ...(responses ? [responses.fastPath] : []),
     ],
     onStop: async () => {
+      await live.close();
       await registry?.live.stop();
       await recorder?.close();
       await registry?.store.close();
@@ -215,6 +238,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       await agent.close();
     },
   });
+  service.httpServer.on('upgrade', live.attach(service.app));
   registry?.live.follow();
   return service;
 }

@@ -36,6 +36,7 @@ export const ErrorCode = {
   REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
   MEMBERSHIP_REFUSED: 'MEMBERSHIP_REFUSED',
   MEMBERSHIP_IN_USE: 'MEMBERSHIP_IN_USE',
+  OPERATION_NOT_PERSISTED: 'OPERATION_NOT_PERSISTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -81,6 +82,8 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
     "A cluster registration contradicts the programme's membership (a seed cluster, a trust already another cluster's, a supplier known by another name); HTTP 409, naming the field.",
   MEMBERSHIP_IN_USE:
     'A registered cluster cannot be removed while a published subgraph speaks for it; HTTP 409. Withdraw the subgraph first.',
+  OPERATION_NOT_PERSISTED:
+    'With PERSISTED_OPERATIONS_ONLY, an operation sent as text (not a documentId from the manifest), over HTTP or a stream; HTTP 400.',
 };
 
 /** Whether `code` is in the catalogue: errors with any other code reach clients masked. */

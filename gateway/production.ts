@@ -7,7 +7,7 @@
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import cors from 'cors';
 import type { Express, Response } from 'express';
-import { errorMasking } from '../subgraphs/kit/errors.js';
+import { errorMasking } from '../schema/error-mask.js';
 import type { GatewayCache } from './cache.js';
 import type { GatewayConfig } from './config.js';
 import type { DataSourceOptions, GatewayContext } from './data-source.js';

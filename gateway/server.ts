@@ -3,10 +3,10 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import type { Request } from 'express';
 import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
-import { createService, type Service } from '../subgraphs/kit/http.js';
-import { supergraphSubgraphs, type SubgraphSource } from '../subgraphs/catalog.js';
+import { createService, type Service } from '../schema/http.js';
+import { BuiltInSubgraphs } from './built-ins.js';
 import { createCache } from './cache.js';
-import { CompositionError, composeSupergraph } from './compose.js';
+import type { SubgraphSource } from './compose.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
 import { dashboard } from './dashboard.js';
@@ -21,18 +21,18 @@ import { gatewayLogs, type Logger } from './logger.js';
 import { production } from './production.js';
 import { mountWebAssets } from './web-assets.js';
 import { LiveSupergraph, supergraphVersionOf } from './registry/live-supergraph.js';
-import { SUBGRAPHS_HEADER } from '../subgraphs/insights/live-schema.js';
+import { SUBGRAPHS_HEADER } from '../schema/wire.js';
 import { recordOperations } from './registry/operations.js';
 import { clientKey } from './rate-limit.js';
 import { StreamLimits } from './streams.js';
 import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
-import { openRegistryStore } from './registry/store.js';
+import { openRegistryStore, type RegistryStore } from './registry/store.js';
 
 export type { GatewayContext } from './data-source.js';
 
 /** Options a test or an embedding program can add to the configuration. */
 export interface GatewayOptions {
-  /** Cluster subgraphs to compose besides the built-in ones (e.g. a third supplier). */
+  /** Cluster subgraphs to compose besides the built-in ones, with their SDL (e.g. a third supplier in a test). */
   readonly extraClusters?: readonly SubgraphSource[];
   /** Where the gateway's messages go; pino (JSON on stdout) by default. */
   readonly log?: (line: string) => void;
@@ -40,18 +40,13 @@ export interface GatewayOptions {
   readonly logger?: Logger;
 }
 
-/** The supergraph the gateway serves: a given file, or the built-in subgraphs composed locally. */
-export async function loadSupergraph(config: GatewayConfig, options: GatewayOptions = {}): Promise<string> {
-  if (config.supergraphPath) {
-    try {
-      return await readFile(config.supergraphPath, 'utf8');
-    } catch (error) {
-      throw new Error(`SUPERGRAPH_PATH=${JSON.stringify(config.supergraphPath)} cannot be read: ${(error as Error).message}`);
-    }
+/** The fixed supergraph of `SUPERGRAPH_PATH`. */
+async function readSupergraph(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`SUPERGRAPH_PATH=${JSON.stringify(path)} cannot be read: ${(error as Error).message}`);
   }
-  const result = composeSupergraph(supergraphSubgraphs(config.subgraphUrls, options.extraClusters));
-  if (!result.ok) throw new CompositionError(result.errors);
-  return result.supergraphSdl;
 }
 
 /** The subgraphs a supergraph routes to, from its `join__Graph` enum. */
@@ -67,11 +62,15 @@ export function routedSubgraphs(supergraphSdl: string): { name: string; url: str
  */
 export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
   const { log, logger } = gatewayLogs(config.logLevel, options);
-  // With the registry, the supergraph follows it and is hot-swapped; otherwise it is fixed.
-  const registry = config.registry.enabled ? await startRegistry(config, options.extraClusters ?? [], log) : null;
-  const supergraphSdl = registry ? registry.live.sdl : await loadSupergraph(config, options);
+  // A given file is served as it is; otherwise the built-ins, as they serve their SDL, composed
+  // with the registry's subgraphs (when it is on), and hot-swapped as either changes.
+  const fixed = config.supergraphPath ? await readSupergraph(config.supergraphPath) : null;
+  const store = !fixed && config.registry.enabled ? openRegistryStore(config.registry) : null;
+  const live = fixed ? null : await startLive(config, store, options.extraClusters ?? [], log);
+  const registry = live && store ? { store, live } : null;
+  const supergraphSdl = live ? live.sdl : fixed!;
   const fixedVersion = supergraphVersionOf(supergraphSdl);
-  const supergraphVersion = registry ? () => registry.live.version() : () => fixedVersion;
+  const supergraphVersion = live ? () => live.version() : () => fixedVersion;
   const cache = createCache({ redisUrl: config.redisUrl, maxBytes: config.cacheMaxBytes, log });
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
   const agent = subgraphAgent();
@@ -97,15 +96,15 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       .join(','),
   };
   // Published subgraphs announce new reports on their own stream (they need not share our Redis).
-  if (registry) feedVersions.track(routedSubgraphs(supergraphSdl), registry.live.published);
-  registry?.live.onSwap((sdl) => {
-    feedVersions.track(routedSubgraphs(sdl), registry.live.published);
+  if (live) feedVersions.track(routedSubgraphs(supergraphSdl), live.published);
+  live?.onSwap((sdl) => {
+    feedVersions.track(routedSubgraphs(sdl), live.published);
     routed.names = routedSubgraphs(sdl)
       .map((s) => s.name)
       .join(',');
   });
   const gateway = new ApolloGateway({
-    supergraphSdl: registry ? registry.live.hook : supergraphSdl,
+    supergraphSdl: live ? live.hook : supergraphSdl,
     experimental_approximateQueryPlanStoreMiB: config.queryPlanCacheMiB,
     buildService: ({ name, url }) =>
       new GatewayDataSource({
@@ -204,7 +203,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       ...(responses ? [responses.fastPath] : []),
     ],
     onStop: async () => {
-      await registry?.live.stop();
+      await live?.stop();
       await recorder?.close();
       await registry?.store.close();
       feedVersions.close();
@@ -213,23 +212,21 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       await agent.close();
     },
   });
-  registry?.live.follow();
+  live?.follow();
   return service;
 }
 
-/** The registry's store and the supergraph that follows it. */
-async function startRegistry(config: GatewayConfig, extraClusters: readonly SubgraphSource[], log: (line: string) => void) {
-  const store = openRegistryStore(config.registry);
-  const live = await LiveSupergraph.start({
-    builtInUrls: config.subgraphUrls,
-    extraClusters,
+/** The supergraph that follows the built-ins and the registry's store (closed if it cannot start). */
+async function startLive(config: GatewayConfig, store: RegistryStore | null, extraClusters: readonly SubgraphSource[], log: (line: string) => void) {
+  return LiveSupergraph.start({
+    builtIns: new BuiltInSubgraphs(config.subgraphUrls, extraClusters, log),
+    startWaitMs: config.subgraphSdlWaitMs,
     store,
     swapTimeoutMs: config.registry.swapTimeoutMs,
     checks: config.registry.checks,
     log,
   }).catch(async (error: unknown) => {
-    await store.close();
+    await store?.close();
     throw error;
   });
-  return { store, live };
 }

@@ -18,6 +18,7 @@ import { formatReport } from '../gateway/registry/report.js';
 import { runChecks } from '../gateway/registry/worker.js';
 import { EMPTY_REGISTRY, openRegistryStore } from '../gateway/registry/store.js';
 import { loadPersistedOperations } from '../gateway/persisted-operations.js';
+import { supergraphSubgraphs } from '../subgraphs/catalog.js';
 
 function usage(problem: string): never {
   console.error(
@@ -58,7 +59,7 @@ try {
   const persisted = loadPersistedOperations(config.persistedOperationsFile ?? undefined);
   const operations = checkedOperations(persisted, recorded);
   const { report, identity } = await checkPublication(
-    { name: args.name, sdl, url: args.url ?? null, published: state.subgraphs, builtInUrls: config.subgraphUrls, operations },
+    { name: args.name, sdl, url: args.url ?? null, published: state.subgraphs, builtIns: supergraphSubgraphs(config.subgraphUrls), operations },
     { kind: 'offline', identity: declaredIdentity(args.name, args.cluster, args.supplier) },
     (line) => console.error(line),
     // The publish's own checks, in the same bounded worker: the SDL limits come first.

@@ -12,10 +12,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { SupergraphSdlHook } from '@apollo/gateway';
-import { findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
-import { supergraphSubgraphs, type SubgraphSource } from '../../subgraphs/catalog.js';
-import { composeSupergraph } from '../compose.js';
-import type { InsightsSchemaVersion } from '../../subgraphs/insights/live-schema.js';
+import { findClusterShapes } from '../../schema/cluster-views.js';
+import { SCHEMA_VERSION_PATH, type SchemaVersion } from '../../schema/wire.js';
+import { committedSupergraph, type BuiltInSubgraphs } from '../built-ins.js';
+import type { SubgraphSource } from '../compose.js';
 import { sdlLimitProblem } from './sdl-limits.js';
 import type { RegistryState, RegistryStore } from './store.js';
 import type { PreparedSupergraph } from './check-tasks.js';
@@ -49,11 +49,12 @@ function readWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 export interface LiveSupergraphOptions {
-  /** Routing URLs of the built-in subgraphs. */
-  readonly builtInUrls: Readonly<Record<string, string>>;
-  /** Cluster subgraphs composed besides the built-in ones, outside the registry (tests). */
-  readonly extraClusters: readonly SubgraphSource[];
-  readonly store: RegistryStore;
+  /** The built-in subgraphs, by URL (and any a test adds besides them). */
+  readonly builtIns: BuiltInSubgraphs;
+  /** How long a starting gateway waits for the built-ins to serve their SDL (`SUBGRAPH_SDL_WAIT_MS`). */
+  readonly startWaitMs: number;
+  /** The registry, or null (`REGISTRY=false`): then only the built-in subgraphs are served. */
+  readonly store: RegistryStore | null;
   /** How long to wait for insights to serve new clusters before giving up on a swap. */
   readonly swapTimeoutMs: number;
   /** The SDL limits every stored subgraph must keep, and the worker's. */
@@ -76,7 +77,14 @@ interface Problem {
 export interface ComposedVersion {
   readonly registryVersion: number;
   readonly supergraphSdl: string;
+  /** The built-in subgraphs it was composed with (`builtInKey`): used only while they still serve the same. */
+  readonly builtInKey: string;
 }
+
+/** Which built-in SDLs these are: a composed supergraph is reused only with the same. */
+export const builtInKey = (builtIns: readonly SubgraphSource[]) => createHash('sha256').update(JSON.stringify(builtIns)).digest('hex');
+
+const EMPTY_STATE: RegistryState = { version: 0, subgraphs: [] } as unknown as RegistryState;
 
 /** Whether a registry version is what this gateway serves. */
 export interface SwapOutcome {
@@ -102,6 +110,8 @@ export class LiveSupergraph {
   #unservable: { key: string; problem: Problem } | null = null;
   #publicProblem: { registryVersion: number; message: string } | null = null;
   #stopped = false;
+  /** The built-in subgraphs as last fetched; null while serving the committed fallback. */
+  #builtIns: readonly SubgraphSource[] | null = null;
 
   private constructor(options: LiveSupergraphOptions, sdl: string, registryVersion: number, clusters: readonly string[]) {
     this.#options = options;
@@ -117,10 +127,8 @@ export class LiveSupergraph {
    * (a state that can never be served waits for the registry to change instead).
    */
   static async start(options: LiveSupergraphOptions): Promise<LiveSupergraph> {
-    const subgraphs = supergraphSubgraphs(options.builtInUrls, options.extraClusters);
-    const builtIn = composeSupergraph(subgraphs);
-    if (!builtIn.ok) throw new Error(`The built-in subgraphs do not compose:\n${builtIn.errors.join('\n')}`);
-    const live = new LiveSupergraph(options, builtIn.supergraphSdl, 0, clusterNames(subgraphs));
+    const live = await LiveSupergraph.#fromBuiltIns(options);
+    if (!options.store) return live;
     let state: RegistryState;
     try {
       state = await readWithin(options.store.current(), START_READ_MS);
@@ -135,6 +143,7 @@ export class LiveSupergraph {
       const prepared = await live.#prepare(state);
       if ('sdl' in prepared) {
         live.#sdl = prepared.sdl;
+        live.#builtIns = prepared.builtIns;
         live.#clusters = prepared.clusters;
         live.#published = prepared.published;
         live.#version = supergraphVersionOf(prepared.sdl);
@@ -147,6 +156,34 @@ export class LiveSupergraph {
       }
     }
     return live;
+  }
+
+  /**
+   * The built-in subgraphs as they serve their SDL, composed locally; or, when they do not
+   * all answer within `startWaitMs`, the committed supergraph (the offline fallback), which
+   * `follow` replaces as soon as they do.
+   */
+  static async #fromBuiltIns(options: LiveSupergraphOptions): Promise<LiveSupergraph> {
+    const served = await options.builtIns.waitFor(options.startWaitMs);
+    if (!served) {
+      options.log(
+        `gateway: the built-in subgraphs did not all serve their SDL within ${options.startWaitMs} ms (SUBGRAPH_SDL_WAIT_MS): ` +
+          'starting on the committed schema/supergraph.graphql (the offline fallback); it swaps to what they serve once they answer',
+      );
+      const live = new LiveSupergraph(options, committedSupergraph(options.builtIns.urls), 0, []);
+      live.#publicProblem = { registryVersion: 0, message: 'the built-in subgraphs do not all serve their SDL yet: serving the committed supergraph' };
+      return live;
+    }
+    const composed = await prepareSupergraph({ kind: 'supergraph', input: { subgraphs: served } }, options.checks.worker);
+    if (!composed.ok) throw new Error(`The built-in subgraphs do not compose: ${composed.problem}`);
+    const live = new LiveSupergraph(options, composed.sdl, 0, composed.clusters);
+    live.#builtIns = served;
+    return live;
+  }
+
+  /** The built-in subgraphs as they served their SDL when last asked; null while the fallback is served. */
+  get builtIns(): readonly SubgraphSource[] | null {
+    return this.#builtIns;
   }
 
   /** The supergraph served now. */
@@ -192,7 +229,7 @@ export class LiveSupergraph {
 
   /** Follows the registry: every change is applied (once the gateway has loaded). */
   follow(): void {
-    this.#unsubscribe = this.#options.store.onChange(() => void this.sync());
+    this.#unsubscribe = this.#options.store?.onChange(() => void this.sync()) ?? null;
     if (this.#registryVersion === 0) void this.sync();
   }
 
@@ -211,14 +248,14 @@ export class LiveSupergraph {
     if (this.#stopped) return { served: false, registryVersion: this.#registryVersion, message: 'the gateway is stopping' };
     let state: RegistryState;
     try {
-      state = await this.#options.store.current();
+      state = this.#options.store ? await this.#options.store.current() : EMPTY_STATE;
     } catch (error) {
       return this.#failed(this.#registryVersion, {
         problem: `the registry cannot be read: ${(error as Error).message}`,
         public: 'the registry cannot be read; see the gateway log',
       });
     }
-    if (state.version === this.#registryVersion) {
+    if (state.version === this.#registryVersion && this.#builtIns) {
       this.#publicProblem = null;
       return { served: true, registryVersion: state.version, message: null };
     }
@@ -244,7 +281,9 @@ export class LiveSupergraph {
         key,
       );
     }
+    if (!this.#builtIns) this.#options.log('gateway: the built-in subgraphs serve their SDL: swapped from the committed supergraph');
     this.#sdl = prepared.sdl;
+    this.#builtIns = prepared.builtIns;
     this.#clusters = prepared.clusters;
     this.#published = prepared.published;
     this.#version = supergraphVersionOf(prepared.sdl);
@@ -276,7 +315,7 @@ export class LiveSupergraph {
   async #prepare(
     state: RegistryState,
     composed?: ComposedVersion,
-  ): Promise<{ sdl: string; clusters: readonly string[]; published: ReadonlySet<string> } | Problem> {
+  ): Promise<{ sdl: string; builtIns: readonly SubgraphSource[]; clusters: readonly string[]; published: ReadonlySet<string> } | Problem> {
     const stored = Array.isArray(state.subgraphs) ? state.subgraphs : null;
     if (!stored)
       return {
@@ -289,19 +328,25 @@ export class LiveSupergraph {
       const over = sdlLimitProblem(subgraph.sdl, this.#options.checks.sdl, `Stored subgraph "${subgraph.name}"`);
       if (over) return { problem: `cannot be served: ${over.message}`, public: over.message, lasting: true };
     }
-    // The checks compose exactly this gateway's supergraph, unless tests add clusters of their own.
-    const known = composed?.registryVersion === state.version && this.#options.extraClusters.length === 0;
+    // The built-ins as they serve now, once insights (the one built-in whose schema follows the
+    // registry) compares every cluster this state has.
+    let builtIns: SubgraphSource[];
+    let clusters: readonly string[];
+    try {
+      clusters = clusterNames([...(await this.#options.builtIns.fetch()), ...published]);
+      const ready = await this.#insightsServes(clusters);
+      if (ready !== true) return { problem: ready, public: 'the insights subgraph does not serve the new clusters yet' };
+      builtIns = await this.#options.builtIns.fetch();
+    } catch (error) {
+      return { problem: `the built-in subgraphs are ${(error as Error).message}`, public: 'the built-in subgraphs do not all answer; see the gateway log' };
+    }
+    // The supergraph a change's checks composed already, when the built-ins still serve what they composed with.
+    const known = composed?.registryVersion === state.version && composed.builtInKey === builtInKey(builtIns);
     let prepared: PreparedSupergraph;
     try {
       prepared = known
-        ? { ok: true, sdl: composed.supergraphSdl, clusters: clusterNames(supergraphSubgraphs(this.#options.builtInUrls, published)) }
-        : await prepareSupergraph(
-            {
-              kind: 'supergraph',
-              input: { builtInUrls: this.#options.builtInUrls, extra: [...this.#options.extraClusters, ...published] },
-            },
-            this.#options.checks.worker,
-          );
+        ? { ok: true, sdl: composed.supergraphSdl, clusters }
+        : await prepareSupergraph({ kind: 'supergraph', input: { subgraphs: [...builtIns, ...published] } }, this.#options.checks.worker);
     } catch (error) {
       const names = published.map((p) => p.name).join(', ');
       return {
@@ -318,22 +363,21 @@ export class LiveSupergraph {
         lasting: true,
       };
     }
-    const ready = await this.#insightsServes(prepared.clusters);
-    return ready === true
-      ? { sdl: prepared.sdl, clusters: prepared.clusters, published: new Set(published.map((p) => p.name)) }
-      : { problem: ready, public: 'the insights subgraph does not serve the new clusters yet' };
+    return { sdl: prepared.sdl, builtIns, clusters: prepared.clusters, published: new Set(published.map((p) => p.name)) };
   }
 
   /** Waits until insights compares every cluster in `needed`; true, or what it serves instead. */
   async #insightsServes(needed: readonly string[]): Promise<true | string> {
-    const url = new URL('/schema/version', this.#options.builtInUrls['insights']);
+    const insights = this.#options.builtIns.urls['insights'];
+    if (!insights) return true;
+    const url = new URL(SCHEMA_VERSION_PATH, insights);
     const deadline = Date.now() + this.#options.swapTimeoutMs;
     let seen = 'no answer';
     while (!this.#stopped) {
       try {
         const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
         if (response.ok) {
-          const served = (await response.json()) as InsightsSchemaVersion;
+          const served = (await response.json()) as SchemaVersion;
           if (needed.every((n) => served.clusters.includes(n))) return true;
           seen = `it compares ${served.clusters.join(', ')} (registry version ${served.registryVersion})`;
         } else {

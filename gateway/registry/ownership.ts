@@ -17,8 +17,8 @@
 import { buildSubgraph, type FieldDefinition, type Subgraph } from '@apollo/federation-internals';
 import { Kind, parse, Source, type ASTNode, type DefinitionNode } from 'graphql';
 import { CheckCode } from '../../schema/errors.js';
-import type { SubgraphSdl } from '../../subgraphs/kit/cluster-views.js';
-import { contractSdl, feedStatusSdl } from '../../subgraphs/kit/contract.js';
+import type { SubgraphSdl } from '../../schema/cluster-views.js';
+import { contractSdl, feedStatusSdl } from '../../schema/contract.js';
 import type { CheckIssue } from './conformance.js';
 
 const ROOT_TYPES: ReadonlySet<string> = new Set(['Query', 'Mutation', 'Subscription']);

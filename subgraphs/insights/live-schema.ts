@@ -15,14 +15,9 @@ import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server
 import type { GraphQLSchema } from 'graphql';
 import type { SubgraphSdl } from '../kit/cluster-views.js';
 import type { RegistryStore } from '../../gateway/registry/store.js';
+import type { SchemaVersion as InsightsSchemaVersion } from '../../schema/wire.js';
 
-/**
- * The subgraphs of the supergraph an operation is planned on, sent by the gateway with each
- * fetch: while gateways swap (or when a gateway serves a fixed supergraph), insights may know
- * a cluster that the caller's plan does not, and must not answer with types that plan cannot
- * place (the cluster's `FeedStatus`).
- */
-export const SUBGRAPHS_HEADER = 'x-supergraph-subgraphs';
+export { SUBGRAPHS_HEADER } from '../../schema/wire.js';
 
 /** The subgraphs a request's header names, or null (all) when it has none. */
 export function subgraphsOf(header: string | string[] | undefined): ReadonlySet<string> | null {
@@ -32,13 +27,8 @@ export function subgraphsOf(header: string | string[] | undefined): ReadonlySet<
 type Gateway = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 type Listener = Parameters<Gateway['onSchemaLoadOrUpdate']>[0];
 
-/** What `GET /schema/version` answers. */
-export interface InsightsSchemaVersion {
-  /** The registry version whose cluster subgraphs the schema is derived from (0: built-in only). */
-  readonly registryVersion: number;
-  /** The cluster subgraphs compared. */
-  readonly clusters: readonly string[];
-}
+/** What `GET /schema/version` answers (schema/wire.ts). */
+export type { InsightsSchemaVersion };
 
 export interface LiveInsightsOptions {
   /** The cluster subgraphs that are always there (built-in). */

@@ -17,6 +17,7 @@ import {
 import { findClusters, insightsSdl, type SubgraphSdl } from './derive.js';
 import { LiveInsightsSchema, SUBGRAPHS_HEADER, subgraphsOf } from './live-schema.js';
 import type { RegistryStore } from '../../gateway/registry/store.js';
+import { SCHEMA_VERSION_PATH } from '../../schema/wire.js';
 
 /** Per-request context: the subgraphs of the calling gateway's supergraph, or null for all. */
 interface InsightsContext {
@@ -118,7 +119,7 @@ export async function buildInsightsService(
     apollo: subgraphApollo({ gateway: live }, { maxAge: FIXED_ANSWER_MAX_AGE }),
     context: async ({ req }): Promise<InsightsContext> => ({ subgraphs: subgraphsOf(req.headers[SUBGRAPHS_HEADER]) }),
     routes: (app) => {
-      app.get('/schema/version', (_req, res) => {
+      app.get(SCHEMA_VERSION_PATH, (_req, res) => {
         res.json(live.version());
       });
     },

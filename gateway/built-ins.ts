@@ -6,7 +6,18 @@
  * committed `schema/supergraph.graphql` (routed to the configured URLs) and keeps asking.
  */
 import { readFileSync } from 'node:fs';
+import { SCHEMA_VERSION_PATH } from '../schema/wire.js';
 import type { SubgraphSource } from './compose.js';
+
+/**
+ * A built-in subgraph as it serves itself. One that follows the registry (insights, whose
+ * schema is derived from the cluster subgraphs, answers `GET /schema/version`) serves an SDL
+ * that belongs to one registry state: a change's checks compose without it, and a swap waits
+ * until it serves the new state, then asks again.
+ */
+export interface ServedSubgraph extends SubgraphSource {
+  readonly followsRegistry?: true;
+}
 
 /** The query every federation subgraph answers with its SDL. */
 const SERVICE_SDL_QUERY = '{ _service { sdl } }';
@@ -65,12 +76,20 @@ export class BuiltInSubgraphs {
   }
 
   /** Every built-in's SDL as served now; rejects naming each that did not answer, and why. */
-  async fetch(): Promise<SubgraphSource[]> {
+  async fetch(): Promise<ServedSubgraph[]> {
     const entries = Object.entries(this.#urls);
-    const answers = await Promise.allSettled(entries.map(([, url]) => fetchServedSdl(url)));
+    const [answers, follows] = await Promise.all([
+      Promise.allSettled(entries.map(([, url]) => fetchServedSdl(url))),
+      Promise.all(entries.map(([, url]) => followsRegistry(url))),
+    ]);
     const failed = answers.flatMap((a, i) => (a.status === 'rejected' ? [`${entries[i]![0]} (${entries[i]![1]}: ${reason(a.reason)})`] : []));
     if (failed.length > 0) throw new Error(`not serving their SDL yet: ${failed.join(', ')}`);
-    const served = answers.map((a, i) => ({ name: entries[i]![0], url: entries[i]![1], sdl: (a as PromiseFulfilledResult<string>).value }));
+    const served = answers.map((a, i) => ({
+      name: entries[i]![0],
+      url: entries[i]![1],
+      sdl: (a as PromiseFulfilledResult<string>).value,
+      ...(follows[i] ? { followsRegistry: true as const } : {}),
+    }));
     return [...served, ...this.#extra];
   }
 
@@ -78,7 +97,7 @@ export class BuiltInSubgraphs {
    * Asks until every built-in serves its SDL, for at most `budgetMs`; logs what it waits for
    * (once, and again when that changes). Null when the budget ran out.
    */
-  async waitFor(budgetMs: number, stopped: () => boolean = () => false): Promise<SubgraphSource[] | null> {
+  async waitFor(budgetMs: number, stopped: () => boolean = () => false): Promise<ServedSubgraph[] | null> {
     const deadline = Date.now() + budgetMs;
     let said: string | null = null;
     for (;;) {
@@ -94,6 +113,17 @@ export class BuiltInSubgraphs {
       if (Date.now() + RETRY_MS > deadline || stopped()) return null;
       await new Promise((r) => setTimeout(r, RETRY_MS));
     }
+  }
+}
+
+/** Whether the subgraph at `url` says which registry state it serves (`GET /schema/version`). */
+async function followsRegistry(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(new URL(SCHEMA_VERSION_PATH, url), { redirect: 'manual', signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
   }
 }
 

@@ -8,6 +8,7 @@
 import { composeServices } from '@apollo/composition';
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
 import { buildASTSchema, GraphQLError, Kind, parse, Source, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { ServedSubgraph } from '../built-ins.js';
 import type { SubgraphSource } from '../compose.js';
 import { generatedClusterSdl, releaseViewField } from '../../schema/cluster-views.js';
 import { contractSdl, withContract } from '../../schema/contract.js';
@@ -86,7 +87,7 @@ export interface CheckInput {
   /** The subgraphs published now (the candidate's current version among them, if any). */
   readonly published: readonly PublishedSubgraph[];
   /** The built-in subgraphs, with the SDL each serves. */
-  readonly builtIns: readonly SubgraphSource[];
+  readonly builtIns: readonly ServedSubgraph[];
   readonly operations: readonly CheckedOperation[];
   /** The SDL the routing URL serves (a publish fetched it), which the SDL posted must match; null: not fetched. */
   readonly served?: string | null;
@@ -97,7 +98,7 @@ export interface ChangeInput {
   readonly subgraph: string;
   readonly published: readonly PublishedSubgraph[];
   readonly next: readonly PublishedSubgraph[];
-  readonly builtIns: readonly SubgraphSource[];
+  readonly builtIns: readonly ServedSubgraph[];
   readonly operations: readonly CheckedOperation[];
 }
 
@@ -214,7 +215,7 @@ function brokenOperations(before: GraphQLSchema, after: GraphQLSchema, operation
 
 /** The supergraph's subgraphs with `replacement` instead of (or besides) the published one of its name. */
 export function subgraphsWith(
-  builtIns: readonly SubgraphSource[],
+  builtIns: readonly ServedSubgraph[],
   published: readonly PublishedSubgraph[],
   replacement: SubgraphSource | null,
   removed: string | null = null,
@@ -222,7 +223,9 @@ export function subgraphsWith(
   const others = published
     .filter((p) => p.name !== replacement?.name && p.name !== removed)
     .map((p) => ({ name: p.name, url: p.url, sdl: p.sdl }));
-  return [...builtIns, ...others, ...(replacement ? [replacement] : [])];
+  // A built-in that follows the registry serves the SDL of the current state, not of the
+  // candidate: it is left out here, and the swap composes it once it serves the change.
+  return [...builtIns.filter((b) => !b.followsRegistry), ...others, ...(replacement ? [replacement] : [])];
 }
 
 /** Runs every offline check of `input`; `checkPublication` (publication.ts) adds the URL and the cluster identity. */
@@ -245,12 +248,9 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
     return { report: { ...base, ...empty, ok: false, sdl: [issue] }, fullSdl: null, supergraphSdl: null };
   }
   const { full, lineOffset } = completeSdl(input.name, document, input.sdl);
-  // What is composed is what the URL serves: the SDL posted must be the same subgraph.
+  // What is routed to is what the URL serves: the SDL posted must be the same subgraph.
   const mismatch = input.served ? servedSdlMismatch(full, input.served) : null;
-  if (mismatch) {
-    const issue: CheckIssue = { code: CheckCode.SDL_MISMATCH, message: `The SDL posted is not what the URL serves: ${mismatch}` };
-    return { report: { ...base, ...empty, ok: false, sdl: [issue] }, fullSdl: full, supergraphSdl: null };
-  }
+  const served: CheckIssue[] = mismatch ? [{ code: CheckCode.SDL_MISMATCH, message: `The SDL posted is not what the URL serves: ${mismatch}` }] : [];
   const ownLines = lineOffset > 0 ? input.sdl.split('\n').length : Number.POSITIVE_INFINITY;
   const candidate: SubgraphSource = { name: input.name, url: input.url ?? PLACEHOLDER_URL, sdl: full };
   // Insights as it serves itself: its own fields (`Query.feeds`, `Release.comparison`) are owned too.
@@ -258,9 +258,12 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
   const reserved = builtIn.some((s) => s.name === input.name);
   const contract = reserved
     ? [{ code: 'CONTRACT_NAME', message: `"${input.name}" is a built-in subgraph of this gateway; choose another name` }]
-    : checkConformance(input.name, full, [...builtIn, ...input.published.map((p) => ({ name: p.name, sdl: p.sdl }))]).map((issue) =>
-        relocated(issue, lineOffset, ownLines),
-      );
+    : [
+        ...served,
+        ...checkConformance(input.name, full, [...builtIn, ...input.published.map((p) => ({ name: p.name, sdl: p.sdl }))]).map((issue) =>
+          relocated(issue, lineOffset, ownLines),
+        ),
+      ];
   if (contract.some((i) => i.code === 'CONTRACT_CLUSTER_VIEW') || reserved) {
     return { report: { ...base, ...empty, ok: false, contract }, fullSdl: full, supergraphSdl: null };
   }

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { findClusterShapes } from '../../schema/cluster-views.js';
 import { SCHEMA_VERSION_PATH, type SchemaVersion } from '../../schema/wire.js';
-import { committedSupergraph, type BuiltInSubgraphs } from '../built-ins.js';
+import { committedSupergraph, type BuiltInSubgraphs, type ServedSubgraph } from '../built-ins.js';
 import type { SubgraphSource } from '../compose.js';
 import { sdlLimitProblem } from './sdl-limits.js';
 import type { RegistryState, RegistryStore } from './store.js';
@@ -73,6 +73,14 @@ interface Problem {
   readonly lasting?: true;
 }
 
+/** A registry state's supergraph, ready to serve, and what it was composed from. */
+interface Prepared {
+  readonly sdl: string;
+  readonly builtIns: readonly ServedSubgraph[];
+  readonly clusters: readonly string[];
+  readonly published: ReadonlySet<string>;
+}
+
 /** A registry version's supergraph, composed and loaded by the check worker. */
 export interface ComposedVersion {
   readonly registryVersion: number;
@@ -110,8 +118,10 @@ export class LiveSupergraph {
   #unservable: { key: string; problem: Problem } | null = null;
   #publicProblem: { registryVersion: number; message: string } | null = null;
   #stopped = false;
-  /** The built-in subgraphs as last fetched; null while serving the committed fallback. */
-  #builtIns: readonly SubgraphSource[] | null = null;
+  /** The built-in subgraphs as last fetched; null before they first answered. */
+  #builtIns: readonly ServedSubgraph[] | null = null;
+  /** Serving the committed supergraph, not one composed from what the built-ins serve. */
+  #onFallback = true;
 
   private constructor(options: LiveSupergraphOptions, sdl: string, registryVersion: number, clusters: readonly string[]) {
     this.#options = options;
@@ -122,67 +132,68 @@ export class LiveSupergraph {
   }
 
   /**
-   * Starts from the registry's current state when it composes and insights serves it within
-   * the timeout; otherwise from the built-in subgraphs, and keeps trying in the background
-   * (a state that can never be served waits for the registry to change instead).
+   * Starts from the registry's current state when it composes and the registry-following
+   * built-ins (insights) serve it within the timeout; otherwise from the built-in subgraphs
+   * as they serve their SDL; otherwise (they do not all answer within `startWaitMs`, or they
+   * serve a registry state that cannot be served) from the committed supergraph, the offline
+   * fallback. It keeps trying in the background (a state that can never be served waits for
+   * the registry to change instead).
    */
   static async start(options: LiveSupergraphOptions): Promise<LiveSupergraph> {
-    const live = await LiveSupergraph.#fromBuiltIns(options);
-    if (!options.store) return live;
-    let state: RegistryState;
-    try {
-      state = await readWithin(options.store.current(), START_READ_MS);
-    } catch (error) {
-      // Redis down (or a stored state that is not JSON) is not an outage: serve the built-in
-      // subgraphs, and `follow` catches up once the registry can be read.
-      options.log(`gateway: the registry cannot be read (${(error as Error).message}): serving the built-in subgraphs only until it can`);
-      live.#publicProblem = { registryVersion: 0, message: 'the registry cannot be read; see the gateway log' };
-      return live;
-    }
-    if (state.version > 0) {
-      const prepared = await live.#prepare(state);
-      if ('sdl' in prepared) {
-        live.#sdl = prepared.sdl;
-        live.#builtIns = prepared.builtIns;
-        live.#clusters = prepared.clusters;
-        live.#published = prepared.published;
-        live.#version = supergraphVersionOf(prepared.sdl);
-        live.#registryVersion = state.version;
-      } else {
-        options.log(`gateway: serving the built-in subgraphs only for now: registry version ${state.version} ${prepared.problem}`);
-        live.#lastProblem = prepared.problem;
-        if (prepared.lasting) live.#unservable = { key: stateKey(state), problem: prepared };
-        live.#publicProblem = { registryVersion: state.version, message: prepared.public };
-      }
-    }
-    return live;
-  }
-
-  /**
-   * The built-in subgraphs as they serve their SDL, composed locally; or, when they do not
-   * all answer within `startWaitMs`, the committed supergraph (the offline fallback), which
-   * `follow` replaces as soon as they do.
-   */
-  static async #fromBuiltIns(options: LiveSupergraphOptions): Promise<LiveSupergraph> {
+    const live = new LiveSupergraph(options, committedSupergraph(options.builtIns.urls), 0, []);
     const served = await options.builtIns.waitFor(options.startWaitMs);
     if (!served) {
       options.log(
         `gateway: the built-in subgraphs did not all serve their SDL within ${options.startWaitMs} ms (SUBGRAPH_SDL_WAIT_MS): ` +
           'starting on the committed schema/supergraph.graphql (the offline fallback); it swaps to what they serve once they answer',
       );
-      const live = new LiveSupergraph(options, committedSupergraph(options.builtIns.urls), 0, []);
       live.#publicProblem = { registryVersion: 0, message: 'the built-in subgraphs do not all serve their SDL yet: serving the committed supergraph' };
       return live;
     }
-    const composed = await prepareSupergraph({ kind: 'supergraph', input: { subgraphs: served } }, options.checks.worker);
-    if (!composed.ok) throw new Error(`The built-in subgraphs do not compose: ${composed.problem}`);
-    const live = new LiveSupergraph(options, composed.sdl, 0, composed.clusters);
     live.#builtIns = served;
+    let state: RegistryState = EMPTY_STATE;
+    try {
+      if (options.store) state = await readWithin(options.store.current(), START_READ_MS);
+    } catch (error) {
+      // Redis down (or a stored state that is not JSON) is not an outage: serve the built-in
+      // subgraphs, and `follow` catches up once the registry can be read.
+      options.log(`gateway: the registry cannot be read (${(error as Error).message}): serving the built-in subgraphs only until it can`);
+      live.#publicProblem = { registryVersion: 0, message: 'the registry cannot be read; see the gateway log' };
+      state = { ...EMPTY_STATE, version: -1 };
+    }
+    if (state.version > 0) {
+      const prepared = await live.#prepare(state);
+      if ('sdl' in prepared) {
+        live.#adopt(prepared, state.version);
+        return live;
+      }
+      options.log(`gateway: serving the built-in subgraphs only for now: registry version ${state.version} ${prepared.problem}`);
+      live.#lastProblem = prepared.problem;
+      if (prepared.lasting) live.#unservable = { key: stateKey(state), problem: prepared };
+      live.#publicProblem = { registryVersion: state.version, message: prepared.public };
+    }
+    const base = await prepareSupergraph({ kind: 'supergraph', input: { subgraphs: served } }, options.checks.worker);
+    if (base.ok) live.#adopt({ sdl: base.sdl, builtIns: served, clusters: base.clusters, published: new Set() }, 0);
+    else if (state.version === 0) throw new Error(`The built-in subgraphs do not compose: ${base.problem}`);
+    // Insights follows a registry state this gateway cannot serve: the committed supergraph
+    // plans without what that state added, and insights answers such plans (SUBGRAPHS_HEADER).
+    else options.log(`gateway: the built-in subgraphs alone do not compose (${base.problem}): serving the committed schema/supergraph.graphql`);
     return live;
   }
 
-  /** The built-in subgraphs as they served their SDL when last asked; null while the fallback is served. */
-  get builtIns(): readonly SubgraphSource[] | null {
+  /** Serves `prepared` as registry version `registryVersion` (at start, before Apollo has loaded). */
+  #adopt(prepared: Prepared, registryVersion: number): void {
+    this.#sdl = prepared.sdl;
+    this.#builtIns = prepared.builtIns;
+    this.#clusters = prepared.clusters;
+    this.#published = prepared.published;
+    this.#version = supergraphVersionOf(prepared.sdl);
+    this.#registryVersion = registryVersion;
+    this.#onFallback = false;
+  }
+
+  /** The built-in subgraphs as they served their SDL when last asked (what checks compose with); null before they first answered. */
+  get builtIns(): readonly ServedSubgraph[] | null {
     return this.#builtIns;
   }
 
@@ -255,7 +266,7 @@ export class LiveSupergraph {
         public: 'the registry cannot be read; see the gateway log',
       });
     }
-    if (state.version === this.#registryVersion && this.#builtIns) {
+    if (state.version === this.#registryVersion && !this.#onFallback) {
       this.#publicProblem = null;
       return { served: true, registryVersion: state.version, message: null };
     }
@@ -281,13 +292,8 @@ export class LiveSupergraph {
         key,
       );
     }
-    if (!this.#builtIns) this.#options.log('gateway: the built-in subgraphs serve their SDL: swapped from the committed supergraph');
-    this.#sdl = prepared.sdl;
-    this.#builtIns = prepared.builtIns;
-    this.#clusters = prepared.clusters;
-    this.#published = prepared.published;
-    this.#version = supergraphVersionOf(prepared.sdl);
-    this.#registryVersion = state.version;
+    if (this.#onFallback) this.#options.log('gateway: the built-in subgraphs serve their SDL: swapped from the committed supergraph');
+    this.#adopt(prepared, state.version);
     this.#lastProblem = null;
     this.#publicProblem = null;
     for (const listener of this.#listeners) listener(prepared.sdl);
@@ -315,7 +321,7 @@ export class LiveSupergraph {
   async #prepare(
     state: RegistryState,
     composed?: ComposedVersion,
-  ): Promise<{ sdl: string; builtIns: readonly SubgraphSource[]; clusters: readonly string[]; published: ReadonlySet<string> } | Problem> {
+  ): Promise<Prepared | Problem> {
     const stored = Array.isArray(state.subgraphs) ? state.subgraphs : null;
     if (!stored)
       return {
@@ -330,18 +336,24 @@ export class LiveSupergraph {
     }
     // The built-ins as they serve now, once insights (the one built-in whose schema follows the
     // registry) compares every cluster this state has.
-    let builtIns: SubgraphSource[];
+    let builtIns: ServedSubgraph[];
     let clusters: readonly string[];
     try {
-      clusters = clusterNames([...(await this.#options.builtIns.fetch()), ...published]);
-      const ready = await this.#insightsServes(clusters);
-      if (ready !== true) return { problem: ready, public: 'the insights subgraph does not serve the new clusters yet' };
       builtIns = await this.#options.builtIns.fetch();
+      this.#builtIns = builtIns;
+      clusters = clusterNames([...builtIns.filter((b) => !b.followsRegistry), ...published]);
+      const followers = builtIns.filter((b) => b.followsRegistry);
+      const ready = await this.#followersServe(followers, clusters);
+      if (ready !== true) return { problem: ready, public: 'the insights subgraph does not serve the new clusters yet' };
+      if (followers.length > 0) builtIns = await this.#options.builtIns.fetch(); // their SDL for this state
     } catch (error) {
       return { problem: `the built-in subgraphs are ${(error as Error).message}`, public: 'the built-in subgraphs do not all answer; see the gateway log' };
     }
-    // The supergraph a change's checks composed already, when the built-ins still serve what they composed with.
-    const known = composed?.registryVersion === state.version && composed.builtInKey === builtInKey(builtIns);
+    // The supergraph a change's checks composed already, when it is all of it: the built-ins
+    // still serve what the checks composed with, and none follows the registry (the checks
+    // leave those out).
+    const known =
+      composed?.registryVersion === state.version && composed.builtInKey === builtInKey(builtIns) && !builtIns.some((b) => b.followsRegistry);
     let prepared: PreparedSupergraph;
     try {
       prepared = known
@@ -366,30 +378,38 @@ export class LiveSupergraph {
     return { sdl: prepared.sdl, builtIns, clusters: prepared.clusters, published: new Set(published.map((p) => p.name)) };
   }
 
-  /** Waits until insights compares every cluster in `needed`; true, or what it serves instead. */
-  async #insightsServes(needed: readonly string[]): Promise<true | string> {
-    const insights = this.#options.builtIns.urls['insights'];
-    if (!insights) return true;
-    const url = new URL(SCHEMA_VERSION_PATH, insights);
-    const deadline = Date.now() + this.#options.swapTimeoutMs;
-    let seen = 'no answer';
-    while (!this.#stopped) {
-      try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-        if (response.ok) {
-          const served = (await response.json()) as SchemaVersion;
-          if (needed.every((n) => served.clusters.includes(n))) return true;
-          seen = `it compares ${served.clusters.join(', ')} (registry version ${served.registryVersion})`;
-        } else {
-          seen = `${url} answered ${response.status}`;
+  /**
+   * Waits until every built-in that follows the registry (insights: it answers
+   * `GET /schema/version`) compares every cluster in `needed`; true, or what one serves instead.
+   */
+  async #followersServe(followers: readonly ServedSubgraph[], needed: readonly string[]): Promise<true | string> {
+    for (const follower of followers) {
+      const url = new URL(SCHEMA_VERSION_PATH, follower.url);
+      const deadline = Date.now() + this.#options.swapTimeoutMs;
+      let seen = 'no answer';
+      let ready = false;
+      while (!this.#stopped && !ready) {
+        try {
+          const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+          if (response.ok) {
+            const served = (await response.json()) as SchemaVersion;
+            // Exactly: one that still compares a cluster that left (its grace period) requires
+            // fields nobody serves any more, and does not compose with this state.
+            ready = served.clusters.length === needed.length && needed.every((n) => served.clusters.includes(n));
+            seen = `it compares ${served.clusters.join(', ')} (registry version ${served.registryVersion})`;
+          } else {
+            seen = `${url} answered ${response.status}`;
+          }
+        } catch (error) {
+          seen = `${url}: ${(error as Error).message}`;
         }
-      } catch (error) {
-        seen = `${url}: ${(error as Error).message}`;
+        if (ready) break;
+        if (Date.now() > deadline)
+          return `${follower.name} does not compare exactly ${needed.join(', ')} yet (${seen}); does it follow the same registry (REDIS_URL, REGISTRY_DIR)?`;
+        await new Promise((r) => setTimeout(r, 50));
       }
-      if (Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 50));
     }
-    return `insights does not compare ${needed.join(', ')} yet (${seen}); does it follow the same registry (REDIS_URL, REGISTRY_DIR)?`;
+    return true;
   }
 
   async stop(): Promise<void> {

@@ -65,6 +65,10 @@ function definitionsOf(name: string, sdl: string): Definitions | null {
   const fields: DefinedField[] = [];
   for (const type of subgraph.schema.types()) {
     if ((type.kind !== 'ObjectType' && type.kind !== 'InterfaceType') || !type.sourceAST) continue;
+    // An entity only referenced (every key `resolvable: false`, as insights refers to each
+    // cluster's FeedStatus) is not owned: its owner is the subgraph that resolves it.
+    const keys = type.appliedDirectivesOf(metadata.keyDirective());
+    if (keys.length > 0 && keys.every((k) => k.arguments().resolvable === false)) continue;
     for (const field of type.fields() as FieldDefinition<never>[]) {
       if (!field.sourceAST || metadata.isFieldExternal(field)) continue;
       fields.push({ type: type.name, coordinate: field.coordinate, node: field.sourceAST });

@@ -2,10 +2,12 @@
  * A publish composes the SDL its routing URL serves, and the SDL posted must say the same:
  * else the registry would check one schema and route to another. Both are normalised the
  * same way (built as a subgraph schema and printed, so order, spacing and comments do not
- * count) and compared definition by definition; the first difference is named.
+ * count) and compared definition by definition; the first difference is named. Descriptions
+ * do not count: they change no plan and no answer, and the posted ones are what the
+ * supergraph documents (a supplier may correct a description without redeploying).
  */
 import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
-import { parse, print, type DefinitionNode } from 'graphql';
+import { parse, print, visit, type ASTNode, type DefinitionNode } from 'graphql';
 
 /** Each definition of `sdl` as printed, keyed by kind and name, in the order given. */
 function definitions(sdl: string): Map<string, string> {
@@ -16,7 +18,10 @@ function definitions(sdl: string): Map<string, string> {
     printed = print(parse(sdl)); // not a valid subgraph: the other checks say why; compare as written
   }
   const out = new Map<string, string>();
-  for (const d of parse(printed).definitions) {
+  const undocumented = visit(parse(printed), {
+    enter: (node: ASTNode) => ('description' in node && node.description ? { ...node, description: undefined } : undefined),
+  });
+  for (const d of undocumented.definitions) {
     const key = keyOf(d);
     out.set(key, out.has(key) ? `${out.get(key)}\n${print(d)}` : print(d));
   }

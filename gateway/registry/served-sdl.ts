@@ -28,7 +28,21 @@ function definitions(sdl: string): Map<string, string> {
   return out;
 }
 
-const keyOf = (d: DefinitionNode) => `${d.kind.replace(/Definition|Extension/, '').replace(/([A-Z])/g, ' $1').trim().toLowerCase()} ${'name' in d && d.name ? d.name.value : 'schema'}`;
+/** SDL's own word for each kind of definition. */
+const WORDS: Readonly<Record<string, string>> = {
+  ObjectType: 'type',
+  InterfaceType: 'interface',
+  UnionType: 'union',
+  EnumType: 'enum',
+  InputObjectType: 'input',
+  ScalarType: 'scalar',
+  Directive: 'directive',
+  Schema: 'schema',
+};
+const keyOf = (d: DefinitionNode) => {
+  const kind = d.kind.replace(/(Definition|Extension)$/, '');
+  return `${WORDS[kind] ?? kind} ${'name' in d && d.name ? d.name.value : ''}`.trim();
+};
 
 /** The first line where `a` and `b` differ, as `a`'s and `b`'s versions of it. */
 function firstLine(a: string, b: string): [string, string] {

@@ -15,7 +15,7 @@ import type { SupergraphSdlHook } from '@apollo/gateway';
 import { findClusterShapes } from '../../schema/cluster-views.js';
 import { SCHEMA_VERSION_PATH, type SchemaVersion } from '../../schema/wire.js';
 import { committedSupergraph, type BuiltInSubgraphs, type ServedSubgraph } from '../built-ins.js';
-import type { SubgraphSource } from '../compose.js';
+import { composeSupergraph, type SubgraphSource } from '../compose.js';
 import { sdlLimitProblem } from './sdl-limits.js';
 import type { RegistryState, RegistryStore } from './store.js';
 import type { PreparedSupergraph } from './check-tasks.js';
@@ -172,12 +172,13 @@ export class LiveSupergraph {
       if (prepared.lasting) live.#unservable = { key: stateKey(state), problem: prepared };
       live.#publicProblem = { registryVersion: state.version, message: prepared.public };
     }
-    const base = await prepareSupergraph({ kind: 'supergraph', input: { subgraphs: served } }, options.checks.worker);
-    if (base.ok) live.#adopt({ sdl: base.sdl, builtIns: served, clusters: base.clusters, published: new Set() }, 0);
-    else if (state.version === 0) throw new Error(`The built-in subgraphs do not compose: ${base.problem}`);
+    // The operator's own subgraphs, composed here as before the registry existed.
+    const base = composeSupergraph(served);
+    if (base.ok) live.#adopt({ sdl: base.supergraphSdl, builtIns: served, clusters: clusterNames(served), published: new Set() }, 0);
+    else if (state.version === 0) throw new Error(`The built-in subgraphs do not compose:\n${base.errors.join('\n')}`);
     // Insights follows a registry state this gateway cannot serve: the committed supergraph
     // plans without what that state added, and insights answers such plans (SUBGRAPHS_HEADER).
-    else options.log(`gateway: the built-in subgraphs alone do not compose (${base.problem}): serving the committed schema/supergraph.graphql`);
+    else options.log(`gateway: the built-in subgraphs alone do not compose (${base.errors.join('; ')}): serving the committed schema/supergraph.graphql`);
     return live;
   }
 

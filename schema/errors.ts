@@ -119,7 +119,7 @@ export type CheckCode = (typeof CheckCode)[keyof typeof CheckCode];
 export const checkCatalogue: Readonly<Record<CheckCode, string>> = {
   SDL_INVALID: 'The SDL does not parse; line and column are given.',
   SDL_MISMATCH:
-    'The SDL posted (completed with the contract and the kit\'s generated fields) is not the SDL the routing URL serves ({ _service { sdl } }); the first difference is named.',
+    "A publish's SDL passed every other check but is not the SDL its routing URL serves ({ _service { sdl } }), once completed with the contract and the kit's generated fields (descriptions aside); the first difference is named.",
   CONTRACT_NAME: 'The subgraph name is not lower-case words joined by hyphens, or is a built-in subgraph.',
   CONTRACT_CLUSTER_VIEW: 'A cluster view does not implement the contract interface, or lacks asOf: Date.',
   CONTRACT_TAG: 'A field returns a cluster view type without @tag(name: "cluster-view").',

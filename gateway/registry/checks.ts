@@ -248,9 +248,6 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
     return { report: { ...base, ...empty, ok: false, sdl: [issue] }, fullSdl: null, supergraphSdl: null };
   }
   const { full, lineOffset } = completeSdl(input.name, document, input.sdl);
-  // What is routed to is what the URL serves: the SDL posted must be the same subgraph.
-  const mismatch = input.served ? servedSdlMismatch(full, input.served) : null;
-  const served: CheckIssue[] = mismatch ? [{ code: CheckCode.SDL_MISMATCH, message: `The SDL posted is not what the URL serves: ${mismatch}` }] : [];
   const ownLines = lineOffset > 0 ? input.sdl.split('\n').length : Number.POSITIVE_INFINITY;
   const candidate: SubgraphSource = { name: input.name, url: input.url ?? PLACEHOLDER_URL, sdl: full };
   // Insights as it serves itself: its own fields (`Query.feeds`, `Release.comparison`) are owned too.
@@ -258,12 +255,9 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
   const reserved = builtIn.some((s) => s.name === input.name);
   const contract = reserved
     ? [{ code: 'CONTRACT_NAME', message: `"${input.name}" is a built-in subgraph of this gateway; choose another name` }]
-    : [
-        ...served,
-        ...checkConformance(input.name, full, [...builtIn, ...input.published.map((p) => ({ name: p.name, sdl: p.sdl }))]).map((issue) =>
-          relocated(issue, lineOffset, ownLines),
-        ),
-      ];
+    : checkConformance(input.name, full, [...builtIn, ...input.published.map((p) => ({ name: p.name, sdl: p.sdl }))]).map((issue) =>
+        relocated(issue, lineOffset, ownLines),
+      );
   if (contract.some((i) => i.code === 'CONTRACT_CLUSTER_VIEW') || reserved) {
     return { report: { ...base, ...empty, ok: false, contract }, fullSdl: full, supergraphSdl: null };
   }
@@ -283,7 +277,13 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
     changes = await apiChanges(before.api, after.api);
     operations = { checked: input.operations.length, broken: brokenOperations(before.api, after.api, input.operations) };
   }
-  const ok = contract.length === 0 && !changes.some((c) => c.level === 'BREAKING' && !c.deprecatedFirst) && operations.broken.length === 0;
+  const passed = contract.length === 0 && !changes.some((c) => c.level === 'BREAKING' && !c.deprecatedFirst) && operations.broken.length === 0;
+  // What is routed to is what the URL serves: an SDL that passes on its own merits must also
+  // be the subgraph its URL serves (checked last, so subgraph:check and a publish report the
+  // same issues for the same SDL).
+  const mismatch = passed && input.served ? servedSdlMismatch(full, input.served) : null;
+  if (mismatch) contract.push({ code: CheckCode.SDL_MISMATCH, message: `The SDL posted is not what the URL serves: ${mismatch}` });
+  const ok = passed && !mismatch;
   return {
     report: { ...base, ok, sdl: [], contract, composition: { ok: true, errors: [], hints: after.hints }, changes, operations },
     fullSdl: full,

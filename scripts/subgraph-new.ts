@@ -8,8 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pascal } from '../subgraphs/kit/cluster-views.js';
-import { viewFieldOf } from '../schema/cluster-views.js';
+import { pascal, viewFieldOf } from '../schema/cluster-views.js';
 import { clusters } from '../subgraphs/programme/reference.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

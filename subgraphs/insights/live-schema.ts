@@ -13,7 +13,7 @@
  */
 import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
-import type { SubgraphSdl } from '../kit/cluster-views.js';
+import type { SubgraphSdl } from '../../schema/cluster-views.js';
 import type { RegistryStore } from '../../gateway/registry/store.js';
 import type { SchemaVersion as InsightsSchemaVersion } from '../../schema/wire.js';
 

@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from 'graphql';
-import type { ClusterShape } from '../kit/cluster-views.js';
+import type { ClusterShape } from '../../schema/cluster-views.js';
 import { createService, FIXED_ANSWER_MAX_AGE, subgraphApollo, type Service } from '../kit/http.js';
 import { buildContractSubgraph, type Resolvers } from '../kit/schema.js';
 import type { ReleaseRef } from '../kit/views.js';

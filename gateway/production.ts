@@ -20,6 +20,7 @@ import { graphqlRefusal, RateLimit, registryRefusal } from './rate-limit.js';
 import { supergraphVersionOf } from './registry/live-supergraph.js';
 import { readinessRoute } from './readiness.js';
 import { SubgraphResilience, inaccessibleFields, unavailablePathsPlugin, type BreakerState } from './resilience.js';
+import { GRAPHQL_PATH } from '../schema/wire.js';
 
 /** The routed subgraphs of a supergraph (server.ts's `routedSubgraphs`). */
 type Router = (supergraphSdl: string) => { name: string; url: string }[];
@@ -129,7 +130,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
       app.use(requestLogging(options.logger), metrics.middleware());
       app.use(cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false }));
       // A budget each: a dashboard fleet's /graphql traffic never blocks a supplier's publish.
-      app.use('/graphql', rateLimit.middleware({ name: 'graphql', requests: config.rateLimitRequests, refuse: graphqlRefusal }));
+      app.use(GRAPHQL_PATH, rateLimit.middleware({ name: 'graphql', requests: config.rateLimitRequests, refuse: graphqlRefusal }));
       app.use('/registry', rateLimit.middleware({ name: 'registry', requests: config.registryRateLimitRequests, refuse: registryRefusal }));
       metrics.routes(app);
       readinessRoute(app, {

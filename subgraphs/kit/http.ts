@@ -6,7 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import { errorMasking } from '../../schema/error-mask.js';
 import { createService as createAnyService, type ServiceOptions as AnyServiceOptions, type Service } from '../../schema/http.js';
 
-export { listen, sendError, type Listening, type Service } from '../../schema/http.js';
+export { listen, type Listening, type Service } from '../../schema/http.js';
 
 type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 

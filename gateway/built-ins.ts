@@ -6,7 +6,7 @@
  * committed `schema/supergraph.graphql` (routed to the configured URLs) and keeps asking.
  */
 import { readFileSync } from 'node:fs';
-import { SCHEMA_VERSION_PATH } from '../schema/wire.js';
+import { SCHEMA_VERSION_PATH, type SchemaVersion } from '../schema/wire.js';
 import type { SubgraphSource } from './compose.js';
 
 /**
@@ -114,6 +114,45 @@ export class BuiltInSubgraphs {
       await new Promise((r) => setTimeout(r, RETRY_MS));
     }
   }
+}
+
+/**
+ * Waits (up to `timeoutMs` each) until every built-in that follows the registry (insights: it
+ * answers `GET /schema/version`) compares exactly the clusters in `needed`; true, or what one
+ * serves instead.
+ */
+export async function followersServe(
+  followers: readonly ServedSubgraph[],
+  needed: readonly string[],
+  timeoutMs: number,
+  stopped: () => boolean,
+): Promise<true | string> {
+  for (const follower of followers) {
+    const url = new URL(SCHEMA_VERSION_PATH, follower.url);
+    const deadline = Date.now() + timeoutMs;
+    let seen = 'no answer';
+    for (;;) {
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        if (response.ok) {
+          const served = (await response.json()) as SchemaVersion;
+          // Exactly: one that still compares a cluster that left (its grace period) requires
+          // fields nobody serves any more, and does not compose with this state.
+          if (served.clusters.length === needed.length && needed.every((n) => served.clusters.includes(n))) break;
+          seen = `it compares ${served.clusters.join(', ')} (registry version ${served.registryVersion})`;
+        } else {
+          seen = `${url} answered ${response.status}`;
+        }
+      } catch (error) {
+        seen = `${url}: ${(error as Error).message}`;
+      }
+      if (stopped()) return 'the gateway is stopping';
+      if (Date.now() > deadline)
+        return `${follower.name} does not compare exactly ${needed.join(', ')} yet (${seen}); does it follow the same registry (REDIS_URL, REGISTRY_DIR)?`;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return true;
 }
 
 /** Whether the subgraph at `url` says which registry state it serves (`GET /schema/version`). */

@@ -1,9 +1,10 @@
 /**
  * The supergraph the gateway serves, swapped while serving as the registry changes. Every
- * replica follows the registry's store (a pub/sub message with Redis), recomposes the
- * built-in subgraphs with the published ones, waits until the insights subgraph serves every
- * cluster the new supergraph compares (else the plan would ask insights for types it does
- * not know yet), and only then hands the new supergraph to Apollo Gateway through the
+ * replica follows the registry's store (a pub/sub message with Redis), asks the built-in
+ * subgraphs for the SDL they serve (built-ins.ts), waits until insights (the built-in whose
+ * schema follows the registry) serves exactly the clusters of the new state (else the plan
+ * would ask insights for types it does not know yet), asks it again, recomposes them with the
+ * published ones, and only then hands the new supergraph to Apollo Gateway through the
  * `supergraphSdl` hook's `update`: no restart, and requests in flight finish on the plan
  * they started with. Composition runs in the check worker (`worker.ts`), bounded in time and
  * memory, after the SDL limits: what the store holds, however it got there, can neither block
@@ -13,8 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { findClusterShapes } from '../../schema/cluster-views.js';
-import { SCHEMA_VERSION_PATH, type SchemaVersion } from '../../schema/wire.js';
-import { committedSupergraph, type BuiltInSubgraphs, type ServedSubgraph } from '../built-ins.js';
+import { committedSupergraph, followersServe, type BuiltInSubgraphs, type ServedSubgraph } from '../built-ins.js';
 import { composeSupergraph, type SubgraphSource } from '../compose.js';
 import { sdlLimitProblem } from './sdl-limits.js';
 import type { RegistryState, RegistryStore } from './store.js';
@@ -344,7 +344,7 @@ export class LiveSupergraph {
       this.#builtIns = builtIns;
       clusters = clusterNames([...builtIns.filter((b) => !b.followsRegistry), ...published]);
       const followers = builtIns.filter((b) => b.followsRegistry);
-      const ready = await this.#followersServe(followers, clusters);
+      const ready = await followersServe(followers, clusters, this.#options.swapTimeoutMs, () => this.#stopped);
       if (ready !== true) return { problem: ready, public: 'the insights subgraph does not serve the new clusters yet' };
       if (followers.length > 0) builtIns = await this.#options.builtIns.fetch(); // their SDL for this state
     } catch (error) {
@@ -377,40 +377,6 @@ export class LiveSupergraph {
       };
     }
     return { sdl: prepared.sdl, builtIns, clusters: prepared.clusters, published: new Set(published.map((p) => p.name)) };
-  }
-
-  /**
-   * Waits until every built-in that follows the registry (insights: it answers
-   * `GET /schema/version`) compares every cluster in `needed`; true, or what one serves instead.
-   */
-  async #followersServe(followers: readonly ServedSubgraph[], needed: readonly string[]): Promise<true | string> {
-    for (const follower of followers) {
-      const url = new URL(SCHEMA_VERSION_PATH, follower.url);
-      const deadline = Date.now() + this.#options.swapTimeoutMs;
-      let seen = 'no answer';
-      let ready = false;
-      while (!this.#stopped && !ready) {
-        try {
-          const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-          if (response.ok) {
-            const served = (await response.json()) as SchemaVersion;
-            // Exactly: one that still compares a cluster that left (its grace period) requires
-            // fields nobody serves any more, and does not compose with this state.
-            ready = served.clusters.length === needed.length && needed.every((n) => served.clusters.includes(n));
-            seen = `it compares ${served.clusters.join(', ')} (registry version ${served.registryVersion})`;
-          } else {
-            seen = `${url} answered ${response.status}`;
-          }
-        } catch (error) {
-          seen = `${url}: ${(error as Error).message}`;
-        }
-        if (ready) break;
-        if (Date.now() > deadline)
-          return `${follower.name} does not compare exactly ${needed.join(', ')} yet (${seen}); does it follow the same registry (REDIS_URL, REGISTRY_DIR)?`;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    return true;
   }
 
   async stop(): Promise<void> {

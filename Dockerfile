@@ -8,11 +8,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 
+# What both sides share; each stage adds its own code only (the gateway image carries no
+# subgraph's code: it knows subgraphs by URL and by the SDL they serve).
 COPY tsconfig.json ./
-COPY gateway/ ./gateway/
-COPY subgraphs/ ./subgraphs/
 COPY schema/ ./schema/
-COPY scripts/ ./scripts/
 
 # The registry's tokens file (hashes only) lives here, on a volume every gateway replica mounts
 # (docker-compose.yml); a new named volume takes this folder's owner, so the node user can
@@ -26,10 +25,14 @@ ENV HOST=0.0.0.0 \
 STOPSIGNAL SIGTERM
 
 FROM base AS subgraph
+COPY subgraphs/ ./subgraphs/
 EXPOSE 4001 4002 4003 4004
 CMD ["node", "--import", "tsx", "subgraphs/programme/main.ts"]
 
 FROM base AS gateway
+# scripts/: the operator's tools run in this container (registry-token.ts).
+COPY gateway/ ./gateway/
+COPY scripts/ ./scripts/
 EXPOSE 4000
 # V8 grows its heap lazily under the 10,000-trust rollout (peak RSS ~590 MB with Node's
 # default); a 256 MiB old space keeps it under 300 MB at the same throughput (npm run bench).

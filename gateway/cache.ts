@@ -1,5 +1,5 @@
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
-import { RedisLink } from '../subgraphs/kit/redis-link.js';
+import { RedisLink } from '../schema/redis-link.js';
 
 /** Whether the cache answers, for `/ready` and logs. */
 export interface CacheHealth {

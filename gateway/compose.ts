@@ -1,6 +1,12 @@
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import type { SubgraphSource } from '../subgraphs/catalog.js';
+
+/** A subgraph as composition needs it: name, routing URL and full SDL (as it serves it). */
+export interface SubgraphSource {
+  readonly name: string;
+  readonly url: string;
+  readonly sdl: string;
+}
 
 /** A composition outcome: a supergraph, or the reasons there is none. */
 export type CompositionResult =

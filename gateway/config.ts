@@ -1,9 +1,15 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { host, httpUrl, parseEnv, port, redisUrl } from '../subgraphs/kit/config.js';
-import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/catalog.js';
+import { host, httpUrl, parseEnv, port, redisUrl } from '../schema/env.js';
 import { DEFAULT_ALLOWED_HOSTS, parseAllowedHosts, type HostPolicy } from './registry/url-policy.js';
 import type { CheckSettings } from './registry/worker.js';
+
+/**
+ * The built-in subgraphs, known by URL only (`<NAME>_URL`, else `<NAME>_PORT` on `HOST`): the
+ * gateway composes what each serves (built-ins.ts), never their code.
+ */
+export const SUBGRAPH_NAMES = ['programme', 'south', 'london', 'insights'] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
 /** The gateway's settings, parsed once at start-up. */
 export interface GatewayConfig {
@@ -13,6 +19,8 @@ export interface GatewayConfig {
   readonly supergraphPath: string | null;
   /** Where each built-in subgraph answers. */
   readonly subgraphUrls: Readonly<Record<SubgraphName, string>>;
+  /** How long a starting gateway waits for the built-ins to serve their SDL before it starts on the committed supergraph. */
+  readonly subgraphSdlWaitMs: number;
   /** Redis for the cache and feed-version announcements, or null for memory. */
   readonly redisUrl: string | null;
   /** Bound of the in-memory cache, in bytes. */
@@ -252,7 +260,7 @@ function callableHost(listenHost: string): string {
 
 /**
  * Reads `HOST`, `GATEWAY_PORT` (default 4000), `SUPERGRAPH_PATH`, for each subgraph
- * `<NAME>_URL` or else `<NAME>_PORT` (defaults 4001-4004) on `HOST`, and the cache settings:
+ * `<NAME>_URL` or else `<NAME>_PORT` (defaults 4001-4004) on `HOST`, `SUBGRAPH_SDL_WAIT_MS` (5000), and the cache settings:
  * `REDIS_URL`, `CACHE_MAX_BYTES` (64 MiB), `RESPONSE_CACHE` (true), `ENTITY_CACHE` (true), `CACHE_DEFAULT_MAX_AGE`
  * (60 s), `PERSISTED_OPERATIONS_ONLY` (false), `SUBGRAPH_DEDUPE` (true),
  * `QUERY_PLAN_CACHE_MIB` (30), `PERSISTED_OPERATIONS_FILE` (the shipped manifest), and the
@@ -310,6 +318,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     PERSISTED_OPERATIONS_FILE: z.string().min(1).optional(),
     REGISTRY_TOKENS_FILE: z.string().min(1).optional(),
     REGISTRY_SWAP_TIMEOUT_MS: count(10_000, 100),
+    SUBGRAPH_SDL_WAIT_MS: count(5000, 0),
     REGISTRY_ALLOWED_HOSTS: allowedHosts,
     ...Object.fromEntries(
       SUBGRAPH_NAMES.flatMap((n) => [
@@ -333,6 +342,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     port: parsed['GATEWAY_PORT'] as number,
     supergraphPath: (parsed['SUPERGRAPH_PATH'] as string | undefined) ?? null,
     subgraphUrls,
+    subgraphSdlWaitMs: parsed['SUBGRAPH_SDL_WAIT_MS'] as number,
     redisUrl: (parsed['REDIS_URL'] as string | undefined) ?? null,
     cacheMaxBytes: parsed['CACHE_MAX_BYTES'] as number,
     responseCache: parsed['RESPONSE_CACHE'] as boolean,

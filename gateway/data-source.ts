@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { Agent, request } from 'undici';
-import { PIN_HEADER } from '../subgraphs/kit/pin.js';
+import { PIN_HEADER } from '../schema/wire.js';
 import { cacheKey } from './cache-key.js';
 import { hintHeader, subgraphHint, type SubgraphHint } from './cache-policy.js';
 import { isEntitiesFetch, type EntityCache } from './entity-cache.js';

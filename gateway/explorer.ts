@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type express from 'express';
 import { EXPLORER_EXAMPLES, exampleTabQuery } from './explorer-examples.js';
 import { CONTENT_SECURITY_POLICY, VENDOR, sendHtml } from './web-assets.js';
+import { GRAPHQL_PATH } from '../schema/wire.js';
 
 /** What the explorer's script reads from its page (gateway/public/explorer.js). */
 export interface ExplorerPageConfig {
@@ -25,7 +26,7 @@ function escapeHtml(text: string): string {
  * operations. Every path is absolute, so the same page works at `/`, `/explorer` and as
  * `/graphql`'s landing page.
  */
-export function explorerHtml(endpoint = '/graphql'): string {
+export function explorerHtml(endpoint = GRAPHQL_PATH): string {
   const config: ExplorerPageConfig = {
     endpoint,
     tabs: EXPLORER_EXAMPLES.map((e) => ({ query: exampleTabQuery(e), ...(e.variables ? { variables: e.variables } : {}) })),

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { FEED_CHANNEL, type FeedVersionEvent } from '../subgraphs/kit/feed-events.js';
+import { FEED_CHANNEL, FEED_EVENTS_PATH, FEED_VERSION_PATH, type FeedVersionEvent } from '../schema/wire.js';
 
 /** Longest server-sent event accepted from a subgraph's `/feed/events` (a supplier's, too). */
 const MAX_EVENT_CHARS = 64 * 1024;
@@ -130,7 +130,7 @@ export class FeedVersions {
   /** Follows one subgraph's server-sent events, reconnecting with backoff. */
   async #follow(subgraph: string, subgraphUrl: string): Promise<void> {
     let delay = 200;
-    const url = new URL('/feed/events', subgraphUrl);
+    const url = new URL(FEED_EVENTS_PATH, subgraphUrl);
     const stream = { url: subgraphUrl, abort: new AbortController() };
     this.#streams.set(subgraph, stream);
     // A swap that removed the subgraph, or moved it elsewhere, ends this stream.
@@ -201,7 +201,7 @@ export class FeedVersions {
 
   async #fetchVersion(subgraph: { readonly name: string; readonly url: string }): Promise<void> {
     try {
-      const response = await fetch(new URL('/feed/version', subgraph.url));
+      const response = await fetch(new URL(FEED_VERSION_PATH, subgraph.url));
       if (response.status === 404) this.#set(subgraph.name, { kind: 'none' });
       else if (response.ok) this.#set(subgraph.name, { kind: 'tracking', version: ((await response.json()) as FeedVersionEvent).version });
     } catch {

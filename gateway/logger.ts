@@ -8,12 +8,13 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { MEMBERSHIP_PATH } from '../schema/membership.js';
+import { REQUEST_ID_HEADER } from '../schema/wire.js';
 import type { LogLevel } from './config.js';
 
 export type { Logger } from 'pino';
 
 /** Header that carries a request's id, in and out, and to the subgraphs. */
-export const REQUEST_ID_HEADER = 'x-request-id';
+export { REQUEST_ID_HEADER };
 
 /** Paths pino removes from every log object. */
 const REDACT = [

@@ -1,6 +1,6 @@
 /** Runs the gateway alone (its subgraphs run elsewhere): `tsx gateway/main.ts`. */
-import { listen } from '../subgraphs/kit/http.js';
-import { runUntilSignal } from '../subgraphs/kit/main.js';
+import { listen } from '../schema/http.js';
+import { runUntilSignal } from '../schema/process.js';
 import { loadGatewayConfig } from './config.js';
 import { buildGatewayService } from './server.js';
 

@@ -9,6 +9,7 @@ import type { Express, RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FetchObserver, GatewayContext } from './data-source.js';
 import type { BreakerState, FailureReason } from './resilience.js';
+import { GRAPHQL_PATH } from '../schema/wire.js';
 
 /** How a request ended, as a metric label. */
 export type Outcome = 'ok' | 'partial' | 'error' | 'refused' | 'rate_limited';
@@ -178,7 +179,7 @@ export class GatewayMetrics implements FetchObserver {
    */
   middleware(): RequestHandler {
     return (req, res, next) => {
-      if (req.path !== '/graphql') return next();
+      if (req.path !== GRAPHQL_PATH) return next();
       const started = process.hrtime.bigint();
       res.on('finish', () => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -7,7 +7,7 @@
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import cors from 'cors';
 import type { Express, Request, Response } from 'express';
-import { errorMasking } from '../subgraphs/kit/errors.js';
+import { errorMasking } from '../schema/error-mask.js';
 import type { GatewayCache } from './cache.js';
 import type { GatewayConfig } from './config.js';
 import type { DataSourceOptions, GatewayContext } from './data-source.js';
@@ -20,6 +20,7 @@ import { graphqlRefusal, RateLimit, registryRefusal, type RateVerdict } from './
 import { supergraphVersionOf } from './registry/live-supergraph.js';
 import { readinessRoute } from './readiness.js';
 import { SubgraphResilience, inaccessibleFields, unavailablePathsPlugin, type BreakerState } from './resilience.js';
+import { GRAPHQL_PATH } from '../schema/wire.js';
 
 /** The routed subgraphs of a supergraph (server.ts's `routedSubgraphs`). */
 type Router = (supergraphSdl: string) => { name: string; url: string }[];
@@ -140,7 +141,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
       app.use(requestLogging(options.logger), metrics.middleware());
       app.use(cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false }));
       // A budget each: a dashboard fleet's /graphql traffic never blocks a supplier's publish.
-      app.use('/graphql', rateLimit.middleware(graphqlBudget, graphqlRate));
+      app.use(GRAPHQL_PATH, rateLimit.middleware(graphqlBudget, graphqlRate));
       app.use('/registry', rateLimit.middleware({ name: 'registry', requests: config.registryRateLimitRequests, refuse: registryRefusal }));
       metrics.routes(app);
       readinessRoute(app, {

@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode } from '../schema/errors.js';
-import { sendError } from '../subgraphs/kit/http.js';
-import { RedisLink } from '../subgraphs/kit/redis-link.js';
+import { sendError } from '../schema/http.js';
+import { RedisLink } from '../schema/redis-link.js';
 
 export interface RateLimitOptions {
   readonly windowSeconds: number;

@@ -2,7 +2,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createService, listen, type Listening } from '../subgraphs/kit/http.js';
+import { createService, listen, type Listening } from '../schema/http.js';
 import { MemoryCache } from './cache.js';
 import type { GatewayContext } from './data-source.js';
 import { FeedVersions } from './feed-versions.js';

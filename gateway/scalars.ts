@@ -1,5 +1,5 @@
 import type { GraphQLScalarType, GraphQLSchema } from 'graphql';
-import { DateScalar } from '../subgraphs/kit/date.js';
+import { DateScalar } from '../schema/date.js';
 
 /**
  * Gives the gateway's own schema the contract's `Date` parsing, so a bad day is refused

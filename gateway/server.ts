@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { ApolloServer } from '@apollo/server';
 import type { Request, Response } from 'express';
 import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
-import { createService, type Service } from '../subgraphs/kit/http.js';
-import { supergraphSubgraphs, type SubgraphSource } from '../subgraphs/catalog.js';
+import { createService, type Service } from '../schema/http.js';
+import { BuiltInSubgraphs } from './built-ins.js';
 import { createCache } from './cache.js';
-import { CompositionError, composeSupergraph } from './compose.js';
+import type { SubgraphSource } from './compose.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
 import { dashboard } from './dashboard.js';
@@ -22,19 +22,19 @@ import { offlineGateway } from './offline-gateway.js';
 import { production } from './production.js';
 import { mountWebAssets } from './web-assets.js';
 import { LiveSupergraph, supergraphVersionOf } from './registry/live-supergraph.js';
-import { SUBGRAPHS_HEADER } from '../subgraphs/insights/live-schema.js';
+import { SUBGRAPHS_HEADER } from '../schema/wire.js';
 import { recordOperations } from './registry/operations.js';
 import { clientKey } from './rate-limit.js';
 import { StreamLimits } from './streams.js';
 import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
 import { openMembershipStore } from './registry/membership.js';
-import { openRegistryStore } from './registry/store.js';
+import { openRegistryStore, type RegistryStore } from './registry/store.js';
 
 export type { GatewayContext } from './data-source.js';
 
 /** Options a test or an embedding program can add to the configuration. */
 export interface GatewayOptions {
-  /** Cluster subgraphs to compose besides the built-in ones (e.g. a third supplier). */
+  /** Cluster subgraphs to compose besides the built-in ones, with their SDL (e.g. a third supplier in a test). */
   readonly extraClusters?: readonly SubgraphSource[];
   /** Where the gateway's messages go; pino (JSON on stdout) by default. */
   readonly log?: (line: string) => void;
@@ -42,18 +42,13 @@ export interface GatewayOptions {
   readonly logger?: Logger;
 }
 
-/** The supergraph the gateway serves: a given file, or the built-in subgraphs composed locally. */
-export async function loadSupergraph(config: GatewayConfig, options: GatewayOptions = {}): Promise<string> {
-  if (config.supergraphPath) {
-    try {
-      return await readFile(config.supergraphPath, 'utf8');
-    } catch (error) {
-      throw new Error(`SUPERGRAPH_PATH=${JSON.stringify(config.supergraphPath)} cannot be read: ${(error as Error).message}`);
-    }
+/** The fixed supergraph of `SUPERGRAPH_PATH`. */
+async function readSupergraph(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`SUPERGRAPH_PATH=${JSON.stringify(path)} cannot be read: ${(error as Error).message}`);
   }
-  const result = composeSupergraph(supergraphSubgraphs(config.subgraphUrls, options.extraClusters));
-  if (!result.ok) throw new CompositionError(result.errors);
-  return result.supergraphSdl;
 }
 
 /** The subgraphs a supergraph routes to, from its `join__Graph` enum. */
@@ -69,11 +64,15 @@ export function routedSubgraphs(supergraphSdl: string): { name: string; url: str
  */
 export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
   const { log, logger } = gatewayLogs(config.logLevel, options);
-  // With the registry, the supergraph follows it and is hot-swapped; otherwise it is fixed.
-  const registry = config.registry.enabled ? await startRegistry(config, options.extraClusters ?? [], log) : null;
-  const supergraphSdl = registry ? registry.live.sdl : await loadSupergraph(config, options);
+  // A given file is served as it is; otherwise the built-ins, as they serve their SDL, composed
+  // with the registry's subgraphs (when it is on), and hot-swapped as either changes.
+  const fixed = config.supergraphPath ? await readSupergraph(config.supergraphPath) : null;
+  const store = !fixed && config.registry.enabled ? openRegistryStore(config.registry) : null;
+  const supergraph = fixed ? null : await startSupergraph(config, store, options.extraClusters ?? [], log);
+  const registry = supergraph && store ? { store, live: supergraph, membership: openMembershipStore(config.registry) } : null;
+  const supergraphSdl = supergraph ? supergraph.sdl : fixed!;
   const fixedVersion = supergraphVersionOf(supergraphSdl);
-  const supergraphVersion = registry ? () => registry.live.version() : () => fixedVersion;
+  const supergraphVersion = supergraph ? () => supergraph.version() : () => fixedVersion;
   const cache = createCache({ redisUrl: config.redisUrl, maxBytes: config.cacheMaxBytes, log });
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
   const agent = subgraphAgent();
@@ -100,15 +99,15 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       .join(','),
   };
   // Published subgraphs announce new reports on their own stream (they need not share our Redis).
-  if (registry) feedVersions.track(routedSubgraphs(supergraphSdl), registry.live.published);
-  registry?.live.onSwap((sdl) => {
-    feedVersions.track(routedSubgraphs(sdl), registry.live.published);
+  if (supergraph) feedVersions.track(routedSubgraphs(supergraphSdl), supergraph.published);
+  supergraph?.onSwap((sdl) => {
+    feedVersions.track(routedSubgraphs(sdl), supergraph.published);
     routed.names = routedSubgraphs(sdl)
       .map((s) => s.name)
       .join(',');
   });
   const gateway = offlineGateway({
-    supergraphSdl: registry ? registry.live.hook : supergraphSdl,
+    supergraphSdl: supergraph ? supergraph.hook : supergraphSdl,
     experimental_approximateQueryPlanStoreMiB: config.queryPlanCacheMiB,
     buildService: ({ name, url }) =>
       new GatewayDataSource({
@@ -228,7 +227,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     ],
     onStop: async () => {
       await live.close();
-      await registry?.live.stop();
+      await supergraph?.stop();
       await recorder?.close();
       await registry?.store.close();
       await registry?.membership.close();
@@ -239,23 +238,26 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     },
   });
   service.httpServer.on('upgrade', live.attach(service.app));
-  registry?.live.follow();
+  supergraph?.follow();
   return service;
 }
 
-/** The registry's store and the supergraph that follows it. */
-async function startRegistry(config: GatewayConfig, extraClusters: readonly SubgraphSource[], log: (line: string) => void) {
-  const store = openRegistryStore(config.registry);
-  const live = await LiveSupergraph.start({
-    builtInUrls: config.subgraphUrls,
-    extraClusters,
+/** The supergraph that follows the built-ins and the registry's store (closed if it cannot start). */
+async function startSupergraph(
+  config: GatewayConfig,
+  store: RegistryStore | null,
+  extraClusters: readonly SubgraphSource[],
+  log: (line: string) => void,
+) {
+  return LiveSupergraph.start({
+    builtIns: new BuiltInSubgraphs(config.subgraphUrls, extraClusters, log),
+    startWaitMs: config.subgraphSdlWaitMs,
     store,
     swapTimeoutMs: config.registry.swapTimeoutMs,
     checks: config.registry.checks,
     log,
   }).catch(async (error: unknown) => {
-    await store.close();
+    await store?.close();
     throw error;
   });
-  return { store, live, membership: openMembershipStore(config.registry) };
 }

@@ -108,6 +108,7 @@ export const publicExtensions: Readonly<Partial<Record<ErrorCode, readonly strin
  */
 export const CheckCode = {
   SDL_INVALID: 'SDL_INVALID',
+  SDL_MISMATCH: 'SDL_MISMATCH',
   CONTRACT_NAME: 'CONTRACT_NAME',
   CONTRACT_CLUSTER_VIEW: 'CONTRACT_CLUSTER_VIEW',
   CONTRACT_TAG: 'CONTRACT_TAG',
@@ -126,6 +127,8 @@ export type CheckCode = (typeof CheckCode)[keyof typeof CheckCode];
 /** What each check code means, for docs and for suppliers. */
 export const checkCatalogue: Readonly<Record<CheckCode, string>> = {
   SDL_INVALID: 'The SDL does not parse; line and column are given.',
+  SDL_MISMATCH:
+    "A publish's SDL passed every other check but is not the SDL its routing URL serves ({ _service { sdl } }), once completed with the contract and the kit's generated fields (descriptions aside); the first difference is named.",
   CONTRACT_NAME: 'The subgraph name is not lower-case words joined by hyphens, or is a built-in subgraph.',
   CONTRACT_CLUSTER_VIEW: 'A cluster view does not implement the contract interface, or lacks asOf: Date.',
   CONTRACT_TAG: 'A field returns a cluster view type without @tag(name: "cluster-view").',

@@ -19,6 +19,7 @@ import { formatReport } from '../gateway/registry/report.js';
 import { runChecks } from '../gateway/registry/worker.js';
 import { EMPTY_REGISTRY, openRegistryStore } from '../gateway/registry/store.js';
 import { loadPersistedOperations } from '../gateway/persisted-operations.js';
+import { supergraphSubgraphs } from '../subgraphs/catalog.js';
 
 function usage(problem: string): never {
   console.error(
@@ -61,7 +62,14 @@ try {
   const membership = openMembershipStore(config.registry);
   try {
     const { report, identity } = await checkPublication(
-      { name: args.name, sdl, url: args.url ?? null, published: state.subgraphs, builtInUrls: config.subgraphUrls, operations },
+      {
+        name: args.name,
+        sdl,
+        url: args.url ?? null,
+        published: state.subgraphs,
+        builtIns: supergraphSubgraphs(config.subgraphUrls),
+        operations,
+      },
       { kind: 'offline', identity: declaredIdentity(args.name, await membership.current(), args.cluster, args.supplier) },
       (line) => console.error(line),
       membership,

@@ -8,8 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pascal } from '../subgraphs/kit/cluster-views.js';
-import { viewFieldOf } from '../gateway/registry/conformance.js';
+import { pascal, viewFieldOf } from '../schema/cluster-views.js';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { EMPTY_MEMBERSHIP, listMembership, membershipWithin, openMembershipStore, whatToRegister } from '../gateway/registry/membership.js';
 

@@ -17,7 +17,8 @@ import { FileRegistryStore, type RegistryState } from '../gateway/registry/store
 import { buildGatewayService } from '../gateway/server.js';
 import { startStack, type Stack } from '../scripts/stack.js';
 import { buildClusterSubgraph, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
-import { listen, type Listening } from '../subgraphs/kit/http.js';
+import { createService, listen, subgraphApollo, type Listening } from '../subgraphs/kit/http.js';
+import { buildContractSubgraph } from '../subgraphs/kit/schema.js';
 import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
 import { nmeFeedDir, nmeSubgraph } from './fixtures/nme/index.js';
 import { EPHEMERAL_ENV, post } from './helpers.js';
@@ -145,9 +146,17 @@ describe('a publish cannot hurt the gateway', () => {
   it('checks in a worker: /health keeps answering during a costly check within the limits', async () => {
     const gateway = await startGateway();
     // 270 types, 2,700 fields: within the limits with the contract, and seconds of composition and diffing.
+    // A publish composes what its URL serves, so a subgraph serves exactly that SDL.
+    const sdl = manyTypes(270, 10);
+    const many = await listen(
+      await createService({ name: 'many', apollo: subgraphApollo(buildContractSubgraph(sdl, {})), context: async () => ({}) }),
+      '127.0.0.1',
+      0,
+    );
+    running.push(many);
     const { result, slowestMs, polls } = await slowestHealthDuring(
       gateway,
-      call(at(gateway, '/registry/subgraphs/many'), 'POST', operator, { sdl: manyTypes(270, 10), url: nme.url }),
+      call(at(gateway, '/registry/subgraphs/many'), 'POST', operator, { sdl, url: many.url }),
     );
     expect(slowestMs).toBeLessThan(1000);
     expect(result.body.error ?? null).toBeNull();

@@ -158,6 +158,19 @@ describe('the supplier registry', () => {
     expect(await comparedClusters(a)).toEqual(['LONDON', 'SOUTH']);
   });
 
+  it('refuses an SDL that is not what its URL serves, naming the first difference, and stores nothing', async () => {
+    const other = NME_SDL.replace('  fixtureOnly: String\n', '  fixtureOnly: Int\n');
+    expect(other).not.toBe(NME_SDL);
+    const refused = await publish(a, 'nme', csc, other, nme.url);
+    expect(refused.status).toBe(422);
+    const mismatch = refused.body.report.contract.find((i: { code: string }) => i.code === 'SDL_MISMATCH');
+    expect(mismatch?.message).toContain('type NmeReleaseView differs');
+    expect(mismatch?.message).toContain('posted "fixtureOnly: Int", served "fixtureOnly: String"');
+    expect(refused.body.text).toContain('SDL_MISMATCH');
+    const listed = await call(registry(a, '/registry/subgraphs'), 'GET', null);
+    expect(listed.body).toMatchObject({ registryVersion: 0, subgraphs: [] });
+  });
+
   it('refuses malformed SDL and a subgraph that does not compose, each with its report', async () => {
     const malformed = await publish(a, 'nme', csc, 'extend type Release {\n  nme(asOf: Date): \n}\n', nme.url);
     expect(malformed.status).toBe(422);

@@ -7,7 +7,7 @@
 import type { RequestHandler } from 'express';
 import { GraphQLError, Kind, parse, print, visit, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
-import { sendError } from '../../subgraphs/kit/http.js';
+import { sendError } from '../../schema/http.js';
 
 /** What a document asks of a stream, once `@live` is read and removed. */
 export interface LiveRead {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorMasking } from '../../subgraphs/kit/errors.js';
+import { errorMasking } from '../../schema/error-mask.js';
 import { LiveQueries, type Execution, type StreamRequest } from './live-queries.js';
 import { maskWith, streamOperations } from './operations.js';
 

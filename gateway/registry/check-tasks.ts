@@ -6,15 +6,13 @@
  * it), so a supergraph that would fail the swap is refused before anything is stored.
  */
 import { offlineGateway } from '../offline-gateway.js';
-import { findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
-import { supergraphSubgraphs, type SubgraphSource } from '../../subgraphs/catalog.js';
-import { composeSupergraph } from '../compose.js';
+import { findClusterShapes } from '../../schema/cluster-views.js';
+import { composeSupergraph, type SubgraphSource } from '../compose.js';
 import { checkChange, checkSubgraph, type ChangeInput, type CheckInput, type CheckOutcome } from './checks.js';
 
-/** The supergraph a gateway would serve with `extra` besides its built-in subgraphs. */
+/** The supergraph a gateway would serve: its built-in subgraphs as they serve their SDL, and the published ones. */
 export interface SupergraphInput {
-  readonly builtInUrls: Readonly<Record<string, string>>;
-  readonly extra: readonly SubgraphSource[];
+  readonly subgraphs: readonly SubgraphSource[];
 }
 
 /** A composed, loadable supergraph and the clusters it compares; or why there is none. */
@@ -52,12 +50,7 @@ async function loadable(outcome: CheckOutcome): Promise<CheckOutcome> {
 }
 
 async function prepare(input: SupergraphInput): Promise<PreparedSupergraph> {
-  let subgraphs: SubgraphSource[];
-  try {
-    subgraphs = supergraphSubgraphs(input.builtInUrls, input.extra);
-  } catch (error) {
-    return { ok: false, problem: (error as Error).message };
-  }
+  const { subgraphs } = input;
   const composed = composeSupergraph(subgraphs);
   if (!composed.ok) return { ok: false, problem: `it does not compose: ${composed.errors.join('; ')}` };
   const problem = await loadProblem(composed.supergraphSdl);

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { clusterSubgraphSdl } from '../../subgraphs/kit/cluster.js';
+import { builtInSdls, clusterSubgraphSdl } from '../../test/built-ins.js';
 import { nmeSubgraph } from '../../test/fixtures/nme/index.js';
 import { checkSubgraph, type CheckInput } from './checks.js';
 import { formatReport } from './report.js';
 import type { PublishedSubgraph } from './store.js';
 
-const URLS = { programme: 'http://p/graphql', south: 'http://s/graphql', london: 'http://l/graphql', insights: 'http://i/graphql' };
 const NME_SDL = readFileSync(new URL('../../test/fixtures/nme/schema.graphql', import.meta.url), 'utf8');
 const published = (sdl: string): PublishedSubgraph => ({
   name: 'nme',
@@ -21,7 +20,7 @@ const input = (over: Partial<CheckInput>): CheckInput => ({
   sdl: NME_SDL,
   url: null,
   published: [],
-  builtInUrls: URLS,
+  builtIns: builtInSdls(),
   operations: [],
   ...over,
 });

@@ -8,10 +8,13 @@
 import { composeServices } from '@apollo/composition';
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
 import { buildASTSchema, GraphQLError, Kind, parse, Source, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { supergraphSubgraphs, type SubgraphSource } from '../../subgraphs/catalog.js';
-import { generatedClusterSdl } from '../../subgraphs/kit/cluster-views.js';
-import { contractSdl, withContract } from '../../subgraphs/kit/contract.js';
+import type { ServedSubgraph } from '../built-ins.js';
+import type { SubgraphSource } from '../compose.js';
+import { generatedClusterSdl, releaseViewField } from '../../schema/cluster-views.js';
+import { contractSdl, withContract } from '../../schema/contract.js';
+import { CheckCode } from '../../schema/errors.js';
 import { checkConformance, type CheckIssue } from './conformance.js';
+import { servedSdlMismatch } from './served-sdl.js';
 import type { PublishedSubgraph, RegistryChange } from './store.js';
 
 export type { CheckIssue } from './conformance.js';
@@ -103,9 +106,11 @@ export interface CheckInput {
   readonly url: string | null;
   /** The subgraphs published now (the candidate's current version among them, if any). */
   readonly published: readonly PublishedSubgraph[];
-  /** Routing URLs of the built-in subgraphs. */
-  readonly builtInUrls: Readonly<Record<string, string>>;
+  /** The built-in subgraphs, with the SDL each serves. */
+  readonly builtIns: readonly ServedSubgraph[];
   readonly operations: readonly CheckedOperation[];
+  /** The SDL the routing URL serves (a publish fetched it), which the SDL posted must match; null: not fetched. */
+  readonly served?: string | null;
 }
 
 /** A deletion or rollback: the published subgraphs now, and what they would become. */
@@ -115,7 +120,7 @@ export interface ChangeInput {
   readonly subgraph: string;
   readonly published: readonly PublishedSubgraph[];
   readonly next: readonly PublishedSubgraph[];
-  readonly builtInUrls: Readonly<Record<string, string>>;
+  readonly builtIns: readonly ServedSubgraph[];
   readonly operations: readonly CheckedOperation[];
 }
 
@@ -132,18 +137,7 @@ export function completeSdl(name: string, document: DocumentNode, sdl: string): 
   );
   if (linksFederation) return { full: sdl, lineOffset: 0 };
   const withoutKit = withContract(sdl);
-  const viewField =
-    document.definitions
-      .flatMap((d) =>
-        (d.kind === Kind.OBJECT_TYPE_EXTENSION || d.kind === Kind.OBJECT_TYPE_DEFINITION) && d.name.value === 'Release'
-          ? (d.fields ?? [])
-          : [],
-      )
-      .find((f) =>
-        f.directives?.some(
-          (x) => x.name.value === 'tag' && x.arguments?.some((a) => a.value.kind === Kind.STRING && a.value.value === 'cluster-view'),
-        ),
-      )?.name.value ?? null;
+  const viewField = releaseViewField(document);
   return { full: viewField ? withContract(`${sdl}\n${generatedClusterSdl(name, viewField)}`) : withoutKit, lineOffset: CONTRACT_LINES };
 }
 
@@ -252,7 +246,7 @@ function brokenOperations(before: GraphQLSchema, after: GraphQLSchema, operation
 
 /** The supergraph's subgraphs with `replacement` instead of (or besides) the published one of its name. */
 export function subgraphsWith(
-  builtInUrls: Readonly<Record<string, string>>,
+  builtIns: readonly ServedSubgraph[],
   published: readonly PublishedSubgraph[],
   replacement: SubgraphSource | null,
   removed: string | null = null,
@@ -260,7 +254,9 @@ export function subgraphsWith(
   const others = published
     .filter((p) => p.name !== replacement?.name && p.name !== removed)
     .map((p) => ({ name: p.name, url: p.url, sdl: p.sdl }));
-  return supergraphSubgraphs(builtInUrls, replacement ? [...others, replacement] : others);
+  // A built-in that follows the registry serves the SDL of the current state, not of the
+  // candidate: it is left out here, and the swap composes it once it serves the change.
+  return [...builtIns.filter((b) => !b.followsRegistry), ...others, ...(replacement ? [replacement] : [])];
 }
 
 /** Runs every offline check of `input`; `checkPublication` (publication.ts) adds the URL and the cluster identity. */
@@ -285,8 +281,8 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
   const { full, lineOffset } = completeSdl(input.name, document, input.sdl);
   const ownLines = lineOffset > 0 ? input.sdl.split('\n').length : Number.POSITIVE_INFINITY;
   const candidate: SubgraphSource = { name: input.name, url: input.url ?? PLACEHOLDER_URL, sdl: full };
-  // Insights as the built-in clusters derive it: its own fields (`Query.feeds`, `Release.comparison`) are owned too.
-  const builtIn = supergraphSubgraphs(input.builtInUrls);
+  // Insights as it serves itself: its own fields (`Query.feeds`, `Release.comparison`) are owned too.
+  const builtIn = input.builtIns;
   const reserved = builtIn.some((s) => s.name === input.name);
   const contract = reserved
     ? [{ code: 'CONTRACT_NAME', message: `"${input.name}" is a built-in subgraph of this gateway; choose another name` }]
@@ -296,8 +292,8 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
   if (contract.some((i) => i.code === 'CONTRACT_CLUSTER_VIEW') || reserved) {
     return { report: { ...base, ...empty, ok: false, contract }, fullSdl: full, supergraphSdl: null };
   }
-  const before = compose(subgraphsWith(input.builtInUrls, input.published, null));
-  const after = compose(subgraphsWith(input.builtInUrls, input.published, candidate));
+  const before = compose(subgraphsWith(input.builtIns, input.published, null));
+  const after = compose(subgraphsWith(input.builtIns, input.published, candidate));
   if (!after.ok) {
     const errors = after.errors.map((e) => located(e, input.name, lineOffset, ownLines));
     return {
@@ -312,7 +308,14 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
     changes = await apiChanges(before.api, after.api);
     operations = { checked: input.operations.length, broken: brokenOperations(before.api, after.api, input.operations) };
   }
-  const ok = contract.length === 0 && !changes.some((c) => c.level === 'BREAKING' && !c.deprecatedFirst) && operations.broken.length === 0;
+  const passed =
+    contract.length === 0 && !changes.some((c) => c.level === 'BREAKING' && !c.deprecatedFirst) && operations.broken.length === 0;
+  // What is routed to is what the URL serves: an SDL that passes on its own merits must also
+  // be the subgraph its URL serves (checked last, so subgraph:check and a publish report the
+  // same issues for the same SDL).
+  const mismatch = passed && input.served ? servedSdlMismatch(full, input.served) : null;
+  if (mismatch) contract.push({ code: CheckCode.SDL_MISMATCH, message: `The SDL posted is not what the URL serves: ${mismatch}` });
+  const ok = passed && !mismatch;
   return {
     report: { ...base, ok, sdl: [], contract, composition: { ok: true, errors: [], hints: after.hints }, changes, operations },
     fullSdl: full,
@@ -326,8 +329,8 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
  */
 export async function checkChange(input: ChangeInput): Promise<CheckOutcome> {
   const base = { subgraph: input.subgraph, action: input.action, comparedWith: null, reachability: null, sdl: [], contract: [] };
-  const before = compose(subgraphsWith(input.builtInUrls, input.published, null));
-  const after = compose(subgraphsWith(input.builtInUrls, input.next, null));
+  const before = compose(subgraphsWith(input.builtIns, input.published, null));
+  const after = compose(subgraphsWith(input.builtIns, input.next, null));
   if (!after.ok) {
     const errors = after.errors.map((e) => located(e, '', 0, Number.POSITIVE_INFINITY));
     const report = {

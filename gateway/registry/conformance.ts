@@ -4,19 +4,21 @@
  * and are named after the subgraph; it uses the contract's entity keys; and it takes nothing
  * from another subgraph (`ownership.ts`: no `@override`, no field or type another owns).
  */
+import { Kind, parse, print, type DefinitionNode, type ObjectTypeDefinitionNode, type ObjectTypeExtensionNode } from 'graphql';
 import {
-  Kind,
-  parse,
-  print,
-  type ConstDirectiveNode,
-  type DefinitionNode,
-  type ObjectTypeDefinitionNode,
-  type ObjectTypeExtensionNode,
-  type TypeNode,
-} from 'graphql';
+  CLUSTER_VIEW_TAG,
+  ClusterViewError,
+  findClusterShapes,
+  hasTag,
+  namedType,
+  pascal,
+  VIEW_INTERFACES,
+  viewFieldOf,
+  type ClusterShape,
+  type SubgraphSdl,
+} from '../../schema/cluster-views.js';
+import { contractSdl } from '../../schema/contract.js';
 import { CheckCode } from '../../schema/errors.js';
-import { ClusterViewError, findClusterShapes, pascal, type ClusterShape, type SubgraphSdl } from '../../subgraphs/kit/cluster-views.js';
-import { contractSdl } from '../../subgraphs/kit/contract.js';
 import { ownershipIssues } from './ownership.js';
 
 /** One problem a check found. */
@@ -30,18 +32,8 @@ export interface CheckIssue {
 /** Subgraph names a supplier may use: lower-case words joined by hyphens. */
 export const SUBGRAPH_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
-/** `north-east` -> `northEast`: the view field a cluster subgraph named so must use. */
-export function viewFieldOf(name: string): string {
-  const p = pascal(name);
-  return p.charAt(0).toLowerCase() + p.slice(1);
-}
-
 type ObjectNode = ObjectTypeDefinitionNode | ObjectTypeExtensionNode;
 const isObject = (d: DefinitionNode): d is ObjectNode => d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION;
-const namedType = (type: TypeNode): string => (type.kind === Kind.NAMED_TYPE ? type.name.value : namedType(type.type));
-const hasTag = (directives: readonly ConstDirectiveNode[] | undefined, tag: string) =>
-  directives?.some((d) => d.name.value === 'tag' && d.arguments?.some((a) => a.value.kind === Kind.STRING && a.value.value === tag)) ===
-  true;
 
 /** The contract's entities and their key fields, read from the contract itself. */
 const CONTRACT_KEYS: ReadonlyMap<string, string> = new Map(
@@ -52,7 +44,6 @@ const CONTRACT_KEYS: ReadonlyMap<string, string> = new Map(
       return key?.kind === Kind.STRING ? [[o.name.value, key.value] as const] : [];
     }),
 );
-const VIEW_INTERFACES = { Release: 'ClusterReleaseView', Trust: 'ClusterTrustView' } as const;
 
 /** The own definitions of a full SDL: what follows the contract the kit put in front. */
 function ownDefinitions(sdl: string): readonly DefinitionNode[] {
@@ -103,14 +94,14 @@ export function checkConformance(name: string, sdl: string, others: readonly Sub
     for (const field of o.fields ?? []) {
       const at = field.loc ? { locations: [{ line: field.loc.startToken.line, column: field.loc.startToken.column }] } : {};
       const type = namedType(field.type);
-      if (iface && implementsOf.get(type)?.includes(iface) && !hasTag(field.directives, 'cluster-view')) {
+      if (iface && implementsOf.get(type)?.includes(iface) && !hasTag(field.directives, CLUSTER_VIEW_TAG)) {
         issues.push({
           code: CheckCode.CONTRACT_TAG,
           message: `${o.name.value}.${field.name.value} returns a ${iface} but is not tagged @tag(name: "cluster-view")`,
           ...at,
         });
       }
-      if (hasTag(field.directives, 'cluster-view') && field.name.value !== viewFieldOf(name)) {
+      if (hasTag(field.directives, CLUSTER_VIEW_TAG) && field.name.value !== viewFieldOf(name)) {
         issues.push({
           code: CheckCode.CONTRACT_NAMING,
           message: `${o.name.value}.${field.name.value}: the cluster view of subgraph "${name}" must be named "${viewFieldOf(name)}"`,

@@ -1,9 +1,10 @@
 /**
  * The supergraph the gateway serves, swapped while serving as the registry changes. Every
- * replica follows the registry's store (a pub/sub message with Redis), recomposes the
- * built-in subgraphs with the published ones, waits until the insights subgraph serves every
- * cluster the new supergraph compares (else the plan would ask insights for types it does
- * not know yet), and only then hands the new supergraph to Apollo Gateway through the
+ * replica follows the registry's store (a pub/sub message with Redis), asks the built-in
+ * subgraphs for the SDL they serve (built-ins.ts), waits until insights (the built-in whose
+ * schema follows the registry) serves exactly the clusters of the new state (else the plan
+ * would ask insights for types it does not know yet), asks it again, recomposes them with the
+ * published ones, and only then hands the new supergraph to Apollo Gateway through the
  * `supergraphSdl` hook's `update`: no restart, and requests in flight finish on the plan
  * they started with. Composition runs in the check worker (`worker.ts`), bounded in time and
  * memory, after the SDL limits: what the store holds, however it got there, can neither block
@@ -12,10 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { SupergraphSdlHook } from '@apollo/gateway';
-import { findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
-import { supergraphSubgraphs, type SubgraphSource } from '../../subgraphs/catalog.js';
-import { composeSupergraph } from '../compose.js';
-import type { InsightsSchemaVersion } from '../../subgraphs/insights/live-schema.js';
+import { findClusterShapes } from '../../schema/cluster-views.js';
+import { committedSupergraph, followersServe, type BuiltInSubgraphs, type ServedSubgraph } from '../built-ins.js';
+import { composeSupergraph, type SubgraphSource } from '../compose.js';
 import { sdlLimitProblem } from './sdl-limits.js';
 import type { RegistryState, RegistryStore } from './store.js';
 import type { PreparedSupergraph } from './check-tasks.js';
@@ -49,11 +49,12 @@ function readWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 export interface LiveSupergraphOptions {
-  /** Routing URLs of the built-in subgraphs. */
-  readonly builtInUrls: Readonly<Record<string, string>>;
-  /** Cluster subgraphs composed besides the built-in ones, outside the registry (tests). */
-  readonly extraClusters: readonly SubgraphSource[];
-  readonly store: RegistryStore;
+  /** The built-in subgraphs, by URL (and any a test adds besides them). */
+  readonly builtIns: BuiltInSubgraphs;
+  /** How long a starting gateway waits for the built-ins to serve their SDL (`SUBGRAPH_SDL_WAIT_MS`). */
+  readonly startWaitMs: number;
+  /** The registry, or null (`REGISTRY=false`): then only the built-in subgraphs are served. */
+  readonly store: RegistryStore | null;
   /** How long to wait for insights to serve new clusters before giving up on a swap. */
   readonly swapTimeoutMs: number;
   /** The SDL limits every stored subgraph must keep, and the worker's. */
@@ -72,11 +73,26 @@ interface Problem {
   readonly lasting?: true;
 }
 
+/** A registry state's supergraph, ready to serve, and what it was composed from. */
+interface Prepared {
+  readonly sdl: string;
+  readonly builtIns: readonly ServedSubgraph[];
+  readonly clusters: readonly string[];
+  readonly published: ReadonlySet<string>;
+}
+
 /** A registry version's supergraph, composed and loaded by the check worker. */
 export interface ComposedVersion {
   readonly registryVersion: number;
   readonly supergraphSdl: string;
+  /** The built-in subgraphs it was composed with (`builtInKey`): used only while they still serve the same. */
+  readonly builtInKey: string;
 }
+
+/** Which built-in SDLs these are: a composed supergraph is reused only with the same. */
+export const builtInKey = (builtIns: readonly SubgraphSource[]) => createHash('sha256').update(JSON.stringify(builtIns)).digest('hex');
+
+const EMPTY_STATE: RegistryState = { version: 0, subgraphs: [] } as unknown as RegistryState;
 
 /** Whether a registry version is what this gateway serves. */
 export interface SwapOutcome {
@@ -102,6 +118,10 @@ export class LiveSupergraph {
   #unservable: { key: string; problem: Problem } | null = null;
   #publicProblem: { registryVersion: number; message: string } | null = null;
   #stopped = false;
+  /** The built-in subgraphs as last fetched; null before they first answered. */
+  #builtIns: readonly ServedSubgraph[] | null = null;
+  /** Serving the committed supergraph, not one composed from what the built-ins serve. */
+  #onFallback = true;
 
   private constructor(options: LiveSupergraphOptions, sdl: string, registryVersion: number, clusters: readonly string[]) {
     this.#options = options;
@@ -112,41 +132,76 @@ export class LiveSupergraph {
   }
 
   /**
-   * Starts from the registry's current state when it composes and insights serves it within
-   * the timeout; otherwise from the built-in subgraphs, and keeps trying in the background
-   * (a state that can never be served waits for the registry to change instead).
+   * Starts from the registry's current state when it composes and the registry-following
+   * built-ins (insights) serve it within the timeout; otherwise from the built-in subgraphs
+   * as they serve their SDL; otherwise (they do not all answer within `startWaitMs`, or they
+   * serve a registry state that cannot be served) from the committed supergraph, the offline
+   * fallback. It keeps trying in the background (a state that can never be served waits for
+   * the registry to change instead).
    */
   static async start(options: LiveSupergraphOptions): Promise<LiveSupergraph> {
-    const subgraphs = supergraphSubgraphs(options.builtInUrls, options.extraClusters);
-    const builtIn = composeSupergraph(subgraphs);
-    if (!builtIn.ok) throw new Error(`The built-in subgraphs do not compose:\n${builtIn.errors.join('\n')}`);
-    const live = new LiveSupergraph(options, builtIn.supergraphSdl, 0, clusterNames(subgraphs));
-    let state: RegistryState;
+    const live = new LiveSupergraph(options, committedSupergraph(options.builtIns.urls), 0, []);
+    const served = await options.builtIns.waitFor(options.startWaitMs);
+    if (!served) {
+      options.log(
+        `gateway: the built-in subgraphs did not all serve their SDL within ${options.startWaitMs} ms (SUBGRAPH_SDL_WAIT_MS): ` +
+          'starting on the committed schema/supergraph.graphql (the offline fallback); it swaps to what they serve once they answer',
+      );
+      live.#publicProblem = {
+        registryVersion: 0,
+        message: 'the built-in subgraphs do not all serve their SDL yet: serving the committed supergraph',
+      };
+      return live;
+    }
+    live.#builtIns = served;
+    let state: RegistryState = EMPTY_STATE;
     try {
-      state = await readWithin(options.store.current(), START_READ_MS);
+      if (options.store) state = await readWithin(options.store.current(), START_READ_MS);
     } catch (error) {
       // Redis down (or a stored state that is not JSON) is not an outage: serve the built-in
       // subgraphs, and `follow` catches up once the registry can be read.
       options.log(`gateway: the registry cannot be read (${(error as Error).message}): serving the built-in subgraphs only until it can`);
       live.#publicProblem = { registryVersion: 0, message: 'the registry cannot be read; see the gateway log' };
-      return live;
+      state = { ...EMPTY_STATE, version: -1 };
     }
     if (state.version > 0) {
       const prepared = await live.#prepare(state, undefined, true);
       if ('sdl' in prepared) {
-        live.#sdl = prepared.sdl;
-        live.#clusters = prepared.clusters;
-        live.#published = prepared.published;
-        live.#version = supergraphVersionOf(prepared.sdl);
-        live.#registryVersion = state.version;
-      } else {
-        options.log(`gateway: serving the built-in subgraphs only for now: registry version ${state.version} ${prepared.problem}`);
-        live.#lastProblem = prepared.problem;
-        if (prepared.lasting) live.#unservable = { key: stateKey(state), problem: prepared };
-        live.#publicProblem = { registryVersion: state.version, message: prepared.public };
+        live.#adopt(prepared, state.version);
+        return live;
       }
+      options.log(`gateway: serving the built-in subgraphs only for now: registry version ${state.version} ${prepared.problem}`);
+      live.#lastProblem = prepared.problem;
+      if (prepared.lasting) live.#unservable = { key: stateKey(state), problem: prepared };
+      live.#publicProblem = { registryVersion: state.version, message: prepared.public };
     }
+    // The operator's own subgraphs, composed here as before the registry existed.
+    const base = composeSupergraph(served);
+    if (base.ok) live.#adopt({ sdl: base.supergraphSdl, builtIns: served, clusters: clusterNames(served), published: new Set() }, 0);
+    else if (state.version === 0) throw new Error(`The built-in subgraphs do not compose:\n${base.errors.join('\n')}`);
+    // Insights follows a registry state this gateway cannot serve: the committed supergraph
+    // plans without what that state added, and insights answers such plans (SUBGRAPHS_HEADER).
+    else
+      options.log(
+        `gateway: the built-in subgraphs alone do not compose (${base.errors.join('; ')}): serving the committed schema/supergraph.graphql`,
+      );
     return live;
+  }
+
+  /** Serves `prepared` as registry version `registryVersion` (at start, before Apollo has loaded). */
+  #adopt(prepared: Prepared, registryVersion: number): void {
+    this.#sdl = prepared.sdl;
+    this.#builtIns = prepared.builtIns;
+    this.#clusters = prepared.clusters;
+    this.#published = prepared.published;
+    this.#version = supergraphVersionOf(prepared.sdl);
+    this.#registryVersion = registryVersion;
+    this.#onFallback = false;
+  }
+
+  /** The built-in subgraphs as they served their SDL when last asked (what checks compose with); null before they first answered. */
+  get builtIns(): readonly ServedSubgraph[] | null {
+    return this.#builtIns;
   }
 
   /** The supergraph served now. */
@@ -192,7 +247,7 @@ export class LiveSupergraph {
 
   /** Follows the registry: every change is applied (once the gateway has loaded). */
   follow(): void {
-    this.#unsubscribe = this.#options.store.onChange(() => void this.sync());
+    this.#unsubscribe = this.#options.store?.onChange(() => void this.sync()) ?? null;
     if (this.#registryVersion === 0) void this.sync();
   }
 
@@ -211,14 +266,14 @@ export class LiveSupergraph {
     if (this.#stopped) return { served: false, registryVersion: this.#registryVersion, message: 'the gateway is stopping' };
     let state: RegistryState;
     try {
-      state = await this.#options.store.current();
+      state = this.#options.store ? await this.#options.store.current() : EMPTY_STATE;
     } catch (error) {
       return this.#failed(this.#registryVersion, {
         problem: `the registry cannot be read: ${(error as Error).message}`,
         public: 'the registry cannot be read; see the gateway log',
       });
     }
-    if (state.version === this.#registryVersion) {
+    if (state.version === this.#registryVersion && !this.#onFallback) {
       this.#publicProblem = null;
       return { served: true, registryVersion: state.version, message: null };
     }
@@ -244,11 +299,8 @@ export class LiveSupergraph {
         key,
       );
     }
-    this.#sdl = prepared.sdl;
-    this.#clusters = prepared.clusters;
-    this.#published = prepared.published;
-    this.#version = supergraphVersionOf(prepared.sdl);
-    this.#registryVersion = state.version;
+    if (this.#onFallback) this.#options.log('gateway: the built-in subgraphs serve their SDL: swapped from the committed supergraph');
+    this.#adopt(prepared, state.version);
     this.#lastProblem = null;
     this.#publicProblem = null;
     for (const listener of this.#listeners) listener(prepared.sdl);
@@ -273,11 +325,7 @@ export class LiveSupergraph {
   }
 
   /** The supergraph of `state`, once insights serves its clusters; or why not. */
-  async #prepare(
-    state: RegistryState,
-    composed?: ComposedVersion,
-    starting = false,
-  ): Promise<{ sdl: string; clusters: readonly string[]; published: ReadonlySet<string> } | Problem> {
+  async #prepare(state: RegistryState, composed?: ComposedVersion, starting = false): Promise<Prepared | Problem> {
     const stored = Array.isArray(state.subgraphs) ? state.subgraphs : null;
     if (!stored)
       return {
@@ -290,19 +338,41 @@ export class LiveSupergraph {
       const over = sdlLimitProblem(subgraph.sdl, this.#options.checks.sdl, `Stored subgraph "${subgraph.name}"`);
       if (over) return { problem: `cannot be served: ${over.message}`, public: over.message, lasting: true };
     }
-    // The checks compose exactly this gateway's supergraph, unless tests add clusters of their own.
-    const known = composed?.registryVersion === state.version && this.#options.extraClusters.length === 0;
+    // The built-ins as they serve now, once insights (the one built-in whose schema follows the
+    // registry) compares every cluster this state has.
+    let builtIns: ServedSubgraph[];
+    let clusters: readonly string[];
+    try {
+      builtIns = await this.#options.builtIns.fetch();
+      this.#builtIns = builtIns;
+      clusters = clusterNames([...builtIns.filter((b) => !b.followsRegistry), ...published]);
+      const followers = builtIns.filter((b) => b.followsRegistry);
+      const ready = await followersServe(followers, clusters, {
+        registryVersion: state.version,
+        starting,
+        timeoutMs: this.#options.swapTimeoutMs,
+        stopped: () => this.#stopped,
+      });
+      if (ready !== true) return { problem: ready, public: 'the insights subgraph does not serve the new clusters yet' };
+      if (followers.length > 0) builtIns = await this.#options.builtIns.fetch(); // their SDL for this state
+    } catch (error) {
+      return {
+        problem: `the built-in subgraphs are ${(error as Error).message}`,
+        public: 'the built-in subgraphs do not all answer; see the gateway log',
+      };
+    }
+    // The supergraph a change's checks composed already, when it is all of it: the built-ins
+    // still serve what the checks composed with, and none follows the registry (the checks
+    // leave those out).
+    const known =
+      composed?.registryVersion === state.version &&
+      composed.builtInKey === builtInKey(builtIns) &&
+      !builtIns.some((b) => b.followsRegistry);
     let prepared: PreparedSupergraph;
     try {
       prepared = known
-        ? { ok: true, sdl: composed.supergraphSdl, clusters: clusterNames(supergraphSubgraphs(this.#options.builtInUrls, published)) }
-        : await prepareSupergraph(
-            {
-              kind: 'supergraph',
-              input: { builtInUrls: this.#options.builtInUrls, extra: [...this.#options.extraClusters, ...published] },
-            },
-            this.#options.checks.worker,
-          );
+        ? { ok: true, sdl: composed.supergraphSdl, clusters }
+        : await prepareSupergraph({ kind: 'supergraph', input: { subgraphs: [...builtIns, ...published] } }, this.#options.checks.worker);
     } catch (error) {
       const names = published.map((p) => p.name).join(', ');
       return {
@@ -319,40 +389,7 @@ export class LiveSupergraph {
         lasting: true,
       };
     }
-    const ready = await this.#insightsServes(prepared.clusters, state.version, starting);
-    return ready === true
-      ? { sdl: prepared.sdl, clusters: prepared.clusters, published: new Set(published.map((p) => p.name)) }
-      : { problem: ready, public: 'the insights subgraph does not serve the new clusters yet' };
-  }
-
-  /**
-   * Waits until insights compares every cluster in `needed`; true, or what it serves instead.
-   * Insights is told the registry version waited for, so it reads the registry at once. A
-   * starting gateway does not wait for an insights that cannot read the registry: that
-   * registry may be this very gateway, not listening yet (it swaps once it does).
-   */
-  async #insightsServes(needed: readonly string[], registryVersion: number, starting: boolean): Promise<true | string> {
-    const url = new URL(`/schema/version?registryVersion=${registryVersion}`, this.#options.builtInUrls['insights']);
-    const deadline = Date.now() + this.#options.swapTimeoutMs;
-    let seen = 'no answer';
-    while (!this.#stopped) {
-      try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-        if (response.ok) {
-          const served = (await response.json()) as InsightsSchemaVersion;
-          if (needed.every((n) => served.clusters.includes(n))) return true;
-          seen = `it compares ${served.clusters.join(', ')} (registry version ${served.registryVersion})`;
-          if (starting && served.registry !== 'following') return `${seen}, and cannot read the registry yet`;
-        } else {
-          seen = `${url} answered ${response.status}`;
-        }
-      } catch (error) {
-        seen = `${url}: ${(error as Error).message}`;
-      }
-      if (Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return `insights does not compare ${needed.join(', ')} yet (${seen}); does it follow this registry (INSIGHTS_REGISTRY_URL)?`;
+    return { sdl: prepared.sdl, builtIns, clusters: prepared.clusters, published: new Set(published.map((p) => p.name)) };
   }
 
   async stop(): Promise<void> {

@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { clusterSubgraphSdl } from '../../subgraphs/kit/cluster.js';
-import { withContract } from '../../subgraphs/kit/contract.js';
+import { builtInSdls, clusterSubgraphSdl } from '../../test/built-ins.js';
+import { withContract } from '../../schema/contract.js';
 import { nmeSubgraph } from '../../test/fixtures/nme/index.js';
 import { checkSubgraph, type CheckInput } from './checks.js';
 
-const URLS = { programme: 'http://p/graphql', south: 'http://s/graphql', london: 'http://l/graphql', insights: 'http://i/graphql' };
 const NME_SDL = readFileSync(new URL('../../test/fixtures/nme/schema.graphql', import.meta.url), 'utf8');
 const FULL_SDL = clusterSubgraphSdl(nmeSubgraph);
 const IMPORTS = 'import: ["@key", "@external", "@requires", "@shareable", "@tag", "@inaccessible"]';
-const input = (sdl: string): CheckInput => ({ name: 'nme', sdl, url: null, published: [], builtInUrls: URLS, operations: [] });
+const input = (sdl: string): CheckInput => ({ name: 'nme', sdl, url: null, published: [], builtIns: builtInSdls(), operations: [] });
 /** The full SDL a supplier's own service would report, with its own `@link` imports. */
 const fullWith = (imports: string, extra: string) => {
   expect(FULL_SDL).toContain(IMPORTS);

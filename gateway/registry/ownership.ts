@@ -17,8 +17,8 @@
 import { buildSubgraph, type FieldDefinition, type Subgraph } from '@apollo/federation-internals';
 import { Kind, parse, Source, type ASTNode, type DefinitionNode } from 'graphql';
 import { CheckCode } from '../../schema/errors.js';
-import type { SubgraphSdl } from '../../subgraphs/kit/cluster-views.js';
-import { contractSdl, feedStatusSdl } from '../../subgraphs/kit/contract.js';
+import type { SubgraphSdl } from '../../schema/cluster-views.js';
+import { contractSdl, feedStatusSdl } from '../../schema/contract.js';
 import type { CheckIssue } from './conformance.js';
 
 const ROOT_TYPES: ReadonlySet<string> = new Set(['Query', 'Mutation', 'Subscription']);
@@ -65,6 +65,10 @@ function definitionsOf(name: string, sdl: string): Definitions | null {
   const fields: DefinedField[] = [];
   for (const type of subgraph.schema.types()) {
     if ((type.kind !== 'ObjectType' && type.kind !== 'InterfaceType') || !type.sourceAST) continue;
+    // An entity only referenced (every key `resolvable: false`, as insights refers to each
+    // cluster's FeedStatus) is not owned: its owner is the subgraph that resolves it.
+    const keys = type.appliedDirectivesOf(metadata.keyDirective());
+    if (keys.length > 0 && keys.every((k) => k.arguments().resolvable === false)) continue;
     for (const field of type.fields() as FieldDefinition<never>[]) {
       if (!field.sourceAST || metadata.isFieldExternal(field)) continue;
       fields.push({ type: type.name, coordinate: field.coordinate, node: field.sourceAST });

@@ -8,7 +8,8 @@
  * and checks the identity the supplier declares.
  */
 import { CheckCode } from '../../schema/errors.js';
-import { ClusterViewError, findClusterShapes } from '../../subgraphs/kit/cluster-views.js';
+import { ClusterViewError, findClusterShapes } from '../../schema/cluster-views.js';
+import { fetchServedSdl } from '../built-ins.js';
 import type { PersistedOperations } from '../persisted-operations.js';
 import { checkSubgraph, type CheckedOperation, type CheckInput, type CheckOutcome, type CheckReport } from './checks.js';
 import type { CheckIssue } from './conformance.js';
@@ -47,23 +48,15 @@ const REFUSED = { ok: false, checked: true, code: CheckCode.URL_REFUSED, message
 export const NOT_CHECKED_MESSAGE = 'not checked (subgraph:check checks the SDL only; a publish tries the URL)';
 
 /**
- * Whether the subgraph at `url` answers `{ _service { sdl } }`. Redirects are not followed:
- * an allowed host must not send the gateway on to one that is not.
+ * The SDL the subgraph at `url` serves (`{ _service { sdl } }`), or why there is none.
+ * Redirects are not followed: an allowed host must not send the gateway on to one that is not.
  */
-async function servesSubgraph(url: string): Promise<string | null> {
+async function servedSdl(url: string): Promise<{ sdl: string } | { problem: string }> {
   try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ _service { sdl } }' }),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(3000),
-    });
-    const body = (await response.json().catch(() => null)) as { data?: { _service?: { sdl?: unknown } } } | null;
-    if (response.ok && typeof body?.data?._service?.sdl === 'string') return null;
-    return `answered ${response.status} without a subgraph SDL ({ _service { sdl } })`;
+    return { sdl: await fetchServedSdl(url, 3000) };
   } catch (error) {
-    return `cannot be reached: ${(error as Error).message}`;
+    const message = (error as Error).message;
+    return { problem: message.startsWith('answered') ? message : `cannot be reached: ${message}` };
   }
 }
 
@@ -109,18 +102,21 @@ export async function checkPublication(
 ): Promise<PublicationOutcome> {
   let url: string | null = null;
   let reachability: CheckReport['reachability'] = { ok: true, message: NOT_CHECKED_MESSAGE, checked: false };
+  let served: string | null = null;
   if (source.kind === 'publish') {
     const verdict = checkUrl(source.url, source.allowedHosts);
-    const problem = verdict.ok ? await servesSubgraph(verdict.url) : verdict.reason;
-    if (problem === null && verdict.ok) {
+    const answer = verdict.ok ? await servedSdl(verdict.url) : { problem: verdict.reason };
+    const problem = 'problem' in answer ? answer.problem : null;
+    if ('sdl' in answer && verdict.ok) {
       url = verdict.url;
+      served = answer.sdl;
       reachability = { ok: true, message: 'The URL serves a federation subgraph', checked: true };
     } else {
       log(`registry: publish of ${input.name}: URL ${forLog(source.url)} refused: ${problem}`);
       reachability = REFUSED;
     }
   }
-  const outcome = await check({ ...input, url: source.kind === 'publish' ? url : input.url });
+  const outcome = await check({ ...input, url: source.kind === 'publish' ? url : input.url, served });
   const shape = outcome.fullSdl ? shapeOf(input.name, outcome.fullSdl) : undefined;
   let identity: ClusterIdentity | null = null;
   let issues: CheckIssue[] = [];

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { clusterSubgraphSdl } from '../../subgraphs/kit/cluster.js';
+import { builtInSdls, clusterSubgraphSdl } from '../../test/built-ins.js';
 import { nmeSubgraph } from '../../test/fixtures/nme/index.js';
 import { checkChange, checkSubgraph, documentExcerpt, EXCERPT_CHARS, type CheckedOperation, type CheckInput } from './checks.js';
 import { formatReport } from './report.js';
 import type { PublishedSubgraph } from './store.js';
 
-const URLS = { programme: 'http://p/graphql', south: 'http://s/graphql', london: 'http://l/graphql', insights: 'http://i/graphql' };
 const NME_SDL = readFileSync(new URL('../../test/fixtures/nme/schema.graphql', import.meta.url), 'utf8');
 const REMOVED = NME_SDL.replace('  "What only this fixture\'s spec has."\n  fixtureOnly: String\n', '');
 const published = (sdl: string): PublishedSubgraph => ({
@@ -22,7 +21,7 @@ const input = (over: Partial<CheckInput>): CheckInput => ({
   sdl: NME_SDL,
   url: null,
   published: [published(clusterSubgraphSdl(nmeSubgraph))],
-  builtInUrls: URLS,
+  builtIns: builtInSdls(),
   operations: [],
   ...over,
 });
@@ -72,7 +71,7 @@ describe('check reports', () => {
       subgraph: 'nme',
       published: [current],
       next: [],
-      builtInUrls: URLS,
+      builtIns: builtInSdls(),
       operations: [operations[1]!],
     });
     expect(report.action).toBe('delete');
@@ -91,7 +90,7 @@ describe('check reports', () => {
       subgraph: 'nme',
       published: [current],
       next: [],
-      builtInUrls: URLS,
+      builtIns: builtInSdls(),
       operations: [],
     });
     expect(formatReport(unused.report).split('\n').at(-1)).toBe('PASSED: the subgraph can be withdrawn.');
@@ -104,7 +103,7 @@ describe('check reports', () => {
       subgraph: '(rollback)',
       published: [current],
       next: [],
-      builtInUrls: URLS,
+      builtIns: builtInSdls(),
       operations: [operations[1]!],
     });
     const text = formatReport(report).split('\n');

@@ -22,7 +22,8 @@ import { z } from 'zod';
 import { ErrorCode } from '../../schema/errors.js';
 import type { PersistedOperations } from '../persisted-operations.js';
 import type { CheckedOperation, CheckReport } from './checks.js';
-import type { LiveSupergraph } from './live-supergraph.js';
+import type { SubgraphSource } from '../compose.js';
+import { builtInKey, type LiveSupergraph } from './live-supergraph.js';
 import { checkedOperations, checkPublication } from './publication.js';
 import type { MembershipStore } from './membership.js';
 import { mountMembershipRoutes } from './membership-routes.js';
@@ -163,6 +164,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
     status: 200 | 201,
     build: (
       state: RegistryState,
+      builtIns: readonly SubgraphSource[],
     ) => Promise<
       | { next: RegistryState; report: CheckReport; supergraphSdl: string }
       | { refused: CheckReport }
@@ -172,7 +174,16 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
   ): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const state = await store.current();
-      const built = await build(state);
+      // The checks compose with the built-ins as they served their SDL when last asked.
+      const builtIns = live.builtIns;
+      if (!builtIns)
+        return refuse(
+          res,
+          503,
+          ErrorCode.SUBGRAPH_UNAVAILABLE,
+          `${what} refused: the built-in subgraphs do not all serve their SDL yet; try again shortly`,
+        );
+      const built = await build(state, builtIns);
       if ('answered' in built) return;
       if ('status' in built) return refuse(res, built.status, built.code, built.message);
       if ('refused' in built) {
@@ -185,7 +196,11 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       }
       if (await store.compareAndSet(state.version, built.next)) {
         log(`registry: ${what} (registry version ${built.next.version})`);
-        const outcome = await live.sync({ registryVersion: built.next.version, supergraphSdl: built.supergraphSdl });
+        const outcome = await live.sync({
+          registryVersion: built.next.version,
+          supergraphSdl: built.supergraphSdl,
+          builtInKey: builtInKey(builtIns),
+        });
         const served = outcome.served && outcome.registryVersion >= built.next.version;
         if (!served && (await store.withdraw(built.next, state))) {
           log(`registry: withdrew ${what} (registry version ${built.next.version}): the swap failed: ${outcome.message}`);
@@ -295,12 +310,12 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         return refuse(res, 413, ErrorCode.SDL_TOO_LARGE, `${what} refused: ${message}`, { accepted: false, limit });
       }
       const ops = await operations();
-      await commit(res, what, 201, async (state) => {
+      await commit(res, what, 201, async (state, builtIns) => {
         // Exactly the checks of subgraph:check (in the check worker), plus the URL: allowed,
         // tried, and asked which cluster it speaks for.
         const outcome = await checked(res, what, () =>
           checkPublication(
-            { name, sdl: body.data.sdl, url: null, published: state.subgraphs, builtInUrls: options.builtInUrls, operations: ops },
+            { name, sdl: body.data.sdl, url: null, published: state.subgraphs, builtIns, operations: ops },
             { kind: 'publish', url: body.data.url, allowedHosts: options.allowedHosts },
             log,
             options.membership,
@@ -337,13 +352,13 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       const force = req.query['force'] === 'true' && principal.operator;
       const ops = await operations();
       const what = `withdrawal of ${name} by ${principal.supplier}`;
-      await commit(res, what, 200, async (state) => {
+      await commit(res, what, 200, async (state, builtIns) => {
         if (!state.subgraphs.some((s) => s.name === name))
           return { status: 404, code: ErrorCode.NOT_FOUND, message: `Subgraph "${name}" is not published` };
         const next = state.subgraphs.filter((s) => s.name !== name);
         const outcome = await checked(res, what, () =>
           runChangeChecks(
-            { action: 'delete', subgraph: name, published: state.subgraphs, next, builtInUrls: options.builtInUrls, operations: ops },
+            { action: 'delete', subgraph: name, published: state.subgraphs, next, builtIns, operations: ops },
             options.checks,
           ),
         );
@@ -367,7 +382,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         return refuse(res, 400, ErrorCode.BAD_REQUEST, `Body field version ${body.error.issues[0]?.message}; send JSON { "version": 3 }`);
       const ops = await operations();
       const what = `rollback to registry version ${body.data.version} by ${principal.supplier}`;
-      await commit(res, what, 201, async (state) => {
+      await commit(res, what, 201, async (state, builtIns) => {
         const target = body.data.version === 0 ? { subgraphs: [] } : (await store.history()).find((s) => s.version === body.data.version);
         if (!target)
           return { status: 404, code: ErrorCode.NOT_FOUND, message: `Registry version ${body.data.version} is not in the kept history` };
@@ -378,7 +393,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
               subgraph: '(rollback)',
               published: state.subgraphs,
               next: target.subgraphs,
-              builtInUrls: options.builtInUrls,
+              builtIns,
               operations: ops,
             },
             options.checks,

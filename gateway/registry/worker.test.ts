@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { builtInSdls } from '../../test/built-ins.js';
 import { loadRegistryCheckSettings } from '../config.js';
 import { checkSubgraph, type CheckInput } from './checks.js';
 import { CheckAbortedError, runChecks } from './worker.js';
 
-const URLS = { programme: 'http://p/graphql', south: 'http://s/graphql', london: 'http://l/graphql', insights: 'http://i/graphql' };
 const NME_SDL = readFileSync(new URL('../../test/fixtures/nme/schema.graphql', import.meta.url), 'utf8');
-const input: CheckInput = { name: 'nme', sdl: NME_SDL, url: null, published: [], builtInUrls: URLS, operations: [] };
+const input: CheckInput = { name: 'nme', sdl: NME_SDL, url: null, published: [], builtIns: builtInSdls(), operations: [] };
 const settings = loadRegistryCheckSettings({});
 
 describe('the check worker', () => {

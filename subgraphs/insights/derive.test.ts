@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clusterSdls } from '../catalog.js';
-import { ClusterViewError } from '../kit/cluster-views.js';
+import { ClusterViewError } from '../../schema/cluster-views.js';
 import { withContract } from '../kit/contract.js';
 import { compareRelease, current, historyWithin, type RequiredReleaseSnapshot } from './compare.js';
 import { findClusters, insightsSdl } from './derive.js';

@@ -6,9 +6,9 @@
  * a required field with a client's selection of the same field with other arguments.
  * Nothing here names a cluster: a new conforming subgraph is compared once its SDL is passed.
  */
-import { findClusterShapes, type ClusterShape, type SubgraphSdl } from '../kit/cluster-views.js';
+import { findClusterShapes, type ClusterShape, type SubgraphSdl } from '../../schema/cluster-views.js';
 
-export type { SubgraphSdl } from '../kit/cluster-views.js';
+export type { SubgraphSdl } from '../../schema/cluster-views.js';
 
 /** The aspects of a release view that the comparison compares, in the order listed. */
 export const RELEASE_ASPECTS = [

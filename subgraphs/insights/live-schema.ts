@@ -19,16 +19,11 @@
  */
 import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
-import type { SubgraphSdl } from '../kit/cluster-views.js';
+import type { SubgraphSdl } from '../../schema/cluster-views.js';
+import type { SchemaVersion as InsightsSchemaVersion } from '../../schema/wire.js';
 import { readRegistry, readServedSdl, type RegistryRead } from './sources.js';
 
-/**
- * The subgraphs of the supergraph an operation is planned on, sent by the gateway with each
- * fetch: while gateways swap (or when a gateway serves a fixed supergraph), insights may know
- * a cluster that the caller's plan does not, and must not answer with types that plan cannot
- * place (the cluster's `FeedStatus`).
- */
-export const SUBGRAPHS_HEADER = 'x-supergraph-subgraphs';
+export { SUBGRAPHS_HEADER } from '../../schema/wire.js';
 
 /** The subgraphs a request's header names, or null (all) when it has none. */
 export function subgraphsOf(header: string | string[] | undefined): ReadonlySet<string> | null {
@@ -50,14 +45,8 @@ export interface ClusterUrl {
  */
 export type RegistryFollowing = 'following' | 'unreachable' | 'off';
 
-/** What `GET /schema/version` answers. */
-export interface InsightsSchemaVersion {
-  /** The registry version whose cluster subgraphs the schema is derived from (0: built-in only). */
-  readonly registryVersion: number;
-  /** The cluster subgraphs compared. */
-  readonly clusters: readonly string[];
-  readonly registry: RegistryFollowing;
-}
+/** What `GET /schema/version` answers (schema/wire.ts). */
+export type { InsightsSchemaVersion };
 
 export interface LiveInsightsOptions {
   /** The built-in cluster subgraphs, always compared once learnt. */

@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from 'graphql';
-import type { ClusterShape } from '../kit/cluster-views.js';
+import type { ClusterShape } from '../../schema/cluster-views.js';
 import { createService, FIXED_ANSWER_MAX_AGE, subgraphApollo, type Service } from '../kit/http.js';
 import { buildContractSubgraph, type Resolvers } from '../kit/schema.js';
 import type { ReleaseRef } from '../kit/views.js';
@@ -16,6 +16,7 @@ import {
 } from './compare.js';
 import { findClusters, insightsSdl, type SubgraphSdl } from './derive.js';
 import { LiveInsightsSchema, SUBGRAPHS_HEADER, subgraphsOf, type ClusterUrl } from './live-schema.js';
+import { SCHEMA_VERSION_PATH } from '../../schema/wire.js';
 
 /** Per-request context: the subgraphs of the calling gateway's supergraph, or null for all. */
 interface InsightsContext {
@@ -125,7 +126,7 @@ export async function buildInsightsService(options: InsightsServiceOptions): Pro
     apollo: subgraphApollo({ gateway: live }, { maxAge: FIXED_ANSWER_MAX_AGE }),
     context: async ({ req }): Promise<InsightsContext> => ({ subgraphs: subgraphsOf(req.headers[SUBGRAPHS_HEADER]) }),
     routes: (app) => {
-      app.get('/schema/version', (req, res) => {
+      app.get(SCHEMA_VERSION_PATH, (req, res) => {
         const wanted = Number(req.query['registryVersion']);
         if (Number.isSafeInteger(wanted) && wanted >= 0) live.hint(wanted);
         res.json(live.version());

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { ErrorCode } from '../../schema/errors.js';
-import type { SubgraphSdl } from '../kit/cluster-views.js';
+import type { SubgraphSdl } from '../../schema/cluster-views.js';
 
 /** Answers over this many bytes are refused: some sixty published subgraphs at the registry's default SDL limit. */
 export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;

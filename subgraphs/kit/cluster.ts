@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from 'graphql';
-import { findClusterShapes, generatedClusterSdl, snapshotsFieldName, type ClusterShape } from './cluster-views.js';
+import { findClusterShapes, generatedClusterSdl, snapshotsFieldName, type ClusterShape } from '../../schema/cluster-views.js';
 import { withContract } from './contract.js';
 import type { FeedReference } from './feed.js';
 import type { FeedFormat } from './feed-format.js';

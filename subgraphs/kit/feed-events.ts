@@ -1,15 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Express, Response } from 'express';
 import { manifestAt, type Manifest, type ViewStore } from './store.js';
+import { FEED_EVENTS_PATH, FEED_VERSION_PATH, type FeedVersionEvent } from '../../schema/wire.js';
 
-/** The Redis pub/sub channel on which cluster subgraphs announce a new feed version. */
-export const FEED_CHANNEL = 'msg:feeds';
-
-/** What a cluster subgraph announces: its name and the version of its current reports. */
-export interface FeedVersionEvent {
-  readonly subgraph: string;
-  readonly version: string;
-}
+export { FEED_CHANNEL, type FeedVersionEvent } from '../../schema/wire.js';
 
 /**
  * The version of a cluster's feed: a hash of its current reports' content versions and of
@@ -59,10 +53,10 @@ export class FeedEvents {
   }
 
   routes(app: Express): void {
-    app.get('/feed/version', async (_req, res) => {
+    app.get(FEED_VERSION_PATH, async (_req, res) => {
       res.json(await this.current());
     });
-    app.get('/feed/events', async (req, res) => {
+    app.get(FEED_EVENTS_PATH, async (req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
       res.write(`event: version\ndata: ${JSON.stringify(await this.current())}\n\n`);
       this.#clients.add(res);

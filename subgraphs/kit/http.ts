@@ -1,155 +1,24 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import {
-  ApolloServer,
-  type ApolloServerOptionsWithGateway,
-  type ApolloServerPlugin,
-  type BaseContext,
-  type ContextFunction,
-} from '@apollo/server';
+import type { ApolloServerOptionsWithGateway, ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
-import { errorMasking } from './errors.js';
-import { ErrorCode } from '../../schema/errors.js';
-import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { expressMiddleware, type ExpressContextFunctionArgument } from '@as-integrations/express5';
+import { errorMasking } from '../../schema/error-mask.js';
+import { createService as createAnyService, type ServiceOptions as AnyServiceOptions, type Service } from '../../schema/http.js';
+
+export { listen, type Listening, type Service } from '../../schema/http.js';
 
 type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 
-/** Options for a GraphQL-over-HTTP service (a subgraph or the gateway). */
-export interface ServiceOptions<TContext extends BaseContext> {
-  readonly name: string;
-  /** Builds the Apollo server; `drain` must be in its plugins so shutdown drains requests. */
-  readonly apollo: (drain: ApolloServerPlugin) => ApolloServer<TContext>;
-  readonly context: ContextFunction<[ExpressContextFunctionArgument], TContext>;
-  /** Adds routes of the service's own (they are mounted before `/graphql`). */
-  readonly routes?: (app: express.Express) => void;
-  /** Runs on `/graphql` requests after body parsing, before Apollo (e.g. persisted operations). */
-  readonly graphqlMiddleware?: readonly express.RequestHandler[];
-  /** Runs after the server has drained, to release what the service holds (watchers, stores). */
-  readonly onStop?: () => Promise<void>;
-  /** Largest `/graphql` request body, in bytes (1 MiB by default). */
-  readonly bodyLimitBytes?: number;
-  /** Adds app-wide middleware, before any route (request ids, access logs, CORS, rate limits). */
-  readonly before?: (app: express.Express) => void;
-}
-
-/** Sends a GraphQL-shaped error body with an HTTP status: no HTML page, never a stack trace. */
-export function sendError(res: express.Response, status: number, code: ErrorCode, message: string): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  res
-    .status(status)
-    .type('application/json')
-    .send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
-}
-
-/** A POST to `/graphql` must be JSON: anything else is refused before it is read. */
-const requireJson: express.RequestHandler = (req, res, next) => {
-  if (req.method !== 'POST' || req.is('application/json')) return next();
-  const type = req.headers['content-type'] ?? '(none)';
-  sendError(res, 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, `POST /graphql needs Content-Type: application/json, not ${type}`);
-};
-
-/** Body-parser failures (too large, not JSON, bad charset) as clear JSON errors; anything else masked. */
-const errorHandler: express.ErrorRequestHandler = (
-  error: { type?: string; status?: number; limit?: number; message?: string },
-  _req,
-  res,
-  _next,
-) => {
-  if (error.type === 'entity.too.large')
-    return sendError(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, `Request body larger than ${error.limit} bytes`);
-  if (error.type === 'entity.parse.failed')
-    return sendError(res, 400, ErrorCode.BAD_REQUEST, `Request body is not valid JSON: ${error.message}`);
-  if (error.status && error.status >= 400 && error.status < 500)
-    return sendError(res, error.status, ErrorCode.BAD_REQUEST, error.message ?? 'Bad request');
-  sendError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');
-};
-
-/** A built service: started, not yet listening. */
-export interface Service {
-  readonly name: string;
-  readonly app: express.Express;
-  readonly httpServer: Server;
-  /** Stops the Apollo server and drains the HTTP server. */
-  stop(): Promise<void>;
-}
-
-/** A service that listens. */
-export interface Listening {
-  readonly name: string;
-  readonly url: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
+/** Options for a subgraph's GraphQL-over-HTTP service. */
+export type ServiceOptions<TContext extends BaseContext> = Omit<AnyServiceOptions<TContext>, 'before' | 'graphqlMiddleware' | 'bodyLimitBytes'>;
 
 /**
- * Builds and starts a service: `/graphql` (POST and GET) and `/health`. It does not listen;
- * `listen` does, so tests and the all-in-one runner choose ports.
+ * Builds and starts a subgraph's service: `/graphql` (POST and GET), `/health` and its own
+ * `routes`. It does not listen; `listen` does, so tests and the all-in-one runner choose ports.
  */
-export async function createService<TContext extends BaseContext>(options: ServiceOptions<TContext>): Promise<Service> {
-  const app = express();
-  app.disable('x-powered-by');
-  const httpServer = createServer(app);
-  const apollo = options.apollo(ApolloServerPluginDrainHttpServer({ httpServer }));
-  await apollo.start();
-  options.before?.(app);
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', service: options.name });
-  });
-  options.routes?.(app);
-  app.use(
-    '/graphql',
-    requireJson,
-    express.json({ limit: options.bodyLimitBytes ?? 1024 * 1024 }),
-    ...(options.graphqlMiddleware ?? []),
-    expressMiddleware(apollo, { context: options.context }),
-  );
-  app.use(errorHandler);
-  return {
-    name: options.name,
-    app,
-    httpServer,
-    stop: async () => {
-      await apollo.stop();
-      await options.onStop?.();
-    },
-  };
-}
-
-/**
- * Listens on `host:port` (port 0 picks a free one) and resolves with the service's URL. A
- * port already taken is refused naming the setting to change: every service reads its port
- * from `<NAME>_PORT` (`GATEWAY_PORT`, `SOUTH_PORT`, a kit subgraph's `NME_PORT`).
- */
-export function listen(service: Service, host: string, port: number): Promise<Listening> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      const variable = `${service.name.toUpperCase().replace(/-/g, '_')}_PORT`;
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`${service.name}: port ${port} on ${host} is already in use; set ${variable} to another port (0 picks a free one)`)
-          : error,
-      );
-    };
-    service.httpServer.once('error', onError);
-    service.httpServer.listen(port, host, () => {
-      service.httpServer.off('error', onError);
-      const address = service.httpServer.address() as AddressInfo;
-      const shownHost = host.includes(':') ? `[${host}]` : host;
-      resolve({
-        name: service.name,
-        url: `http://${shownHost}:${address.port}/graphql`,
-        port: address.port,
-        close: () => service.stop(),
-      });
-    });
-  });
+export function createService<TContext extends BaseContext>(options: ServiceOptions<TContext>): Promise<Service> {
+  return createAnyService(options);
 }
 
 /** How a kit subgraph logs its masked errors and what its answers may be cached for. */

@@ -1,9 +1,7 @@
-/**
- * The snapshot pin: the gateway stamps every subgraph fetch of one operation with the
- * operation's start, and cluster subgraphs answer from the snapshots visible then, so a
- * reload between two fetches of one operation cannot mix snapshots in its response.
- */
-export const PIN_HEADER = 'x-snapshot-pin';
+import { PIN_HEADER } from '../../schema/wire.js';
+
+/** The header that carries the snapshot pin (schema/wire.ts). */
+export { PIN_HEADER };
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,5 +1,5 @@
 import type { Result } from 'ioredis';
-import { RedisLink } from './redis-link.js';
+import { RedisLink } from '../../schema/redis-link.js';
 import { FEED_CHANNEL, type FeedVersionEvent } from './feed-events.js';
 import { EMPTY_MANIFEST, MemoryViewStore, type Manifest, type StoreHealth, type VersionKey, type ViewStore } from './store.js';
 import type { ReleaseViewData, RolloutEntryView, SnapshotViews, TrustViewData } from './views.js';

@@ -9,6 +9,7 @@ import {
   parse,
   print,
   type ConstDirectiveNode,
+  type DocumentNode,
   type FieldDefinitionNode,
   type InterfaceTypeDefinitionNode,
   type ObjectTypeDefinitionNode,
@@ -45,9 +46,17 @@ export class ClusterViewError extends Error {
   override readonly name = 'ClusterViewError';
 }
 
-const ENTITY_INTERFACES = { Release: 'ClusterReleaseView', Trust: 'ClusterTrustView' } as const;
+/** The contract's entities that cluster views extend, and the interface each view type implements. */
+export const VIEW_INTERFACES = { Release: 'ClusterReleaseView', Trust: 'ClusterTrustView' } as const;
+const ENTITY_INTERFACES = VIEW_INTERFACES;
 
-function hasTag(directives: readonly ConstDirectiveNode[] | undefined, tag: string): boolean {
+/** The tag that marks a supplier's cluster view field. */
+export const CLUSTER_VIEW_TAG = 'cluster-view';
+/** The tag that marks the kit's generated snapshots fields. */
+export const CLUSTER_SNAPSHOTS_TAG = 'cluster-snapshots';
+
+/** Whether `directives` hold `@tag(name: "<tag>")`: the one reading of a tag, for every check. */
+export function hasTag(directives: readonly ConstDirectiveNode[] | undefined, tag: string): boolean {
   return (
     directives?.some(
       (d) =>
@@ -57,7 +66,8 @@ function hasTag(directives: readonly ConstDirectiveNode[] | undefined, tag: stri
   );
 }
 
-function namedType(type: TypeNode): string {
+/** The named type under any list and non-null wrappers. */
+export function namedType(type: TypeNode): string {
   return type.kind === Kind.NAMED_TYPE ? type.name.value : namedType(type.type);
 }
 
@@ -72,6 +82,25 @@ export function pascal(name: string): string {
 
 /** Name of the kit-generated `FeedStatus` type of subgraph `name`. */
 export const feedStatusTypeName = (name: string) => `${pascal(name)}FeedStatus`;
+
+/** `north-east` -> `northEast`: the view field a cluster subgraph named so must use. */
+export function viewFieldOf(name: string): string {
+  const p = pascal(name);
+  return p.charAt(0).toLowerCase() + p.slice(1);
+}
+
+/** The `cluster-view` field of `Release` in `document`, if it has one. */
+export function releaseViewField(document: DocumentNode): string | null {
+  return (
+    document.definitions
+      .flatMap((d) =>
+        (d.kind === Kind.OBJECT_TYPE_EXTENSION || d.kind === Kind.OBJECT_TYPE_DEFINITION) && d.name.value === 'Release'
+          ? (d.fields ?? [])
+          : [],
+      )
+      .find((f) => hasTag(f.directives, CLUSTER_VIEW_TAG))?.name.value ?? null
+  );
+}
 
 /** Name of the kit-generated snapshots field of view field `viewField`. */
 export const snapshotsFieldName = (viewField: string) => `${viewField}Snapshots`;
@@ -96,7 +125,7 @@ export function findClusterShapes(subgraphs: readonly SubgraphSdl[]): ClusterSha
       Record<keyof typeof ENTITY_INTERFACES, { view: FieldDefinitionNode; snapshots: FieldDefinitionNode | undefined }>
     > = {};
     for (const [entity, iface] of Object.entries(ENTITY_INTERFACES) as [keyof typeof ENTITY_INTERFACES, string][]) {
-      const views = fieldsOf(entity).filter((f) => hasTag(f.directives, 'cluster-view'));
+      const views = fieldsOf(entity).filter((f) => hasTag(f.directives, CLUSTER_VIEW_TAG));
       if (views.length > 1) {
         throw new ClusterViewError(
           `Subgraph "${subgraph.name}": ${entity} has ${views.length} cluster-view fields; a subgraph contributes one per entity`,
@@ -113,7 +142,7 @@ export function findClusterShapes(subgraphs: readonly SubgraphSdl[]): ClusterSha
       if (!view.arguments?.some((a) => a.name.value === 'asOf' && print(a.type) === 'Date')) {
         throw new ClusterViewError(`Subgraph "${subgraph.name}": ${entity}.${view.name.value} must take the argument asOf: Date`);
       }
-      const snapshots = fieldsOf(entity).find((f) => hasTag(f.directives, 'cluster-snapshots'));
+      const snapshots = fieldsOf(entity).find((f) => hasTag(f.directives, CLUSTER_SNAPSHOTS_TAG));
       found[entity] = { view, snapshots };
     }
     const release = found.Release;

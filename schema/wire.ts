@@ -1,0 +1,54 @@
+/**
+ * What the gateway and the subgraphs say to each other over HTTP besides GraphQL: header
+ * names, paths, the feed-version event and its Redis channel, and what `/schema/version`
+ * answers. Both sides import these from here, so neither can rename one alone.
+ */
+
+/** Where every service answers GraphQL. */
+export const GRAPHQL_PATH = '/graphql';
+
+/**
+ * The snapshot pin: the gateway stamps every subgraph fetch of one operation with the
+ * operation's start, and cluster subgraphs answer from the snapshots visible then, so a
+ * reload between two fetches of one operation cannot mix snapshots in its response.
+ */
+export const PIN_HEADER = 'x-snapshot-pin';
+
+/**
+ * The subgraphs of the supergraph an operation is planned on, sent by the gateway with each
+ * fetch: while gateways swap (or when a gateway serves a fixed supergraph), insights may know
+ * a cluster that the caller's plan does not, and must not answer with types that plan cannot
+ * place (the cluster's `FeedStatus`).
+ */
+export const SUBGRAPHS_HEADER = 'x-supergraph-subgraphs';
+
+/** A request's id: the gateway echoes it to the client and sends it on to every subgraph. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** A cluster subgraph's feed version as JSON (`FeedVersionEvent`). */
+export const FEED_VERSION_PATH = '/feed/version';
+
+/** A cluster subgraph's feed versions as server-sent events (`event: version`, `FeedVersionEvent`). */
+export const FEED_EVENTS_PATH = '/feed/events';
+
+/** The Redis pub/sub channel on which cluster subgraphs announce a new feed version. */
+export const FEED_CHANNEL = 'msg:feeds';
+
+/** What a cluster subgraph announces: its name and the version of its current reports. */
+export interface FeedVersionEvent {
+  readonly subgraph: string;
+  readonly version: string;
+}
+
+/** Where a subgraph whose schema follows the registry says which version it serves (`SchemaVersion`). */
+export const SCHEMA_VERSION_PATH = '/schema/version';
+
+/** What `GET /schema/version` answers. */
+export interface SchemaVersion {
+  /** The registry version whose cluster subgraphs the schema is derived from (0: built-in only). */
+  readonly registryVersion: number;
+  /** The cluster subgraphs compared. */
+  readonly clusters: readonly string[];
+  /** Whether it reads the registry now (`following`), cannot (`unreachable`), or has none (`off`). */
+  readonly registry: 'following' | 'unreachable' | 'off';
+}

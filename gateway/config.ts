@@ -54,8 +54,10 @@ export interface GatewayConfig {
   readonly rateLimitWindowSeconds: number;
   /** SHA-256 digests (hex) of the API keys counted as clients of their own; others count by IP. */
   readonly rateLimitApiKeys: ReadonlySet<string>;
-  /** Requests per client key per window on `/registry`, a budget apart from `/graphql`'s; 0: off. */
+  /** Changes (POST, DELETE, …) per client key per window on `/registry`, a budget apart from `/graphql`'s; 0: off. */
   readonly registryRateLimitRequests: number;
+  /** Reads (GET, HEAD) per client key per window on `/registry`, apart from its changes; 0: off. */
+  readonly registryReadRateLimitRequests: number;
   /** Bounds on long-lived streams (`/events`, and any streaming endpoint). */
   readonly streams: StreamsConfig;
   /** Most operations recorded for schema checks per identified client (API key or registry token). */
@@ -300,6 +302,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     RATE_LIMIT_WINDOW_SECONDS: count(60, 1),
     RATE_LIMIT_API_KEYS: sha256List.optional(),
     REGISTRY_RATE_LIMIT_REQUESTS: count(120, 0),
+    REGISTRY_READ_RATE_LIMIT_REQUESTS: count(1200, 0),
     // 300 dashboards behind one address hold one /events stream each.
     STREAMS_MAX_PER_CLIENT: count(500, 1),
     STREAMS_MAX_TOTAL: count(2000, 1),
@@ -368,6 +371,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     rateLimitWindowSeconds: parsed['RATE_LIMIT_WINDOW_SECONDS'] as number,
     rateLimitApiKeys: new Set((parsed['RATE_LIMIT_API_KEYS'] as string[] | undefined) ?? []),
     registryRateLimitRequests: parsed['REGISTRY_RATE_LIMIT_REQUESTS'] as number,
+    registryReadRateLimitRequests: parsed['REGISTRY_READ_RATE_LIMIT_REQUESTS'] as number,
     streams: {
       maxPerClient: parsed['STREAMS_MAX_PER_CLIENT'] as number,
       maxTotal: parsed['STREAMS_MAX_TOTAL'] as number,

@@ -6,7 +6,7 @@
  */
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import cors from 'cors';
-import type { Express, Request, Response } from 'express';
+import type { Express, Request, RequestHandler, Response } from 'express';
 import { errorMasking } from '../schema/error-mask.js';
 import type { GatewayCache } from './cache.js';
 import type { GatewayConfig } from './config.js';
@@ -106,6 +106,18 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
   });
   const graphqlBudget = { name: 'graphql', requests: config.rateLimitRequests, refuse: graphqlRefusal };
   const graphqlRate = rateLimit.counter(graphqlBudget);
+  // The registry's reads (listings, history, the clusters and SDLs every subgraph and insights
+  // poll) and its changes (publishes, checks, withdrawals, registrations) count apart: the
+  // polls of the subgraphs on a supplier's host never use up the budget its publish needs.
+  const registryReads = rateLimit.middleware({
+    name: 'registry-reads',
+    label: '/registry reads',
+    requests: config.registryReadRateLimitRequests,
+    refuse: registryRefusal,
+  });
+  const registryChanges = rateLimit.middleware({ name: 'registry', requests: config.registryRateLimitRequests, refuse: registryRefusal });
+  const registryBudgets: RequestHandler = (req, res, next) =>
+    (req.method === 'GET' || req.method === 'HEAD' ? registryReads : registryChanges)(req, res, next);
   const limits = operationLimits(config.limits);
   // One mask for every error a client gets (subgraphs/kit/errors.ts); the log gets each in full.
   const masking = errorMasking<GatewayContext>({
@@ -142,7 +154,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
       app.use(cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false }));
       // A budget each: a dashboard fleet's /graphql traffic never blocks a supplier's publish.
       app.use(GRAPHQL_PATH, rateLimit.middleware(graphqlBudget, graphqlRate));
-      app.use('/registry', rateLimit.middleware({ name: 'registry', requests: config.registryRateLimitRequests, refuse: registryRefusal }));
+      app.use('/registry', registryBudgets);
       metrics.routes(app);
       readinessRoute(app, {
         supergraphVersion: options.registryVersion ?? (() => served.version),

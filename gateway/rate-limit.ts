@@ -2,8 +2,8 @@
  * Rate limiting per client key: the `x-api-key` header when it is one of the known keys
  * (`RATE_LIMIT_API_KEYS`, kept as SHA-256 digests), else the client's IP, so a client cannot
  * buy itself a fresh budget by sending a new made-up key with each request. Each endpoint
- * family has a budget of its own (`/graphql`: `RATE_LIMIT_REQUESTS`; `/registry`:
- * `REGISTRY_RATE_LIMIT_REQUESTS`), so a busy dashboard fleet behind one address never
+ * family has a budget of its own (`/graphql`: `RATE_LIMIT_REQUESTS`; `/registry`'s changes:
+ * `REGISTRY_RATE_LIMIT_REQUESTS`, its reads: `REGISTRY_READ_RATE_LIMIT_REQUESTS`), so a busy dashboard fleet behind one address never
  * blocks a supplier's publish from it, and each refuses in its own body shape. Counted in
  * Redis when `REDIS_URL` is set, so every gateway replica shares one budget per client; in
  * memory otherwise. Redis going away never fails a request: the count falls back to memory
@@ -34,6 +34,8 @@ export interface Budget {
   readonly name: string;
   /** Requests per client key per window; 0 turns it off. */
   readonly requests: number;
+  /** What its refusal calls it (`/<name>` by default). */
+  readonly label?: string;
   readonly refuse: Refusal;
 }
 
@@ -151,7 +153,7 @@ export class RateLimit {
           return {
             allowed: false,
             retryAfterSeconds: seconds,
-            message: `Rate limit of ${requests} requests per ${windowSeconds} s on /${budget.name} exceeded for this client; retry after ${seconds} s`,
+            message: `Rate limit of ${requests} requests per ${windowSeconds} s on ${budget.label ?? `/${budget.name}`} exceeded for this client; retry after ${seconds} s`,
           };
         },
       );

@@ -35,6 +35,7 @@ const NME_SDL = readFileSync(new URL('./fixtures/nme/schema.graphql', import.met
 const LIMITS = {
   RATE_LIMIT_REQUESTS: '300',
   REGISTRY_RATE_LIMIT_REQUESTS: '20',
+  REGISTRY_READ_RATE_LIMIT_REQUESTS: '40',
   STREAMS_MAX_PER_CLIENT: '2',
   STREAMS_MAX_TOTAL: '3',
 };
@@ -136,23 +137,36 @@ describe('rate limits', () => {
     expect(((await published.json()) as { registryVersion: number }).registryVersion).toBe(2);
   });
 
-  it("refuses /registry past REGISTRY_RATE_LIMIT_REQUESTS in the registry's own body shape, with Retry-After", async () => {
+  it("refuses /registry's changes past REGISTRY_RATE_LIMIT_REQUESTS in the registry's own body shape, with Retry-After", async () => {
     const supplier = from('192.0.2.20');
-    const unauthorised = await fetch(at('/registry/subgraphs/nme'), { method: 'DELETE', headers: supplier });
+    const change = () => fetch(at('/registry/subgraphs/nme'), { method: 'DELETE', headers: supplier });
+    const unauthorised = await change();
     expect(unauthorised.status).toBe(401);
     const shape = (body: unknown) => Object.keys((body as { error: object }).error).sort();
     const registryShape = shape(await unauthorised.json());
-    for (let i = 1; i < Number(LIMITS.REGISTRY_RATE_LIMIT_REQUESTS); i++)
-      expect((await fetch(at('/registry/subgraphs'), { headers: supplier })).status).toBe(200);
-    const refused = await fetch(at('/registry/subgraphs'), { headers: supplier });
+    for (let i = 1; i < Number(LIMITS.REGISTRY_RATE_LIMIT_REQUESTS); i++) expect((await change()).status).toBe(401);
+    const refused = await change();
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const body = (await refused.json()) as { error: { code: string; message: string } };
     expect(shape(body)).toEqual(registryShape);
     expect(body.error.code).toBe('RATE_LIMITED');
     expect(body.error.message).toContain('20 requests per 60 s on /registry');
-    // The same address still has its /graphql budget.
+    // The same address still has its /graphql budget, and its registry reads.
     expect((await ask('{ __typename }', supplier)).status).toBe(200);
+    expect((await fetch(at('/registry/subgraphs'), { headers: supplier })).status).toBe(200);
+  });
+
+  it("counts /registry's reads apart: subgraphs polling the membership from a supplier's host leave its publish its budget", async () => {
+    const host = from('192.0.2.21');
+    // More polls than the changes' budget (a subgraph polls GET /registry/clusters every 2 s).
+    for (let i = 0; i < Number(LIMITS.REGISTRY_READ_RATE_LIMIT_REQUESTS); i++)
+      expect((await fetch(at('/registry/clusters'), { headers: host })).status).toBe(200);
+    const refused = await fetch(at('/registry/clusters'), { headers: host });
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('40 requests per 60 s on /registry reads');
+    // A change from the same host is counted against its own budget.
+    expect((await fetch(at('/registry/subgraphs/nme'), { method: 'DELETE', headers: host })).status).toBe(401);
   });
 });
 

@@ -124,7 +124,7 @@ export const checkCatalogue: Readonly<Record<CheckCode, string>> = {
   CONTRACT_KEY: "A shared entity is keyed by other fields than the contract's key.",
   CONTRACT_OVERRIDE: 'The SDL applies @override, however named or imported: no subgraph may take fields from another.',
   CONTRACT_FIELD_OWNED:
-    "The SDL defines a field (root fields included) or a type that another subgraph owns; only the contract's own definitions are shared.",
+    "The SDL defines a field (root fields included) or a type that another subgraph owns, or adds a value to an enum (a member to a union) that another subgraph or the contract defines.",
   CONTRACT_IDENTITY: 'The subgraph did not say which cluster and supplier it speaks for.',
   CONTRACT_CLUSTER_UNKNOWN: "The cluster the subgraph speaks for is not in the programme's reference data.",
   CONTRACT_SUPPLIER_UNKNOWN: "The supplier the subgraph speaks for is not in the programme's reference data.",

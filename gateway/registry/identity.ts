@@ -9,6 +9,7 @@
 import { CheckCode } from '../../schema/errors.js';
 import { builtInReference } from '../../subgraphs/programme/reference.js';
 import type { CheckIssue } from './conformance.js';
+import { fetchSubgraph } from '../subgraph-fetch.js';
 
 /** The cluster and supplier a subgraph speaks for, by their reference-data ids. */
 export interface ClusterIdentity {
@@ -38,11 +39,10 @@ export async function askClusterIdentity(
     message: `The subgraph did not say which cluster and supplier it serves: its ${feedStatusType} entity "${subgraph}" has no cluster { id } and supplier { id }`,
   };
   try {
-    const response = await fetch(url, {
+    const response = await fetchSubgraph(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query, variables: { r: [{ __typename: feedStatusType, id: subgraph }] } }),
-      redirect: 'manual',
       signal: AbortSignal.timeout(3000),
     });
     const answer = (await response.json()) as IdentityAnswer;

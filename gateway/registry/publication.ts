@@ -14,6 +14,7 @@ import { checkSubgraph, type CheckedOperation, type CheckInput, type CheckOutcom
 import type { CheckIssue } from './conformance.js';
 import { askClusterIdentity, checkIdentity, type ClusterIdentity } from './identity.js';
 import { checkUrl, URL_REFUSED_MESSAGE, type HostPolicy } from './url-policy.js';
+import { fetchSubgraph } from '../subgraph-fetch.js';
 
 /** Where the URL check and the identity come from. */
 export type PublicationSource =
@@ -51,11 +52,10 @@ export const NOT_CHECKED_MESSAGE = 'not checked (subgraph:check checks the SDL o
  */
 async function servesSubgraph(url: string): Promise<string | null> {
   try {
-    const response = await fetch(url, {
+    const response = await fetchSubgraph(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ _service { sdl } }' }),
-      redirect: 'manual',
       signal: AbortSignal.timeout(3000),
     });
     const body = (await response.json().catch(() => null)) as { data?: { _service?: { sdl?: unknown } } } | null;

@@ -49,6 +49,8 @@ export interface DataSourceOptions {
   readonly defaultMaxAge: number;
   /** Whether identical in-flight fetches are merged into one. */
   readonly dedupe: boolean;
+  /** Largest subgraph answer read, in bytes; a larger one is a subgraph failure. */
+  readonly maxResponseBytes: number;
   readonly log?: (line: string) => void;
   /** Whether the subgraph serves feed snapshots (then fetches carry the operation's pin). */
   readonly hasFeed: () => boolean;
@@ -76,7 +78,7 @@ const attemptSignal = new AsyncLocalStorage<AbortSignal>();
  * undici's WHATWG `fetch` halved the gateway's throughput on large subgraph answers (its
  * web streams); `request` reads the body as a Node stream.
  */
-function poolFetcher(agent: Agent): Fetcher {
+function poolFetcher(agent: Agent, maxBytes: number): Fetcher {
   return (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) => {
     const signal = attemptSignal.getStore();
     const { statusCode, headers, body } = await request(url, {
@@ -96,10 +98,34 @@ function poolFetcher(agent: Agent): Fetcher {
       statusText: '',
       url,
       headers: responseHeaders,
-      json: () => body.json(),
-      text: () => body.text(),
+      json: async () => JSON.parse(await boundedText(body, maxBytes, url)) as unknown,
+      text: () => boundedText(body, maxBytes, url),
     };
   }) as unknown as Fetcher;
+}
+
+/**
+ * A subgraph's answer as text, refused past `maxBytes` (`SUBGRAPH_MAX_RESPONSE_BYTES`): a
+ * published subgraph is a supplier's server, and an endless or gigabyte answer read whole
+ * would run the gateway out of memory. The refusal is a subgraph failure like any other
+ * (`SUBGRAPH_UNAVAILABLE` on its fields; the log has the URL and the size).
+ */
+async function boundedText(
+  body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown },
+  maxBytes: number,
+  url: string,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new Error(`${url} answered more than ${maxBytes} bytes (SUBGRAPH_MAX_RESPONSE_BYTES)`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 /** A keep-alive pool for subgraph fetches (undici), instead of a connection per request. */
@@ -137,7 +163,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.#defaultMaxAge = options.defaultMaxAge;
     this.#hasFeed = options.hasFeed;
     this.#entityCache = options.entityCache;
-    this.fetcher = poolFetcher(agent);
+    this.fetcher = poolFetcher(agent, options.maxResponseBytes);
     this.#resilience = options.resilience;
     this.#hiddenFields = options.hiddenFields ?? (() => new Set());
     this.#observer = options.observer;

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { Agent, request } from 'undici';
+import { subgraphErrorCodes, type ErrorCode } from '../schema/errors.js';
 import { PIN_HEADER } from '../subgraphs/kit/pin.js';
 import { cacheKey } from './cache-key.js';
 import { hintHeader, subgraphHint, type SubgraphHint } from './cache-policy.js';
@@ -128,6 +129,23 @@ async function boundedText(
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
+/**
+ * A subgraph's answer with only the codes a subgraph may give (`subgraphErrorCodes`): any
+ * other code is moved to `extensions.subgraphCode` (kept for the log), so the error mask
+ * treats the error as unknown. Applied to what the subgraph sent, before the gateway adds its
+ * own `SUBGRAPH_UNAVAILABLE` answers, which are never rewritten.
+ */
+function ownCodesOnly(answer: Processed): Processed {
+  if (!answer.errors?.some((e) => !subgraphErrorCodes.has(e.extensions?.['code'] as ErrorCode))) return answer;
+  const errors = answer.errors.map((error) => {
+    const code = error.extensions?.['code'];
+    if (code === undefined || subgraphErrorCodes.has(code as ErrorCode)) return error;
+    const { code: _code, ...extensions } = error.extensions ?? {};
+    return { ...error, extensions: { ...extensions, subgraphCode: code } };
+  });
+  return { ...answer, errors } as Processed;
+}
+
 /** A keep-alive pool for subgraph fetches (undici), instead of a connection per request. */
 export function subgraphAgent(): Agent {
   return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 128, pipelining: 1 });
@@ -208,7 +226,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
         ? await this.#resilience.run(isQuery, (signal) => attemptSignal.run(signal, () => super.process(options)))
         : await super.process(options);
       this.#observer?.fetched(this.#name, (performance.now() - started) / 1000, null);
-      return answer;
+      return ownCodesOnly(answer);
     } catch (error) {
       if (!isSubgraphFailure(error)) throw error;
       const reason = failureReason(error);

@@ -1,7 +1,8 @@
 /**
  * What a subgraph answers is untrusted (a published subgraph is a supplier's server): an
  * answer larger than `SUBGRAPH_MAX_RESPONSE_BYTES` is refused as the subgraph failing, never
- * read whole, and the gateway keeps answering. A fake subgraph sits behind the real gateway.
+ * read whole, and the gateway keeps answering; an error it gives under one of the gateway's
+ * own public codes is masked, as an unknown one is. A fake subgraph sits behind the real gateway.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -16,9 +17,19 @@ import { listen, type Listening } from '../subgraphs/kit/http.js';
 
 const SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
-  type Query { big: String, fine: String }
+  type Query { big: String, fine: String, spoofed: String, ownCode: String }
 `;
 const LIMIT = 64 * 1024;
+/** Errors under codes only the gateway gives: another subgraph reported down, a secret under a public code. */
+const SPOOFED = [
+  {
+    message: 'The programme subgraph is unavailable (timeout): its data is missing from this answer',
+    path: ['spoofed'],
+    extensions: { code: 'SUBGRAPH_UNAVAILABLE', subgraph: 'programme', reason: 'timeout' },
+  },
+  { message: 'connect ECONNREFUSED redis://:secretpw@10.1.2.3:6379', path: ['spoofed'], extensions: { code: 'RATE_LIMITED' } },
+  { message: 'select * from supplier_secrets', path: ['spoofed'], extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'MAX_COST', cost: 1 } },
+];
 
 let fake: Server;
 let gateway: Listening;
@@ -32,6 +43,14 @@ beforeAll(async () => {
     req.on('end', () => {
       const { query = '' } = JSON.parse(raw || '{}') as { query?: string };
       res.writeHead(200, { 'content-type': 'application/json' });
+      if (query.includes('spoofed')) return res.end(JSON.stringify({ data: { spoofed: null }, errors: SPOOFED }));
+      if (query.includes('ownCode'))
+        return res.end(
+          JSON.stringify({
+            data: { ownCode: null },
+            errors: [{ message: 'asOf must be a Date', path: ['ownCode'], extensions: { code: 'BAD_USER_INPUT' } }],
+          }),
+        );
       if (!query.includes('big')) return res.end(JSON.stringify({ data: { fine: 'ok' } }));
       // Four times the limit, valid JSON: only its size is wrong.
       res.end(JSON.stringify({ data: { big: 'x'.repeat(4 * LIMIT) } }));
@@ -79,5 +98,19 @@ describe("a subgraph's answer is bounded", () => {
 
   it('refuses a setting that is not a size, naming it', () => {
     expect(() => loadGatewayConfig({ SUBGRAPH_MAX_RESPONSE_BYTES: '12MB' })).toThrow(/SUBGRAPH_MAX_RESPONSE_BYTES/);
+  });
+
+  it("masks a subgraph's error under a code only the gateway gives, and keeps one a subgraph may give", async () => {
+    const body = await ask('{ spoofed }');
+    expect(body.errors?.map((e) => e.extensions?.['code'])).toEqual([
+      'INTERNAL_SERVER_ERROR',
+      'INTERNAL_SERVER_ERROR',
+      'INTERNAL_SERVER_ERROR',
+    ]);
+    const text = JSON.stringify(body);
+    for (const leak of ['programme', 'secretpw', 'supplier_secrets', 'MAX_COST', 'subgraphCode']) expect(text).not.toContain(leak);
+    expect(lines.join('\n')).toContain('secretpw');
+    const own = await ask('{ ownCode }');
+    expect(own.errors).toEqual([expect.objectContaining({ message: 'asOf must be a Date', extensions: { code: 'BAD_USER_INPUT' } })]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * What a subgraph answers is untrusted (a published subgraph is a supplier's server): an
  * answer larger than `SUBGRAPH_MAX_RESPONSE_BYTES` is refused as the subgraph failing, never
- * read whole, and the gateway keeps answering; an error it gives under one of the gateway's
+ * read whole, and the gateway keeps answering; at most MAX_SUBGRAPH_ERRORS of its errors are
+ * passed on; an error it gives under one of the gateway's
  * own public codes is masked, as an unknown one is. A fake subgraph sits behind the real gateway.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,12 +13,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSupergraph } from '../gateway/compose.js';
 import { loadGatewayConfig } from '../gateway/config.js';
+import { MAX_SUBGRAPH_ERRORS } from '../gateway/data-source.js';
 import { buildGatewayService } from '../gateway/server.js';
 import { listen, type Listening } from '../subgraphs/kit/http.js';
 
 const SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
-  type Query { big: String, fine: String, spoofed: String, ownCode: String }
+  type Query { big: String, fine: String, spoofed: String, ownCode: String, many: String }
 `;
 const LIMIT = 64 * 1024;
 /** Errors under codes only the gateway gives: another subgraph reported down, a secret under a public code. */
@@ -43,6 +45,10 @@ beforeAll(async () => {
     req.on('end', () => {
       const { query = '' } = JSON.parse(raw || '{}') as { query?: string };
       res.writeHead(200, { 'content-type': 'application/json' });
+      if (query.includes('many'))
+        return res.end(
+          JSON.stringify({ data: { many: null }, errors: Array.from({ length: 1000 }, (_, i) => ({ message: `e${i}`, path: ['many'] })) }),
+        );
       if (query.includes('spoofed')) return res.end(JSON.stringify({ data: { spoofed: null }, errors: SPOOFED }));
       if (query.includes('ownCode'))
         return res.end(
@@ -112,5 +118,14 @@ describe("a subgraph's answer is bounded", () => {
     expect(lines.join('\n')).toContain('secretpw');
     const own = await ask('{ ownCode }');
     expect(own.errors).toEqual([expect.objectContaining({ message: 'asOf must be a Date', extensions: { code: 'BAD_USER_INPUT' } })]);
+  });
+
+  it('passes on at most MAX_SUBGRAPH_ERRORS errors of one answer, and logs no more than it sends', async () => {
+    const before = lines.length;
+    const body = await ask('{ many }');
+    expect(body.data).toEqual({ many: null });
+    expect(body.errors).toHaveLength(MAX_SUBGRAPH_ERRORS + 1);
+    expect(lines.length - before).toBeLessThanOrEqual(MAX_SUBGRAPH_ERRORS + 1);
+    expect(lines.at(-1)).toContain(`answered ${1000 - MAX_SUBGRAPH_ERRORS} errors more`);
   });
 });

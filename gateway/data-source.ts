@@ -129,6 +129,11 @@ async function boundedText(
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
+/** Longest part of a subgraph's failure message the log repeats, in characters. */
+const LOG_MESSAGE_LIMIT = 2000;
+const excerpt = (message: string) =>
+  message.length > LOG_MESSAGE_LIMIT ? `${message.slice(0, LOG_MESSAGE_LIMIT)}… (${message.length} characters)` : message;
+
 /** Most errors of one subgraph answer passed on: each is masked, logged and sent, so a supplier's server could multiply them. */
 export const MAX_SUBGRAPH_ERRORS = 100;
 
@@ -247,7 +252,8 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       const reason = failureReason(error);
       this.#observer?.fetched(this.#name, (performance.now() - started) / 1000, reason);
       // An open circuit was logged when it opened; each request need not say it again.
-      if (reason !== 'circuit-open') this.#log(`gateway: subgraph ${this.#name} failed (${reason}): ${(error as Error).message}`);
+      // Bounded: Apollo puts a non-JSON answer's whole body in the message (up to SUBGRAPH_MAX_RESPONSE_BYTES).
+      if (reason !== 'circuit-open') this.#log(`gateway: subgraph ${this.#name} failed (${reason}): ${excerpt((error as Error).message)}`);
       const document = options.kind === 'incoming operation' ? options.document : undefined;
       return unavailableAnswer(this.#name, reason, options.request, this.#hiddenFields(), document) as unknown as Processed;
     }

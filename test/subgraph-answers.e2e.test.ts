@@ -19,7 +19,7 @@ import { listen, type Listening } from '../subgraphs/kit/http.js';
 
 const SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
-  type Query { big: String, fine: String, spoofed: String, ownCode: String, many: String }
+  type Query { big: String, fine: String, spoofed: String, ownCode: String, many: String, html: String }
 `;
 const LIMIT = 64 * 1024;
 /** Errors under codes only the gateway gives: another subgraph reported down, a secret under a public code. */
@@ -44,6 +44,8 @@ beforeAll(async () => {
     req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
     req.on('end', () => {
       const { query = '' } = JSON.parse(raw || '{}') as { query?: string };
+      // A load balancer's page, as a 200: not JSON.
+      if (query.includes('html')) return res.writeHead(200, { 'content-type': 'text/html' }).end(`<html>${'x'.repeat(60_000)}</html>`);
       res.writeHead(200, { 'content-type': 'application/json' });
       if (query.includes('many'))
         return res.end(
@@ -127,5 +129,14 @@ describe("a subgraph's answer is bounded", () => {
     expect(body.errors).toHaveLength(MAX_SUBGRAPH_ERRORS + 1);
     expect(lines.length - before).toBeLessThanOrEqual(MAX_SUBGRAPH_ERRORS + 1);
     expect(lines.at(-1)).toContain(`answered ${1000 - MAX_SUBGRAPH_ERRORS} errors more`);
+  });
+
+  it("logs a bounded excerpt of a subgraph's non-JSON answer, never the whole body", async () => {
+    const before = lines.length;
+    const body = await ask('{ html }');
+    expect(body.errors?.map((e) => e.extensions?.['code'])).toEqual(['SUBGRAPH_UNAVAILABLE']);
+    const logged = lines.slice(before).join('\n');
+    expect(logged).toContain('<html>xxx');
+    expect(logged.length).toBeLessThan(10_000);
   });
 });

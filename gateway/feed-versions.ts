@@ -143,7 +143,7 @@ export class FeedVersions {
       stream.abort.signal.addEventListener('abort', forward, { once: true });
       this.#aborts.add(abort);
       try {
-        const response = await fetchSubgraph(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
+        const response = await fetchSubgraph(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } }, null);
         if (response.status === 404) {
           if (current()) this.#set(subgraph, { kind: 'none' });
           return;

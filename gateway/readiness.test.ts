@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FeedVersions } from './feed-versions.js';
 import { readinessRoute } from './readiness.js';
+import { CONTROL_MAX_BYTES } from './subgraph-fetch.js';
 
 const running: Server[] = [];
 afterEach(async () => {
@@ -55,4 +56,35 @@ describe('requests the gateway makes to a subgraph never follow a redirect', () 
       versions.close();
     }
   });
+
+  it("/ready stops reading a subgraph's answer past CONTROL_MAX_BYTES, never the whole of it", async () => {
+    const total = 64 * 1024 * 1024;
+    let written = 0;
+    const url = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 32);
+      const more = () => {
+        while (written < total && !res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      res.on('close', () => (written = Math.min(written, total)));
+      more();
+    });
+    const app = express();
+    readinessRoute(app, {
+      supergraphVersion: () => 'v1',
+      subgraphs: () => [{ name: 'nme', url: `${url}/graphql` }],
+      breaker: () => null,
+      cache: () => ({ backend: 'MEMORY', available: true, message: null }),
+      rateLimiter: () => ({ configured: false, available: true, problem: null }),
+      probeMs: 10_000,
+    });
+    const gateway = await listen(app);
+    const body = (await (await fetch(`${gateway}/ready`)).json()) as { subgraphs: { reachable: boolean }[] };
+    expect(body.subgraphs).toEqual([expect.objectContaining({ reachable: false })]);
+    expect(written).toBeLessThan(CONTROL_MAX_BYTES * 4);
+  }, 30_000);
 });

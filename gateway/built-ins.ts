@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { SCHEMA_VERSION_PATH, type SchemaVersion } from '../schema/wire.js';
 import type { SubgraphSource } from './compose.js';
+import { fetchSubgraph } from './subgraph-fetch.js';
 
 /**
  * A built-in subgraph as it serves itself. One that follows the registry (insights, whose
@@ -21,8 +22,6 @@ export interface ServedSubgraph extends SubgraphSource {
 
 /** The query every federation subgraph answers with its SDL. */
 const SERVICE_SDL_QUERY = '{ _service { sdl } }';
-/** Bound of one answer: a built-in's SDL is the operator's, but a wrong URL may answer anything. */
-const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 const RETRY_MS = 250;
 
 /** The committed supergraph, the offline fallback. */
@@ -30,15 +29,13 @@ export const COMMITTED_SUPERGRAPH = new URL('../schema/supergraph.graphql', impo
 
 /** The SDL `url` serves, or throws saying why not (unreachable, not a subgraph, too large). */
 export async function fetchServedSdl(url: string, timeoutMs = 2000): Promise<string> {
-  const response = await fetch(url, {
+  const response = await fetchSubgraph(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query: SERVICE_SDL_QUERY }),
-    redirect: 'manual',
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await response.text();
-  if (text.length > MAX_ANSWER_BYTES) throw new Error(`answered more than ${MAX_ANSWER_BYTES} bytes`);
   let body: { data?: { _service?: { sdl?: unknown } } } | null;
   try {
     body = JSON.parse(text) as typeof body;

@@ -47,6 +47,8 @@ export interface GatewayConfig {
   readonly corsOrigins: readonly string[];
   /** Largest request body accepted, in bytes. */
   readonly bodyLimitBytes: number;
+  /** Largest subgraph answer the gateway reads, in bytes (`SUBGRAPH_MAX_RESPONSE_BYTES`). */
+  readonly subgraphMaxResponseBytes: number;
   /** Operation limits, each refused before any subgraph is called. */
   readonly limits: OperationLimits;
   /** Requests per client key (API key or IP) per window; 0 turns rate limiting off. */
@@ -291,6 +293,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     BATCHING: flag(false),
     CORS_ORIGINS: origins.optional(),
     BODY_LIMIT: count(1024 * 1024, 1024),
+    // A supplier's server answers here: bounded well under the Dockerfile's 256 MiB heap.
+    SUBGRAPH_MAX_RESPONSE_BYTES: count(16 * 1024 * 1024, 1024),
     MAX_DEPTH: count(12, 1),
     MAX_ALIASES: count(30, 0),
     MAX_TOKENS: count(3000, 50),
@@ -359,6 +363,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     batching: parsed['BATCHING'] as boolean,
     corsOrigins: (parsed['CORS_ORIGINS'] as string[] | undefined) ?? [],
     bodyLimitBytes: parsed['BODY_LIMIT'] as number,
+    subgraphMaxResponseBytes: parsed['SUBGRAPH_MAX_RESPONSE_BYTES'] as number,
     limits: {
       maxDepth: parsed['MAX_DEPTH'] as number,
       maxAliases: parsed['MAX_ALIASES'] as number,

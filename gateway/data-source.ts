@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { Agent, request } from 'undici';
+import { subgraphErrorCodes, type ErrorCode } from '../schema/errors.js';
 import { PIN_HEADER } from '../schema/wire.js';
 import { cacheKey } from './cache-key.js';
 import { hintHeader, subgraphHint, type SubgraphHint } from './cache-policy.js';
@@ -49,6 +50,8 @@ export interface DataSourceOptions {
   readonly defaultMaxAge: number;
   /** Whether identical in-flight fetches are merged into one. */
   readonly dedupe: boolean;
+  /** Largest subgraph answer read, in bytes; a larger one is a subgraph failure. */
+  readonly maxResponseBytes: number;
   readonly log?: (line: string) => void;
   /** Whether the subgraph serves feed snapshots (then fetches carry the operation's pin). */
   readonly hasFeed: () => boolean;
@@ -76,7 +79,7 @@ const attemptSignal = new AsyncLocalStorage<AbortSignal>();
  * undici's WHATWG `fetch` halved the gateway's throughput on large subgraph answers (its
  * web streams); `request` reads the body as a Node stream.
  */
-function poolFetcher(agent: Agent): Fetcher {
+function poolFetcher(agent: Agent, maxBytes: number): Fetcher {
   return (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) => {
     const signal = attemptSignal.getStore();
     const { statusCode, headers, body } = await request(url, {
@@ -96,10 +99,71 @@ function poolFetcher(agent: Agent): Fetcher {
       statusText: '',
       url,
       headers: responseHeaders,
-      json: () => body.json(),
-      text: () => body.text(),
+      json: async () => JSON.parse(await boundedText(body, maxBytes, url)) as unknown,
+      text: () => boundedText(body, maxBytes, url),
     };
   }) as unknown as Fetcher;
+}
+
+/**
+ * A subgraph's answer as text, refused past `maxBytes` (`SUBGRAPH_MAX_RESPONSE_BYTES`): a
+ * published subgraph is a supplier's server, and an endless or gigabyte answer read whole
+ * would run the gateway out of memory. The refusal is a subgraph failure like any other
+ * (`SUBGRAPH_UNAVAILABLE` on its fields; the log has the URL and the size).
+ */
+async function boundedText(
+  body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown },
+  maxBytes: number,
+  url: string,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new Error(`${url} answered more than ${maxBytes} bytes (SUBGRAPH_MAX_RESPONSE_BYTES)`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** Longest part of a subgraph's failure message the log repeats, in characters. */
+const LOG_MESSAGE_LIMIT = 2000;
+const excerpt = (message: string) =>
+  message.length > LOG_MESSAGE_LIMIT ? `${message.slice(0, LOG_MESSAGE_LIMIT)}… (${message.length} characters)` : message;
+
+/** Most errors of one subgraph answer passed on: each is masked, logged and sent, so a supplier's server could multiply them. */
+export const MAX_SUBGRAPH_ERRORS = 100;
+
+/**
+ * A subgraph's answer as the gateway passes it on. Only the codes a subgraph may give
+ * (`subgraphErrorCodes`): any other code is moved to `extensions.subgraphCode` (kept for the
+ * log), so the error mask treats the error as unknown. At most `MAX_SUBGRAPH_ERRORS` errors:
+ * the rest become one (masked) error that counts them, since 50,000 errors in a 3 MB answer
+ * cost 2.5 s, a 7 MB response and 60 MB of log lines. Applied to what the subgraph sent,
+ * before the gateway adds its own `SUBGRAPH_UNAVAILABLE` answers, which are never rewritten.
+ */
+function passedOn(answer: Processed, subgraph: string): Processed {
+  const all = answer.errors;
+  if (!all?.some((e) => !subgraphErrorCodes.has(e.extensions?.['code'] as ErrorCode)) && (all?.length ?? 0) <= MAX_SUBGRAPH_ERRORS)
+    return answer;
+  const kept = all!.slice(0, MAX_SUBGRAPH_ERRORS).map((error) => {
+    const code = error.extensions?.['code'];
+    if (code === undefined || subgraphErrorCodes.has(code as ErrorCode)) return error;
+    const { code: _code, ...extensions } = error.extensions ?? {};
+    return { ...error, extensions: { ...extensions, subgraphCode: code } };
+  });
+  const dropped = all!.length - kept.length;
+  const errors =
+    dropped > 0
+      ? [
+          ...kept,
+          { message: `Subgraph ${subgraph} answered ${dropped} errors more than the ${MAX_SUBGRAPH_ERRORS} passed on`, extensions: {} },
+        ]
+      : kept;
+  return { ...answer, errors } as Processed;
 }
 
 /** A keep-alive pool for subgraph fetches (undici), instead of a connection per request. */
@@ -137,7 +201,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.#defaultMaxAge = options.defaultMaxAge;
     this.#hasFeed = options.hasFeed;
     this.#entityCache = options.entityCache;
-    this.fetcher = poolFetcher(agent);
+    this.fetcher = poolFetcher(agent, options.maxResponseBytes);
     this.#resilience = options.resilience;
     this.#hiddenFields = options.hiddenFields ?? (() => new Set());
     this.#observer = options.observer;
@@ -182,13 +246,14 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
         ? await this.#resilience.run(isQuery, (signal) => attemptSignal.run(signal, () => super.process(options)))
         : await super.process(options);
       this.#observer?.fetched(this.#name, (performance.now() - started) / 1000, null);
-      return answer;
+      return passedOn(answer, this.#name);
     } catch (error) {
       if (!isSubgraphFailure(error)) throw error;
       const reason = failureReason(error);
       this.#observer?.fetched(this.#name, (performance.now() - started) / 1000, reason);
       // An open circuit was logged when it opened; each request need not say it again.
-      if (reason !== 'circuit-open') this.#log(`gateway: subgraph ${this.#name} failed (${reason}): ${(error as Error).message}`);
+      // Bounded: Apollo puts a non-JSON answer's whole body in the message (up to SUBGRAPH_MAX_RESPONSE_BYTES).
+      if (reason !== 'circuit-open') this.#log(`gateway: subgraph ${this.#name} failed (${reason}): ${excerpt((error as Error).message)}`);
       const document = options.kind === 'incoming operation' ? options.document : undefined;
       return unavailableAnswer(this.#name, reason, options.request, this.#hiddenFields(), document) as unknown as Processed;
     }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { FEED_CHANNEL, FEED_EVENTS_PATH, FEED_VERSION_PATH, type FeedVersionEvent } from '../schema/wire.js';
+import { fetchSubgraph } from './subgraph-fetch.js';
 
 /** Longest server-sent event accepted from a subgraph's `/feed/events` (a supplier's, too). */
 const MAX_EVENT_CHARS = 64 * 1024;
@@ -142,7 +143,7 @@ export class FeedVersions {
       stream.abort.signal.addEventListener('abort', forward, { once: true });
       this.#aborts.add(abort);
       try {
-        const response = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
+        const response = await fetchSubgraph(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } }, null);
         if (response.status === 404) {
           if (current()) this.#set(subgraph, { kind: 'none' });
           return;
@@ -201,7 +202,7 @@ export class FeedVersions {
 
   async #fetchVersion(subgraph: { readonly name: string; readonly url: string }): Promise<void> {
     try {
-      const response = await fetch(new URL(FEED_VERSION_PATH, subgraph.url));
+      const response = await fetchSubgraph(new URL(FEED_VERSION_PATH, subgraph.url));
       if (response.status === 404) this.#set(subgraph.name, { kind: 'none' });
       else if (response.ok) this.#set(subgraph.name, { kind: 'tracking', version: ((await response.json()) as FeedVersionEvent).version });
     } catch {

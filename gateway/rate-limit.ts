@@ -11,6 +11,7 @@
  * `Retry-After` and a `RATE_LIMITED` error.
  */
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Request, RequestHandler, Response } from 'express';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode } from '../schema/errors.js';
@@ -54,10 +55,34 @@ export function knownApiKey(apiKey: string | undefined, apiKeys: ReadonlySet<str
   return apiKeys.has(digest) ? `key:${digest.slice(0, 24)}` : null;
 }
 
-/** The key a request is counted under: a known API key's digest, else the client's address. */
+/**
+ * The address a client is counted under. An IPv6 client holds a whole /64 (its privacy
+ * addresses change at will): counted per address, it would open `STREAMS_MAX_PER_CLIENT`
+ * streams (and spend a rate budget) from each of 2^64 addresses, so an IPv6 address counts as
+ * its /64. An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) counts as the IPv4 address it is.
+ */
+export function addressKey(address: string): string {
+  const bare = address.replace(/%.*$/, '');
+  if (isIP(bare) !== 6) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped) return mapped[1]!;
+  const [head = '', tail] = bare.split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : []);
+  const before = groups(head);
+  const after = groups(tail);
+  const all = tail === undefined ? before : [...before, ...Array<string>(8 - before.length - after.length).fill('0'), ...after];
+  return `${all
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
+/** The key a request is counted under: a known API key's digest, else the client's address (an IPv6 one by its /64). */
 export function clientKey(req: Request, apiKeys: ReadonlySet<string> = new Set()): string {
   const apiKey = req.headers['x-api-key'];
-  return knownApiKey(Array.isArray(apiKey) ? apiKey[0] : apiKey, apiKeys) ?? `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+  return (
+    knownApiKey(Array.isArray(apiKey) ? apiKey[0] : apiKey, apiKeys) ?? `ip:${addressKey(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`
+  );
 }
 
 /** One request counted: allowed (with what is left), or refused for how long. */

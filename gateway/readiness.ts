@@ -8,6 +8,7 @@
 import type { Express } from 'express';
 import type { CacheHealth } from './cache.js';
 import type { BreakerState } from './resilience.js';
+import { fetchSubgraph } from './subgraph-fetch.js';
 
 export interface ReadinessSources {
   /** The supergraph version served, or null before one is loaded. */
@@ -23,7 +24,7 @@ export interface ReadinessSources {
 /** Asks a subgraph for `{ __typename }`: any GraphQL server answers it, ours or a supplier's. */
 async function probe(url: string, ms: number): Promise<{ reachable: boolean; problem: string | null }> {
   try {
-    const response = await fetch(url, {
+    const response = await fetchSubgraph(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"query":"{ __typename }"}',

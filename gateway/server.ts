@@ -116,6 +116,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         agent,
         defaultMaxAge: config.cacheDefaultMaxAge,
         dedupe: config.dedupe,
+        maxResponseBytes: config.subgraphMaxResponseBytes,
         log,
         // Unknown (stream down) counts as having a feed: pin, and never merge across operations.
         hasFeed: () => feedVersions.version(name) !== null,

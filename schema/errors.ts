@@ -86,6 +86,15 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
     'With PERSISTED_OPERATIONS_ONLY, an operation sent as text (not a documentId from the manifest), over HTTP or a stream; HTTP 400.',
 };
 
+/**
+ * The public codes a subgraph's own answer may carry to clients: what a resolver says of its
+ * input or its feed. Every other code is the gateway's to give (`SUBGRAPH_UNAVAILABLE`,
+ * `RATE_LIMITED`, `QUERY_TOO_COMPLEX`, ...): from a subgraph, such an error is masked like an
+ * unknown one, so a supplier's server can neither pass its message through under a public
+ * code nor report another subgraph as down.
+ */
+export const subgraphErrorCodes: ReadonlySet<ErrorCode> = new Set([ErrorCode.BAD_USER_INPUT, ErrorCode.FEED_INVALID]);
+
 /** Whether `code` is in the catalogue: errors with any other code reach clients masked. */
 export function isPublicErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.hasOwn(errorCatalogue, code);
@@ -136,7 +145,7 @@ export const checkCatalogue: Readonly<Record<CheckCode, string>> = {
   CONTRACT_KEY: "A shared entity is keyed by other fields than the contract's key.",
   CONTRACT_OVERRIDE: 'The SDL applies @override, however named or imported: no subgraph may take fields from another.',
   CONTRACT_FIELD_OWNED:
-    "The SDL defines a field (root fields included) or a type that another subgraph owns; only the contract's own definitions are shared.",
+    'The SDL defines a field (root fields included) or a type that another subgraph owns, or adds a value to an enum (a member to a union) that another subgraph or the contract defines.',
   CONTRACT_IDENTITY: 'The subgraph did not say which cluster and supplier it speaks for.',
   CONTRACT_CLUSTER_UNKNOWN:
     "The cluster the subgraph speaks for is not in the programme's membership (seed or registered): the message gives the command that registers it.",

@@ -16,7 +16,7 @@ import { declaredIdentity } from '../gateway/registry/identity.js';
 import { checkedOperations, checkPublication } from '../gateway/registry/publication.js';
 import { openMembershipStore } from '../gateway/registry/membership.js';
 import { formatReport } from '../gateway/registry/report.js';
-import { runChecks } from '../gateway/registry/worker.js';
+import { CheckAbortedError, runChecks } from '../gateway/registry/worker.js';
 import { EMPTY_REGISTRY, openRegistryStore } from '../gateway/registry/store.js';
 import { loadPersistedOperations } from '../gateway/persisted-operations.js';
 import { supergraphSubgraphs } from '../subgraphs/catalog.js';
@@ -61,7 +61,7 @@ try {
   const operations = checkedOperations(persisted, recorded);
   const membership = openMembershipStore(config.registry);
   try {
-    const { report, identity } = await checkPublication(
+    const checked = await checkPublication(
       {
         name: args.name,
         sdl,
@@ -75,11 +75,22 @@ try {
       membership,
       // The publish's own checks, in the same bounded worker: the SDL limits come first.
       (input) => runChecks(input, config.registry.checks),
-    );
-    if (identity && !args.json)
-      console.log(`Checked as cluster ${identity.cluster}, supplier ${identity.supplier} (--cluster ID, --supplier ID to change)`);
-    console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
-    process.exitCode = report.ok ? 0 : 1;
+    ).catch((error: unknown) => {
+      // What a publish answers as 422 CHECKS_ABORTED: a verdict, never a stack trace.
+      if (!(error instanceof CheckAbortedError)) throw error;
+      return error;
+    });
+    if (checked instanceof CheckAbortedError) {
+      const verdict = `FAILED: ${checked.message} (a publish is refused the same way: CHECKS_ABORTED)`;
+      console.log(args.json ? JSON.stringify({ subgraph: args.name, ok: false, aborted: checked.message }, null, 2) : verdict);
+      process.exitCode = 1;
+    } else {
+      const { report, identity } = checked;
+      if (identity && !args.json)
+        console.log(`Checked as cluster ${identity.cluster}, supplier ${identity.supplier} (--cluster ID, --supplier ID to change)`);
+      console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
+      process.exitCode = report.ok ? 0 : 1;
+    }
   } finally {
     await membership.close();
   }

@@ -164,6 +164,23 @@ describe('a publish cannot hurt the gateway', () => {
     expect(polls).toBeGreaterThan(3);
   }, 90_000);
 
+  it("takes one change per principal at a time, so one token's costly changes cannot queue everyone's", async () => {
+    const gateway = await startGateway({ REGISTRY_SWAP_TIMEOUT_MS: '500' });
+    const many = at(gateway, '/registry/subgraphs/many');
+    const costly = call(many, 'POST', operator, { sdl: manyTypes(270, 10), url: nme.url });
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    const second = await call(many, 'POST', operator, { sdl: manyTypes(3, 2), url: nme.url });
+    expect(second.status).toBe(409);
+    expect(second.body.error.message).toContain('another change by OPERATOR is still being checked');
+    expect(Date.now() - started).toBeLessThan(1000);
+    // Another principal is not refused for the operator's change; the operator's next change, once answered, is taken.
+    const other = call(at(gateway, '/registry/subgraphs/nme'), 'POST', csc, { sdl: NME_SDL, url: nme.url });
+    expect((await costly).status).not.toBe(409);
+    expect((await other).status).not.toBe(409);
+    expect((await call(many, 'POST', operator, { sdl: manyTypes(3, 2), url: nme.url })).status).not.toBe(409);
+  }, 120_000);
+
   it('stops checks that take longer than REGISTRY_CHECK_TIMEOUT_MS and refuses the publish, storing nothing', async () => {
     const gateway = await startGateway({ REGISTRY_CHECK_TIMEOUT_MS: '50' });
     const { result, slowestMs } = await slowestHealthDuring(

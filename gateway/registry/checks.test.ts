@@ -141,4 +141,11 @@ describe('subgraph checks', () => {
     expect(strict.changes).toContainEqual(expect.objectContaining({ path: 'NmeReleaseView.fixtureOnly', level: 'SAFE' }));
     expect(strict.operations.broken.map((o) => o.name).sort()).toEqual(['NmeDetail', 'NmeName']);
   });
+
+  it('refuses an SDL nested too deep to parse, saying so rather than "Maximum call stack size exceeded"', async () => {
+    const deep = `${NME_SDL}\nextend type Query { nmeDeep: ${'['.repeat(60_000)}String${']'.repeat(60_000)} }\n`;
+    const { report } = await checkSubgraph(input({ sdl: deep }));
+    expect(report.ok).toBe(false);
+    expect(report.sdl).toEqual([{ code: 'SDL_INVALID', message: expect.stringContaining('nests too deep to parse') }]);
+  });
 });

@@ -275,7 +275,12 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckOutcome> {
     document = parse(new Source(input.sdl, input.name));
   } catch (error) {
     const e = error as GraphQLError;
-    const issue: CheckIssue = { code: 'SDL_INVALID', message: e.message, ...(e.locations ? { locations: e.locations } : {}) };
+    // graphql-js parses nesting by recursion: 60,000 nested list brackets fit the byte limit.
+    const message =
+      error instanceof RangeError
+        ? 'The SDL nests too deep to parse (list types or values nested thousands of levels): no real schema does'
+        : e.message;
+    const issue: CheckIssue = { code: 'SDL_INVALID', message, ...(e.locations ? { locations: e.locations } : {}) };
     return { report: { ...base, ...empty, ok: false, sdl: [issue] }, fullSdl: null, supergraphSdl: null };
   }
   const { full, lineOffset } = completeSdl(input.name, document, input.sdl);

@@ -12,6 +12,7 @@ import { CheckCode } from '../../schema/errors.js';
 import { seed } from '../../schema/seed.js';
 import type { CheckIssue } from './conformance.js';
 import { memberIds, whatToRegister, type MembershipState, type MembershipStore } from './membership.js';
+import { fetchSubgraph } from '../subgraph-fetch.js';
 
 /** The cluster and supplier a subgraph speaks for, by their membership ids. */
 export interface ClusterIdentity {
@@ -60,11 +61,10 @@ export async function askClusterIdentity(
     message: `The subgraph did not say which cluster and supplier it serves: its ${feedStatusType} entity "${subgraph}" has no cluster { id } and supplier { id }`,
   };
   try {
-    const response = await fetch(url, {
+    const response = await fetchSubgraph(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query, variables: { r: [{ __typename: feedStatusType, id: subgraph }] } }),
-      redirect: 'manual',
       signal: AbortSignal.timeout(3000),
     });
     const answer = (await response.json()) as IdentityAnswer;

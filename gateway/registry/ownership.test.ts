@@ -113,6 +113,34 @@ describe('ownership: a subgraph takes nothing from another', () => {
     );
   });
 
+  it("refuses values added to another subgraph's enum or the contract's, and allows repeating them", async () => {
+    const programme = await codes(
+      `${NME_SDL}\nenum SupplierRole { LOCAL_SERVICE_PROVIDER SYSTEM_SUPPLIER MIDDLEMAN }\nextend type Query { "Role." nmeRole: SupplierRole }\n`,
+    );
+    expect(programme.ok).toBe(false);
+    expect(programme.contract).toEqual([
+      expect.objectContaining({
+        code: 'CONTRACT_FIELD_OWNED',
+        message: expect.stringContaining('SupplierRole.MIDDLEMAN is added to SupplierRole, which belongs to subgraph "programme"'),
+      }),
+    ]);
+    // A full SDL carries the contract itself, so it could widen the contract's enums.
+    const widened = FULL_SDL.replace(/(enum RolloutStatus \{[^}]*)\}/, '$1  "Made up." HIJACKED\n}');
+    expect(widened).toContain('HIJACKED');
+    const contract = await codes(widened);
+    expect(contract.ok).toBe(false);
+    expect(contract.contract).toContainEqual(
+      expect.objectContaining({
+        message: expect.stringContaining('RolloutStatus.HIJACKED is added to RolloutStatus, which belongs to the contract'),
+      }),
+    );
+    const repeated = await codes(
+      `${NME_SDL}\nenum SupplierRole { LOCAL_SERVICE_PROVIDER SYSTEM_SUPPLIER }\nextend type Query { "Role." nmeRole: SupplierRole }\n`,
+    );
+    expect(repeated.contract).toEqual([]);
+    expect(repeated.ok).toBe(true);
+  });
+
   it("allows what is shared by design: the contract's keys and types, @external fields, root fields of its own", async () => {
     const sdl =
       `${NME_SDL}\nextend type Query { "NME's releases." nmeReleases: [Release!]! }\n` +

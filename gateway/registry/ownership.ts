@@ -4,6 +4,9 @@
  * fields included (`Query.release` is the programme's), and so is every field of a type it
  * owns (`SouthFeedStatus`, `SouthReleaseView`, an interface reached through `@interfaceObject`):
  * a subgraph that defined one too would answer for it, or take it with `@override`. So a candidate is refused any such field, and any
+ * value or member it adds to an enum or union that another subgraph (or the contract) defines:
+ * composition merges those as a union, so one added there would change the owner's type for
+ * every client (a candidate may repeat the owner's values, as it must to use the type). And any
  * `@override` at all, however it is spelled: the federation directive names are resolved
  * through the SDL's own `@link` (`@override`, `@federation__override`, an import renamed
  * `as: "@takeover"`), by federation's own subgraph builder, never matched as text.
@@ -31,12 +34,21 @@ const fieldHolders = (d: DefinitionNode) =>
     ? [d]
     : [];
 
-/** The contract's types, and its `Type.field` coordinates: shared by every subgraph. */
+/** The contract's types, its `Type.field` coordinates, and its enums' and unions' `Type.Element` coordinates. */
 const CONTRACT = (() => {
-  const holders = [contractSdl, feedStatusSdl].flatMap((sdl) => parse(sdl).definitions.flatMap(fieldHolders));
+  const definitions = [contractSdl, feedStatusSdl].flatMap((sdl) => parse(sdl).definitions);
+  const holders = definitions.flatMap(fieldHolders);
+  const elements = definitions.flatMap((d) =>
+    d.kind === Kind.ENUM_TYPE_DEFINITION
+      ? (d.values ?? []).map((v) => ({ type: d.name.value, coordinate: `${d.name.value}.${v.name.value}` }))
+      : d.kind === Kind.UNION_TYPE_DEFINITION
+        ? (d.types ?? []).map((t) => ({ type: d.name.value, coordinate: `${d.name.value}.${t.name.value}` }))
+        : [],
+  );
   return {
     types: new Set(holders.map((h) => h.name.value)),
     fields: new Set(holders.flatMap((h) => (h.fields ?? []).map((f) => `${h.name.value}.${f.name.value}`))),
+    elements,
   };
 })();
 
@@ -50,6 +62,8 @@ interface DefinedField {
 /** What one subgraph's SDL defines, and where it applies `@override`. */
 interface Definitions {
   readonly fields: readonly DefinedField[];
+  /** Enum values (`Type.VALUE`) and union members (`Type.Member`). */
+  readonly elements: readonly DefinedField[];
   readonly overrides: readonly { readonly name: string; readonly coordinate: string; readonly node: ASTNode | undefined }[];
 }
 
@@ -74,12 +88,22 @@ function definitionsOf(name: string, sdl: string): Definitions | null {
       fields.push({ type: type.name, coordinate: field.coordinate, node: field.sourceAST });
     }
   }
+  const elements: DefinedField[] = [];
+  for (const type of subgraph.schema.types()) {
+    if (!type.sourceAST) continue;
+    if (type.kind === 'EnumType')
+      for (const value of type.values)
+        elements.push({ type: type.name, coordinate: value.coordinate, node: value.sourceAST ?? type.sourceAST });
+    if (type.kind === 'UnionType')
+      for (const member of type.members())
+        elements.push({ type: type.name, coordinate: `${type.name}.${member.type.name}`, node: type.sourceAST });
+  }
   const overrides = [...metadata.overrideDirective().applications()].map((application) => ({
     name: application.name,
     coordinate: String((application.parent as { coordinate?: unknown }).coordinate ?? application.parent),
     node: application.sourceAST,
   }));
-  return { fields, overrides };
+  return { fields, elements, overrides };
 }
 
 /** The other subgraphs' definitions, by SDL: the same few SDLs are checked against on every publish. */
@@ -114,6 +138,16 @@ export function ownershipIssues(name: string, sdl: string, others: readonly Subg
         typeOwners.set(field.type, other.name);
     }
   }
+  // An enum's or union's elements, by type, as its first definer (the contract first) has them.
+  const elementOwners = new Map<string, { owner: string; elements: Set<string> }>();
+  const addElements = (owner: string, elements: readonly { type: string; coordinate: string }[]) => {
+    const mine = new Map<string, Set<string>>();
+    for (const e of elements) mine.set(e.type, (mine.get(e.type) ?? new Set()).add(e.coordinate));
+    for (const [type, set] of mine) if (!elementOwners.has(type)) elementOwners.set(type, { owner, elements: set });
+  };
+  addElements('the contract', CONTRACT.elements);
+  for (const other of others)
+    if (other.name !== name) addElements(`subgraph "${other.name}"`, cachedDefinitionsOf(other.name, other.sdl)?.elements ?? []);
   const issues: CheckIssue[] = candidate.overrides.map((o) => ({
     code: CheckCode.CONTRACT_OVERRIDE,
     message:
@@ -136,6 +170,16 @@ export function ownershipIssues(name: string, sdl: string, others: readonly Subg
         code: CheckCode.CONTRACT_FIELD_OWNED,
         message: `${field.coordinate} is on type ${field.type}, which belongs to subgraph "${typeOwner}"; define your own type instead`,
         ...at(field.node),
+      });
+    }
+  }
+  for (const element of candidate.elements) {
+    const owned = elementOwners.get(element.type);
+    if (owned && !owned.elements.has(element.coordinate)) {
+      issues.push({
+        code: CheckCode.CONTRACT_FIELD_OWNED,
+        message: `${element.coordinate} is added to ${element.type}, which belongs to ${owned.owner}; a subgraph may use its values, not add to them`,
+        ...at(element.node),
       });
     }
   }

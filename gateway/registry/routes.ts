@@ -152,6 +152,9 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
     return null;
   }
 
+  /** The principals (by supplier id) with a change being checked or committed now. */
+  const inProgress = new Set<string>();
+
   /**
    * Commits `build(state)` with compare-and-set, re-checking on the state that won a race;
    * then swaps this gateway to it, and withdraws it if that swap fails. Answers `status` when
@@ -159,6 +162,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
    * for a withdrawal, which creates nothing.
    */
   async function commit(
+    principal: Principal,
     res: Response,
     what: string,
     status: 200 | 201,
@@ -172,6 +176,29 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       | { answered: true }
     >,
   ): Promise<void> {
+    // One change per principal at a time: the check worker runs one task at a time (each up to
+    // REGISTRY_CHECK_TIMEOUT_MS), and the gateway's own swaps wait behind it, so one token
+    // sending costly changes concurrently would hold every other supplier's publish, and the
+    // swaps, for as long as it kept sending. A second one is refused at once instead.
+    if (inProgress.has(principal.supplier)) {
+      log(`registry: refused ${what}: another change by ${principal.supplier} is still being checked`);
+      return refuse(
+        res,
+        409,
+        ErrorCode.CONFLICT,
+        `${what} refused: another change by ${principal.supplier} is still being checked; send this one when it is answered`,
+      );
+    }
+    inProgress.add(principal.supplier);
+    try {
+      await attempts(res, what, status, build);
+    } finally {
+      inProgress.delete(principal.supplier);
+    }
+  }
+
+  /** `commit`'s compare-and-set attempts. */
+  async function attempts(res: Response, what: string, status: 200 | 201, build: Parameters<typeof commit>[4]): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const state = await store.current();
       // The checks compose with the built-ins as they served their SDL when last asked.
@@ -310,7 +337,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         return refuse(res, 413, ErrorCode.SDL_TOO_LARGE, `${what} refused: ${message}`, { accepted: false, limit });
       }
       const ops = await operations();
-      await commit(res, what, 201, async (state, builtIns) => {
+      await commit(principal, res, what, 201, async (state, builtIns) => {
         // Exactly the checks of subgraph:check (in the check worker), plus the URL: allowed,
         // tried, and asked which cluster it speaks for.
         const outcome = await checked(res, what, () =>
@@ -352,7 +379,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
       const force = req.query['force'] === 'true' && principal.operator;
       const ops = await operations();
       const what = `withdrawal of ${name} by ${principal.supplier}`;
-      await commit(res, what, 200, async (state, builtIns) => {
+      await commit(principal, res, what, 200, async (state, builtIns) => {
         if (!state.subgraphs.some((s) => s.name === name))
           return { status: 404, code: ErrorCode.NOT_FOUND, message: `Subgraph "${name}" is not published` };
         const next = state.subgraphs.filter((s) => s.name !== name);
@@ -382,7 +409,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
         return refuse(res, 400, ErrorCode.BAD_REQUEST, `Body field version ${body.error.issues[0]?.message}; send JSON { "version": 3 }`);
       const ops = await operations();
       const what = `rollback to registry version ${body.data.version} by ${principal.supplier}`;
-      await commit(res, what, 201, async (state, builtIns) => {
+      await commit(principal, res, what, 201, async (state, builtIns) => {
         const target = body.data.version === 0 ? { subgraphs: [] } : (await store.history()).find((s) => s.version === body.data.version);
         if (!target)
           return { status: 404, code: ErrorCode.NOT_FOUND, message: `Registry version ${body.data.version} is not in the kept history` };

@@ -1,11 +1,15 @@
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFolderFile } from './feed-file.js';
+import { notReadable, readFolderFile } from './feed-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'msg-feed-file-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const elsewhere = mkdtempSync(join(tmpdir(), 'msg-feed-secret-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(elsewhere, { recursive: true, force: true });
+});
 
 describe('reading a folder file', () => {
   it('reads a regular file, at most the limit', async () => {
@@ -20,5 +24,14 @@ describe('reading a folder file', () => {
     mkdirSync(join(dir, 'folder.csv'));
     expect(await readFolderFile(join(dir, 'link.csv'), 1e6)).toEqual({ kind: 'refused', reason: expect.stringMatching(/symbolic link/) });
     expect(await readFolderFile(join(dir, 'folder.csv'), 1e6)).toEqual({ kind: 'refused', reason: 'not a regular file' });
+  });
+
+  // A hard link is a regular file, but its content is another file's (the password file's, on a shared disk).
+  it('refuses a hard link to a file elsewhere, by its lstat and on the open', async () => {
+    writeFileSync(join(elsewhere, 'passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
+    linkSync(join(elsewhere, 'passwd'), join(dir, 'fujitsu-south-2011-06-01.csv'));
+    const refused = { kind: 'refused', reason: expect.stringMatching(/hard link/) };
+    expect(await readFolderFile(join(dir, 'fujitsu-south-2011-06-01.csv'), 1e6)).toEqual(refused);
+    expect(notReadable(lstatSync(join(dir, 'fujitsu-south-2011-06-01.csv')))).toMatch(/hard link/);
   });
 });

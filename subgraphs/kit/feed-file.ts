@@ -3,8 +3,10 @@
  * symbolic link: `ln -s /etc/passwd feed/fujitsu-south-2011-06-01.csv` once published the
  * password file's first line to anonymous clients in the refusal. The name is checked with
  * `lstat`, then opened with `O_NOFOLLOW` and checked again on the open descriptor (`fstat`),
- * so a file swapped for a link or a FIFO between the two steps is refused as well. Never more
- * than the size limit is read.
+ * so a file swapped for a link or a FIFO between the two steps is refused as well. A hard link
+ * is a link too (`ln /etc/passwd feed/fujitsu-south-2011-06-01.csv` is a regular file that
+ * published the same first line): a file with more than one name is refused. Never more than
+ * the size limit is read.
  */
 import { constants } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
@@ -18,6 +20,7 @@ export type FolderRead =
 
 const NOT_REGULAR = 'not a regular file';
 const LINK = 'a symbolic link: only regular files are read, never through a link';
+const HARD_LINK = 'a hard link (the file has other names): only files of their own are read, never through a link';
 
 /** The size and modification time of the name itself (a link is not followed): an unchanged file is not re-read. */
 export async function folderMarker(path: string): Promise<{ marker: string; info: Stats }> {
@@ -28,7 +31,8 @@ export async function folderMarker(path: string): Promise<{ marker: string; info
 /** Why `info` (from `lstat`) is not a file to read, or null when it is one. */
 export function notReadable(info: Stats): string | null {
   if (info.isSymbolicLink()) return LINK;
-  return info.isFile() ? null : NOT_REGULAR;
+  if (!info.isFile()) return NOT_REGULAR;
+  return info.nlink > 1 ? HARD_LINK : null;
 }
 
 /**
@@ -45,7 +49,8 @@ export async function readFolderFile(path: string, maxBytes: number): Promise<Fo
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) return { kind: 'refused', reason: NOT_REGULAR };
+    const refused = notReadable(info);
+    if (refused) return { kind: 'refused', reason: refused };
     if (info.size > maxBytes) return { kind: 'oversize', size: info.size };
     return { kind: 'read', bytes: await readAtMost(handle, maxBytes + 1), modifiedAt: info.mtime.toISOString() };
   } finally {

@@ -302,6 +302,7 @@ async function main(): Promise<void> {
       '',
       ...workloads.map((w) => `- ${w.name}: ${w.description}`),
       ...(withRedis ? [] : [`- (d) skipped: no Redis answered on ${redisUrl}`]),
+      ...(needsGuild && !peers.ok ? [`- (f), (g) skipped: ${peers.reason}`] : []),
       ...notes.map((note) => `- ${note}`),
       '',
       'Goals (issue 13), from this run:',

@@ -47,7 +47,8 @@ describe('the benchmark report', () => {
     expect(lines[3]).toMatch(/25\.71x: \*\*met\*\*/);
     // B's caching-off process peaked at 260 MB against 200: 1.30x.
     expect(lines[4]).toMatch(/A 1\.05x.*B 1\.30x.*\*\*not met\*\*/);
-    expect(goals([row('A', 'plain', 1, 1), row('A', 'off', 1, 1)])[0]).toMatch(/not measured \(\(g\) not in this run/);
+    expect(goals([row('A', 'plain', 1, 1), row('A', 'off', 1, 1)])[0]).toMatch(/not measured \(\(g\) on A not in this run/);
+    expect(goals([row('A', 'plain', 1, 1)])[1]).toMatch(/not measured \(B not in this run/);
     // A baseline that completed no request (too short a run) gives no ratio rather than Infinity.
     expect(goals([row('B', 'plain', 0, 0), row('B', 'memory', 30, 600)])[3]).toMatch(/B cached .*: not measured/);
     expect(table([row('B', 'plain', 0, 0), row('B', 'memory', 30, 600)])[3]).toContain('| 30 | - |');

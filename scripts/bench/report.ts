@@ -51,8 +51,9 @@ export function goals(rows: readonly Row[]): string[] {
     const off = measured(find(rows, workload, 'off'));
     const rust = measured(find(rows, workload, 'hive-rust'));
     if (!off || !rust) {
+      const missing = rows.some((row) => row.workload === workload) ? `${!off ? '(b)' : '(g)'} on ${workload}` : workload;
       lines.push(
-        `- Uncached on ${workload}, at least 1.2x Hive Gateway + Rust planner with p99 no worse: not measured (${!off ? '(b)' : '(g)'} not in this run).`,
+        `- Uncached on ${workload}, at least 1.2x Hive Gateway + Rust planner with p99 no worse: not measured (${missing} not in this run, or it completed no request within a run).`,
       );
       continue;
     }

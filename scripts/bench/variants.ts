@@ -96,13 +96,10 @@ export async function startGateways(
   add('off', await ours({ RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false' }));
   add('memory', await ours({}));
   if (setup.redisUrl) add('redis', await ours({ REDIS_URL: setup.redisUrl }));
-  if (!withPeers) return { targets, skipped };
+  // Peers that could not be installed are reported once, by the caller.
+  if (!withPeers || !setup.peers.ok) return { targets, skipped };
   for (const key of ['hive', 'hive-rust'] as const) {
     const label = variantLabel(key, setup.root);
-    if (!setup.peers.ok) {
-      skipped.push({ label, reason: setup.peers.reason });
-      continue;
-    }
     // Hive prints its configured port, so the port is chosen here (its `--port 0` would print ":0").
     const launch = hiveLaunch(setup.peers.bin, supergraph, await freePort(), key === 'hive-rust');
     try {

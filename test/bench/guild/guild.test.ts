@@ -81,6 +81,26 @@ describe('The Guild gateway benchmark subgraphs, through plain Apollo Gateway', 
     await subgraphs?.close();
   });
 
+  it('sends no Cache-Control, as the originals, unless one is asked for', async () => {
+    const ask = (url: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ topProducts { upc } }' }),
+      });
+    const plain = await ask(subgraphs!.url('products'));
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('cache-control')).toBeNull();
+    const cached = await startGuildSubgraphs({ cacheControl: 'max-age=60, public' });
+    try {
+      const answer = await ask(cached.url('products'));
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('cache-control')).toBe('max-age=60, public');
+    } finally {
+      await cached.close();
+    }
+  });
+
   it('serves the four subgraphs at /<name> of one server', () => {
     const origins = new Set(GUILD_SUBGRAPH_NAMES.map((name) => new URL(subgraphs!.url(name)).origin));
     expect(origins.size).toBe(1);

@@ -328,6 +328,12 @@ export interface GuildSubgraphsOptions {
   host?: string;
   /** Port; 0 (the default) picks a free one. The original layout is 4200. */
   port?: number;
+  /**
+   * A `Cache-Control` header for every answer. None by default, as the originals send none;
+   * `npm run bench` states one (the data never changes) so that a gateway's cache may keep
+   * the answers, as it would a real subgraph's that allows it.
+   */
+  cacheControl?: string;
 }
 
 export interface GuildSubgraphs {
@@ -378,6 +384,13 @@ export async function startGuildSubgraphs(options: GuildSubgraphsOptions = {}): 
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  const cacheControl = options.cacheControl;
+  if (cacheControl) {
+    app.use((_req, res, next) => {
+      res.setHeader('cache-control', cacheControl);
+      next();
+    });
+  }
   for (const [name, apollo] of apollos) {
     // Entity batches from the gateway can exceed express's default 100 KB body limit.
     app.use(`/${name}`, express.json({ limit: '16mb' }), expressMiddleware(apollo));

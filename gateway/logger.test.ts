@@ -36,20 +36,28 @@ describe('requestIdOf', () => {
 });
 
 describe('requestLogging', () => {
-  it("logs a registration, but not the subgraphs' polls of the membership", async () => {
+  it("logs a registration and a failed poll, but not the subgraphs' and insights' polls that succeed", async () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) });
     const app = express();
     app.use(requestLogging(createLogger('info', sink)));
     app.all('/registry/clusters{/:id}', (_req, res) => void res.json({}));
+    let registryUp = true;
+    app.get('/registry/subgraphs', (_req, res) => void res.status(registryUp ? 200 : 503).json({}));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await fetch(`${base}/registry/clusters`);
     await fetch(`${base}/registry/clusters/NORTHEAST`, { method: 'POST' });
+    await fetch(`${base}/registry/subgraphs?sdl=true`);
+    registryUp = false;
+    await fetch(`${base}/registry/subgraphs?sdl=true`);
+    await fetch(`${base}/registry/subgraphs`);
     server.close();
     expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
       expect.objectContaining({ method: 'POST', path: '/registry/clusters/NORTHEAST' }),
+      expect.objectContaining({ method: 'GET', path: '/registry/subgraphs', status: 503 }),
+      expect.objectContaining({ method: 'GET', path: '/registry/subgraphs', status: 503 }),
     ]);
   });
 });

@@ -89,13 +89,18 @@ export function requestLogging(logger: Logger | null): RequestHandler {
     const requestId = requestIdOf(req.headers[REQUEST_ID_HEADER]);
     res.locals['requestId'] = requestId;
     res.setHeader(REQUEST_ID_HEADER, requestId);
-    // Polled by machines every few seconds: the subgraphs read the membership as often as probes read /health.
-    const polled = req.path === '/health' || req.path === '/metrics' || (req.method === 'GET' && req.path === MEMBERSHIP_PATH);
-    if (logger && !polled) {
+    // Polled by machines every few seconds: probes read /health and /metrics, the subgraphs the
+    // membership, insights the published SDLs. Logged only when they fail.
+    const polled =
+      req.path === '/health' ||
+      req.path === '/metrics' ||
+      (req.method === 'GET' && (req.path === MEMBERSHIP_PATH || (req.path === '/registry/subgraphs' && req.query['sdl'] === 'true')));
+    if (logger) {
       const started = process.hrtime.bigint();
       // Mounted routers rewrite req.path: keep the one the client asked for.
       const path = req.path;
       res.on('finish', () => {
+        if (polled && res.statusCode < 400) return;
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         logger.info(
           {

@@ -123,7 +123,8 @@ export function subgraphAgent(): Agent {
  * snapshot pin (to subgraphs with a feed); merging identical in-flight queries (same
  * document and variables, and for a feed subgraph the same pin, so a merged answer never
  * mixes snapshots; never within a mutation, and never across one); and recording which
- * subgraphs an operation touched. Each answer's cacheability is decided by `subgraphHint`.
+ * subgraphs an operation touched. Each answer's cacheability is decided by `subgraphHint`,
+ * against the feed version its subgraph says it answered from (`FEED_VERSION_HEADER`).
  */
 export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #name: string;

@@ -3,9 +3,9 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { Agent, request } from 'undici';
 import { subgraphErrorCodes, type ErrorCode } from '../schema/errors.js';
-import { PIN_HEADER } from '../schema/wire.js';
+import { FEED_VERSION_HEADER, PIN_HEADER } from '../schema/wire.js';
 import { cacheKey } from './cache-key.js';
-import { hintHeader, subgraphHint, type SubgraphHint } from './cache-policy.js';
+import { feedAnswer, hintHeader, subgraphHint, type SubgraphHint } from './cache-policy.js';
 import { isEntitiesFetch, type EntityCache } from './entity-cache.js';
 import { REQUEST_ID_HEADER } from './logger.js';
 import type { Epochs } from './mutation-epochs.js';
@@ -21,6 +21,11 @@ export interface GatewayContext {
   readonly subgraphHeaders?: Readonly<Record<string, string>>;
   /** Each subgraph's feed version as the operation started (undefined: unknown; null: no feed). */
   readonly versions: ReadonlyMap<string, string | null | undefined>;
+  /**
+   * The feed version each subgraph said it answered from (`FEED_VERSION_HEADER`), where it
+   * said; one that differs from `versions` wins, so a live query knows its run was behind.
+   */
+  readonly answered?: Map<string, string>;
   /** The subgraphs whose own answers marked this operation's data public. */
   readonly markedPublic: Set<string>;
   /** Each subgraph's mutation epoch as the operation started; absent when no cache is on. */
@@ -40,6 +45,12 @@ export interface FetchObserver {
 }
 
 type Processed = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+
+/** What a subgraph said of an answer's cacheability: its `Cache-Control` and the feed version it answered from. */
+interface AnswerHeaders {
+  readonly cacheControl: string | null;
+  readonly answered: string | null;
+}
 
 export interface DataSourceOptions {
   readonly name: string;
@@ -176,7 +187,8 @@ export function subgraphAgent(): Agent {
  * snapshot pin (to subgraphs with a feed); merging identical in-flight queries (same
  * document and variables, and for a feed subgraph the same pin, so a merged answer never
  * mixes snapshots; never within a mutation, and never across one); and recording which
- * subgraphs an operation touched. Each answer's cacheability is decided by `subgraphHint`.
+ * subgraphs an operation touched. Each answer's cacheability is decided by `subgraphHint`,
+ * against the feed version its subgraph says it answered from (`FEED_VERSION_HEADER`).
  */
 export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #name: string;
@@ -184,6 +196,8 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #defaultMaxAge: number;
   /** Each answer's cacheability, for the entity cache (set when the answer arrives). */
   readonly #hints = new WeakMap<object, SubgraphHint>();
+  /** What each answer's subgraph said, for operations that join its fetch (judged by their own versions). */
+  readonly #said = new WeakMap<object, AnswerHeaders>();
   readonly #hasFeed: () => boolean;
   readonly #entityCache: EntityCache | null;
   readonly #log: (line: string) => void;
@@ -218,10 +232,8 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override didReceiveResponse<T>(input: { response: T; context: GatewayContext }): T {
     const response = input.response as T & { http?: { headers: Headers; status: number; url: string } };
     const http = response.http;
-    const feedVersioned = typeof input.context.versions?.get(this.#name) === 'string';
-    const hint = subgraphHint(http?.headers.get('cache-control'), feedVersioned, this.#defaultMaxAge);
-    // Marked public by the subgraph itself: cacheable even for authorised requests.
-    if (hint.markedPublic) input.context.markedPublic?.add(this.#name);
+    const said = { cacheControl: http?.headers.get('cache-control') ?? null, answered: http?.headers.get(FEED_VERSION_HEADER) ?? null };
+    const hint = this.#judge(said, input.context);
     if (http) {
       // A fetch response's headers are immutable, and Apollo reads the cache hint from
       // `response.http` after this hook: give it headers that carry the decided hint.
@@ -230,7 +242,23 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       response.http = { headers, status: http.status, url: http.url };
     }
     this.#hints.set(response as object, hint);
+    this.#said.set(response as object, said);
     return response;
+  }
+
+  /**
+   * The answer's cacheability for one operation (`cache-policy.ts`), against the feed version
+   * that operation keys its caches by; notes in its context what the subgraph said.
+   */
+  #judge(said: AnswerHeaders, context: GatewayContext): SubgraphHint {
+    const expected = context.versions?.get(this.#name);
+    const hint = subgraphHint(said.cacheControl, feedAnswer(expected, said.answered), this.#defaultMaxAge);
+    // Marked public by the subgraph itself: cacheable even for authorised requests.
+    if (hint.markedPublic) context.markedPublic?.add(this.#name);
+    // A version other than the operation's wins over one equal to it: that run was behind.
+    if (said.answered && (said.answered !== expected || !context.answered?.has(this.#name)))
+      context.answered?.set(this.#name, said.answered);
+    return hint;
   }
 
   /**
@@ -347,10 +375,11 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       // that joins an in-flight fetch gets its own copy.
       return running.then((shared) => {
         const copy = structuredClone(shared);
-        // The answer arrived for the first operation only: its hint binds this one too (none: not cacheable).
-        const hint = this.#hints.get(shared) ?? { maxAge: 0, markedPublic: false };
+        // The answer arrived for the first operation only: what its subgraph said is judged
+        // against this one's versions too (nothing said, e.g. a failure: not cacheable).
+        const said = this.#said.get(shared);
+        const hint = said ? this.#judge(said, options.context as GatewayContext) : { maxAge: 0, markedPublic: false };
         this.#hints.set(copy, hint);
-        if (hint.markedPublic) options.context.markedPublic?.add(this.#name);
         if (options.kind === 'incoming operation') options.incomingRequestContext.overallCachePolicy?.restrict({ maxAge: hint.maxAge });
         return copy;
       });

@@ -166,6 +166,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     touched: new Set<string>(),
     versions: feedVersions.snapshot(),
     markedPublic: new Set<string>(),
+    answered: new Map<string, string>(),
     ...(epochs ? { epochs: await epochs.read(feedVersions.subgraphs()) } : {}),
     ...prod.context(res),
     subgraphHeaders: { [SUBGRAPHS_HEADER]: routed.names },

@@ -22,6 +22,16 @@ export const PIN_HEADER = 'x-snapshot-pin';
  */
 export const SUBGRAPHS_HEADER = 'x-supergraph-subgraphs';
 
+/**
+ * The feed version a cluster subgraph answered from: that of the snapshots visible at the
+ * request's pin (and of the refusal shown as the request started). The gateway caches an
+ * answer under a feed version only when the subgraph says it answered from exactly that one:
+ * otherwise a subgraph whose clock runs ahead of the gateway's, or whose new report the
+ * gateway heard of within the millisecond it became visible, would have its old snapshot's
+ * answer kept under the new version (`gateway/cache-policy.ts`).
+ */
+export const FEED_VERSION_HEADER = 'x-feed-version';
+
 /** A request's id: the gateway echoes it to the client and sends it on to every subgraph. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 

@@ -47,9 +47,18 @@ export function operationRunner(options: RunnerOptions): (request: StreamRequest
   };
 }
 
-/** The feed version, at the run's start, of each subgraph the run touched (null: no feed). */
+/**
+ * The feed version each subgraph the run touched answered from: the one it said
+ * (`FEED_VERSION_HEADER`), else the one it had as the run started (null: no feed). A run
+ * whose subgraph answered from an older version than the gateway knew is thereby not yet
+ * current, and runs again.
+ */
 function touchedVersions(context: GatewayContext): ReadonlyMap<string, string | null | undefined> {
   return new Map(
-    [...context.touched].map((subgraph) => [subgraph, context.versions.has(subgraph) ? context.versions.get(subgraph) : null]),
+    [...context.touched].map((subgraph) => {
+      const atStart = context.versions.has(subgraph) ? context.versions.get(subgraph) : null;
+      // Only a subgraph with a known feed version is compared by version later on.
+      return [subgraph, typeof atStart === 'string' ? (context.answered?.get(subgraph) ?? atStart) : atStart];
+    }),
   );
 }

@@ -210,4 +210,44 @@ describe('LiveQueries', () => {
     expect(groupKey(request('{ south }'))).toBe(groupKey(request('{ south }')));
     expect(groupKey({ ...request('{ south }'), variables: { a: 1 } })).not.toBe(groupKey(request('{ south }')));
   });
+
+  describe('a run answered from an older version than the gateway knew (the subgraph said so)', () => {
+    /** South is at v2, but its answers come from v1 for the first `behindRuns` runs (its clock is ahead). */
+    function behind(behindRuns: number) {
+      const feeds = new Feeds();
+      feeds.versions.set('south', 'v2');
+      let runs = 0;
+      const live = new LiveQueries({
+        execute: async () => {
+          runs += 1;
+          const answered = runs > behindRuns ? 'v2' : 'v1';
+          return { result: { data: { south: answered } }, touched: new Map([['south', answered]]) };
+        },
+        feedVersions: feeds,
+        onSupergraphChange: () => () => {},
+      });
+      return { live, runs: () => runs };
+    }
+
+    it('runs again until its answer comes from the current version, and sends that', async () => {
+      const { live, runs } = behind(2);
+      const stream = await open(live, '{ south }');
+      expect((await stream.next()).value).toEqual({ data: { south: 'v1' } });
+      expect((await stream.next()).value).toEqual({ data: { south: 'v2' } });
+      expect(runs()).toBe(3);
+      await settle();
+      expect(runs()).toBe(3);
+      await stream.return(undefined);
+    });
+
+    it('asks a subgraph that stays behind less and less often, never in a tight loop', async () => {
+      const { live, runs } = behind(Infinity);
+      const stream = await open(live, '{ south }');
+      await new Promise((r) => setTimeout(r, 800));
+      // Waits of 25, 50, 100, 200 and 400 ms: about 6 runs in 800 ms (not one every 25 ms).
+      expect(runs()).toBeGreaterThanOrEqual(3);
+      expect(runs()).toBeLessThanOrEqual(7);
+      await stream.return(undefined);
+    });
+  });
 });

@@ -61,16 +61,23 @@ interface Group {
   again: boolean;
   /** A run is due once the coalescing window closes. */
   due: NodeJS.Timeout | null;
+  /** Runs in a row that ended behind the versions known by then (their re-runs back off). */
+  behind: number;
 }
 
 /**
- * How long a change waits before its run. A subgraph shows a new report only to fetches
- * pinned strictly after the millisecond it became visible (`subgraphs/kit/store.ts`), and
- * the gateway can hear of it within that millisecond: a run started at once could read the
- * old snapshot under the new version and never be run again. Waiting also makes reports
- * landing together (several clusters, or a swap with them) cost one run.
+ * How long a change waits before its run, so reports landing together (several clusters, or
+ * a swap with them) cost one run. A subgraph shows a new report only to fetches pinned
+ * strictly after it became visible on its own clock (`subgraphs/kit/store.ts`), and the
+ * gateway can hear of it sooner (within that millisecond, or with its clock behind): a kit
+ * subgraph then says it answered from the old version (`FEED_VERSION_HEADER`), the run counts
+ * as behind and runs again. The wait stays because it makes that rare for a subgraph on the
+ * same clock, and because a subgraph that does not say (an older kit) has only the wait.
  */
 export const COALESCE_MS = 25;
+
+/** The longest a run that ended behind waits before the next (each one in a row doubles the wait). */
+export const BEHIND_MAX_MS = 1000;
 
 /** One stream's queue: only the newest result waits, so a slow reader never piles up old ones. */
 interface Subscriber {
@@ -125,7 +132,7 @@ export class LiveQueries {
     const key = groupKey(request);
     let group = this.#groups.get(key);
     if (!group) {
-      group = { key, request, streams: new Set(), last: null, lastJson: '', running: null, again: false, due: null };
+      group = { key, request, streams: new Set(), last: null, lastJson: '', running: null, again: false, due: null, behind: 0 };
       this.#groups.set(key, group);
       this.#listen();
       this.#refresh(group);
@@ -213,12 +220,12 @@ export class LiveQueries {
   }
 
   /** A run once the coalescing window closes (one, however many changes arrive in it). */
-  #schedule(group: Group): void {
+  #schedule(group: Group, delay = COALESCE_MS): void {
     if (group.due) return;
     group.due = setTimeout(() => {
       group.due = null;
       if (this.#groups.get(group.key) === group) this.#refresh(group);
-    }, COALESCE_MS);
+    }, delay);
   }
 
   /** One run for the whole group; a change during it makes one more run afterwards. */
@@ -249,9 +256,17 @@ export class LiveQueries {
       } while (group.again && group.streams.size > 0);
     })().finally(() => {
       group.running = null;
-      // A report that landed while the run read its snapshot (after its versions were taken):
-      // no change event will come again for it, so look now.
-      if (group.last && this.#groups.get(group.key) === group && this.#moved(group.last)) this.#schedule(group);
+      if (!group.last || this.#groups.get(group.key) !== group) return;
+      // A report that landed while the run read its snapshot (after its versions were taken),
+      // or a subgraph that answered from an older version than the gateway knew: no change
+      // event will come again for it, so look now. A subgraph that stays behind (its clock far
+      // ahead, a replica that lags) is asked again less and less often, never in a tight loop.
+      if (!this.#moved(group.last)) {
+        group.behind = 0;
+        return;
+      }
+      group.behind += 1;
+      this.#schedule(group, Math.min(COALESCE_MS * 2 ** (group.behind - 1), BEHIND_MAX_MS));
     });
   }
 }

@@ -1,4 +1,6 @@
+import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
+import { FEED_VERSION_HEADER } from '../../schema/wire.js';
 import { findClusterShapes, generatedClusterSdl, snapshotsFieldName, type ClusterShape } from '../../schema/cluster-views.js';
 import { withContract } from './contract.js';
 import type { FeedReference } from './feed.js';
@@ -47,6 +49,29 @@ export function clusterShape(definition: ClusterSubgraphDefinition<unknown>): Cl
 /** Per-request context of a cluster subgraph. */
 export interface ClusterContext<Extra> {
   readonly loaders: ViewLoaders<Extra>;
+  /** The last refused file as the request started (part of the feed version it answers from). */
+  readonly rejection: string | null;
+}
+
+/**
+ * Says which feed version each answer came from (`FEED_VERSION_HEADER`): that of the
+ * snapshots the request's pin sees, so the gateway caches it only under that version. Without
+ * it, a gateway that heard of a report before its pin could see it (within the millisecond it
+ * became visible, or with its clock behind this subgraph's) would keep the old answer under
+ * the new version until the next report. A store that cannot be read sends no header: the
+ * gateway then keeps nothing of the answer.
+ */
+export function answeredVersionPlugin<Extra>(): ApolloServerPlugin<ClusterContext<Extra>> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response }) {
+          const version = await contextValue.loaders.feedVersion(contextValue.rejection).catch(() => null);
+          if (version) response.http.headers.set(FEED_VERSION_HEADER, version);
+        },
+      };
+    },
+  };
 }
 
 interface ReleaseSnapshotView {
@@ -251,8 +276,15 @@ export async function buildClusterSubgraph<Extra extends object>(
   };
   const service = await createService<ClusterContext<Extra>>({
     name: definition.name,
-    apollo: subgraphApollo<ClusterContext<Extra>>(schema, { name: definition.name, ...(options.log ? { log: options.log } : {}) }),
-    context: async ({ req }) => ({ loaders: createLoaders(store, pinOf(req.headers[PIN_HEADER])) }),
+    apollo: subgraphApollo<ClusterContext<Extra>>(schema, {
+      name: definition.name,
+      ...(options.log ? { log: options.log } : {}),
+      plugins: [answeredVersionPlugin<Extra>()],
+    }),
+    context: async ({ req }) => ({
+      loaders: createLoaders(store, pinOf(req.headers[PIN_HEADER])),
+      rejection: tracker.lastRejected?.id ?? null,
+    }),
     routes: (app) => events.routes(app),
     onStop: release,
   }).catch(async (error: unknown) => {

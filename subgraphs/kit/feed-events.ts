@@ -1,21 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { Express, Response } from 'express';
-import { manifestAt, type Manifest, type ViewStore } from './store.js';
+import { feedVersionOf } from './feed-version.js';
+import type { ViewStore } from './store.js';
 import { FEED_EVENTS_PATH, FEED_VERSION_PATH, type FeedVersionEvent } from '../../schema/wire.js';
 
 export { FEED_CHANNEL, type FeedVersionEvent } from '../../schema/wire.js';
-
-/**
- * The version of a cluster's feed: a hash of its current reports' content versions and of
- * the last refused file, so every replica that serves the same reports (and refused the same
- * file) has the same version, and any accepted, corrected or new report, or a newly refused
- * one (which `FeedStatus.lastRejected` shows), changes it. Caches key their entries by it.
- */
-export function feedVersionOf(manifest: Manifest, rejection: string | null = null): string {
-  const current = manifestAt(manifest, null).snapshots.map((s) => `${s.file}@${s.version}`);
-  if (rejection) current.push(`refused:${rejection}`);
-  return createHash('sha256').update(current.join('\n')).digest('hex').slice(0, 16);
-}
+export { feedVersionOf } from './feed-version.js';
 
 /**
  * A cluster subgraph's feed version for gateways: `GET /feed/version` (JSON) and

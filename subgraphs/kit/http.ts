@@ -22,13 +22,15 @@ export function createService<TContext extends BaseContext>(options: ServiceOpti
 }
 
 /** How a kit subgraph logs its masked errors and what its answers may be cached for. */
-export interface SubgraphApolloOptions {
+export interface SubgraphApolloOptions<TContext extends BaseContext = BaseContext> {
   /** The subgraph's name, first in its log lines. */
   readonly name?: string;
   /** Where masked errors are logged in full (stderr by default). */
   readonly log?: (line: string) => void;
   /** The `max-age` of answers whose fields give no cache hint (none: not cacheable). */
   readonly maxAge?: number;
+  /** The subgraph's own plugins, after the kit's. */
+  readonly plugins?: readonly ApolloServerPlugin<TContext>[];
 }
 
 /**
@@ -49,7 +51,7 @@ export const FIXED_ANSWER_MAX_AGE = 60;
  */
 export function subgraphApollo<TContext extends BaseContext>(
   schema: GraphQLSchema | { readonly gateway: GatewayInterface },
-  options: SubgraphApolloOptions = {},
+  options: SubgraphApolloOptions<TContext> = {},
 ) {
   const masking = errorMasking<TContext>({ service: options.name ?? 'subgraph', log: options.log ?? ((line) => console.error(line)) });
   return (drain: ApolloServerPlugin) =>
@@ -73,6 +75,7 @@ export function subgraphApollo<TContext extends BaseContext>(
           calculateHttpHeaders: 'if-cacheable',
           ...(options.maxAge ? { defaultMaxAge: options.maxAge } : {}),
         }),
+        ...(options.plugins ?? []),
       ],
     });
 }

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { feedVersionAt } from './feed-version.js';
 import { manifestAt, type Manifest, type VersionKey, type ViewStore } from './store.js';
 import type { ReleaseViewData, RolloutEntryView, TrustViewData } from './views.js';
 
@@ -6,6 +7,8 @@ import type { ReleaseViewData, RolloutEntryView, TrustViewData } from './views.j
 export interface ViewLoaders<Extra = unknown> {
   /** The store's manifest as of the request's pin, read once: every view of a request comes from it. */
   readonly manifest: () => Promise<Manifest>;
+  /** The feed version of that manifest (`feedVersionAt`), with `rejection` as the refused file. */
+  readonly feedVersion: (rejection: string | null) => Promise<string>;
   readonly release: DataLoader<VersionKey, ReleaseViewData<Extra> | null>;
   readonly rollout: DataLoader<VersionKey, readonly RolloutEntryView[] | null>;
   readonly trust: DataLoader<VersionKey, TrustViewData | null>;
@@ -16,9 +19,14 @@ export interface ViewLoaders<Extra = unknown> {
  * caches what it loaded, and a shared one would serve one request's data to another.
  */
 export function createLoaders<Extra>(store: ViewStore<Extra>, pin: string | null = null): ViewLoaders<Extra> {
+  // The store's manifest is read once per request: the views and the version said to come
+  // from it are both of that one read.
+  let read: Promise<Manifest> | null = null;
+  const stored = () => (read ??= store.manifest());
   let manifest: Promise<Manifest> | null = null;
   return {
-    manifest: () => (manifest ??= store.manifest().then((m) => manifestAt(m, pin))),
+    manifest: () => (manifest ??= stored().then((m) => manifestAt(m, pin))),
+    feedVersion: (rejection) => stored().then((m) => feedVersionAt(m, pin, rejection)),
     release: new DataLoader((keys) => store.getReleases(keys)),
     rollout: new DataLoader((keys) => store.getRollouts(keys)),
     trust: new DataLoader((keys) => store.getTrusts(keys)),

@@ -108,12 +108,18 @@ function split(key: VersionKey): [string, string] {
 export class MemoryViewStore<Extra = unknown> implements ViewStore<Extra> {
   #manifest: Manifest = EMPTY_MANIFEST;
   readonly #versions = new Map<string, SnapshotViews<Extra>>();
+  readonly #now: () => number;
+
+  /** `now` is this host's clock (ms since epoch), which stamps when snapshots become visible. */
+  constructor(options: { readonly now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
 
   async publish(views: SnapshotViews<Extra>): Promise<Manifest> {
     this.#versions.set(views.meta.version, views);
     // One reference swap, stamped with the moment it happens: a reader holds either the
     // old or the new manifest, and a pinned reader sees the snapshot only if pinned later.
-    this.#manifest = withSnapshot(this.#manifest, { ...views.meta, loadedAt: new Date().toISOString(), replacedAt: null });
+    this.#manifest = withSnapshot(this.#manifest, { ...views.meta, loadedAt: new Date(this.#now()).toISOString(), replacedAt: null });
     // Forget snapshots no longer listed (replaced a while ago), or a changing file would leak.
     const listed = new Set(this.#manifest.snapshots.map((s) => s.version));
     for (const version of this.#versions.keys()) if (!listed.has(version)) this.#versions.delete(version);
@@ -121,7 +127,7 @@ export class MemoryViewStore<Extra = unknown> implements ViewStore<Extra> {
   }
 
   async withdraw(file: string): Promise<Manifest> {
-    this.#manifest = withoutFile(this.#manifest, file, new Date().toISOString());
+    this.#manifest = withoutFile(this.#manifest, file, new Date(this.#now()).toISOString());
     return this.#manifest;
   }
 

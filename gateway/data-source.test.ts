@@ -1,0 +1,120 @@
+/**
+ * The data source caches an answer under a feed version only when the subgraph answered from
+ * exactly that version (`x-feed-version`), for the response cache (through the hint Apollo
+ * reads) and the entity cache alike.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FEED_VERSION_HEADER } from '../schema/wire.js';
+import { MemoryCache } from './cache.js';
+import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
+import { EntityCache } from './entity-cache.js';
+
+const ENTITIES =
+  'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Release { south { designStatus } } } }';
+
+/** A subgraph that answers every fetch with one entity and says it answered from `answered.version`. */
+const answered: { version: string | null } = { version: null };
+let fetches = 0;
+let server: Server;
+let url: string;
+const agent = subgraphAgent();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      fetches += 1;
+      res.setHeader('content-type', 'application/json');
+      if (answered.version) res.setHeader(FEED_VERSION_HEADER, answered.version);
+      res.end(JSON.stringify({ data: { _entities: [{ south: { designStatus: `answer ${fetches}` } }] } }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+});
+
+afterAll(async () => {
+  await agent.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const contextAt = (version: string | null): GatewayContext => ({
+  pin: new Date().toISOString(),
+  touched: new Set(),
+  versions: new Map([['south', version]]),
+  markedPublic: new Set(),
+  answered: new Map(),
+  epochs: new Map([['south', 'epoch-1']]),
+});
+
+function dataSource(entityCache: EntityCache | null = null) {
+  return new GatewayDataSource({
+    name: 'south',
+    url,
+    agent,
+    defaultMaxAge: 60,
+    dedupe: false,
+    hasFeed: () => true,
+    entityCache,
+    log: () => {},
+  });
+}
+
+/** What the data source hands Apollo: the `Cache-Control` it restricts the operation's policy by. */
+function received(source: GatewayDataSource, context: GatewayContext, headers: Record<string, string>) {
+  const response = source.didReceiveResponse({
+    response: { data: {}, http: { headers: new Headers(headers), status: 200, url } },
+    context,
+  } as never) as { http: { headers: Headers } };
+  return response.http.headers.get('cache-control');
+}
+
+describe('GatewayDataSource: cacheable only under the feed version the subgraph answered from', () => {
+  it('keeps an answer from the operation’s own version for the default max-age', () => {
+    const context = contextAt('v2');
+    expect(received(dataSource(), context, { [FEED_VERSION_HEADER]: 'v2' })).toBe('max-age=60');
+    expect(context.answered?.get('south')).toBe('v2');
+  });
+
+  it('makes an answer from another version uncacheable, even one its subgraph allowed, and notes that version', () => {
+    const context = contextAt('v2');
+    expect(received(dataSource(), context, { [FEED_VERSION_HEADER]: 'v1' })).toBe('max-age=0');
+    expect(received(dataSource(), contextAt('v2'), { [FEED_VERSION_HEADER]: 'v1', 'cache-control': 'max-age=30, public' })).toBe(
+      'max-age=0',
+    );
+    // A live query's run reads this: it was behind, and runs again.
+    expect(context.answered?.get('south')).toBe('v1');
+  });
+
+  it('gives a feed subgraph that does not say which version it answered from only its own max-age', () => {
+    expect(received(dataSource(), contextAt('v2'), {})).toBe('max-age=0');
+    expect(received(dataSource(), contextAt('v2'), { 'cache-control': 'max-age=30' })).toBe('max-age=30');
+    // A subgraph without feed versions: as before, only its own Cache-Control.
+    expect(received(dataSource(), contextAt(null), { 'cache-control': 'max-age=30' })).toBe('max-age=30');
+  });
+
+  it('does not keep entities a subgraph answered from another version than the operation’s', async () => {
+    const cache = new EntityCache(new MemoryCache(1024 * 1024));
+    const source = dataSource(cache);
+    const lookup = (context: GatewayContext) =>
+      source.process({
+        kind: 'loading schema',
+        request: { query: ENTITIES, variables: { representations: [{ __typename: 'Release', code: 'R2' }] } },
+        context,
+      } as never);
+    // The gateway knows v2, but the subgraph's pin still saw v1: nothing is kept under v2.
+    answered.version = 'v1';
+    const before = fetches;
+    await lookup(contextAt('v2'));
+    answered.version = 'v2';
+    const next = await lookup(contextAt('v2'));
+    expect(fetches).toBe(before + 2);
+    expect(next.data).toEqual({ _entities: [{ south: { designStatus: `answer ${before + 2}` } }] });
+    // Answered from v2 under v2: kept, and the next lookup is served from the cache.
+    const third = await lookup(contextAt('v2'));
+    expect(fetches).toBe(before + 2);
+    expect(third.data).toEqual(next.data);
+  });
+});

@@ -56,6 +56,7 @@ function dataSource(entityCache: EntityCache | null = null) {
     agent,
     defaultMaxAge: 60,
     dedupe: false,
+    maxResponseBytes: 16 * 1024 * 1024,
     hasFeed: () => true,
     entityCache,
     log: () => {},

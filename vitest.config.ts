@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** The files that drive Chromium: only a run that includes them needs (or installs) a browser. */
-const BROWSER_TESTS = ['test/explorer.e2e.test.ts', 'test/dashboard.e2e.test.ts'];
+const BROWSER_TESTS = ['test/explorer.e2e.test.ts', 'test/dashboard.e2e.test.ts', 'test/join.e2e.test.ts'];
 
 export default defineConfig({
   test: {

@@ -86,7 +86,7 @@ afterAll(async () => {
   rmSync(londonDir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const SOUTH_LIVE = 'query SouthFile @live { release(code: "R0") { south { source { file } } } }';
 const fileOf = (result: unknown) =>
   (result as { data?: { release?: { south?: { source?: { file?: string } } } } }).data?.release?.south?.source?.file;

@@ -214,6 +214,40 @@ function mounts(name: string): { host: string; container: string }[] {
   });
 }
 
+/** The body of the first `name { ... }` block in an nginx configuration (braces balanced). */
+function nginxBlock(conf: string, name: string): string {
+  const start = new RegExp(`(^|[\\s;{])${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\s*\\{`).exec(conf);
+  expect(start, `nginx.conf: no ${name} block`).not.toBeNull();
+  let depth = 1;
+  let at = start!.index + start![0].length;
+  const from = at;
+  for (; depth > 0 && at < conf.length; at += 1) depth += conf[at] === '{' ? 1 : conf[at] === '}' ? -1 : 0;
+  return conf.slice(from, at - 1);
+}
+
+/** The arguments of each `name ...;` directive directly in a block (not in its nested blocks). */
+function directives(block: string, name: string): string[][] {
+  let flat = '';
+  let depth = 0;
+  for (const char of block.replace(/#.*$/gm, '')) {
+    if (char === '{') depth += 1;
+    if (depth === 0) flat += char;
+    if (char === '}') depth -= 1;
+  }
+  return flat
+    .split(';')
+    .map((statement) => statement.trim().split(/\s+/))
+    .filter(([directive]) => directive === name)
+    .map(([, ...args]) => args.map((arg) => arg.replace(/^(['"])(.*)\1$/, '$2')));
+}
+
+/** An nginx time (`60s`, `1h`, `3600`) in seconds. */
+function seconds(value: string | undefined): number {
+  const match = /^(\d+)(s|m|h)?$/.exec(value ?? '');
+  expect(match, `an nginx time, not ${value}`).not.toBeNull();
+  return Number(match![1]) * { s: 1, m: 60, h: 3600 }[(match![2] ?? 's') as 's' | 'm' | 'h'];
+}
+
 describe('docker-compose.yml', () => {
   it('uses the current compose format and defines every service', () => {
     expect(compose).not.toHaveProperty('version');
@@ -394,6 +428,30 @@ describe('docker-compose.yml', () => {
       expect(nginx).toMatch(/resolver 127\.0\.0\.11 valid=\d+s/);
       expect(nginx).toMatch(/proxy_set_header X-Forwarded-For/);
       expect((services.lb?.depends_on as Record<string, { condition?: string }>)['gateway']?.condition).toBe('service_healthy');
+    });
+    it('passes live answers through: WebSocket upgrades, and server-sent events unbuffered, as long as a stream lives', () => {
+      const server = nginxBlock(nginx, 'server');
+      // Headers set once for every location (a location's own proxy_set_header would drop them).
+      const headers = new Map(directives(server, 'proxy_set_header').map(([name, value]) => [name!.toLowerCase(), value]));
+      expect(headers.get('upgrade')).toBe('$http_upgrade');
+      const connection = headers.get('connection');
+      const map = new RegExp(`map \\$http_upgrade \\${connection} \\{([^}]*)\\}`).exec(nginx);
+      expect(map, 'a map from Upgrade to the Connection header').not.toBeNull();
+      expect(map?.[1]).toMatch(/default upgrade;/);
+      // No Upgrade: an empty Connection header, so HTTP/1.1 keeps the upstream connection for SSE.
+      expect(map?.[1]).toMatch(/"" "";/);
+      expect(directives(server, 'proxy_http_version')).toEqual([['1.1']]);
+      const lifetime = loadGatewayConfig(envOf('gateway')).streams.maxLifetimeSeconds;
+      for (const path of ['/graphql', '/events']) {
+        const location = nginxBlock(server, `location = ${path}`);
+        expect(directives(location, 'proxy_pass'), path).toEqual([['$gateway']]);
+        expect(directives(location, 'proxy_set_header'), `${path} must inherit the server's headers`).toEqual([]);
+        expect(directives(location, 'proxy_buffering'), path).toEqual([['off']]);
+        for (const timeout of ['proxy_read_timeout', 'proxy_send_timeout']) {
+          const [value] = directives(location, timeout)[0] ?? [];
+          expect(seconds(value), `${path} ${timeout}`).toBeGreaterThanOrEqual(lifetime);
+        }
+      }
     });
   });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FEED_CHANNEL, FEED_VERSION_PATH, type FeedVersionEvent } from '../schema/wire.js';
 import { buildClusterSubgraph } from '../subgraphs/kit/cluster.js';
 import { listen, type Listening } from '../subgraphs/kit/http.js';
 import { RedisViewStore } from '../subgraphs/kit/redis-store.js';
@@ -76,12 +77,23 @@ describe('the Redis store', () => {
     expect(await asOfServed(b.url)).toBe('2007-09-06');
   });
 
-  it('switches every replica to a new report published by one of them', async () => {
-    copyFileSync(join(FEED, 'fujitsu-south-2008-01-31.csv'), join(dirA, 'fujitsu-south-2008-01-31.csv'));
-    await waitFor(async () => (await asOfServed(b.url)) === '2008-01-31');
-    expect(await asOfServed(a.url)).toBe('2008-01-31');
-    // The publishing replica is done with the file (and has announced it) once it says so.
-    await waitFor(async () => a.lines.some((l) => l.includes('accepted fujitsu-south-2008-01-31.csv')));
+  it('switches every replica to a new report published by one of them, and announces it to the gateways', async () => {
+    // Gateway replicas on Redis hear new feed versions only on this channel.
+    const listener = new Redis(redis.url);
+    const announced: FeedVersionEvent[] = [];
+    listener.on('message', (_channel: string, message: string) => void announced.push(JSON.parse(message) as FeedVersionEvent));
+    await listener.subscribe(FEED_CHANNEL);
+    try {
+      copyFileSync(join(FEED, 'fujitsu-south-2008-01-31.csv'), join(dirA, 'fujitsu-south-2008-01-31.csv'));
+      await waitFor(async () => (await asOfServed(b.url)) === '2008-01-31');
+      expect(await asOfServed(a.url)).toBe('2008-01-31');
+      // The publishing replica is done with the file (and has announced it) once it says so.
+      await waitFor(async () => a.lines.some((l) => l.includes('accepted fujitsu-south-2008-01-31.csv')));
+      const version = (await (await fetch(new URL(FEED_VERSION_PATH, a.url))).json()) as FeedVersionEvent;
+      await waitFor(async () => announced.some((e) => e.subgraph === 'south' && e.version === version.version));
+    } finally {
+      listener.disconnect();
+    }
   });
 
   it('answers a batch of entity lookups with one MGET', async () => {

@@ -70,8 +70,6 @@ export interface RedisViewStoreOptions {
   readonly url: string;
   /** Prefix of every key, e.g. `msg:v1:south:`; replicas of one subgraph share it. */
   readonly prefix: string;
-  /** The subgraph's name, announced with each new feed version on the feed channel. */
-  readonly subgraph?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -95,7 +93,6 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
   readonly #link: RedisLink;
   readonly #local = new MemoryViewStore<Extra>();
   readonly #prefix: string;
-  readonly #subgraph: string | null;
   readonly #log: (line: string) => void;
   #resync: Promise<void> | null = null;
   /** Files withdrawn while Redis was away: withdrawn there too once it is back. */
@@ -103,7 +100,6 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
 
   constructor(options: RedisViewStoreOptions) {
     this.#prefix = options.prefix;
-    this.#subgraph = options.subgraph ?? null;
     this.#log = options.log ?? (() => {});
     // Commands fail fast while Redis is away (we fall back to memory); once it is back,
     // publish what this replica holds (Redis here keeps nothing on disk).
@@ -181,9 +177,13 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
     await new Promise((resolve) => setTimeout(resolve, SWITCH_GRACE_MS + 5));
   }
 
-  /** Every gateway replica learns the new version at once, whichever replica announces it. */
+  /**
+   * Every gateway replica learns the new version at once, whichever replica announces it.
+   * The event names its subgraph: a gateway with Redis hears versions only here, so a store
+   * that stayed quiet would leave every replica's caches and live queries on the old report.
+   */
   async announce(event: FeedVersionEvent): Promise<void> {
-    if (!this.#subgraph || !this.#link.available) return;
+    if (!this.#link.available) return;
     try {
       await this.#link.redis.publish(FEED_CHANNEL, JSON.stringify(event));
     } catch (error) {

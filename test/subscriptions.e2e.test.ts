@@ -179,6 +179,15 @@ describe('federated subscriptions', () => {
     expect(await metric('gateway_subscriptions_upstream')).toBe(0);
   });
 
+  it("bound what insights' subscription endpoint reads", async () => {
+    const response = await fetch(stack.subgraphUrls.insights, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `subscription { reportAccepted { file } } # ${'x'.repeat(2 * 1024 * 1024)}` }),
+    });
+    expect(response.status).toBe(413);
+  });
+
   it('leave no upstream subscription open when clients go away', async () => {
     const clients = [sse(`subscription { reportAccepted { file } }`), ws(`subscription { reportRejected { file } }`)];
     await until(async () => (await metric('gateway_subscriptions_upstream')) === 2, 'two upstream subscriptions');

@@ -17,8 +17,12 @@ import {
 import { findClusters, insightsSdl, type SubgraphSdl } from './derive.js';
 import { LiveInsightsSchema, SUBGRAPHS_HEADER, subgraphsOf, type ClusterUrl } from './live-schema.js';
 import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
+import express from 'express';
 import { ReportFeed, type ReportEvent } from './reports.js';
 import { SCHEMA_VERSION_PATH } from '../../schema/wire.js';
+
+/** The largest subscription request body, as the largest `/graphql` body of a subgraph. */
+const STREAM_BODY_LIMIT = 1024 * 1024;
 
 /** Per-request context: the subgraphs of the calling gateway's supergraph, or null for all. */
 interface InsightsContext {
@@ -180,9 +184,14 @@ export async function buildInsightsService(options: InsightsServiceOptions): Pro
       }),
     context: async ({ req }): Promise<InsightsContext> => ({ subgraphs: subgraphsOf(req.headers[SUBGRAPHS_HEADER]) }),
     routes: (app) => {
+      // Read as bounded as any /graphql body (graphql-sse would read the raw body whole).
+      const body = express.json({ limit: STREAM_BODY_LIMIT });
       app.use('/graphql', (req, res, next) => {
         if (req.headers.accept !== 'text/event-stream') return next();
-        streams(req, res).catch((error: unknown) => next(error));
+        body(req, res, (error?: unknown) => {
+          if (error) return next(error);
+          streams(req, res).catch((failure: unknown) => next(failure));
+        });
       });
       app.get(SCHEMA_VERSION_PATH, (req, res) => {
         const wanted = Number(req.query['registryVersion']);

@@ -146,12 +146,15 @@ export class ReportFeed {
 
   /** Reads one cluster's `/feed/events` until it ends, then reconnects (unless stopped). */
   async #follow(cluster: FollowedCluster): Promise<void> {
+    // Logged once per outage, not on every retry.
+    let logged = false;
     while (!this.#stopped) {
       const abort = new AbortController();
       this.#aborts.add(abort);
       try {
         const response = await fetch(new URL(FEED_EVENTS_PATH, cluster.url), { signal: abort.signal });
         const reader = response.body?.getReader();
+        if (response.ok) logged = false;
         let buffered = '';
         const decoder = new TextDecoder();
         for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
@@ -165,7 +168,9 @@ export class ReportFeed {
           }
         }
       } catch (error) {
-        if (!this.#stopped) this.#log(`insights: ${cluster.name}'s feed events: ${(error as Error).message}; reconnecting`);
+        if (!this.#stopped && !logged)
+          this.#log(`insights: ${cluster.name}'s feed events: ${(error as Error).message}; reconnecting every ${RECONNECT_MS} ms`);
+        logged = true;
       } finally {
         this.#aborts.delete(abort);
       }

@@ -140,6 +140,13 @@ describe('federated subscriptions', () => {
     // The LONDON filter: nothing for a south report.
     expect(events(overWs, 'reportAccepted')).toHaveLength(1);
     expect(south.results.every((r) => !r.errors)).toBe(true);
+
+    // A client reconnecting gets the current state first: now the new report.
+    south.stop();
+    const again = sse(`subscription { reportAccepted(cluster: "SOUTH") { file replayed } }`);
+    streams.push(again);
+    await until(() => events(again, 'reportAccepted').length === 1, 'the current report on reconnecting');
+    expect(events(again, 'reportAccepted')[0]).toEqual({ file: 'fujitsu-south-2008-01-31.csv', replayed: true });
   });
 
   it('send a refused report to reportRejected, with a bounded excerpt of its problems', async () => {
@@ -160,10 +167,12 @@ describe('federated subscriptions', () => {
   });
 
   it('hold subscriptions to the operation limits', async () => {
-    const deep = sse(`subscription { reportAccepted { cluster { trusts { cluster { trusts { cluster { trusts { odsCode } } } } } } } }`);
-    onTestFinished(() => deep.stop());
-    await until(() => deep.results.length === 1 && deep.completed, 'the refusal');
-    expect(deep.results[0]!.errors?.[0]?.extensions?.['code']).toMatch(/QUERY_TOO_(COMPLEX|DEEP)/);
+    // Shallow, alias-free and cheap but for the lists: only the cost rule refuses it (MAX_COST=50 here).
+    const costly = sse(`subscription { reportAccepted { cluster { trusts { odsCode cluster { trusts { odsCode } } } } } }`);
+    onTestFinished(() => costly.stop());
+    await until(() => costly.results.length === 1 && costly.completed, 'the refusal');
+    expect(costly.results[0]!.errors?.[0]?.extensions?.['code']).toBe('QUERY_TOO_COMPLEX');
+    expect(costly.results[0]!.errors?.[0]?.message).toMatch(/MAX_COST/);
     expect(await metric('gateway_subscriptions_upstream')).toBe(0);
   });
 

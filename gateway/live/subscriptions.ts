@@ -18,8 +18,9 @@
  *
  * The gateway's schema, supergraph schema and data sources are read from the gateway's
  * private fields: Apollo Gateway has no public way to run a plan of one's own, and these are
- * the ones its own executor uses (checked when wrapped, so an upgrade that renames them fails
- * at start-up, not on the first subscription).
+ * the ones its own executor uses (the executor is checked when wrapped, at start-up; the
+ * others, set only once the gateway loads, on each subscription, which fails naming the one
+ * missing rather than with a TypeError deep in Apollo's code).
  */
 import { buildOperationContext, executeQueryPlan, type ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import { operationFromDocument, type Schema } from '@apollo/federation-internals';

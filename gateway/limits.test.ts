@@ -7,6 +7,7 @@ const schema = buildSchema(`
   type Programme { name: String }
   type Cluster { id: ID! trusts: [Trust!]! }
   type Trust { odsCode: ID! cluster: Cluster! }
+  type Subscription { clusterChanged: Cluster! }
 `);
 
 function cost(query: string, listSize = 10): number {
@@ -50,5 +51,9 @@ describe('costLimitRule', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]!.message).toMatch(/cost 1211 exceeds the limit of 1000 \(MAX_COST\)/);
     expect(errors[0]!.extensions['code']).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('costs a subscription as a query: its root and the lists under it', () => {
+    expect(cost('subscription { clusterChanged { id trusts { odsCode } } }')).toBe(13);
   });
 });

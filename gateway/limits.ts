@@ -106,8 +106,13 @@ export function costLimitRule(maxCost: number, listSize: number): ValidationRule
   return (context) => ({
     OperationDefinition(operation) {
       const schema = context.getSchema();
+      // A subscription's root costs as a query's: each event runs its whole selection.
       const root =
-        operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : null;
+        operation.operation === 'query'
+          ? schema.getQueryType()
+          : operation.operation === 'mutation'
+            ? schema.getMutationType()
+            : schema.getSubscriptionType();
       const cost = selectionCost(context, operation.selectionSet, root, 1, listSize, { unit: new Map(), inProgress: new Set() });
       if (cost > maxCost) {
         context.reportError(

@@ -87,9 +87,19 @@ export class GatewayMetrics implements FetchObserver {
     readonly openStreams: () => number;
     /** Distinct live operations open now (each shared by its streams); read at scrape time. */
     readonly liveOperations?: () => number;
+    /** Upstream subscriptions open now, to the subgraphs that own subscription fields; read at scrape time. */
+    readonly upstreamSubscriptions?: () => number;
   }) {
     collectDefaultMetrics({ register: this.registry });
-    const { feedAges, registryVersion, openStreams, liveOperations = () => 0 } = options;
+    const { feedAges, registryVersion, openStreams, liveOperations = () => 0, upstreamSubscriptions = () => 0 } = options;
+    new Gauge({
+      name: 'gateway_subscriptions_upstream',
+      help: 'Subscriptions the gateway holds open to subgraphs now: one per client subscription, ended with it',
+      registers: [this.registry],
+      collect() {
+        this.set(upstreamSubscriptions());
+      },
+    });
     new Gauge({
       name: 'gateway_live_operations',
       help: 'Distinct live operations open now (operation, variables and credentials), each run once per change for all its streams',

@@ -39,6 +39,7 @@ export interface ProductionOptions {
   readonly openStreams?: () => number;
   /** Distinct live operations open now, for the metrics. */
   readonly liveOperations?: () => number;
+  readonly upstreamSubscriptions?: () => number;
 }
 
 type ApolloOptions = Pick<
@@ -84,6 +85,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
     registryVersion: options.registryVersion ?? (() => served.version),
     openStreams: options.openStreams ?? (() => 0),
     ...(options.liveOperations ? { liveOperations: options.liveOperations } : {}),
+    ...(options.upstreamSubscriptions ? { upstreamSubscriptions: options.upstreamSubscriptions } : {}),
   });
   const breakers = new Map<string, SubgraphResilience>();
   const resilienceOf = (name: string) => {

@@ -91,6 +91,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     registryVersion: supergraphVersion,
     openStreams: () => streams.open,
     liveOperations: () => live.live.groups,
+    upstreamSubscriptions: () => live.subscriptions?.upstreams ?? 0,
   });
   // Insights answers only for the subgraphs of the supergraph an operation is planned on.
   const routed = {
@@ -184,10 +185,12 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     maxTokens: config.limits.maxTokens,
     maxPerClient: config.streams.maxPerClient,
     maxMessageBytes: config.bodyLimitBytes,
+    maxEventBytes: config.subgraphMaxResponseBytes,
     rate: prod.graphqlRate,
     persisted: persistedResolver(operations, config.persistedOperationsOnly),
     allowedOrigins: config.corsOrigins,
     metrics: prod.liveMetrics,
+    gateway,
   });
   const service = await createService<GatewayContext>({
     name: 'gateway',

@@ -45,7 +45,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
   BAD_USER_INPUT: 'An argument or variable has a value the schema refuses (for example a Date that is not yyyy-mm-dd).',
   FEED_INVALID: "A supplier's feed file broke its format; the error names file, line and field.",
-  SUBGRAPH_UNAVAILABLE: "A cluster's subgraph did not answer; the other clusters' data is still returned.",
+  SUBGRAPH_UNAVAILABLE:
+    "A cluster's subgraph did not answer; the other clusters' data is still returned. On a subscription: the subgraph that owns it went away, and the stream ends (subscribe again).",
   COMPOSITION_FAILED: 'The subgraphs do not compose into one supergraph; the error lists why.',
   UNAUTHORIZED: 'The request lacks a valid token for what it asks.',
   INTERNAL_SERVER_ERROR: 'Something unexpected failed; details are in the server log, not in the response.',

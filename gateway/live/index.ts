@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServer } from '@apollo/server';
 import type { Express, Request, RequestHandler } from 'express';
 import type { GatewayContext } from '../data-source.js';
@@ -15,7 +16,8 @@ import type { StreamLimits } from '../streams.js';
 import { operationRunner } from './execute.js';
 import { liveOverHttp } from './live-directive.js';
 import { LiveQueries, type LiveQueriesOptions } from './live-queries.js';
-import { maskWith, streamOperations, type StreamOperationsOptions } from './operations.js';
+import { maskWith, streamOperations } from './operations.js';
+import { FederatedSubscriptions } from './subscriptions.js';
 import { sseTransport } from './transport-sse.js';
 import { wsTransport, type ResolvePersisted } from './transport-ws.js';
 
@@ -32,6 +34,8 @@ export interface LiveAnswersOptions {
   readonly log: (line: string) => void;
   readonly maxTokens: number;
   readonly maxPerClient: number;
+  /** SUBGRAPH_MAX_RESPONSE_BYTES, for the events a subgraph pushes on a subscription. */
+  readonly maxEventBytes: number;
   /** BODY_LIMIT, for WebSocket messages. */
   readonly maxMessageBytes: number;
   readonly rate: (req: Request) => Promise<RateVerdict | null>;
@@ -39,12 +43,14 @@ export interface LiveAnswersOptions {
   /** CORS_ORIGINS, for WebSocket upgrades from browser pages of other origins. */
   readonly allowedOrigins: readonly string[];
   readonly metrics: { livePushed(): void; liveExecuted(): void };
-  /** Opens federated subscriptions (issue 12, item 2). */
-  readonly subscribe?: StreamOperationsOptions['subscribe'];
+  /** The gateway whose subscriptions are executed (`subscriptions.ts`); none: subscriptions are refused. */
+  readonly gateway?: ApolloGateway;
 }
 
 export interface LiveAnswers {
   readonly live: LiveQueries;
+  /** Federated subscriptions, with a gateway. */
+  readonly subscriptions: FederatedSubscriptions | null;
   /** On `/graphql` after body parsing and persisted ids, before the response cache and Apollo. */
   readonly middleware: RequestHandler[];
   /** Takes the HTTP server's WebSocket upgrades on `app`. */
@@ -62,16 +68,27 @@ export function liveAnswers(options: LiveAnswersOptions): LiveAnswers {
     onPush: () => options.metrics.livePushed(),
     onExecution: () => options.metrics.liveExecuted(),
   });
+  const subscriptions = options.gateway
+    ? new FederatedSubscriptions({
+        apollo: options.apollo,
+        context: options.context,
+        mask,
+        log: options.log,
+        maxEventBytes: options.maxEventBytes,
+      })
+    : null;
+  if (options.gateway) subscriptions!.wrap(options.gateway);
   const open = streamOperations({
     live,
     run,
     mask,
     maxTokens: options.maxTokens,
-    ...(options.subscribe ? { subscribe: options.subscribe } : {}),
+    ...(subscriptions ? { subscribe: subscriptions.subscribe } : {}),
   });
   let ws: ReturnType<typeof wsTransport> | null = null;
   return {
     live,
+    subscriptions,
     middleware: [sseTransport({ limits: options.streams, open }), liveOverHttp(options.maxTokens)],
     attach: (app) => {
       ws = wsTransport({

@@ -6,6 +6,7 @@
  * a required field with a client's selection of the same field with other arguments.
  * Nothing here names a cluster: a new conforming subgraph is compared once its SDL is passed.
  */
+import { EVENT_ERRORS } from './reports.js';
 import { findClusterShapes, type ClusterShape, type SubgraphSdl } from '../../schema/cluster-views.js';
 
 export type { SubgraphSdl } from '../../schema/cluster-views.js';
@@ -28,6 +29,52 @@ const RELEASE_SNAPSHOT_SELECTION = `asOf file cluster { id } ${RELEASE_ASPECTS.j
 const TRUST_SNAPSHOT_SELECTION = 'asOf file cluster { id } rollout { release { code } status localStatus plannedGoLive actualGoLive note }';
 
 const requirement = (fields: readonly string[], selection: string) => fields.map((f) => `${f} { ${selection} }`).join(' ');
+
+/**
+ * The report subscriptions insights owns (`reports.ts`): the gateway resolves `Cluster`'s
+ * other fields from the subgraphs that own them. Events are public-safe and bounded: a file's
+ * name, date and row count, or its problem count and first problems, as `feeds` shows them.
+ */
+const REPORT_EVENTS_SDL = [
+  'type Subscription {',
+  '  "Each report a cluster subgraph accepts (of one cluster by id, or of all); the latest of each is sent first, with `replayed: true`."',
+  '  reportAccepted(cluster: ID): ReportEvent!',
+  '  "Each report a cluster subgraph refuses (of one cluster by id, or of all); the latest of each is sent first, with `replayed: true`."',
+  '  reportRejected(cluster: ID): ReportEvent!',
+  '}',
+  '',
+  '"A report a cluster subgraph accepted or refused."',
+  'type ReportEvent {',
+  '  "The cluster whose feed it is."',
+  '  cluster: Cluster!',
+  '  "The subgraph that read it, e.g. `south`."',
+  '  subgraph: String!',
+  '  "The report\'s file name."',
+  '  file: String!',
+  '  "The date the report is dated (accepted reports; null for refused ones)."',
+  '  asOf: Date',
+  '  "Its data rows (accepted reports; null for refused ones)."',
+  '  rows: Int',
+  '  "How many problems it had (0 for accepted reports)."',
+  '  errorCount: Int!',
+  `  "Its first problems (at most ${EVENT_ERRORS})."`,
+  '  errors: [ReportProblem!]!',
+  '  "True for the latest report, sent first on subscribe (the current state); false for a new one."',
+  '  replayed: Boolean!',
+  '}',
+  '',
+  '"One problem of a refused report."',
+  'type ReportProblem {',
+  '  "The 1-based line, in line-based formats."',
+  '  line: Int',
+  '  "The JSON path, in JSON formats."',
+  '  path: String',
+  '  "The supplier\'s field name."',
+  '  field: String!',
+  '  "What is wrong."',
+  '  message: String!',
+  '}',
+];
 
 /** The cluster subgraphs the comparison reads. */
 export function findClusters(subgraphs: readonly SubgraphSdl[]): ClusterShape[] {
@@ -57,6 +104,8 @@ export function insightsSdl(clusters: readonly ClusterShape[]): string {
     '  id: ID!',
     '}',
     ...statusTypes.map((t) => `type ${t} implements FeedStatus @key(fields: "id", resolvable: false) {\n  id: ID!\n}`),
+    '',
+    ...REPORT_EVENTS_SDL,
     '',
     'extend type Release {',
     ...releaseFields.map((f) => `  ${f}: [ReleaseSnapshot!]! @external`),

@@ -122,6 +122,11 @@ export class LiveInsightsSchema implements Gateway {
     return live;
   }
 
+  /** The schema served now (subscriptions are served from it outside Apollo, `server.ts`). */
+  schema(): GraphQLSchema {
+    return this.#schema!;
+  }
+
   /** Which registry version the schema serves now. */
   version(): InsightsSchemaVersion {
     return { registryVersion: this.#registryVersion, clusters: this.#clusters, registry: this.#following };

@@ -16,7 +16,13 @@ import {
 } from './compare.js';
 import { findClusters, insightsSdl, type SubgraphSdl } from './derive.js';
 import { LiveInsightsSchema, SUBGRAPHS_HEADER, subgraphsOf, type ClusterUrl } from './live-schema.js';
+import { createHandler as createSseHandler } from 'graphql-sse/lib/use/express';
+import express from 'express';
+import { ReportFeed, type ReportEvent } from './reports.js';
 import { SCHEMA_VERSION_PATH } from '../../schema/wire.js';
+
+/** The largest subscription request body, as the largest `/graphql` body of a subgraph. */
+const STREAM_BODY_LIMIT = 1024 * 1024;
 
 /** Per-request context: the subgraphs of the calling gateway's supergraph, or null for all. */
 interface InsightsContext {
@@ -41,14 +47,30 @@ function pick<V extends RequiredReleaseSnapshot | RequiredTrustSnapshot>(
   });
 }
 
+function reportsOf(reports: () => ReportFeed | null): ReportFeed {
+  const feed = reports();
+  if (!feed) throw new Error('insights: report subscriptions are served only by the insights service');
+  return feed;
+}
+
 /** Resolvers for the derived schema: they read whichever clusters were found. */
-export function insightsResolvers(clusters: readonly ClusterShape[]): Resolvers {
+export function insightsResolvers(clusters: readonly ClusterShape[], reports: () => ReportFeed | null = () => null): Resolvers {
   const releaseFields = clusters.map((c) => c.releaseSnapshots);
   const trustFields = clusters.flatMap((c) => (c.trustSnapshots ? [c.trustSnapshots] : []));
   const feeds = clusters.flatMap((c) => (c.feedStatusType ? [{ __typename: c.feedStatusType, id: c.subgraph }] : []));
   return {
     Query: {
       feeds: (_: unknown, __: unknown, ctx: InsightsContext) => (ctx.subgraphs ? feeds.filter((f) => ctx.subgraphs?.has(f.id)) : feeds),
+    },
+    Subscription: {
+      reportAccepted: {
+        subscribe: (_: unknown, args: { cluster?: string | null }) => reportsOf(reports).iterate('accepted', args.cluster ?? null),
+        resolve: (e: ReportEvent) => e,
+      },
+      reportRejected: {
+        subscribe: (_: unknown, args: { cluster?: string | null }) => reportsOf(reports).iterate('rejected', args.cluster ?? null),
+        resolve: (e: ReportEvent) => e,
+      },
     },
     FeedStatus: {
       __resolveType: (status: { __typename: string }) => status.__typename,
@@ -107,6 +129,8 @@ export interface InsightsServiceOptions {
  * waiting for N) makes it read the registry now.
  */
 export async function buildInsightsService(options: InsightsServiceOptions): Promise<Service> {
+  let reports: ReportFeed | null = null;
+  let shapes: readonly ClusterShape[] = [];
   const live = await LiveInsightsSchema.start({
     builtIn: options.clusters,
     registryUrl: options.registryUrl,
@@ -115,23 +139,69 @@ export async function buildInsightsService(options: InsightsServiceOptions): Pro
     ...(options.log ? { log: options.log } : {}),
     build: (clusters) => {
       const derived = deriveInsights(clusters);
+      shapes = derived.clusters;
       return {
-        schema: buildContractSubgraph(derived.sdl, insightsResolvers(derived.clusters)),
+        schema: buildContractSubgraph(
+          derived.sdl,
+          insightsResolvers(derived.clusters, () => reports),
+        ),
         clusters: derived.clusters.map((c) => c.subgraph),
       };
     },
   });
+  // Reports are heard from the built-in clusters, whose URLs insights knows (issue 12).
+  const feed = new ReportFeed(
+    options.clusters.flatMap((c) => {
+      const statusType = shapes.find((s) => s.subgraph === c.name)?.feedStatusType;
+      return statusType ? [{ ...c, statusType }] : [];
+    }),
+    options.log,
+  );
+  reports = feed;
+  feed.start();
+  // Subscriptions over server-sent events on /graphql (graphql-sse, distinct connections), as the gateway asks for them.
+  const streams = createSseHandler({
+    schema: () => live.schema(),
+    context: (req) => ({ subgraphs: subgraphsOf(req.raw.headers[SUBGRAPHS_HEADER]) }) satisfies InsightsContext,
+  });
   return createService({
     name: 'insights',
-    apollo: subgraphApollo({ gateway: live }, { maxAge: FIXED_ANSWER_MAX_AGE }),
+    // Report subscriptions end as the drain starts (they complete; gateways tell their clients), so it need not wait on them.
+    apollo: (drain) =>
+      subgraphApollo(
+        { gateway: live },
+        { maxAge: FIXED_ANSWER_MAX_AGE },
+      )({
+        serverWillStart: async (started) => {
+          const draining = await drain.serverWillStart?.(started);
+          return {
+            drainServer: async () => {
+              feed.stop();
+              await draining?.drainServer?.();
+            },
+          };
+        },
+      }),
     context: async ({ req }): Promise<InsightsContext> => ({ subgraphs: subgraphsOf(req.headers[SUBGRAPHS_HEADER]) }),
     routes: (app) => {
+      // Read as bounded as any /graphql body (graphql-sse would read the raw body whole).
+      const body = express.json({ limit: STREAM_BODY_LIMIT });
+      app.use('/graphql', (req, res, next) => {
+        if (req.headers.accept !== 'text/event-stream') return next();
+        body(req, res, (error?: unknown) => {
+          if (error) return next(error);
+          streams(req, res).catch((failure: unknown) => next(failure));
+        });
+      });
       app.get(SCHEMA_VERSION_PATH, (req, res) => {
         const wanted = Number(req.query['registryVersion']);
         if (Number.isSafeInteger(wanted) && wanted >= 0) live.hint(wanted);
         res.json(live.version());
       });
     },
-    onStop: () => live.stop(),
+    onStop: async () => {
+      feed.stop();
+      await live.stop();
+    },
   });
 }

@@ -1,0 +1,223 @@
+/**
+ * Federated subscriptions against a real stack, with the real `graphql-sse` and `graphql-ws`
+ * clients: insights owns `reportAccepted` / `reportRejected`; the gateway subscribes to it and
+ * resolves each event's `Cluster` fields from programme. A subscriber first gets the latest
+ * report (the current state), then one event per new report; a `cluster:` argument filters;
+ * insights stopping ends the stream with `SUBGRAPH_UNAVAILABLE`; clients going away leave no
+ * upstream subscription open.
+ */
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient as createSseClient } from 'graphql-sse';
+import { createClient as createWsClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import WebSocket from 'ws';
+import type { Stack } from '../scripts/stack.js';
+import { startTestStack } from './helpers.js';
+
+const SOUTH_FEED = fileURLToPath(new URL('../subgraphs/south/feed/', import.meta.url));
+const LONDON_FEED = fileURLToPath(new URL('../subgraphs/london/feed/', import.meta.url));
+const BAD = fileURLToPath(new URL('./bad-feeds/', import.meta.url));
+const southDir = mkdtempSync(join(tmpdir(), 'msg-subs-south-'));
+const londonDir = mkdtempSync(join(tmpdir(), 'msg-subs-london-'));
+let stack: Stack;
+
+beforeAll(async () => {
+  copyFileSync(join(SOUTH_FEED, 'fujitsu-south-2007-09-06.csv'), join(southDir, 'fujitsu-south-2007-09-06.csv'));
+  copyFileSync(join(LONDON_FEED, 'bt-london-2007-09-06.json'), join(londonDir, 'bt-london-2007-09-06.json'));
+  stack = await startTestStack({ env: { SOUTH_FEED_DIR: southDir, LONDON_FEED_DIR: londonDir, FEED_POLL_MS: '50', MAX_COST: '50' } });
+});
+afterAll(async () => {
+  await stack?.close();
+  rmSync(southDir, { recursive: true, force: true });
+  rmSync(londonDir, { recursive: true, force: true });
+});
+
+interface Event {
+  cluster: { id: string; name: string; serviceProvider: { name: string } };
+  subgraph: string;
+  file: string;
+  asOf: string | null;
+  rows: number | null;
+  errorCount: number;
+  errors: { field: string; message: string }[];
+  replayed: boolean;
+}
+type Result = { data?: Record<string, Event> | null; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] };
+
+interface Collected {
+  readonly results: Result[];
+  completed: boolean;
+  error: unknown;
+  stop(): void;
+}
+
+const EVENT = 'cluster { id name serviceProvider { name } } subgraph file asOf rows errorCount errors { field message } replayed';
+
+function sse(query: string, variables?: Record<string, unknown>): Collected {
+  const client = createSseClient({ url: stack.gatewayUrl, retryAttempts: 0 });
+  const collected: Collected = { results: [], completed: false, error: null, stop: () => {} };
+  const dispose = client.subscribe<Record<string, Event>>(
+    { query, ...(variables ? { variables } : {}) },
+    {
+      next: (result) => void collected.results.push(result as Result),
+      complete: () => void (collected.completed = true),
+      error: (error) => void (collected.error = error),
+    },
+  );
+  collected.stop = () => {
+    dispose();
+    client.dispose();
+  };
+  return collected;
+}
+
+function ws(query: string): Collected {
+  const client = createWsClient({ url: stack.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+  const collected: Collected = { results: [], completed: false, error: null, stop: () => {} };
+  const unsubscribe = client.subscribe(
+    { query },
+    {
+      next: (result) => void collected.results.push(result as Result),
+      complete: () => void (collected.completed = true),
+      error: (error) => void (collected.error = error),
+    },
+  );
+  collected.stop = () => {
+    unsubscribe();
+    void client.dispose();
+  };
+  return collected;
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', stack.gatewayUrl))).text();
+  const line = text.split('\n').find((l) => l.split(' ')[0] === name);
+  return Number(line?.split(' ')[1]);
+}
+
+const events = (c: Collected, field: string) => c.results.map((r) => r.data?.[field]).filter((e): e is Event => !!e);
+
+describe('federated subscriptions', () => {
+  it('send the current report first, then each new one, with the cluster resolved from programme', async () => {
+    const all = sse(`subscription { reportAccepted { ${EVENT} } }`);
+    const south = sse(`subscription South($c: ID) { reportAccepted(cluster: $c) { ${EVENT} } }`, { c: 'SOUTH' });
+    const overWs = ws(`subscription { reportAccepted(cluster: "LONDON") { cluster { id name } file replayed } }`);
+    const streams = [all, south, overWs];
+    onTestFinished(() => streams.forEach((s) => s.stop()));
+    // The current state: the latest accepted report of each cluster (of the one asked for).
+    await until(() => events(all, 'reportAccepted').length === 2 && events(south, 'reportAccepted').length === 1, 'the current reports');
+    await until(() => events(overWs, 'reportAccepted').length === 1, 'the current report over WebSocket');
+    expect(events(south, 'reportAccepted')[0]).toMatchObject({ replayed: true, file: 'fujitsu-south-2007-09-06.csv', subgraph: 'south' });
+    expect(events(overWs, 'reportAccepted')[0]).toMatchObject({
+      replayed: true,
+      cluster: { id: 'LONDON' },
+      file: 'bt-london-2007-09-06.json',
+    });
+    expect(await metric('gateway_subscriptions_upstream')).toBe(3);
+
+    copyFileSync(join(SOUTH_FEED, 'fujitsu-south-2008-01-31.csv'), join(southDir, 'fujitsu-south-2008-01-31.csv'));
+    await until(() => events(south, 'reportAccepted').length === 2, 'the new south report');
+    await until(() => events(all, 'reportAccepted').length === 3, 'the new report on the unfiltered stream');
+    const fresh = events(south, 'reportAccepted')[1]!;
+    expect(fresh).toMatchObject({ replayed: false, file: 'fujitsu-south-2008-01-31.csv', asOf: '2008-01-31', errorCount: 0, errors: [] });
+    expect(fresh.rows).toBeGreaterThan(0);
+    // Cluster.name and serviceProvider are programme's fields, not insights'.
+    expect(fresh.cluster.name).toMatch(/South/);
+    expect(fresh.cluster.serviceProvider.name).toMatch(/Fujitsu/);
+    await sleep(300);
+    // The LONDON filter: nothing for a south report.
+    expect(events(overWs, 'reportAccepted')).toHaveLength(1);
+    expect(south.results.every((r) => !r.errors)).toBe(true);
+
+    // A client reconnecting gets the current state first: now the new report.
+    south.stop();
+    const again = sse(`subscription { reportAccepted(cluster: "SOUTH") { file replayed } }`);
+    streams.push(again);
+    await until(() => events(again, 'reportAccepted').length === 1, 'the current report on reconnecting');
+    expect(events(again, 'reportAccepted')[0]).toEqual({ file: 'fujitsu-south-2008-01-31.csv', replayed: true });
+  });
+
+  it('send a refused report to reportRejected, with a bounded excerpt of its problems', async () => {
+    const rejected = sse(`subscription { reportRejected(cluster: "SOUTH") { ${EVENT} } }`);
+    const accepted = sse(`subscription { reportAccepted(cluster: "SOUTH") { file replayed } }`);
+    onTestFinished(() => [rejected, accepted].forEach((s) => s.stop()));
+    await until(() => events(accepted, 'reportAccepted').length === 1, 'the current accepted report');
+    await sleep(200);
+    const before = events(rejected, 'reportRejected').length;
+    copyFileSync(join(BAD, 'south-impossible-date.csv'), join(southDir, 'south-impossible-date.csv'));
+    await until(() => events(rejected, 'reportRejected').length === before + 1, 'the refused report');
+    const event = events(rejected, 'reportRejected').at(-1)!;
+    expect(event).toMatchObject({ replayed: false, file: 'south-impossible-date.csv', errorCount: 1, asOf: null, rows: null });
+    expect(event.errors).toHaveLength(1);
+    expect(event.cluster.name).toMatch(/South/);
+    await sleep(200);
+    expect(events(accepted, 'reportAccepted')).toHaveLength(1);
+  });
+
+  it('hold subscriptions to the operation limits', async () => {
+    // Shallow, alias-free and cheap but for the lists: only the cost rule refuses it (MAX_COST=50 here).
+    const costly = sse(`subscription { reportAccepted { cluster { trusts { odsCode cluster { trusts { odsCode } } } } } }`);
+    onTestFinished(() => costly.stop());
+    await until(() => costly.results.length === 1 && costly.completed, 'the refusal');
+    expect(costly.results[0]!.errors?.[0]?.extensions?.['code']).toBe('QUERY_TOO_COMPLEX');
+    expect(costly.results[0]!.errors?.[0]?.message).toMatch(/MAX_COST/);
+    expect(await metric('gateway_subscriptions_upstream')).toBe(0);
+  });
+
+  it('refuse a subscription sent as a plain request, saying how to send it', async () => {
+    const response = await fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'subscription { reportAccepted { file } }' }),
+    });
+    const body = (await response.json()) as Result;
+    expect(body.errors?.[0]?.extensions?.['code']).toBe('BAD_REQUEST');
+    expect(body.errors?.[0]?.message).toMatch(/text\/event-stream.*WebSocket/);
+    expect(await metric('gateway_subscriptions_upstream')).toBe(0);
+  });
+
+  it("bound what insights' subscription endpoint reads", async () => {
+    const response = await fetch(stack.subgraphUrls.insights, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `subscription { reportAccepted { file } } # ${'x'.repeat(2 * 1024 * 1024)}` }),
+    });
+    expect(response.status).toBe(413);
+  });
+
+  it('leave no upstream subscription open when clients go away', async () => {
+    const clients = [sse(`subscription { reportAccepted { file } }`), ws(`subscription { reportRejected { file } }`)];
+    await until(async () => (await metric('gateway_subscriptions_upstream')) === 2, 'two upstream subscriptions');
+    clients.forEach((c) => c.stop());
+    await until(async () => (await metric('gateway_subscriptions_upstream')) === 0, 'no upstream subscription left');
+  });
+
+  // Last: it stops insights.
+  it('end with SUBGRAPH_UNAVAILABLE, naming no URL, when the owning subgraph goes down', async () => {
+    const overSse = sse(`subscription { reportAccepted(cluster: "SOUTH") { file } }`);
+    const overWs = ws(`subscription { reportAccepted(cluster: "SOUTH") { file } }`);
+    onTestFinished(() => [overSse, overWs].forEach((s) => s.stop()));
+    await until(() => overSse.results.length === 1 && overWs.results.length === 1, 'the current reports');
+    await stack.services.find((s) => s.name === 'insights')!.close();
+    for (const stream of [overSse, overWs]) {
+      await until(() => stream.completed, 'the stream to end');
+      const last = stream.results.at(-1)!;
+      expect(last.errors?.[0]?.extensions?.['code']).toBe('SUBGRAPH_UNAVAILABLE');
+      expect(last.errors?.[0]?.message).toMatch(/insights/);
+      expect(JSON.stringify(last)).not.toMatch(/127\.0\.0\.1|http:/);
+    }
+    expect(await metric('gateway_subscriptions_upstream')).toBe(0);
+  });
+});

@@ -91,15 +91,19 @@ describe('the explorer', () => {
   });
 
   it('shows every example tab, and every line of the first, at 1,400 px', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(new URL('/explorer?restore-examples', base).href);
-    await page.locator('.graphiql-tab').first().waitFor({ timeout: 15_000 });
+    // The browser's window is 1,400 by 900 px (test/browser.ts).
+    const page = await openExplorer('/explorer?restore-examples');
+    expect(page.viewportSize()).toEqual({ width: 1400, height: 900 });
     // Each tab's name whole and inside the window (none cut off, none pushed out of view).
     const tabs = await page.locator('.graphiql-tab-button').evaluateAll((buttons) =>
       buttons.map((b) => {
         const box = b.getBoundingClientRect();
         const clip = b.closest('.graphiql-tabs')!.getBoundingClientRect();
-        return { name: b.textContent, whole: b.scrollWidth <= b.clientWidth + 1, inView: box.left >= clip.left && box.right <= clip.right + 1 };
+        return {
+          name: b.textContent,
+          whole: b.scrollWidth <= b.clientWidth + 1,
+          inView: box.left >= clip.left && box.right <= clip.right + 1,
+        };
       }),
     );
     expect(tabs.map((t) => t.name)).toEqual(EXPLORER_EXAMPLES.map((e) => /query (\w+)/.exec(e.query)![1]));
@@ -112,7 +116,7 @@ describe('the explorer', () => {
       const barBox = bar && getComputedStyle(bar).display !== 'none' ? bar.getBoundingClientRect() : null;
       const scroll = editor.querySelector('.CodeMirror-scroll')!;
       const view = scroll.getBoundingClientRect();
-      return [...editor.querySelectorAll('.CodeMirror-code > div')].map((line, index) => {
+      return Array.from(editor.querySelectorAll('.CodeMirror-code > div')).map((line, index) => {
         const text = line.querySelector('pre')!;
         const range = document.createRange();
         range.selectNodeContents(text);

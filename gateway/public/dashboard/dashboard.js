@@ -111,9 +111,7 @@ const answers = { main: null, feeds: null };
 const polling = new Set();
 function showMode(name, mode) {
   mode === 'live' ? polling.delete(name) : polling.add(name);
-  $('live').textContent = polling.size
-    ? `Live updates: reconnecting; checking every ${POLL_MS / 1000} s meanwhile`
-    : 'Live updates: on';
+  $('live').textContent = polling.size ? `Live updates: reconnecting; checking every ${POLL_MS / 1000} s meanwhile` : 'Live updates: on';
 }
 
 /**
@@ -181,8 +179,18 @@ function follow() {
   answers.main = answers.feeds = null;
   timeline.days = '';
   const streams = [
-    followLive('DashboardReleases', asOf ? { asOf } : {}, (answer) => ((answers.main = answer), render('main')), (mode) => showMode('main', mode)),
-    followLive('FeedFreshness', {}, (answer) => ((answers.feeds = answer), render('feeds')), (mode) => showMode('feeds', mode)),
+    followLive(
+      'DashboardReleases',
+      asOf ? { asOf } : {},
+      (answer) => ((answers.main = answer), render('main')),
+      (mode) => showMode('main', mode),
+    ),
+    followLive(
+      'FeedFreshness',
+      {},
+      (answer) => ((answers.feeds = answer), render('feeds')),
+      (mode) => showMode('feeds', mode),
+    ),
   ];
   stopStreams = () => streams.forEach((stop) => stop());
 }

@@ -20,7 +20,8 @@ export function renderFeeds(table, feeds, sources) {
         store: feed.store,
       }))
     : sources;
-  patchChildren(table, 
+  patchChildren(
+    table,
     el(
       'caption',
       {},

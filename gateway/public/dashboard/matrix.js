@@ -147,7 +147,8 @@ export function renderMatrix(table, releases, columns, rows) {
       }),
     );
   });
-  patchChildren(table, 
+  patchChildren(
+    table,
     el('caption', {}, 'Each cluster’s view of each release. Marked ≠: this cluster’s value differs from another cluster’s.'),
     el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Release'), heads)),
     el('tbody', {}, body),

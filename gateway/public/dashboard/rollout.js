@@ -66,7 +66,8 @@ export function renderRollout(form, table, rows, asOfLabel, onShown) {
   const draw = () => {
     const filter = chosen(form);
     const shown = rows.filter((row) => FILTERS.every((name) => !filter[name] || row[name] === filter[name]));
-    patchChildren(table, 
+    patchChildren(
+      table,
       el('caption', {}, `Go-lives ${asOfLabel}: ${shown.length} of ${rows.length} shown`),
       columnHeads(['Trust', 'ODS code', 'Cluster', 'Release', 'Status', 'Supplier’s word', 'Planned go-live', 'Actual go-live', 'Note']),
       el(

@@ -377,7 +377,7 @@ describe('the programme dashboard', () => {
     await page.close();
   });
 
-  it('streams the feed versions it refreshes on at /events', async () => {
+  it('still streams the feed versions at /events, for other clients', async () => {
     const abort = new AbortController();
     const response = await fetch(new URL('/events', base), { signal: abort.signal });
     expect(response.headers.get('content-type')).toBe('text/event-stream');

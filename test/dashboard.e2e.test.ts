@@ -420,5 +420,5 @@ describe('the programme dashboard', () => {
     await expect.poll(() => alert.isVisible(), { timeout: 20_000 }).toBe(false);
     expect(await cell(page, 'R2', 'SOUTH').innerText()).toContain('Suspended since 17 August 2007');
     await page.close();
-  });
+  }, 60_000);
 });

@@ -14,7 +14,7 @@ describe('production settings', () => {
       rateLimitRequests: 12_000,
       rateLimitWindowSeconds: 60,
       registryRateLimitRequests: 120,
-      streams: { maxPerClient: 500, maxTotal: 2000, heartbeatSeconds: 15, idleSeconds: 600, maxLifetimeSeconds: 3600 },
+      streams: { maxPerClient: 1000, maxTotal: 2000, heartbeatSeconds: 15, idleSeconds: 600, maxLifetimeSeconds: 3600 },
       recordedOperationsPerClient: 50,
       resilience: { timeoutMs: 10_000, timeoutsMs: {}, retries: 2, retryDelayMs: 50, breakerFailures: 5, breakerResetMs: 5000 },
       logLevel: 'info',

@@ -307,8 +307,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     RATE_LIMIT_API_KEYS: sha256List.optional(),
     REGISTRY_RATE_LIMIT_REQUESTS: count(120, 0),
     REGISTRY_READ_RATE_LIMIT_REQUESTS: count(1200, 0),
-    // 300 dashboards behind one address hold one /events stream each.
-    STREAMS_MAX_PER_CLIENT: count(500, 1),
+    // 300 dashboards behind one address hold two live streams each (600), with room for reloads.
+    STREAMS_MAX_PER_CLIENT: count(1000, 1),
     STREAMS_MAX_TOTAL: count(2000, 1),
     STREAMS_HEARTBEAT_SECONDS: count(15, 1),
     STREAMS_IDLE_SECONDS: count(600, 1),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type express from 'express';
 import type { FeedVersions } from './feed-versions.js';
 import { eventStream, type StreamLimits } from './streams.js';
-import { CONTENT_SECURITY_POLICY, sendHtml } from './web-assets.js';
+import { CONTENT_SECURITY_POLICY, VENDOR, sendHtml } from './web-assets.js';
 
 /** What `/events` sends: every routed subgraph's feed version. */
 export interface FeedVersionsEvent {
@@ -23,14 +23,17 @@ function currentEvent(feedVersions: FeedVersions): FeedVersionsEvent {
 }
 
 /**
- * The programme dashboard (`/dashboard`: gateway/dashboard.html, gateway/public/dashboard/) and the stream it
- * refreshes on: `/events`, server-sent events carrying the subgraphs' feed versions, sent
+ * The programme dashboard (`/dashboard`: gateway/dashboard.html, gateway/public/dashboard/,
+ * kept current by its `@live` persisted operations on `/graphql`) and `/events`, for other
+ * clients that follow the feeds: server-sent events carrying the subgraphs' feed versions, sent
  * on connection and whenever one changes (a new report, or a subgraph lost or back). The
  * stream is bounded by `streams` (per client and in total, heartbeats, idle and lifetime
  * limits), which also ends the open streams when the gateway stops.
  */
 export function dashboard(feedVersions: FeedVersions, streams: StreamLimits): { mount(app: express.Express): void } {
-  const html = readFileSync(new URL('./dashboard.html', import.meta.url), 'utf8').replace('__CSP__', CONTENT_SECURITY_POLICY);
+  const html = readFileSync(new URL('./dashboard.html', import.meta.url), 'utf8')
+    .replace('__CSP__', CONTENT_SECURITY_POLICY)
+    .replace('__GRAPHQL_SSE__', VENDOR.graphqlSse.path);
   const mount = (app: express.Express) => {
     app.get('/dashboard', (_req, res) => sendHtml(res, html));
     app.get('/events', (req, res) => {

@@ -110,7 +110,13 @@ export const EXPLORER_EXAMPLES: readonly ExplorerExample[] = [
 }
 `,
   },
-
+  {
+    title: 'The matrix, live: run it, then drop a report into a feed folder',
+    query: `query LiveMatrix @live {
+  releases { code south { designStatus trustsLive } london { designStatus trustsLive } }
+}
+`,
+  },
   {
     title: 'Compare any release on any day (edit the variables below)',
     query: `query CompareOnADay($code: ID!, $asOf: Date) {

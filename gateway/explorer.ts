@@ -49,6 +49,7 @@ export function explorerHtml(endpoint = GRAPHQL_PATH): string {
 <script src="${VENDOR.react.path}"></script>
 <script src="${VENDOR.reactDom.path}"></script>
 <script src="${VENDOR.graphiql.path}"></script>
+<script src="${VENDOR.graphqlSse.path}"></script>
 <script src="/static/explorer.js"></script>
 </body>
 </html>

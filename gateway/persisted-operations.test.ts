@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPersistedOperations } from './persisted-operations.js';
 
@@ -17,6 +18,20 @@ describe('loadPersistedOperations', () => {
   it('reads the shipped manifest, with the dashboard operations', () => {
     const operations = loadPersistedOperations();
     expect([...operations.keys()]).toEqual(expect.arrayContaining(['ReleaseMatrix', 'FeedFreshness', 'DashboardReleases']));
+  });
+
+  it('ships the operations the dashboard follows as @live queries, the others plain', () => {
+    const operations = loadPersistedOperations();
+    const directives = (id: string) => {
+      const [definition] = parse(operations.get(id)!.body).definitions;
+      return definition?.kind === 'OperationDefinition' ? definition.directives?.map((d) => d.name.value) : undefined;
+    };
+    // gateway/public/dashboard/dashboard.js follows these two over SSE.
+    expect(directives('DashboardReleases')).toEqual(['live']);
+    expect(directives('FeedFreshness')).toEqual(['live']);
+    // The earlier days' plans are asked once per day; the README's examples answer once.
+    expect(directives('DashboardRolloutPlans')).toEqual([]);
+    expect(directives('ReleaseMatrix')).toEqual([]);
   });
 
   it('names PERSISTED_OPERATIONS_FILE and its value when the file is missing', () => {

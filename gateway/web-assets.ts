@@ -27,12 +27,16 @@ function vendor(name: string, file: string): VendorFile {
   return { path: `/vendor/${name}@${version}/${file.split('/').pop()!}`, file: join(dir, file) };
 }
 
-/** The explorer's third-party files: React 18's UMD builds and GraphiQL 4's UMD build. */
+/**
+ * The pages' third-party files: React 18's and GraphiQL 4's UMD builds (the explorer), and
+ * graphql-sse's client (both pages: live answers over server-sent events), global `graphqlSse`.
+ */
 export const VENDOR = {
   react: vendor('react', 'umd/react.production.min.js'),
   reactDom: vendor('react-dom', 'umd/react-dom.production.min.js'),
   graphiql: vendor('graphiql', 'dist/index.umd.js'),
   graphiqlCss: vendor('graphiql', 'dist/style.css'),
+  graphqlSse: vendor('graphql-sse', 'umd/graphql-sse.min.js'),
 } as const;
 
 /** The pages' own scripts and styles (gateway/public). */

@@ -1,7 +1,7 @@
 /**
  * The programme dashboard in a real (headless) Chromium with no internet: the story's facts
- * as a board member reads them, filters used by keyboard, a new feed report shown without
- * a reload, one cluster's subgraph going down and coming back, and a third cluster
+ * as a board member reads them, filters used by keyboard, a new feed report changing only
+ * the cells it changes (live persisted operations, no reload), one cluster's subgraph going down and coming back, and a third cluster
  * published at runtime getting its own column (and losing it when withdrawn).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -257,37 +257,94 @@ describe('the programme dashboard', () => {
     await page.close();
   });
 
-  it('shows a new report when it arrives, without a reload', async () => {
-    const page = await openDashboard();
-    const southFeed = page.locator('#feeds tr[data-cluster="SOUTH"] .feed-asof');
+  it('follows a new report live: only the cells it changes change, with no reload', async () => {
+    const latest = await openDashboard();
+    const past = await openDashboard('?asOf=2007-09-30');
+    const southFeed = latest.locator('#feeds tr[data-cluster="SOUTH"] .feed-asof');
     expect(await southFeed.innerText()).toBe('6 September 2007');
-    const worthing = page.locator('#rollout tr[data-ods="RPL"]');
+    const worthing = latest.locator('#rollout tr[data-ods="RPL"]');
     expect(await worthing.getAttribute('data-status')).toBe('PLANNED');
-    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    // Every change to a section's DOM from now on, by the cluster (column or row) it is in.
+    const watch = (page: Page) =>
+      page.evaluate(() => {
+        const w = window as unknown as { notReloaded: boolean; changes: { section: string; cluster: string | null }[] };
+        w.notReloaded = true;
+        w.changes = [];
+        const observer = new MutationObserver((records) => {
+          for (const record of records) {
+            const node = record.target instanceof Element ? record.target : record.target.parentElement!;
+            const section = node.closest('#matrix, #rollout, #feeds')!.id;
+            w.changes.push({ section, cluster: node.closest('[data-cluster]')?.getAttribute('data-cluster') ?? null });
+          }
+        });
+        for (const id of ['matrix', 'rollout', 'feeds'])
+          observer.observe(document.getElementById(id)!, { subtree: true, childList: true, characterData: true, attributes: true });
+        (document.querySelector('#matrix tr[data-release="R2"] td[data-cluster="LONDON"]') as unknown as { marked: boolean }).marked = true;
+      });
+    const seen = (page: Page) =>
+      page.evaluate(() => {
+        const w = window as unknown as { notReloaded?: boolean; changes: { section: string; cluster: string | null }[] };
+        const london = document.querySelector('#matrix tr[data-release="R2"] td[data-cluster="LONDON"]') as unknown as { marked?: boolean };
+        return { notReloaded: w.notReloaded, londonCellKept: london.marked === true, changes: w.changes };
+      });
+    for (const page of [latest, past]) {
+      await expect.poll(() => page.locator('#live').innerText()).toBe('Live updates: on');
+      await watch(page);
+    }
     copyFileSync(join(FEED, 'fujitsu-south-2008-01-31.csv'), join(dir, 'fujitsu-south-2008-01-31.csv'));
     await expect.poll(() => southFeed.innerText(), { timeout: 15_000 }).toBe('31 January 2008');
     await expect.poll(() => worthing.getAttribute('data-status')).toBe('LIVE');
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
-    await page.close();
+    await expect.poll(() => past.locator('#feeds tr[data-cluster="SOUTH"] .feed-asof').innerText()).toBe('31 January 2008');
+    // Give a stray redraw time to show.
+    await latest.waitForTimeout(500);
+
+    // The latest reports: the South's cells in each section changed, nothing else did.
+    const now = await seen(latest);
+    expect(now.notReloaded).toBe(true);
+    expect(now.londonCellKept).toBe(true);
+    for (const section of ['matrix', 'rollout', 'feeds'])
+      expect(now.changes.filter((c) => c.section === section).length, section).toBeGreaterThan(0);
+    expect(now.changes.filter((c) => c.cluster !== 'SOUTH')).toEqual([]);
+    expect(await cell(latest, 'R2', 'LONDON').innerText()).toContain('LC2');
+
+    // As of 30 September 2007 the report changes no answer but the feeds': only the South's feed row changed.
+    const then = await seen(past);
+    expect(then.notReloaded).toBe(true);
+    expect(then.changes.length).toBeGreaterThan(0);
+    expect(then.changes.filter((c) => c.section !== 'feeds' || c.cluster !== 'SOUTH')).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
+    await latest.close();
+    await past.close();
   });
 
-  it('asks only the gateway’s persisted operations, by GET, and starts with a skip link', async () => {
+  it('follows only the gateway’s persisted operations, live ones over server-sent events, and starts with a skip link', async () => {
     const page = await browser.newPage();
-    const asked: { url: URL; method: string; preflight?: string }[] = [];
+    const asked: { id: string | null; method: string; accept?: string; preflight?: string; query: boolean }[] = [];
     page.on('request', (r) => {
       const url = new URL(r.url());
-      if (url.pathname === '/graphql') asked.push({ url, method: r.method(), preflight: r.headers()['apollo-require-preflight'] });
+      if (url.pathname !== '/graphql') return;
+      const body = r.method() === 'POST' ? (JSON.parse(r.postData()!) as { documentId?: string; query?: string }) : null;
+      asked.push({
+        id: body ? (body.documentId ?? null) : url.searchParams.get('documentId'),
+        method: r.method(),
+        accept: r.headers()['accept'],
+        preflight: r.headers()['apollo-require-preflight'],
+        query: body ? body.query !== undefined : url.searchParams.has('query'),
+      });
     });
     await page.goto(new URL('/dashboard?asOf=2007-09-30', base).href);
     await page.locator('body[data-state="ready"]').waitFor();
     await expect.poll(() => page.locator('#timeline g[data-ods="RBA"] title').textContent()).toContain('earlier planned');
-    const ids = new Set(asked.map((a) => a.url.searchParams.get('documentId')));
-    expect([...ids].sort()).toEqual(['DashboardReleases', 'DashboardRolloutPlans', 'FeedFreshness']);
-    for (const a of asked) {
-      expect(a.method).toBe('GET');
-      expect(a.url.searchParams.has('query')).toBe(false);
-      expect(a.preflight).toBe('true');
-    }
+    await expect.poll(() => page.locator('#live').innerText()).toBe('Live updates: on');
+    // The two live answers: one stream each.
+    const streams = asked.filter((a) => a.method === 'POST');
+    expect(streams.map((a) => a.id).sort()).toEqual(['DashboardReleases', 'FeedFreshness']);
+    for (const a of streams) expect(a.accept).toBe('text/event-stream');
+    // The earlier reports' plans, once per day, by GET.
+    const gets = asked.filter((a) => a.method === 'GET');
+    expect(new Set(gets.map((a) => a.id))).toEqual(new Set(['DashboardRolloutPlans']));
+    for (const a of gets) expect(a.preflight).toBe('true');
+    expect(asked.filter((a) => a.query)).toEqual([]);
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the dashboard');
     await page.keyboard.press('Enter');
@@ -295,13 +352,18 @@ describe('the programme dashboard', () => {
     await page.close();
   });
 
-  it('polls every 30 seconds while the event stream is unreachable', async () => {
+  it('polls every 30 seconds while streaming is refused, and streams again once it is not', async () => {
     const page = await browser.newPage();
-    await page.route('**/events', (route) => route.abort('connectionrefused'));
+    let refuse = true;
+    await page.route('**/graphql', (route) =>
+      refuse && route.request().headers()['accept'] === 'text/event-stream'
+        ? route.fulfill({ status: 429, headers: { 'retry-after': '30' }, contentType: 'application/json', body: '{"errors":[]}' })
+        : route.continue(),
+    );
     await page.clock.install();
     let loads = 0;
     page.on('request', (r) => {
-      if (new URL(r.url()).searchParams.get('documentId') === 'DashboardReleases') loads++;
+      if (r.method() === 'GET' && new URL(r.url()).searchParams.get('documentId') === 'DashboardReleases') loads++;
     });
     await page.goto(new URL('/dashboard', base).href);
     await page.locator('body[data-state="ready"]').waitFor();
@@ -309,10 +371,13 @@ describe('the programme dashboard', () => {
     const before = loads;
     await page.clock.runFor(31_000);
     await expect.poll(() => loads).toBeGreaterThan(before);
+    refuse = false;
+    await page.clock.runFor(31_000);
+    await expect.poll(() => page.locator('#live').innerText()).toBe('Live updates: on');
     await page.close();
   });
 
-  it('streams the feed versions it refreshes on at /events', async () => {
+  it('still streams the feed versions at /events, for other clients', async () => {
     const abort = new AbortController();
     const response = await fetch(new URL('/events', base), { signal: abort.signal });
     expect(response.headers.get('content-type')).toBe('text/event-stream');
@@ -355,5 +420,5 @@ describe('the programme dashboard', () => {
     await expect.poll(() => alert.isVisible(), { timeout: 20_000 }).toBe(false);
     expect(await cell(page, 'R2', 'SOUTH').innerText()).toContain('Suspended since 17 August 2007');
     await page.close();
-  });
+  }, 60_000);
 });

@@ -1,10 +1,13 @@
 /**
  * The explorer in a real (headless) Chromium with no internet: it loads from the gateway
- * alone, opens on the example operations, runs them, shows the schema's descriptions, and
- * sends edited variables and headers.
+ * alone, opens on the example operations (every tab and line in view at 1,400 px), runs
+ * them, a live one showing each new answer as a report lands, shows the graph's and the
+ * schema's descriptions, and sends edited variables and headers.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/stack.js';
@@ -20,18 +23,24 @@ function readmeAnswer(operation: string): unknown {
   return JSON.parse(match![1]!);
 }
 
+// The South's reports up to the examples' day; a later one lands during the live test.
+const FEED = fileURLToPath(new URL('../subgraphs/south/feed/', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'msg-explorer-'));
+
 let stack: Stack;
 let browser: OfflineBrowser;
 let base: string;
 
 beforeAll(async () => {
-  stack = await startTestStack({ log: () => {} });
+  for (const file of readdirSync(FEED).filter((f) => f <= 'fujitsu-south-2007-09-06.csv')) copyFileSync(join(FEED, file), join(dir, file));
+  stack = await startTestStack({ env: { SOUTH_FEED_DIR: dir, FEED_POLL_MS: '50' }, log: () => {} });
   base = new URL('/', stack.gatewayUrl).href;
   browser = await launchOfflineBrowser();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await stack?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** The text of GraphiQL's response pane once it shows something. */
@@ -76,6 +85,87 @@ describe('the explorer', () => {
     expect(text).toContain('"value": "LC2"');
     expect(((await (await answered).json()) as { data: unknown }).data).toEqual(readmeAnswer('R2AcrossClusters'));
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'explorer.png') });
+    expect(browser.blocked).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows every example tab, and every line of the first, at 1,400 px', async () => {
+    // The browser's window is 1,400 by 900 px (test/browser.ts).
+    const page = await openExplorer('/explorer?restore-examples');
+    expect(page.viewportSize()).toEqual({ width: 1400, height: 900 });
+    // Each tab's name whole and inside the window (none cut off, none pushed out of view).
+    const tabs = await page.locator('.graphiql-tab-button').evaluateAll((buttons) =>
+      buttons.map((b) => {
+        const box = b.getBoundingClientRect();
+        const clip = b.closest('.graphiql-tabs')!.getBoundingClientRect();
+        return {
+          name: b.textContent,
+          whole: b.scrollWidth <= b.clientWidth + 1,
+          inView: box.left >= clip.left && box.right <= clip.right + 1,
+        };
+      }),
+    );
+    expect(tabs.map((t) => t.name)).toEqual(EXPLORER_EXAMPLES.map((e) => /query (\w+)/.exec(e.query)![1]));
+    expect(tabs.filter((t) => !t.whole || !t.inView)).toEqual([]);
+    // The first example's lines: each shown, none under the editor's horizontal scrollbar.
+    const editor = page.locator('.graphiql-query-editor');
+    await expect.poll(() => editor.innerText()).toContain('aspects { aspect differs values { cluster { id } value } }');
+    const lines = await editor.evaluate((editor) => {
+      const bar = editor.querySelector('.CodeMirror-hscrollbar') as HTMLElement | null;
+      const barBox = bar && getComputedStyle(bar).display !== 'none' ? bar.getBoundingClientRect() : null;
+      const scroll = editor.querySelector('.CodeMirror-scroll')!;
+      const view = scroll.getBoundingClientRect();
+      return Array.from(editor.querySelectorAll('.CodeMirror-code > div')).map((line, index) => {
+        const text = line.querySelector('pre')!;
+        const range = document.createRange();
+        range.selectNodeContents(text);
+        const box = range.getBoundingClientRect();
+        return {
+          line: index + 1,
+          shown: box.top >= view.top - 1 && box.bottom <= view.bottom + 1 && box.left >= view.left - 1 && box.right <= view.right + 1,
+          underScrollbar: barBox !== null && barBox.height > 0 && barBox.width > 0 && box.bottom > barBox.top,
+        };
+      });
+    });
+    // Each line of the tab (its title comment, the operation, GraphiQL's empty last line).
+    expect(lines.length).toBe(EXPLORER_EXAMPLES[0]!.query.split('\n').length + 1);
+    expect(lines.filter((l) => !l.shown || l.underScrollbar)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'explorer-1400.png') });
+    await page.close();
+  });
+
+  it('opens its docs pane on the graph’s own description', async () => {
+    const page = await openExplorer('/');
+    await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+    const docs = page.locator('.graphiql-doc-explorer');
+    await expect.poll(() => docs.innerText(), { timeout: 15_000 }).toContain('The rollout of Cerner Millennium across the NHS clusters');
+    expect(await docs.innerText()).not.toContain('A GraphQL schema provides a root type');
+    await page.close();
+  });
+
+  it('runs the live matrix and shows each new answer as a report lands', async () => {
+    const page = await openExplorer('/explorer?restore-examples');
+    const streams: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/graphql') && r.headers()['accept'] === 'text/event-stream') streams.push(r.postData() ?? '');
+    });
+    await page.locator('.graphiql-tab-button', { hasText: 'LiveMatrix' }).click();
+    // GraphiQL takes the tab's operation name a moment after its text.
+    await expect.poll(() => page.locator('.graphiql-query-editor').innerText()).toContain('query LiveMatrix @live');
+    await page.waitForTimeout(300);
+    await page.locator('.graphiql-execute-button').click();
+    // As of 6 September 2007 Worthing is not live yet: the South has six trusts live on R0.
+    const first = await response(page, '"trustsLive": 6');
+    expect(streams).toHaveLength(1);
+    expect(JSON.parse(streams[0]!).query).toContain('query LiveMatrix @live');
+    copyFileSync(join(FEED, 'fujitsu-south-2008-01-31.csv'), join(dir, 'fujitsu-south-2008-01-31.csv'));
+    // The same run, a new answer: no second request.
+    await expect.poll(() => page.locator('.graphiql-response').innerText(), { timeout: 15_000 }).not.toBe(first);
+    expect(await page.locator('.graphiql-response').innerText()).toContain('"trustsLive": 8');
+    expect(streams).toHaveLength(1);
+    // Stopping the run ends the stream.
+    await page.locator('.graphiql-execute-button').click();
     expect(browser.blocked).toEqual([]);
     expect(browser.pageErrors).toEqual([]);
     await page.close();

@@ -210,13 +210,15 @@ export class LiveQueries {
     }
   }
 
-  /** Whether a subgraph the run's answer came from has another version now. */
+  /**
+   * Whether a subgraph the run's answer came from has another version now. One that became
+   * unknown (its stream is down) counts too: the subgraph may be down, and a run says so in
+   * the answer (its errors name it) where the stream would otherwise keep showing an answer
+   * it can no longer vouch for; if it is only the version stream, the run gives the same
+   * answer and nothing is pushed. Back (known again), it counts once more.
+   */
   #moved(run: Execution): boolean {
-    return [...run.touched].some(([subgraph, version]) => {
-      const now = this.#options.feedVersions.version(subgraph);
-      // Unknown now (its stream is down): wait until it is known again.
-      return now !== undefined && now !== version;
-    });
+    return [...run.touched].some(([subgraph, version]) => this.#options.feedVersions.version(subgraph) !== version);
   }
 
   /** A run once the coalescing window closes (one, however many changes arrive in it). */

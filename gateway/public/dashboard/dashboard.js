@@ -1,8 +1,9 @@
-// The programme dashboard: loads the gateway's persisted operations, renders the panels,
-// and refreshes when a feed changes (server-sent events from /events; polling when the
-// stream is down). Every cluster of the supergraph gets a column, from the generic
-// comparison and rollout fields; one cluster's subgraph failing leaves the others on the page.
-import { describeErrors, errorSubject, persisted } from './api.js';
+// The programme dashboard: follows the gateway's live persisted operations and renders the
+// panels, each redrawn when its own answer changes and, within it, only the cells whose
+// values changed (polling only while streaming is refused). Every cluster of the supergraph
+// gets a column, from the generic comparison and rollout fields; one cluster's subgraph
+// failing leaves the others on the page.
+import { POLL_MS, describeErrors, errorSubject, followLive, persisted } from './api.js';
 import { columnsOf, listed } from './clusters.js';
 import { day, el, instant } from './dom.js';
 import { renderFeeds } from './feeds.js';
@@ -10,7 +11,6 @@ import { renderMatrix } from './matrix.js';
 import { renderRollout, rolloutRows } from './rollout.js';
 import { legend, renderTimeline, timelineRows } from './timeline.js';
 
-const POLL_MS = 30_000;
 const $ = (id) => document.getElementById(id);
 
 /** The day asked for (`?asOf=yyyy-mm-dd`), or null for the latest reports. */
@@ -60,19 +60,23 @@ function showTitle(programme, columns) {
   if (programme) $('programme').textContent = `${programme.name}. Completion target: ${programme.completionTargetYear}.`;
 }
 
-/**
- * Planned go-live dates of earlier reports (`cluster|release|odsCode` to dates), for the
- * timeline's slipped dates: one DashboardRolloutPlans per earlier report day of any cluster.
- */
-async function earlierPlans(releases) {
+/** The report days before the latest of any cluster, whose plans the timeline shows as slipped. */
+function earlierDays(releases) {
   const snapshots = releases.flatMap((r) => r.comparison?.snapshots ?? []);
   const latest = snapshots
     .map((s) => s.asOf)
     .sort()
     .at(-1);
-  const reports = new Set(snapshots.flatMap((s) => s.history.map((h) => h.asOf)).filter((d) => d < latest));
+  return [...new Set(snapshots.flatMap((s) => s.history.map((h) => h.asOf)).filter((d) => d < latest))].sort();
+}
+
+/**
+ * Planned go-live dates of earlier reports (`cluster|release|odsCode` to dates), for the
+ * timeline's slipped dates: one DashboardRolloutPlans per earlier report day of any cluster.
+ */
+async function earlierPlans(days) {
   const plans = new Map();
-  const answers = await Promise.all([...reports].map((asOf) => persisted('DashboardRolloutPlans', { asOf })));
+  const answers = await Promise.all(days.map((asOf) => persisted('DashboardRolloutPlans', { asOf })));
   for (const answer of answers)
     for (const trust of answer.data?.trusts ?? [])
       for (const entry of trust.rolloutAcrossClusters) {
@@ -95,87 +99,100 @@ function feedSources(releases, shown) {
 
 /** The columns shown last, so a cluster whose subgraph goes down keeps its column. */
 let columns = [];
-/** The subgraphs with a feed (cluster subgraphs) that /events says are down now. */
-let feedSubgraphsDown = new Set();
 
 /** What the timeline draws: the go-lives the filters keep, with the earlier plans once loaded. */
-const timeline = { rows: [], plans: new Map(), asOf: null };
+const timeline = { rows: [], plans: new Map(), asOf: null, days: '' };
 const drawTimeline = () => renderTimeline($('timeline'), timelineRows(timeline.rows, timeline.plans), timeline.asOf);
 
-let running = null;
-let again = false;
+/** The latest answer of each live operation (null until it comes). */
+const answers = { main: null, feeds: null };
 
-/** Loads everything and redraws; a refresh asked for while one runs runs after it. */
-function refresh() {
-  if (running) {
-    again = true;
-    return running;
-  }
-  running = load().finally(() => {
-    running = null;
-    if (again) {
-      again = false;
-      void refresh();
-    }
-  });
-  return running;
+/** The streams that are not live now, for the status line. */
+const polling = new Set();
+function showMode(name, mode) {
+  mode === 'live' ? polling.delete(name) : polling.add(name);
+  $('live').textContent = polling.size ? `Live updates: reconnecting; checking every ${POLL_MS / 1000} s meanwhile` : 'Live updates: on';
 }
 
-async function load() {
+/**
+ * Redraws what `changed` ('main' or 'feeds') feeds, and everything when the columns change
+ * (a cluster joins, leaves or goes down): the matrix, go-lives and timeline come from the
+ * main answer, the feed panel from FeedFreshness.
+ */
+function render(changed) {
+  const { main, feeds } = answers;
+  if (!main) return;
   const asOf = asOfParam();
   const asOfLabel = asOf ? `as of ${day(asOf)}` : 'from the latest reports';
-  $('asof-shown').textContent = asOfLabel;
-  const [main, feeds] = await Promise.all([persisted('DashboardReleases', asOf ? { asOf } : {}), persisted('FeedFreshness')]);
   const releases = main.data?.releases ?? [];
   const trusts = main.data?.trusts ?? [];
-  showProblems([...main.errors, ...feeds.errors]);
-  if (main.data) {
-    const down = downSubgraphs([...main.errors, ...feeds.errors]);
-    columns = columnsOf({ releases, feeds: feeds.data?.feeds, trusts }, columns, down, feedSubgraphsDown);
+  const errors = [...main.errors, ...(feeds?.errors ?? [])];
+  showProblems(errors);
+  if (!main.data) {
+    // Nothing came back: keep what the page showed last, under the message saying why.
+    if (feeds?.data) renderFeeds($('feeds'), feeds.data.feeds, []);
+    document.body.dataset.state = 'failed';
+    return;
+  }
+  // A subgraph FeedFreshness says is down is a cluster's (every feed is one cluster's).
+  const feedSubgraphsDown = downSubgraphs(feeds?.errors ?? []);
+  const before = JSON.stringify(columns);
+  columns = columnsOf({ releases, feeds: feeds?.data?.feeds, trusts }, columns, downSubgraphs(errors), feedSubgraphsDown);
+  const all = JSON.stringify(columns) !== before;
+  if (all || changed === 'main') {
     showTitle(main.data.programme, columns);
     const rows = rolloutRows(trusts, columns);
     renderMatrix($('matrix'), releases, columns, rows);
     timeline.asOf = asOf;
-    timeline.plans = new Map();
     renderRollout($('rollout-filters'), $('rollout'), rows, asOfLabel, (shown) => {
       timeline.rows = shown;
       drawTimeline();
     });
-    renderFeeds($('feeds'), feeds.data?.feeds ?? null, feedSources(releases, columns));
-    $('updated').textContent = `Updated ${instant(new Date().toISOString())}`;
-    document.body.dataset.state = 'ready';
-    timeline.plans = await earlierPlans(releases);
-    drawTimeline();
-  } else {
-    // Nothing came back: keep what the page showed last, under the message saying why.
-    if (feeds.data) renderFeeds($('feeds'), feeds.data.feeds, []);
-    document.body.dataset.state = 'failed';
+    void followPlans(releases);
   }
+  if (all || changed === 'feeds') renderFeeds($('feeds'), feeds?.data?.feeds ?? null, feedSources(releases, columns));
+  $('updated').textContent = `Updated ${instant(new Date().toISOString())}`;
+  document.body.dataset.state = 'ready';
 }
 
-/** Follows /events; while it is down, polls. */
+/**
+ * The planned dates of earlier reports, asked once per set of earlier report days: those
+ * answers are about past days, and the live main answer says when that set changes.
+ */
+async function followPlans(releases) {
+  const days = JSON.stringify(earlierDays(releases));
+  if (days === timeline.days) return;
+  timeline.days = days;
+  const plans = await earlierPlans(JSON.parse(days));
+  if (timeline.days !== days) return;
+  timeline.plans = plans;
+  drawTimeline();
+}
+
+let stopStreams = () => {};
+
+/** Follows the live operations for the day asked for (again when the day changes). */
 function follow() {
-  let last = null;
-  let poll = null;
-  const status = $('live');
-  const startPolling = () => {
-    poll ??= setInterval(refresh, POLL_MS);
-    status.textContent = `Live updates: reconnecting; checking every ${POLL_MS / 1000} s meanwhile`;
-  };
-  if (!('EventSource' in window)) return startPolling();
-  const events = new EventSource('/events');
-  events.addEventListener('feeds', (event) => {
-    clearInterval(poll);
-    poll = null;
-    status.textContent = 'Live updates: on';
-    const unavailable = feedSubgraphsDown;
-    feedSubgraphsDown = new Set(JSON.parse(event.data).unavailable ?? []);
-    // The first event can name a cluster subgraph that was down before the page knew its column.
-    const newlyDown = [...feedSubgraphsDown].some((name) => !unavailable.has(name));
-    if ((last !== null && event.data !== last) || (last === null && newlyDown)) void refresh();
-    last = event.data;
-  });
-  events.onerror = startPolling;
+  stopStreams();
+  const asOf = asOfParam();
+  $('asof-shown').textContent = asOf ? `as of ${day(asOf)}` : 'from the latest reports';
+  answers.main = answers.feeds = null;
+  timeline.days = '';
+  const streams = [
+    followLive(
+      'DashboardReleases',
+      asOf ? { asOf } : {},
+      (answer) => ((answers.main = answer), render('main')),
+      (mode) => showMode('main', mode),
+    ),
+    followLive(
+      'FeedFreshness',
+      {},
+      (answer) => ((answers.feeds = answer), render('feeds')),
+      (mode) => showMode('feeds', mode),
+    ),
+  ];
+  stopStreams = () => streams.forEach((stop) => stop());
 }
 
 function wireAsOf() {
@@ -186,7 +203,7 @@ function wireAsOf() {
     const url = new URL(location.href);
     value ? url.searchParams.set('asOf', value) : url.searchParams.delete('asOf');
     history.pushState(null, '', url);
-    void refresh();
+    follow();
   };
   form.onsubmit = (event) => {
     event.preventDefault();
@@ -198,11 +215,10 @@ function wireAsOf() {
   };
   window.onpopstate = () => {
     input.value = asOfParam() ?? '';
-    void refresh();
+    follow();
   };
 }
 
 $('timeline').append(legend());
 wireAsOf();
 follow();
-void refresh();

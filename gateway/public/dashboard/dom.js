@@ -90,3 +90,35 @@ export const STATUS_WORDS = {
 export function badge(status) {
   return el('span', { class: `badge badge-${status.toLowerCase().replace('_', '-')}` }, STATUS_WORDS[status] ?? status);
 }
+
+/**
+ * Replaces `parent`'s children with `children` by changing only what differs: a node of the
+ * same kind in the same place is kept (its attributes and text brought up to date), so a
+ * section redrawn from a new answer changes only the cells whose values changed, and keeps
+ * the reader's place, focus and selection everywhere else.
+ */
+export function patchChildren(parent, ...children) {
+  const wanted = [];
+  append({ append: (child) => wanted.push(typeof child === 'string' ? document.createTextNode(child) : child) }, children);
+  wanted.forEach((next, index) => {
+    const current = parent.childNodes[index];
+    if (!current) parent.append(next);
+    else if (!sameKind(current, next)) current.replaceWith(next);
+    else if (next.nodeType === Node.TEXT_NODE) {
+      if (current.data !== next.data) current.data = next.data;
+    } else {
+      patchAttributes(current, next);
+      patchChildren(current, ...next.childNodes);
+    }
+  });
+  while (parent.childNodes.length > wanted.length) parent.lastChild.remove();
+}
+
+function sameKind(a, b) {
+  return a.nodeType === b.nodeType && a.nodeName === b.nodeName && (a.nodeType === Node.TEXT_NODE || a.nodeType === Node.ELEMENT_NODE);
+}
+
+function patchAttributes(current, next) {
+  for (const { name } of [...current.attributes]) if (!next.hasAttribute(name)) current.removeAttribute(name);
+  for (const { name, value } of [...next.attributes]) if (current.getAttribute(name) !== value) current.setAttribute(name, value);
+}

@@ -1,6 +1,6 @@
 // The feed-freshness panel: per supplier, the report served, when it was loaded, and the
 // last file refused with its first problem.
-import { el, instant, time, columnHeads } from './dom.js';
+import { el, instant, time, columnHeads, patchChildren } from './dom.js';
 
 /**
  * Renders `feeds` (the FeedFreshness operation's answer) into `table`. When that answer is
@@ -20,7 +20,8 @@ export function renderFeeds(table, feeds, sources) {
         store: feed.store,
       }))
     : sources;
-  table.replaceChildren(
+  patchChildren(
+    table,
     el(
       'caption',
       {},

@@ -2,7 +2,7 @@
 // aspects that differ between clusters marked, all from the gateway's comparison (one
 // generic field for every cluster).
 import { columnTitle, listed } from './clusters.js';
-import { badge, day, el, hidden, time } from './dom.js';
+import { badge, day, el, hidden, time, patchChildren } from './dom.js';
 
 /** The aspects each line of a cell shows, as the comparison names them. */
 const LINES = [
@@ -147,7 +147,8 @@ export function renderMatrix(table, releases, columns, rows) {
       }),
     );
   });
-  table.replaceChildren(
+  patchChildren(
+    table,
     el('caption', {}, 'Each cluster’s view of each release. Marked ≠: this cluster’s value differs from another cluster’s.'),
     el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Release'), heads)),
     el('tbody', {}, body),

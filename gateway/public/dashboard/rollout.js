@@ -1,7 +1,7 @@
 // The rollout table: one row per trust and release in each cluster, filterable by cluster,
 // release and status (the filters live in the URL, so a view can be shared; the timeline
 // follows them).
-import { STATUS_WORDS, badge, el, time, columnHeads } from './dom.js';
+import { STATUS_WORDS, badge, el, time, columnHeads, patchChildren } from './dom.js';
 
 /**
  * Every go-live of every trust in every cluster that reports it (the generic
@@ -38,7 +38,7 @@ function chosen(form) {
 /** Fills a filter's options from the rows, keeping the current choice when it still exists. */
 function fillOptions(select, values) {
   const current = select.value || new URLSearchParams(location.search).get(select.name) || '';
-  select.replaceChildren(el('option', { value: '' }, 'All'), ...values.map(([value, text]) => el('option', { value }, text ?? value)));
+  patchChildren(select, el('option', { value: '' }, 'All'), ...values.map(([value, text]) => el('option', { value }, text ?? value)));
   select.value = values.some(([value]) => value === current) ? current : '';
 }
 
@@ -66,7 +66,8 @@ export function renderRollout(form, table, rows, asOfLabel, onShown) {
   const draw = () => {
     const filter = chosen(form);
     const shown = rows.filter((row) => FILTERS.every((name) => !filter[name] || row[name] === filter[name]));
-    table.replaceChildren(
+    patchChildren(
+      table,
       el('caption', {}, `Go-lives ${asOfLabel}: ${shown.length} of ${rows.length} shown`),
       columnHeads(['Trust', 'ODS code', 'Cluster', 'Release', 'Status', 'Supplier’s word', 'Planned go-live', 'Actual go-live', 'Note']),
       el(

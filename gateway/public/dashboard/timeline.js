@@ -1,7 +1,7 @@
 // The go-live timeline: per cluster, each trust's go-live on each release, planned (hollow)
 // against actual (filled), with the dates earlier reports planned and that slipped (grey),
 // drawn as a small hand-rolled SVG. Shapes differ as well as colours.
-import { day, el, svg } from './dom.js';
+import { day, el, svg, patchChildren } from './dom.js';
 
 const ROW = 22;
 const LABEL = 250;
@@ -39,7 +39,7 @@ export function renderTimeline(figure, rows, asOf) {
   const dates = rows.flatMap((r) => [r.plannedGoLive, r.actualGoLive, ...r.slipped]).filter(Boolean);
   if (asOf) dates.push(asOf);
   if (!rows.length || !dates.length) {
-    chart.replaceChildren(svg('text', { x: 10, y: 20 }, 'No go-live dates to draw.'));
+    patchChildren(chart, svg('text', { x: 10, y: 20 }, 'No go-live dates to draw.'));
     chart.setAttribute('viewBox', `0 0 ${WIDTH} 30`);
     return;
   }
@@ -86,7 +86,7 @@ export function renderTimeline(figure, rows, asOf) {
     axis.push(svg('line', { x1: x(asOf), x2: x(asOf), y1: AXIS - 6, y2: height, class: 'tl-asof' }));
   }
   chart.setAttribute('viewBox', `0 0 ${WIDTH} ${height}`);
-  chart.replaceChildren(svg('title', { id: 'timeline-title' }, 'Go-lives per cluster: planned against actual'), ...axis, ...parts);
+  patchChildren(chart, svg('title', { id: 'timeline-title' }, 'Go-lives per cluster: planned against actual'), ...axis, ...parts);
 }
 
 function cross(cx, cy) {

@@ -107,7 +107,8 @@ async function main(): Promise<number> {
     const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
     const gatewayPorts = [await freePort(), await freePort()];
     const subgraphEnv = {
-      programme: { PROGRAMME_PORT: String(ports.programme) },
+      // The programme announces its membership versions on the gateways' Redis, as in docker-compose.yml.
+      programme: { PROGRAMME_PORT: String(ports.programme), REDIS_URL: redis.url },
       south: { SOUTH_PORT: String(ports.south), SOUTH_FEED_DIR: southFeed, REDIS_URL: redis.url },
       london: { LONDON_PORT: String(ports.london), LONDON_FEED_DIR: londonFeed, REDIS_URL: redis.url },
       // Insights reads the cluster subgraphs' SDL, and follows the registry at the first gateway.

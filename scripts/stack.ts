@@ -107,7 +107,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
     // One membership for every subgraph here: the seed, EXTRA_TRUSTS_FILE, and what the registry registers.
     const reference = await LiveReference.open({ ...config.programme.membership, extraTrustsFile: config.programme.extraTrustsFile, log });
     membership = reference;
-    const programme = await at(buildProgrammeService(reference), config.programme.host, config.programme.port);
+    const programme = await at(
+      buildProgrammeService(reference, { redisUrl: config.programme.redisUrl, log }),
+      config.programme.host,
+      config.programme.port,
+    );
     const south = await at(
       buildSouthSubgraph(config.south, {
         membership: reference,

@@ -279,6 +279,8 @@ describe('docker-compose.yml', () => {
         'HOST',
         `${spec.prefix}_PORT`,
         ...(spec.cluster ? [`${spec.prefix}_FEED_DIR`, 'REDIS_URL'] : []),
+        // The programme announces its membership versions on the gateways' Redis (their feed channel).
+        ...(name === 'programme' ? ['REDIS_URL'] : []),
         // Insights reads the built-in clusters' SDL and follows the registry at the gateways, over HTTP.
         ...(name === 'insights' ? ['INSIGHTS_CLUSTERS', 'INSIGHTS_REGISTRY_URL'] : []),
         // The others learn registered clusters, suppliers and trusts from the gateways' registry.

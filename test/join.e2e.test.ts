@@ -135,10 +135,9 @@ describe('a new supplier with its own feed format joins a running programme', ()
       trusts: northeastTrusts,
     });
     expect(registered).toMatchObject({ status: 201, body: { accepted: true, cluster: { id: 'NORTHEAST', registeredBy: 'OPERATOR' } } });
-    // Asked of the programme subgraph itself: through the gateway, its answers are cached for
-    // the max-age it states (FIXED_ANSWER_MAX_AGE), which a registration does not shorten.
+    // Through the gateway: its caches key the programme's answers by the membership version.
     await expect
-      .poll(async () => (await post<any>(stack.subgraphUrls.programme, '{ trust(odsCode: "RR7") { cluster { id } } }')).data?.trust, {
+      .poll(async () => (await post<any>(stack.gatewayUrl, '{ trust(odsCode: "RR7") { cluster { id } } }')).data?.trust, {
         timeout: 10_000,
       })
       .toEqual({ cluster: { id: 'NORTHEAST' } });

@@ -5,7 +5,7 @@ import { findClusterShapes, generatedClusterSdl, snapshotsFieldName, type Cluste
 import { withContract } from './contract.js';
 import type { FeedReference } from './feed.js';
 import type { FeedFormat } from './feed-format.js';
-import { FeedEvents } from './feed-events.js';
+import { FeedEvents, feedVersionOf } from './feed-events.js';
 import { FeedTracker, type Rejection } from './feed-tracker.js';
 import { pollFeedUrl, watchFeedFolder, type Closable } from './feed-watcher.js';
 import { createService, subgraphApollo, type Service } from './http.js';
@@ -263,7 +263,11 @@ export async function buildClusterSubgraph<Extra extends object>(
     }
   }
   const unfollow = options.onReferenceChange?.(() => tracker.reconsiderRefused()) ?? (() => {});
-  const events = new FeedEvents(definition.name, store as ViewStore<unknown>, () => tracker.lastRejected?.id ?? null);
+  const shared: ViewStore<Extra> = store;
+  const events = new FeedEvents(definition.name, {
+    version: async () => feedVersionOf(await shared.manifest(), tracker.lastRejected?.id ?? null),
+    ...(shared.announce ? { announce: (event) => shared.announce!(event) } : {}),
+  });
   const announce = () => events.changed().catch(onError);
   tracker.onAccepted(announce);
   // A refused file changes what FeedStatus shows: caches keyed by the version must follow.

@@ -11,7 +11,10 @@ export { listen, type Listening, type Service } from '../../schema/http.js';
 type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 
 /** Options for a subgraph's GraphQL-over-HTTP service. */
-export type ServiceOptions<TContext extends BaseContext> = Omit<AnyServiceOptions<TContext>, 'before' | 'graphqlMiddleware' | 'bodyLimitBytes'>;
+export type ServiceOptions<TContext extends BaseContext> = Omit<
+  AnyServiceOptions<TContext>,
+  'before' | 'graphqlMiddleware' | 'bodyLimitBytes'
+>;
 
 /**
  * Builds and starts a subgraph's service: `/graphql` (POST and GET), `/health` and its own
@@ -34,11 +37,10 @@ export interface SubgraphApolloOptions<TContext extends BaseContext = BaseContex
 }
 
 /**
-/**
  * The `max-age` a subgraph without feed versions states for its answers when they change only
- * with its deployment (programme's reference data) or with the supergraph (insights' derived
- * answers, computed from what the gateway sends): the gateway caches only what a subgraph
- * allows, or what is keyed by feed versions.
+ * with the supergraph (insights' derived answers, computed from what the gateway sends): the
+ * gateway caches only what a subgraph allows, or what is keyed by feed versions. Data that
+ * changes at runtime (a cluster's reports, the programme's membership) is feed-versioned instead.
  */
 export const FIXED_ANSWER_MAX_AGE = 60;
 

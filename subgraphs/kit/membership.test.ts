@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { Membership } from '../../schema/membership.js';
 import { seed } from '../../schema/seed.js';
-import { LiveReference } from './membership.js';
+import { LiveReference, membershipVersionOf } from './membership.js';
 
 const northeast = {
   id: 'NORTHEAST',
@@ -51,6 +51,26 @@ describe('the live membership of a subgraph', () => {
     expect(feed.trustCodes.has('RTD')).toBe(false);
     expect(lines).toEqual([]);
     live.close();
+  });
+
+  it('versions the membership it serves by content: the same on every replica, changed by a registration and back on its removal', async () => {
+    answer = { status: 200, body: { version: 0, clusters: [] } };
+    const url = await registry();
+    const [one, other] = [
+      await LiveReference.open({ registryUrl: url, pollMs: 0 }),
+      await LiveReference.open({ registryUrl: url, pollMs: 0 }),
+    ];
+    const seedVersion = membershipVersionOf(one.current);
+    expect(membershipVersionOf(other.current)).toBe(seedVersion);
+    answer = { status: 200, body: { version: 1, clusters: [northeast] } satisfies Membership };
+    await Promise.all([one.refresh(), other.refresh()]);
+    expect(membershipVersionOf(one.current)).not.toBe(seedVersion);
+    expect(membershipVersionOf(other.current)).toBe(membershipVersionOf(one.current));
+    answer = { status: 200, body: { version: 2, clusters: [] } };
+    await one.refresh();
+    expect(membershipVersionOf(one.current)).toBe(seedVersion);
+    one.close();
+    other.close();
   });
 
   it('keeps serving what it knew when the registry fails or answers what is not a membership, and says so once', async () => {

@@ -5,6 +5,7 @@
  * registry cannot be reached, or answers what is not a membership, the last good membership
  * (at first: the seed) keeps serving and the fact is logged once.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { mergeMembership, MEMBERSHIP_PATH, membershipSchema, type MemberCluster } from '../../schema/membership.js';
@@ -69,6 +70,23 @@ export function feedReferenceOf(reference: Reference): FeedReference {
     releaseCodes: new Set(reference.releases.map((r) => r.code)),
     trustCodes: new Set(reference.trusts.map((t) => t.odsCode)),
   };
+}
+
+const versions = new WeakMap<Reference, string>();
+
+/**
+ * The version of a membership as served (seed, extra trusts and registered clusters merged):
+ * a hash of its content, so every replica serving the same membership has the same version
+ * and any registration, change or removal changes it. The programme is feed-versioned by it:
+ * gateways key their cached answers by it (`FeedEvents`, `FEED_VERSION_HEADER`).
+ */
+export function membershipVersionOf(reference: Reference): string {
+  let version = versions.get(reference);
+  if (version === undefined) {
+    version = createHash('sha256').update(JSON.stringify(reference)).digest('hex').slice(0, 16);
+    versions.set(reference, version);
+  }
+  return version;
 }
 
 /** The largest membership answer read from the registry. */

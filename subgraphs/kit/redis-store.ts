@@ -1,6 +1,7 @@
 import type { Result } from 'ioredis';
 import { RedisLink } from '../../schema/redis-link.js';
-import { FEED_CHANNEL, type FeedVersionEvent } from './feed-events.js';
+import type { FeedVersionEvent } from './feed-events.js';
+import { announceOn } from './redis-announcer.js';
 import { EMPTY_MANIFEST, MemoryViewStore, type Manifest, type StoreHealth, type VersionKey, type ViewStore } from './store.js';
 import type { ReleaseViewData, RolloutEntryView, SnapshotViews, TrustViewData } from './views.js';
 
@@ -183,12 +184,7 @@ export class RedisViewStore<Extra = unknown> implements ViewStore<Extra> {
    * that stayed quiet would leave every replica's caches and live queries on the old report.
    */
   async announce(event: FeedVersionEvent): Promise<void> {
-    if (!this.#link.available) return;
-    try {
-      await this.#link.redis.publish(FEED_CHANNEL, JSON.stringify(event));
-    } catch (error) {
-      this.#link.failed(error as Error);
-    }
+    await announceOn(this.#link, event);
   }
 
   async publish(views: SnapshotViews<Extra>): Promise<Manifest> {

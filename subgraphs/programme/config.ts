@@ -1,4 +1,12 @@
-import { loadExtraTrustsFile, loadMembershipConfig, loadServiceConfig, type MembershipConfig, type ServiceConfig } from '../kit/config.js';
+import {
+  loadExtraTrustsFile,
+  loadMembershipConfig,
+  loadServiceConfig,
+  parseEnv,
+  redisUrl,
+  type MembershipConfig,
+  type ServiceConfig,
+} from '../kit/config.js';
 
 /** The programme subgraph's settings. */
 export interface ProgrammeConfig extends ServiceConfig {
@@ -6,13 +14,16 @@ export interface ProgrammeConfig extends ServiceConfig {
   readonly extraTrustsFile: string | null;
   /** Where registered clusters are learnt (`REGISTRY_URL`, `MEMBERSHIP_POLL_MS`). */
   readonly membership: MembershipConfig;
+  /** Redis on which membership versions are announced to the gateways (`REDIS_URL`), or null: streams only. */
+  readonly redisUrl: string | null;
 }
 
-/** Reads `HOST`, `PROGRAMME_PORT` (default 4001), `EXTRA_TRUSTS_FILE`, `REGISTRY_URL` and `MEMBERSHIP_POLL_MS`. */
+/** Reads `HOST`, `PROGRAMME_PORT` (default 4001), `EXTRA_TRUSTS_FILE`, `REGISTRY_URL`, `MEMBERSHIP_POLL_MS` and `REDIS_URL`. */
 export function loadProgrammeConfig(env: NodeJS.ProcessEnv = process.env): ProgrammeConfig {
   return {
     ...loadServiceConfig('PROGRAMME_PORT', 4001, env),
     extraTrustsFile: loadExtraTrustsFile(env),
     membership: loadMembershipConfig(env),
+    redisUrl: (parseEnv({ REDIS_URL: redisUrl.optional() }, env) as { REDIS_URL?: string }).REDIS_URL ?? null,
   };
 }

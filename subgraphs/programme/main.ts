@@ -16,5 +16,5 @@ await runUntilSignal(async () => {
     pollMs,
     log: console.log,
   });
-  return [await listen(await buildProgrammeService(reference), config.host, config.port)];
+  return [await listen(await buildProgrammeService(reference, { redisUrl: config.redisUrl, log: console.log }), config.host, config.port)];
 });

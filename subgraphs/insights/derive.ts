@@ -36,11 +36,12 @@ const requirement = (fields: readonly string[], selection: string) => fields.map
  * name, date and row count, or its problem count and first problems, as `feeds` shows them.
  */
 const REPORT_EVENTS_SDL = [
+  '"Streams of what happens to the supplier feeds, over server-sent events or WebSocket on /graphql."',
   'type Subscription {',
   '  "Each report a cluster subgraph accepts (of one cluster by id, or of all); the latest of each is sent first, with `replayed: true`."',
-  '  reportAccepted(cluster: ID): ReportEvent!',
+  '  reportAccepted("The cluster\'s id (`SOUTH`); none: every cluster." cluster: ID): ReportEvent!',
   '  "Each report a cluster subgraph refuses (of one cluster by id, or of all); the latest of each is sent first, with `replayed: true`."',
-  '  reportRejected(cluster: ID): ReportEvent!',
+  '  reportRejected("The cluster\'s id (`SOUTH`); none: every cluster." cluster: ID): ReportEvent!',
   '}',
   '',
   '"A report a cluster subgraph accepted or refused."',

@@ -6,7 +6,7 @@
  * insights stopping ends the stream with `SUBGRAPH_UNAVAILABLE`; clients going away leave no
  * upstream subscription open.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,6 +147,20 @@ describe('federated subscriptions', () => {
     streams.push(again);
     await until(() => events(again, 'reportAccepted').length === 1, 'the current report on reconnecting');
     expect(events(again, 'reportAccepted')[0]).toEqual({ file: 'fujitsu-south-2008-01-31.csv', replayed: true });
+  });
+
+  it("name the releases an accepted report covers, resolved from programme", async () => {
+    const south = sse(`subscription { reportAccepted(cluster: "SOUTH") { file releases { code name } } }`);
+    onTestFinished(() => south.stop());
+    await until(() => south.results.length === 1, 'the current south report');
+    expect(south.results[0]?.errors).toBeUndefined();
+    const event = south.results[0]?.data?.['reportAccepted'] as unknown as { file: string; releases: { code: string; name: string }[] };
+    // The report's own REL rows, as the file lists them.
+    const text = readFileSync(join(southDir, event.file), 'utf8');
+    const codes = text.split('\n').filter((l) => l.startsWith('REL,')).map((l) => l.split(',')[2]);
+    expect(event.releases.map((r) => r.code).sort()).toEqual([...new Set(codes)].sort());
+    // Release.name is programme's field, not insights'.
+    for (const release of event.releases) expect(release.name).toMatch(/\S/);
   });
 
   it('send a refused report to reportRejected, with a bounded excerpt of its problems', async () => {

@@ -55,6 +55,8 @@ const REPORT_EVENTS_SDL = [
   '  asOf: Date',
   '  "Its data rows (accepted reports; null for refused ones)."',
   '  rows: Int',
+  '  "The releases an accepted report covers (none for refused ones)."',
+  '  releases: [Release!]!',
   '  "How many problems it had (0 for accepted reports)."',
   '  errorCount: Int!',
   `  "Its first problems (at most ${EVENT_ERRORS})."`,

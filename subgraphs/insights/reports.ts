@@ -34,6 +34,8 @@ export interface ReportEvent {
   readonly file: string;
   readonly asOf: string | null;
   readonly rows: number | null;
+  /** The releases an accepted report covers, as references (programme resolves them); none for refused ones. */
+  readonly releases: readonly { readonly code: string }[];
   readonly errorCount: number;
   readonly errors: readonly { line: number | null; path: string | null; field: string; message: string }[];
   readonly replayed: boolean;
@@ -48,7 +50,7 @@ export interface FollowedCluster {
 
 interface Status {
   cluster: { id: string };
-  current: { file: string; asOf: string; rows: number; checksum: string } | null;
+  current: { file: string; asOf: string; rows: number; checksum: string; releases?: { code: string }[] } | null;
   lastRejected: {
     file: string;
     rejectedAt: string;
@@ -194,7 +196,16 @@ export class ReportFeed {
     const seen = this.#latest.get(cluster.name);
     const base = { cluster: { id: status.cluster.id }, subgraph: cluster.name, replayed: false };
     const acceptedEvent: ReportEvent | null = accepted
-      ? { ...base, kind: 'accepted', file: accepted.file, asOf: accepted.asOf, rows: accepted.rows, errorCount: 0, errors: [] }
+      ? {
+          ...base,
+          kind: 'accepted',
+          file: accepted.file,
+          asOf: accepted.asOf,
+          rows: accepted.rows,
+          releases: (accepted.releases ?? []).map((r) => ({ code: r.code })),
+          errorCount: 0,
+          errors: [],
+        }
       : null;
     const rejectedEvent: ReportEvent | null = rejected
       ? {
@@ -203,6 +214,7 @@ export class ReportFeed {
           file: rejected.file,
           asOf: null,
           rows: null,
+          releases: [],
           errorCount: rejected.errorCount,
           errors: rejected.errors.slice(0, EVENT_ERRORS),
         }
@@ -218,7 +230,7 @@ export class ReportFeed {
 /** The cluster's own `FeedStatus` entity, read from its `/graphql`. */
 async function readStatus(cluster: FollowedCluster): Promise<Status> {
   const query = `query ReportStatus($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${cluster.statusType} {
-    cluster { id } current { file asOf rows checksum }
+    cluster { id } current { file asOf rows checksum releases { code } }
     lastRejected { file rejectedAt errorCount errors { line path field message } } } } }`;
   const response = await fetch(cluster.url, {
     method: 'POST',

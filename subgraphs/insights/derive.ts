@@ -36,11 +36,12 @@ const requirement = (fields: readonly string[], selection: string) => fields.map
  * name, date and row count, or its problem count and first problems, as `feeds` shows them.
  */
 const REPORT_EVENTS_SDL = [
+  '"Events pushed to subscribers, over server-sent events or WebSocket."',
   'type Subscription {',
   '  "Each report a cluster subgraph accepts (of one cluster by id, or of all); the latest of each is sent first, with `replayed: true`."',
-  '  reportAccepted(cluster: ID): ReportEvent!',
+  '  reportAccepted("Only this cluster\'s reports (by id, e.g. `SOUTH`); all when omitted." cluster: ID): ReportEvent!',
   '  "Each report a cluster subgraph refuses (of one cluster by id, or of all); the latest of each is sent first, with `replayed: true`."',
-  '  reportRejected(cluster: ID): ReportEvent!',
+  '  reportRejected("Only this cluster\'s reports (by id, e.g. `SOUTH`); all when omitted." cluster: ID): ReportEvent!',
   '}',
   '',
   '"A report a cluster subgraph accepted or refused."',

@@ -78,11 +78,35 @@ export class ReportFeed {
   >();
   readonly #subscribers = new Set<Subscriber>();
   readonly #aborts = new Set<AbortController>();
+  /** The published clusters followed now, by name, each with what ends its stream. */
+  readonly #published = new Map<string, { url: string; abort: AbortController }>();
   #stopped = false;
 
   constructor(clusters: readonly FollowedCluster[], log: (line: string) => void = () => {}) {
     this.#clusters = clusters;
     this.#log = log;
+  }
+
+  /**
+   * Follows exactly these published clusters (from the registry) besides the built-in ones:
+   * a new one (or one whose URL changed) is followed, one no longer listed is dropped, its
+   * latest report forgotten (a new subscriber is not told of a withdrawn cluster).
+   */
+  followPublished(clusters: readonly FollowedCluster[]): void {
+    if (this.#stopped) return;
+    const wanted = new Map(clusters.filter((c) => !this.#clusters.some((b) => b.name === c.name)).map((c) => [c.name, c]));
+    for (const [name, followed] of this.#published) {
+      if (wanted.get(name)?.url === followed.url) continue;
+      followed.abort.abort();
+      this.#published.delete(name);
+      this.#latest.delete(name);
+    }
+    for (const [name, cluster] of wanted) {
+      if (this.#published.has(name)) continue;
+      const abort = new AbortController();
+      this.#published.set(name, { url: cluster.url, abort });
+      void this.#follow(cluster, abort.signal);
+    }
   }
 
   /** Subscribers open now (what a test counts to see that nothing is left behind). */
@@ -99,6 +123,7 @@ export class ReportFeed {
   stop(): void {
     this.#stopped = true;
     for (const abort of this.#aborts) abort.abort();
+    for (const followed of this.#published.values()) followed.abort.abort();
     for (const subscriber of [...this.#subscribers]) this.#leave(subscriber);
   }
 
@@ -147,11 +172,14 @@ export class ReportFeed {
   }
 
   /** Reads one cluster's `/feed/events` until it ends, then reconnects (unless stopped). */
-  async #follow(cluster: FollowedCluster): Promise<void> {
+  async #follow(cluster: FollowedCluster, until?: AbortSignal): Promise<void> {
     // Logged once per outage, not on every retry.
     let logged = false;
-    while (!this.#stopped) {
+    const ended = () => this.#stopped || until?.aborted === true;
+    while (!ended()) {
       const abort = new AbortController();
+      const end = () => abort.abort();
+      until?.addEventListener('abort', end, { once: true });
       this.#aborts.add(abort);
       try {
         const response = await fetch(new URL(FEED_EVENTS_PATH, cluster.url), { signal: abort.signal });
@@ -166,17 +194,18 @@ export class ReportFeed {
           while ((end = buffered.indexOf('\n\n')) >= 0) {
             const block = buffered.slice(0, end);
             buffered = buffered.slice(end + 2);
-            if (/^event: version$/m.test(block)) await this.#read(cluster);
+            if (/^event: version$/m.test(block) && !ended()) await this.#read(cluster);
           }
         }
       } catch (error) {
-        if (!this.#stopped && !logged)
+        if (!ended() && !logged)
           this.#log(`insights: ${cluster.name}'s feed events: ${(error as Error).message}; reconnecting every ${RECONNECT_MS} ms`);
         logged = true;
       } finally {
+        until?.removeEventListener('abort', end);
         this.#aborts.delete(abort);
       }
-      if (!this.#stopped) await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS).unref());
+      if (!ended()) await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS).unref());
     }
   }
 

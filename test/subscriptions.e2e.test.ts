@@ -154,7 +154,7 @@ describe('federated subscriptions', () => {
     expect(events(again, 'reportAccepted')[0]).toEqual({ file: 'fujitsu-south-2008-01-31.csv', replayed: true });
   });
 
-  it("name the releases an accepted report covers, resolved from programme", async () => {
+  it('name the releases an accepted report covers, resolved from programme', async () => {
     const south = sse(`subscription { reportAccepted(cluster: "SOUTH") { file releases { code name } } }`);
     onTestFinished(() => south.stop());
     await until(() => south.results.length === 1, 'the current south report');
@@ -162,7 +162,10 @@ describe('federated subscriptions', () => {
     const event = south.results[0]?.data?.['reportAccepted'] as unknown as { file: string; releases: { code: string; name: string }[] };
     // The report's own REL rows, as the file lists them.
     const text = readFileSync(join(southDir, event.file), 'utf8');
-    const codes = text.split('\n').filter((l) => l.startsWith('REL,')).map((l) => l.split(',')[2]);
+    const codes = text
+      .split('\n')
+      .filter((l) => l.startsWith('REL,'))
+      .map((l) => l.split(',')[2]);
     expect(event.releases.map((r) => r.code).sort()).toEqual([...new Set(codes)].sort());
     // Release.name is programme's field, not insights'.
     for (const release of event.releases) expect(release.name).toMatch(/\S/);

@@ -102,7 +102,11 @@ describe('ReportFeed', () => {
     feed.followPublished([]);
     const after = feed.iterate('accepted', null);
     const pending = after.next();
-    cluster.report({ cluster: { id: 'SOUTH' }, current: { file: 'b.csv', asOf: '2008-01-31', rows: 4, checksum: 'c2' }, lastRejected: null });
+    cluster.report({
+      cluster: { id: 'SOUTH' },
+      current: { file: 'b.csv', asOf: '2008-01-31', rows: 4, checksum: 'c2' },
+      lastRejected: null,
+    });
     // Neither replayed (its latest report is forgotten) nor heard (its stream is closed).
     const raced = await Promise.race([pending.then(() => 'event'), new Promise((r) => setTimeout(() => r('none'), 300))]);
     expect(raced).toBe('none');

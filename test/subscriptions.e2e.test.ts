@@ -6,7 +6,7 @@
  * insights stopping ends the stream with `SUBGRAPH_UNAVAILABLE`; clients going away leave no
  * upstream subscription open.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,11 @@ import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import type { Stack } from '../scripts/stack.js';
+import { FileRegistryStore } from '../gateway/registry/store.js';
+import { buildClusterSubgraph, clusterSubgraphSdl, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
+import { listen, type Listening } from '../subgraphs/kit/http.js';
+import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
+import { nmeFeedDir, nmeSubgraph } from './fixtures/nme/index.js';
 import { startTestStack } from './helpers.js';
 
 const SOUTH_FEED = fileURLToPath(new URL('../subgraphs/south/feed/', import.meta.url));
@@ -149,6 +154,23 @@ describe('federated subscriptions', () => {
     expect(events(again, 'reportAccepted')[0]).toEqual({ file: 'fujitsu-south-2008-01-31.csv', replayed: true });
   });
 
+  it('name the releases an accepted report covers, resolved from programme', async () => {
+    const south = sse(`subscription { reportAccepted(cluster: "SOUTH") { file releases { code name } } }`);
+    onTestFinished(() => south.stop());
+    await until(() => south.results.length === 1, 'the current south report');
+    expect(south.results[0]?.errors).toBeUndefined();
+    const event = south.results[0]?.data?.['reportAccepted'] as unknown as { file: string; releases: { code: string; name: string }[] };
+    // The report's own REL rows, as the file lists them.
+    const text = readFileSync(join(southDir, event.file), 'utf8');
+    const codes = text
+      .split('\n')
+      .filter((l) => l.startsWith('REL,'))
+      .map((l) => l.split(',')[2]);
+    expect(event.releases.map((r) => r.code).sort()).toEqual([...new Set(codes)].sort());
+    // Release.name is programme's field, not insights'.
+    for (const release of event.releases) expect(release.name).toMatch(/\S/);
+  });
+
   it('send a refused report to reportRejected, with a bounded excerpt of its problems', async () => {
     const rejected = sse(`subscription { reportRejected(cluster: "SOUTH") { ${EVENT} } }`);
     const accepted = sse(`subscription { reportAccepted(cluster: "SOUTH") { file replayed } }`);
@@ -220,4 +242,54 @@ describe('federated subscriptions', () => {
     }
     expect(await metric('gateway_subscriptions_upstream')).toBe(0);
   });
+});
+
+describe('a cluster published through the registry', () => {
+  const registryDir = mkdtempSync(join(tmpdir(), 'msg-subs-registry-'));
+  const nmeDir = mkdtempSync(join(tmpdir(), 'msg-subs-nme-'));
+  let nme: Listening | null = null;
+  let published: Stack | null = null;
+  afterAll(async () => {
+    await published?.close();
+    await nme?.close();
+    rmSync(registryDir, { recursive: true, force: true });
+    rmSync(nmeDir, { recursive: true, force: true });
+  });
+
+  it('has its reports heard: a report landing in its folder gives a reportAccepted event', async () => {
+    copyFileSync(join(nmeFeedDir, 'nme-2007-09-06.json'), join(nmeDir, 'nme-2007-09-06.json'));
+    const definition = nmeSubgraph as ClusterSubgraphDefinition<object>;
+    const reference = feedReferenceOf(await loadReference(null));
+    const built = await buildClusterSubgraph(definition, { feedDir: nmeDir, reference, pollMs: 50 });
+    nme = await listen(built.service, '127.0.0.1', 0);
+    const store = new FileRegistryStore(registryDir);
+    const at = '2026-01-01T00:00:00.000Z';
+    await store.compareAndSet(0, {
+      version: 1,
+      subgraphs: [{ name: 'nme', url: nme.url, sdl: clusterSubgraphSdl(definition), version: 1, publishedAt: at, publishedBy: 'CSC' }],
+      change: { action: 'publish', subgraph: 'nme', restored: null, by: 'CSC', at },
+    });
+    await store.close();
+    published = await startTestStack({ env: { REGISTRY_DIR: registryDir, REGISTRY_SWAP_TIMEOUT_MS: '25000' } });
+    const client = createSseClient({ url: published.gatewayUrl, retryAttempts: 0 });
+    const results: Result[] = [];
+    const stop = client.subscribe(
+      { query: 'subscription { reportAccepted(cluster: "NME") { cluster { id name } subgraph file replayed } }' },
+      { next: (r) => void results.push(r as Result), error: () => {}, complete: () => {} },
+    );
+    onTestFinished(() => {
+      stop();
+      client.dispose();
+    });
+    await until(() => results.length === 1, "the published cluster's current report");
+    expect(results[0]?.data?.['reportAccepted']).toMatchObject({ subgraph: 'nme', file: 'nme-2007-09-06.json', replayed: true });
+    const later = readFileSync(join(nmeFeedDir, 'nme-2007-09-06.json'), 'utf8').replaceAll('2007-09-06', '2008-01-31');
+    writeFileSync(join(nmeDir, 'nme-2008-01-31.json'), later);
+    await until(() => results.length === 2, "the published cluster's new report");
+    expect(results[1]?.data?.['reportAccepted']).toMatchObject({
+      cluster: { id: 'NME', name: 'North, Midlands and East Programme for IT' },
+      file: 'nme-2008-01-31.json',
+      replayed: false,
+    });
+  }, 60_000);
 });

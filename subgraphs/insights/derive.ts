@@ -36,12 +36,12 @@ const requirement = (fields: readonly string[], selection: string) => fields.map
  * name, date and row count, or its problem count and first problems, as `feeds` shows them.
  */
 const REPORT_EVENTS_SDL = [
-  '"Streams of what happens to the supplier feeds, over server-sent events or WebSocket on /graphql."',
+  '"Events pushed to subscribers, over server-sent events or WebSocket."',
   'type Subscription {',
   '  "Each report a cluster subgraph accepts (of one cluster by id, or of all); the latest of each is sent first, with `replayed: true`."',
-  '  reportAccepted("The cluster\'s id (`SOUTH`); none: every cluster." cluster: ID): ReportEvent!',
+  '  reportAccepted("Only this cluster\'s reports (by id, e.g. `SOUTH`); all when omitted." cluster: ID): ReportEvent!',
   '  "Each report a cluster subgraph refuses (of one cluster by id, or of all); the latest of each is sent first, with `replayed: true`."',
-  '  reportRejected("The cluster\'s id (`SOUTH`); none: every cluster." cluster: ID): ReportEvent!',
+  '  reportRejected("Only this cluster\'s reports (by id, e.g. `SOUTH`); all when omitted." cluster: ID): ReportEvent!',
   '}',
   '',
   '"A report a cluster subgraph accepted or refused."',
@@ -56,6 +56,8 @@ const REPORT_EVENTS_SDL = [
   '  asOf: Date',
   '  "Its data rows (accepted reports; null for refused ones)."',
   '  rows: Int',
+  '  "The releases an accepted report covers (none for refused ones)."',
+  '  releases: [Release!]!',
   '  "How many problems it had (0 for accepted reports)."',
   '  errorCount: Int!',
   `  "Its first problems (at most ${EVENT_ERRORS})."`,

@@ -62,6 +62,11 @@ export interface LiveInsightsOptions {
   readonly build: (clusters: readonly SubgraphSdl[]) => { schema: GraphQLSchema; clusters: readonly string[] };
   /** How long a cluster that left stays in the schema, in ms. */
   readonly graceMs?: number;
+  /**
+   * Told the published subgraphs (name and `/graphql` URL, as the registry lists them) after
+   * each registry read: where their reports are heard (`reports.ts`). One withdrawn is left out at once.
+   */
+  readonly onPublished?: (published: readonly ClusterUrl[]) => void;
   /** How long `start` waits for every built-in cluster subgraph to answer, in ms. */
   readonly startTimeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -216,6 +221,7 @@ export class LiveInsightsSchema implements Gateway {
       this.#registryVersion = read.kind === 'published' ? read.registryVersion : 0;
       const next = new Map<string, { sdl: SubgraphSdl; leftAt: number | null }>();
       for (const s of subgraphs) next.set(s.name, { sdl: { name: s.name, sdl: s.sdl }, leftAt: null });
+      this.#options.onPublished?.(subgraphs.filter((s) => !this.#builtIn.has(s.name)).map((s) => ({ name: s.name, url: s.url })));
       for (const [name, kept] of this.#published) if (!next.has(name)) next.set(name, { ...kept, leftAt: kept.leftAt ?? now });
       this.#published = next;
     } else {

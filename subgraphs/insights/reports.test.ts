@@ -86,4 +86,31 @@ describe('ReportFeed', () => {
     expect((await pending).done).toBe(true);
     expect(feed.subscribers).toBe(0);
   });
+
+  it('follows the published clusters it is given, and drops one withdrawn', async () => {
+    const cluster = await fakeCluster();
+    servers.push(cluster.server);
+    const feed = new ReportFeed([]);
+    feed.start();
+    onTestFinished(() => feed.stop());
+    feed.followPublished([{ name: 'nme', url: cluster.url, statusType: 'NmeFeedStatus' }]);
+    await expect.poll(cluster.reads, { timeout: 5000 }).toBe(1);
+    const before = feed.iterate('accepted', null);
+    expect(await take(before)).toMatchObject({ subgraph: 'nme', file: 'a.csv', replayed: true });
+    await before.return?.();
+
+    feed.followPublished([]);
+    const after = feed.iterate('accepted', null);
+    const pending = after.next();
+    cluster.report({
+      cluster: { id: 'SOUTH' },
+      current: { file: 'b.csv', asOf: '2008-01-31', rows: 4, checksum: 'c2' },
+      lastRejected: null,
+    });
+    // Neither replayed (its latest report is forgotten) nor heard (its stream is closed).
+    const raced = await Promise.race([pending.then(() => 'event'), new Promise((r) => setTimeout(() => r('none'), 300))]);
+    expect(raced).toBe('none');
+    expect(cluster.reads()).toBe(1);
+    await after.return?.();
+  });
 });

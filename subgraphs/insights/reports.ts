@@ -34,6 +34,8 @@ export interface ReportEvent {
   readonly file: string;
   readonly asOf: string | null;
   readonly rows: number | null;
+  /** The releases an accepted report covers, as references (programme resolves them); none for refused ones. */
+  readonly releases: readonly { readonly code: string }[];
   readonly errorCount: number;
   readonly errors: readonly { line: number | null; path: string | null; field: string; message: string }[];
   readonly replayed: boolean;
@@ -48,7 +50,7 @@ export interface FollowedCluster {
 
 interface Status {
   cluster: { id: string };
-  current: { file: string; asOf: string; rows: number; checksum: string } | null;
+  current: { file: string; asOf: string; rows: number; checksum: string; releases?: { code: string }[] } | null;
   lastRejected: {
     file: string;
     rejectedAt: string;
@@ -76,11 +78,35 @@ export class ReportFeed {
   >();
   readonly #subscribers = new Set<Subscriber>();
   readonly #aborts = new Set<AbortController>();
+  /** The published clusters followed now, by name, each with what ends its stream. */
+  readonly #published = new Map<string, { url: string; abort: AbortController }>();
   #stopped = false;
 
   constructor(clusters: readonly FollowedCluster[], log: (line: string) => void = () => {}) {
     this.#clusters = clusters;
     this.#log = log;
+  }
+
+  /**
+   * Follows exactly these published clusters (from the registry) besides the built-in ones:
+   * a new one (or one whose URL changed) is followed, one no longer listed is dropped, its
+   * latest report forgotten (a new subscriber is not told of a withdrawn cluster).
+   */
+  followPublished(clusters: readonly FollowedCluster[]): void {
+    if (this.#stopped) return;
+    const wanted = new Map(clusters.filter((c) => !this.#clusters.some((b) => b.name === c.name)).map((c) => [c.name, c]));
+    for (const [name, followed] of this.#published) {
+      if (wanted.get(name)?.url === followed.url) continue;
+      followed.abort.abort();
+      this.#published.delete(name);
+      this.#latest.delete(name);
+    }
+    for (const [name, cluster] of wanted) {
+      if (this.#published.has(name)) continue;
+      const abort = new AbortController();
+      this.#published.set(name, { url: cluster.url, abort });
+      void this.#follow(cluster, abort.signal);
+    }
   }
 
   /** Subscribers open now (what a test counts to see that nothing is left behind). */
@@ -97,6 +123,7 @@ export class ReportFeed {
   stop(): void {
     this.#stopped = true;
     for (const abort of this.#aborts) abort.abort();
+    for (const followed of this.#published.values()) followed.abort.abort();
     for (const subscriber of [...this.#subscribers]) this.#leave(subscriber);
   }
 
@@ -145,11 +172,14 @@ export class ReportFeed {
   }
 
   /** Reads one cluster's `/feed/events` until it ends, then reconnects (unless stopped). */
-  async #follow(cluster: FollowedCluster): Promise<void> {
+  async #follow(cluster: FollowedCluster, until?: AbortSignal): Promise<void> {
     // Logged once per outage, not on every retry.
     let logged = false;
-    while (!this.#stopped) {
+    const ended = () => this.#stopped || until?.aborted === true;
+    while (!ended()) {
       const abort = new AbortController();
+      const end = () => abort.abort();
+      until?.addEventListener('abort', end, { once: true });
       this.#aborts.add(abort);
       try {
         const response = await fetch(new URL(FEED_EVENTS_PATH, cluster.url), { signal: abort.signal });
@@ -164,17 +194,18 @@ export class ReportFeed {
           while ((end = buffered.indexOf('\n\n')) >= 0) {
             const block = buffered.slice(0, end);
             buffered = buffered.slice(end + 2);
-            if (/^event: version$/m.test(block)) await this.#read(cluster);
+            if (/^event: version$/m.test(block) && !ended()) await this.#read(cluster);
           }
         }
       } catch (error) {
-        if (!this.#stopped && !logged)
+        if (!ended() && !logged)
           this.#log(`insights: ${cluster.name}'s feed events: ${(error as Error).message}; reconnecting every ${RECONNECT_MS} ms`);
         logged = true;
       } finally {
+        until?.removeEventListener('abort', end);
         this.#aborts.delete(abort);
       }
-      if (!this.#stopped) await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS).unref());
+      if (!ended()) await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS).unref());
     }
   }
 
@@ -194,7 +225,16 @@ export class ReportFeed {
     const seen = this.#latest.get(cluster.name);
     const base = { cluster: { id: status.cluster.id }, subgraph: cluster.name, replayed: false };
     const acceptedEvent: ReportEvent | null = accepted
-      ? { ...base, kind: 'accepted', file: accepted.file, asOf: accepted.asOf, rows: accepted.rows, errorCount: 0, errors: [] }
+      ? {
+          ...base,
+          kind: 'accepted',
+          file: accepted.file,
+          asOf: accepted.asOf,
+          rows: accepted.rows,
+          releases: (accepted.releases ?? []).map((r) => ({ code: r.code })),
+          errorCount: 0,
+          errors: [],
+        }
       : null;
     const rejectedEvent: ReportEvent | null = rejected
       ? {
@@ -203,6 +243,7 @@ export class ReportFeed {
           file: rejected.file,
           asOf: null,
           rows: null,
+          releases: [],
           errorCount: rejected.errorCount,
           errors: rejected.errors.slice(0, EVENT_ERRORS),
         }
@@ -218,7 +259,7 @@ export class ReportFeed {
 /** The cluster's own `FeedStatus` entity, read from its `/graphql`. */
 async function readStatus(cluster: FollowedCluster): Promise<Status> {
   const query = `query ReportStatus($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${cluster.statusType} {
-    cluster { id } current { file asOf rows checksum }
+    cluster { id } current { file asOf rows checksum releases { code } }
     lastRejected { file rejectedAt errorCount errors { line path field message } } } } }`;
   const response = await fetch(cluster.url, {
     method: 'POST',

@@ -131,15 +131,28 @@ export interface InsightsServiceOptions {
 export async function buildInsightsService(options: InsightsServiceOptions): Promise<Service> {
   let reports: ReportFeed | null = null;
   let shapes: readonly ClusterShape[] = [];
+  let published: readonly ClusterUrl[] = [];
+  const withStatus = (clusters: readonly ClusterUrl[]) =>
+    clusters.flatMap((c) => {
+      const statusType = shapes.find((s) => s.subgraph === c.name)?.feedStatusType;
+      return statusType ? [{ ...c, statusType }] : [];
+    });
   const live = await LiveInsightsSchema.start({
     builtIn: options.clusters,
     registryUrl: options.registryUrl,
     pollMs: options.pollMs ?? 5000,
     ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
     ...(options.log ? { log: options.log } : {}),
+    // Published clusters' reports are heard from the URLs they were published with.
+    onPublished: (clusters) => {
+      published = clusters;
+      reports?.followPublished(withStatus(published));
+    },
     build: (clusters) => {
       const derived = deriveInsights(clusters);
       shapes = derived.clusters;
+      // A cluster just published has its FeedStatus type only now.
+      reports?.followPublished(withStatus(published));
       return {
         schema: buildContractSubgraph(
           derived.sdl,
@@ -149,16 +162,11 @@ export async function buildInsightsService(options: InsightsServiceOptions): Pro
       };
     },
   });
-  // Reports are heard from the built-in clusters, whose URLs insights knows (issue 12).
-  const feed = new ReportFeed(
-    options.clusters.flatMap((c) => {
-      const statusType = shapes.find((s) => s.subgraph === c.name)?.feedStatusType;
-      return statusType ? [{ ...c, statusType }] : [];
-    }),
-    options.log,
-  );
+  // Reports are heard from the built-in clusters and from those published through the registry.
+  const feed = new ReportFeed(withStatus(options.clusters), options.log);
   reports = feed;
   feed.start();
+  feed.followPublished(withStatus(published));
   // Subscriptions over server-sent events on /graphql (graphql-sse, distinct connections), as the gateway asks for them.
   const streams = createSseHandler({
     schema: () => live.schema(),

@@ -23,7 +23,8 @@ const READ_TIMEOUT_MS = 3000;
 
 /** The registry's published subgraphs, or `off` when that gateway has no registry. */
 export type RegistryRead =
-  { readonly kind: 'published'; readonly registryVersion: number; readonly subgraphs: SubgraphSdl[] } | { readonly kind: 'off' };
+  | { readonly kind: 'published'; readonly registryVersion: number; readonly subgraphs: (SubgraphSdl & { readonly url: string })[] }
+  | { readonly kind: 'off' };
 
 /** The body of `response` as JSON, refused past `MAX_ANSWER_BYTES` (the header may lie or be absent). */
 async function boundedJson(response: Response, url: string): Promise<unknown> {
@@ -65,7 +66,7 @@ export async function readServedSdl(url: string): Promise<string> {
 
 const registryAnswer = z.object({
   registryVersion: z.number().int().min(0),
-  subgraphs: z.array(z.object({ name: z.string().min(1).max(63), sdl: z.string().min(1) })),
+  subgraphs: z.array(z.object({ name: z.string().min(1).max(63), sdl: z.string().min(1), url: z.string().url().max(2048) })),
 });
 
 /** The published subgraphs of the registry at the gateway `baseUrl`, with their SDL. */

@@ -14,7 +14,7 @@ import { buildContractSubgraph, type Resolvers } from './schema.js';
 import { RedisViewStore, STORE_FORMAT } from './redis-store.js';
 import { manifestAt, MemoryViewStore, snapshotAt, versionKey, type ViewStore } from './store.js';
 import { PIN_HEADER, pinOf } from './pin.js';
-import type { FeedSourceView, ReleaseRef, ReleaseViewData, TrustRef } from './views.js';
+import { releasesOf, type FeedSourceView, type ReleaseRef, type ReleaseViewData, type TrustRef } from './views.js';
 
 /**
  * What a supplier writes to join the supergraph: its subgraph name, the cluster it serves,
@@ -142,6 +142,14 @@ export function clusterResolvers<Extra>(
         (await ctx.loaders.rollout.load(versionKey(view.version, view.releaseCode))) ?? [],
       history: async (view: ReleaseViewData, args: { from?: string | null; to?: string | null }, ctx: Ctx) =>
         (await historyOf(ctx, view.releaseCode, (c) => c.loaders.release)).filter(inRange(args.from, args.to)),
+    },
+  };
+  resolvers['FeedSource'] = {
+    // A view's source is the snapshot's public part: its releases are in the manifest, by checksum.
+    releases: async (source: FeedSourceView & { releaseCodes?: readonly string[] }, _: unknown, ctx: Ctx) => {
+      if (source.releaseCodes !== undefined) return releasesOf(source);
+      const meta = (await ctx.loaders.manifest()).snapshots.find((s) => s.checksum === source.checksum);
+      return meta ? releasesOf(meta) : [];
     },
   };
   if (shape.feedStatusType) {

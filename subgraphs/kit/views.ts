@@ -44,6 +44,17 @@ export interface SnapshotMeta extends FeedSourceView {
   readonly replacedAt: string | null;
   /** When the source file was last modified: an older copy never replaces a newer one. */
   readonly modifiedAt: string;
+  /**
+   * The codes of the releases the report covers (`FeedSource.releases`, and the releases a
+   * report event names). Absent in manifests written before it was recorded.
+   */
+  readonly releaseCodes?: readonly string[];
+}
+
+/** The releases a snapshot covers, as entity references (none when its manifest predates them). */
+export function releasesOf(meta: Pick<SnapshotMeta, 'releaseCodes'>): ReleaseRef[] {
+  // Redis's cjson writes an empty list as `{}`: only a list counts.
+  return Array.isArray(meta.releaseCodes) ? meta.releaseCodes.map((code) => ({ code })) : [];
 }
 
 /**
@@ -154,5 +165,10 @@ export function buildViews<Extra extends object>(
     trusts.set(odsCode, { version, odsCode, cluster, supplier, localName: trust.localName, rollout: trust.rollout, source });
   }
   // The store stamps loadedAt when it switches the manifest.
-  return { meta: { ...source, version, loadedAt: '', replacedAt: null, modifiedAt }, releases, rollouts, trusts };
+  return {
+    meta: { ...source, version, loadedAt: '', replacedAt: null, modifiedAt, releaseCodes: [...releases.keys()] },
+    releases,
+    rollouts,
+    trusts,
+  };
 }

@@ -135,22 +135,16 @@ export const ${field}Subgraph: ClusterSubgraphDefinition<KitJsonExtra> = {
  */
 import { fileURLToPath } from 'node:url';
 import { buildClusterSubgraph } from '${kit('subgraphs/kit/cluster.js')}';
-import { LOCAL_REGISTRY_URL, loadClusterConfig } from '${kit('subgraphs/kit/config.js')}';
+import { loadClusterConfig } from '${kit('subgraphs/kit/config.js')}';
 import { listen } from '${kit('subgraphs/kit/http.js')}';
 import { runUntilSignal } from '${kit('subgraphs/kit/main.js')}';
-import { LiveReference } from '${kit('subgraphs/kit/membership.js')}';
+import { followMembership } from '${kit('subgraphs/kit/membership.js')}';
 import { ${field}Subgraph } from './subgraph.js';
 
 await runUntilSignal(async () => {
   const config = loadClusterConfig('${PREFIX}', { port: ${port}, feedDir: fileURLToPath(new URL('./feed/', import.meta.url)) }, process.env);
   // The programme's trusts, with those an operator registered at the gateway's registry (followed live).
-  const { registryUrl, pollMs } = config.membership;
-  const membership = await LiveReference.open({
-    extraTrustsFile: config.extraTrustsFile,
-    registryUrl: registryUrl ?? LOCAL_REGISTRY_URL,
-    pollMs,
-    log: console.log,
-  });
+  const membership = await followMembership(config);
   const { service } = await buildClusterSubgraph(${field}Subgraph, {
     ...config,
     reference: membership.feed,

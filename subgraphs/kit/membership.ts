@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { mergeMembership, MEMBERSHIP_PATH, membershipSchema, type MemberCluster } from '../../schema/membership.js';
 import { odsCode, seed, type Reference, type TrustRecord } from '../../schema/seed.js';
+import { LOCAL_REGISTRY_URL, type MembershipConfig } from './config.js';
 import type { FeedReference } from './feed.js';
 
 const extraTrustsSchema = z.array(
@@ -255,4 +256,21 @@ export class LiveReference {
     this.#timer = null;
     this.#listeners.clear();
   }
+}
+
+/**
+ * The membership a subgraph run on its own follows (its `main.ts`): the seed with its
+ * `EXTRA_TRUSTS_FILE`, and what operators register at `REGISTRY_URL` (the local gateway by
+ * default), followed live; the seed serves until the registry answers.
+ */
+export function followMembership(
+  config: { readonly extraTrustsFile: string | null; readonly membership: MembershipConfig },
+  log: (line: string) => void = console.log,
+): Promise<LiveReference> {
+  return LiveReference.open({
+    extraTrustsFile: config.extraTrustsFile,
+    registryUrl: config.membership.registryUrl ?? LOCAL_REGISTRY_URL,
+    pollMs: config.membership.pollMs,
+    log,
+  });
 }

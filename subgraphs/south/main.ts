@@ -1,21 +1,14 @@
 /** Runs the south subgraph alone: `tsx subgraphs/south/main.ts`. */
-import { LOCAL_REGISTRY_URL } from '../kit/config.js';
 import { listen } from '../kit/http.js';
 import { runUntilSignal } from '../kit/main.js';
-import { LiveReference } from '../kit/membership.js';
+import { followMembership } from '../kit/membership.js';
 import { loadSouthConfig } from './config.js';
 import { buildSouthSubgraph } from './server.js';
 
 await runUntilSignal(async () => {
   const config = loadSouthConfig();
-  const { registryUrl, pollMs } = config.membership;
-  // Trusts an operator registers are accepted in feeds with no restart; the seed serves until the registry answers.
-  const membership = await LiveReference.open({
-    extraTrustsFile: config.extraTrustsFile,
-    registryUrl: registryUrl ?? LOCAL_REGISTRY_URL,
-    pollMs,
-    log: console.log,
-  });
+  // Registered clusters and trusts come from the gateway's registry, live; the seed serves until it answers.
+  const membership = await followMembership(config);
   const { service } = await buildSouthSubgraph(config, { membership });
   return [await listen(service, config.host, config.port)];
 });

@@ -8,12 +8,12 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import type { Stack } from '../scripts/stack.js';
 import { startTestStack } from './helpers.js';
+import { metric as gatewayMetric, sleep, sseStream, until, wsStream, type Result } from './streams.js';
 
 const SOUTH_FEED = fileURLToPath(new URL('../subgraphs/south/feed/', import.meta.url));
 const LONDON_FEED = fileURLToPath(new URL('../subgraphs/london/feed/', import.meta.url));
@@ -44,81 +44,9 @@ afterAll(async () => {
 const SOUTH_LIVE = 'query SouthFile @live { release(code: "R0") { south { source { file } } } }';
 const LONDON_LIVE = 'query LondonFile @live { release(code: "R0") { london { source { file } } } }';
 
-type Result = { data?: unknown; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] };
-
-/** A stream's results as they arrive, and whether it completed or failed. */
-interface Collected {
-  readonly results: Result[];
-  completed: boolean;
-  error: unknown;
-  stop(): void;
-}
-
-function sse(query: string, variables?: Record<string, unknown>): Collected {
-  const client = createSseClient({ url: stack.gatewayUrl, retryAttempts: 0 });
-  const collected: Collected = { results: [], completed: false, error: null, stop: () => {} };
-  const dispose = client.subscribe<unknown>(
-    { query, ...(variables ? { variables } : {}) },
-    {
-      next: (result) => void collected.results.push(result as Result),
-      complete: () => void (collected.completed = true),
-      error: (error) => void (collected.error = error),
-    },
-  );
-  collected.stop = () => {
-    dispose();
-    client.dispose();
-  };
-  return collected;
-}
-
-function ws(query: string): Collected & { closeCode: Promise<number> } {
-  let closed: (code: number) => void = () => {};
-  const closeCode = new Promise<number>((resolve) => (closed = resolve));
-  const client = createWsClient({
-    url: stack.gatewayUrl.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    retryAttempts: 0,
-    on: { closed: (event) => closed((event as { code: number }).code) },
-  });
-  const collected: Collected & { closeCode: Promise<number> } = { results: [], completed: false, error: null, stop: () => {}, closeCode };
-  const unsubscribe = client.subscribe(
-    { query },
-    {
-      next: (result) => void collected.results.push(result as Result),
-      complete: () => void (collected.completed = true),
-      error: (error) => void (collected.error = error),
-    },
-  );
-  collected.stop = () => {
-    unsubscribe();
-    void client.dispose();
-  };
-  return collected;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A metric's value from /metrics (summed over its labels matching `labels`). */
-async function metric(name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', stack.gatewayUrl))).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || line.startsWith('#')) continue;
-    const [series, value] = line.split(' ');
-    if (series!.split('{')[0] !== name || (labels && !series!.includes(labels))) continue;
-    sum += Number(value);
-  }
-  return sum;
-}
+const sse = (query: string, variables?: Record<string, unknown>) => sseStream(stack.gatewayUrl, query, variables);
+const ws = (query: string) => wsStream(stack.gatewayUrl, query);
+const metric = (name: string, labels = '') => gatewayMetric(stack.gatewayUrl, name, labels);
 
 const fileOf = (result: Result | undefined, cluster: 'south' | 'london') =>
   (result?.data as { release: Record<string, { source: { file: string } }> } | undefined)?.release[cluster]?.source.file;

@@ -11,9 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient as createSseClient } from 'graphql-sse';
-import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import WebSocket from 'ws';
 import type { Stack } from '../scripts/stack.js';
 import { FileRegistryStore } from '../gateway/registry/store.js';
 import { buildClusterSubgraph, clusterSubgraphSdl, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
@@ -21,6 +19,15 @@ import { listen, type Listening } from '../subgraphs/kit/http.js';
 import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
 import { nmeFeedDir, nmeSubgraph } from './fixtures/nme/index.js';
 import { startTestStack } from './helpers.js';
+import {
+  metric as gatewayMetric,
+  sleep,
+  sseStream,
+  until,
+  wsStream,
+  type Collected as StreamCollected,
+  type Result as StreamResult,
+} from './streams.js';
 
 const SOUTH_FEED = fileURLToPath(new URL('../subgraphs/south/feed/', import.meta.url));
 const LONDON_FEED = fileURLToPath(new URL('../subgraphs/london/feed/', import.meta.url));
@@ -50,67 +57,14 @@ interface Event {
   errors: { field: string; message: string }[];
   replayed: boolean;
 }
-type Result = { data?: Record<string, Event> | null; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] };
-
-interface Collected {
-  readonly results: Result[];
-  completed: boolean;
-  error: unknown;
-  stop(): void;
-}
+type Result = StreamResult<Record<string, Event>>;
+type Collected = StreamCollected<Record<string, Event>>;
 
 const EVENT = 'cluster { id name serviceProvider { name } } subgraph file asOf rows errorCount errors { field message } replayed';
 
-function sse(query: string, variables?: Record<string, unknown>): Collected {
-  const client = createSseClient({ url: stack.gatewayUrl, retryAttempts: 0 });
-  const collected: Collected = { results: [], completed: false, error: null, stop: () => {} };
-  const dispose = client.subscribe<Record<string, Event>>(
-    { query, ...(variables ? { variables } : {}) },
-    {
-      next: (result) => void collected.results.push(result as Result),
-      complete: () => void (collected.completed = true),
-      error: (error) => void (collected.error = error),
-    },
-  );
-  collected.stop = () => {
-    dispose();
-    client.dispose();
-  };
-  return collected;
-}
-
-function ws(query: string): Collected {
-  const client = createWsClient({ url: stack.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
-  const collected: Collected = { results: [], completed: false, error: null, stop: () => {} };
-  const unsubscribe = client.subscribe(
-    { query },
-    {
-      next: (result) => void collected.results.push(result as Result),
-      complete: () => void (collected.completed = true),
-      error: (error) => void (collected.error = error),
-    },
-  );
-  collected.stop = () => {
-    unsubscribe();
-    void client.dispose();
-  };
-  return collected;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', stack.gatewayUrl))).text();
-  const line = text.split('\n').find((l) => l.split(' ')[0] === name);
-  return Number(line?.split(' ')[1]);
-}
+const sse = (query: string, variables?: Record<string, unknown>): Collected => sseStream(stack.gatewayUrl, query, variables);
+const ws = (query: string): Collected => wsStream(stack.gatewayUrl, query);
+const metric = (name: string) => gatewayMetric(stack.gatewayUrl, name);
 
 const events = (c: Collected, field: string) => c.results.map((r) => r.data?.[field]).filter((e): e is Event => !!e);
 

@@ -77,7 +77,9 @@ describe('the built-in subgraphs, by what they serve', () => {
     const { gateway, lines, tookMs } = await gatewayBehind({ programme }, 20_000);
     try {
       expect(tookMs).toBeGreaterThanOrEqual(2400);
-      expect(lines.join('\n')).toMatch(/waiting up to 20000 ms \(SUBGRAPH_SDL_WAIT_MS\) for built-in subgraphs not serving their SDL yet: programme \(/);
+      expect(lines.join('\n')).toMatch(
+        /waiting up to 20000 ms \(SUBGRAPH_SDL_WAIT_MS\) for built-in subgraphs not serving their SDL yet: programme \(/,
+      );
       expect(lines.join('\n')).toContain('every built-in subgraph serves its SDL');
       expect(lines.join('\n')).not.toContain('committed schema/supergraph.graphql');
       const answer = await post<{ releases: { code: string }[] }>(gateway.url, RELEASES);

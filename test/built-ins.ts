@@ -4,10 +4,18 @@
  */
 import { supergraphSubgraphs, type SubgraphSource } from '../subgraphs/catalog.js';
 
-export const BUILT_IN_URLS = { programme: 'http://p/graphql', south: 'http://s/graphql', london: 'http://l/graphql', insights: 'http://i/graphql' };
+export const BUILT_IN_URLS = {
+  programme: 'http://p/graphql',
+  south: 'http://s/graphql',
+  london: 'http://l/graphql',
+  insights: 'http://i/graphql',
+};
 
 /** The built-ins at placeholder URLs (or `urls`), with `extra` clusters (insights derived with them). */
-export function builtInSdls(urls: Readonly<Record<string, string>> = BUILT_IN_URLS, extra: readonly SubgraphSource[] = []): SubgraphSource[] {
+export function builtInSdls(
+  urls: Readonly<Record<string, string>> = BUILT_IN_URLS,
+  extra: readonly SubgraphSource[] = [],
+): SubgraphSource[] {
   return supergraphSubgraphs(urls, extra);
 }
 

@@ -30,7 +30,6 @@ export interface ClusterConfig {
 const whole = (fallback: number, min: number) =>
   z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).default(fallback);
 
-
 /**
  * Reads the settings of a cluster subgraph whose variables start with `prefix`: `HOST`,
  * `<PREFIX>_PORT`, `<PREFIX>_FEED_DIR`, `<PREFIX>_FEED_URL`, and the shared `FEED_POLL_MS`

@@ -9,6 +9,7 @@ import { feedAnswer, hintHeader, subgraphHint, type SubgraphHint } from './cache
 import { isEntitiesFetch, type EntityCache } from './entity-cache.js';
 import { REQUEST_ID_HEADER } from './logger.js';
 import type { Epochs } from './mutation-epochs.js';
+import type { Caller } from './caller.js';
 import { failureReason, isSubgraphFailure, unavailableAnswer, type FailureReason, type SubgraphResilience } from './resilience.js';
 
 /** Per-operation context of the gateway. */
@@ -32,6 +33,8 @@ export interface GatewayContext {
   readonly epochs?: Epochs;
   /** The request's id, sent on to every subgraph (`x-request-id`). */
   readonly requestId?: string;
+  /** Who is asking (token subject, scopes, claims, client name); absent: anonymous. */
+  readonly caller?: Caller;
   /** The HTTP response's locals, where plugins leave the operation name and outcome for metrics and logs. */
   readonly locals?: Record<string, unknown>;
 }

@@ -49,13 +49,13 @@ const contextAt = (version: string | null): GatewayContext => ({
   epochs: new Map([['south', 'epoch-1']]),
 });
 
-function dataSource(entityCache: EntityCache | null = null) {
+function dataSource(entityCache: EntityCache | null = null, dedupe = false) {
   return new GatewayDataSource({
     name: 'south',
     url,
     agent,
     defaultMaxAge: 60,
-    dedupe: false,
+    dedupe,
     maxResponseBytes: 16 * 1024 * 1024,
     hasFeed: () => true,
     entityCache,
@@ -117,5 +117,22 @@ describe('GatewayDataSource: cacheable only under the feed version the subgraph 
     const third = await lookup(contextAt('v2'));
     expect(fetches).toBe(before + 2);
     expect(third.data).toEqual(next.data);
+  });
+
+  it('merges identical in-flight fetches, and gives each operation an answer of its own to merge into', async () => {
+    const source = dataSource(null, true);
+    const fetch = () =>
+      source.process({
+        kind: 'loading schema',
+        request: { query: ENTITIES, variables: { representations: [{ __typename: 'Release', code: 'R1' }] } },
+        context: contextAt('v2'),
+      } as never);
+    const before = fetches;
+    const [first, second] = await Promise.all([fetch(), fetch()]);
+    expect(fetches).toBe(before + 1);
+    expect(second.data).toEqual(first.data);
+    // Apollo writes each operation's later fetches into these objects.
+    (first.data as { _entities: Record<string, unknown>[] })._entities[0]!['mine'] = true;
+    expect((second.data as { _entities: Record<string, unknown>[] })._entities[0]!['mine']).toBeUndefined();
   });
 });

@@ -4,9 +4,10 @@ import type { Fetcher } from '@apollo/utils.fetcher';
 import { Agent, request } from 'undici';
 import { subgraphErrorCodes, type ErrorCode } from '../schema/errors.js';
 import { FEED_VERSION_HEADER, PIN_HEADER } from '../schema/wire.js';
-import { cacheKey } from './cache-key.js';
+import { inflightKey } from './cache-key.js';
 import { feedAnswer, hintHeader, subgraphHint, type SubgraphHint } from './cache-policy.js';
 import { isEntitiesFetch, type EntityCache } from './entity-cache.js';
+import { copyJson } from './json-copy.js';
 import { REQUEST_ID_HEADER } from './logger.js';
 import type { Epochs } from './mutation-epochs.js';
 import type { Caller } from './caller.js';
@@ -362,8 +363,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const query = options.request.query ?? '';
     if (!this.#dedupe || !isQueryText(query)) return this.#fetch(options);
     // Answers of a subgraph without a feed do not depend on the pin: merge across operations.
-    const key = cacheKey(
-      'inflight',
+    const key = inflightKey(
       query,
       options.request.variables ?? null,
       this.#hasFeed() ? (options.context.pin ?? null) : null,
@@ -377,7 +377,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       // The gateway merges each answer into its operation's result in place: every operation
       // that joins an in-flight fetch gets its own copy.
       return running.then((shared) => {
-        const copy = structuredClone(shared);
+        const copy = copyJson(shared);
         // The answer arrived for the first operation only: what its subgraph said is judged
         // against this one's versions too (nothing said, e.g. a failure: not cacheable).
         const said = this.#said.get(shared);

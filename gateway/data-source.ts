@@ -49,6 +49,11 @@ export interface FetchObserver {
 
 type Processed = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
+/** A subgraph answer's headers as Apollo's data source and this one read them. */
+interface HeaderReader {
+  get(name: string): string | null;
+}
+
 /** What a subgraph said of an answer's cacheability: its `Cache-Control` and the feed version it answered from. */
 interface AnswerHeaders {
   readonly cacheControl: string | null;
@@ -114,10 +119,13 @@ function poolFetcher(agent: Agent, maxBytes: number): Fetcher {
       ...(init.body !== undefined ? { body: init.body } : {}),
       dispatcher: agent,
     });
-    const responseHeaders = new Headers();
-    for (const [name, value] of Object.entries(headers)) {
-      if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
+    // Apollo's data source only reads these (`get`): a WHATWG `Headers` validated and copied each one.
+    const responseHeaders: HeaderReader = {
+      get: (name) => {
+        const value = headers[name.toLowerCase()];
+        return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+      },
+    };
     return {
       ok: statusCode >= 200 && statusCode < 300,
       status: statusCode,
@@ -249,15 +257,16 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 
   override didReceiveResponse<T>(input: { response: T; context: GatewayContext }): T {
-    const response = input.response as T & { http?: { headers: Headers; status: number; url: string } };
+    const response = input.response as T & { http?: { headers: HeaderReader; status: number; url: string } };
     const http = response.http;
     const said = { cacheControl: http?.headers.get('cache-control') ?? null, answered: http?.headers.get(FEED_VERSION_HEADER) ?? null };
     const hint = this.#judge(said, input.context);
     if (http) {
-      // A fetch response's headers are immutable, and Apollo reads the cache hint from
-      // `response.http` after this hook: give it headers that carry the decided hint.
-      const headers = new Headers(http.headers);
-      headers.set('cache-control', hintHeader(hint));
+      // Apollo reads the cache hint from `response.http` after this hook: give it headers
+      // that carry the decided hint.
+      const given = http.headers;
+      const cacheControl = hintHeader(hint);
+      const headers: HeaderReader = { get: (name) => (name.toLowerCase() === 'cache-control' ? cacheControl : given.get(name)) };
       response.http = { headers, status: http.status, url: http.url };
     }
     this.#hints.set(response as object, hint);

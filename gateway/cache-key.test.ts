@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cacheKey, canonicalJson, MAX_KEY_DEPTH } from './cache-key.js';
+import { cacheKey, canonicalJson, inflightKey, MAX_KEY_DEPTH } from './cache-key.js';
 
 const nested = (depth: number): unknown => {
   let value: unknown = 1;
@@ -40,5 +40,28 @@ describe('cacheKey', () => {
     expect(cacheKey('rc', nested(MAX_KEY_DEPTH))).not.toBeNull();
     expect(cacheKey('rc', nested(MAX_KEY_DEPTH + 1))).toBeNull();
     expect(cacheKey('rc', { deep: nested(100_000) })).toBeNull();
+  });
+});
+
+describe('inflightKey', () => {
+  it('is the same for the same request, and differs when any part does', () => {
+    const query = 'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { name } } }';
+    const representations = [{ __typename: 'Product', upc: '1' }];
+    const key = inflightKey(query, { representations }, null, { 'x-subgraphs': 'a,b' });
+    expect(inflightKey(query, { representations: [{ __typename: 'Product', upc: '1' }] }, null, { 'x-subgraphs': 'a,b' })).toBe(key);
+    expect(inflightKey(query, { representations: [{ __typename: 'Product', upc: '2' }] }, null, { 'x-subgraphs': 'a,b' })).not.toBe(key);
+    expect(inflightKey(query, { representations }, '2026-01-01T00:00:00.000Z', { 'x-subgraphs': 'a,b' })).not.toBe(key);
+    expect(inflightKey(query, { representations }, null, { 'x-subgraphs': 'a' })).not.toBe(key);
+    // Parts never run into each other: ("ab", "c") is not ("a", "bc").
+    expect(inflightKey('ab', 'c')).not.toBe(inflightKey('a', 'bc'));
+  });
+
+  it('is null for parts JSON cannot write (too deep for the stack, cyclic), so that fetch is made alone', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    expect(inflightKey('q', cyclic)).toBeNull();
+    let deep: unknown = 1;
+    for (let i = 0; i < 1_000_000; i++) deep = { a: deep };
+    expect(inflightKey('q', deep)).toBeNull();
   });
 });

@@ -10,6 +10,7 @@ import { FEED_VERSION_HEADER } from '../schema/wire.js';
 import { MemoryCache } from './cache.js';
 import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
 import { EntityCache } from './entity-cache.js';
+import { SubgraphResilience } from './resilience.js';
 
 const ENTITIES =
   'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Release { south { designStatus } } } }';
@@ -21,8 +22,22 @@ let server: Server;
 let url: string;
 const agent = subgraphAgent();
 
+/** Headers of the last request, and whether a request to `/slow` was closed before its answer. */
+const seen: { headers: Record<string, unknown>; slowClosedEarly: boolean | null } = { headers: {}, slowClosedEarly: null };
+
 beforeAll(async () => {
   server = createServer((req, res) => {
+    seen.headers = req.headers;
+    if (req.url === '/slow') {
+      // Never answers in time: the attempt's timeout must close the request.
+      const timer = setTimeout(() => res.end('{"data":{}}'), 5_000);
+      res.on('close', () => {
+        seen.slowClosedEarly = !res.writableFinished;
+        clearTimeout(timer);
+      });
+      req.resume();
+      return;
+    }
     req.resume();
     req.on('end', () => {
       fetches += 1;
@@ -49,13 +64,13 @@ const contextAt = (version: string | null): GatewayContext => ({
   epochs: new Map([['south', 'epoch-1']]),
 });
 
-function dataSource(entityCache: EntityCache | null = null) {
+function dataSource(entityCache: EntityCache | null = null, dedupe = false) {
   return new GatewayDataSource({
     name: 'south',
     url,
     agent,
     defaultMaxAge: 60,
-    dedupe: false,
+    dedupe,
     maxResponseBytes: 16 * 1024 * 1024,
     hasFeed: () => true,
     entityCache,
@@ -117,5 +132,61 @@ describe('GatewayDataSource: cacheable only under the feed version the subgraph 
     const third = await lookup(contextAt('v2'));
     expect(fetches).toBe(before + 2);
     expect(third.data).toEqual(next.data);
+  });
+
+  it('merges identical in-flight fetches, and gives each operation an answer of its own to merge into', async () => {
+    const source = dataSource(null, true);
+    // One pin: fetches of a feed subgraph merge only within one snapshot.
+    const context = contextAt('v2');
+    const fetch = () =>
+      source.process({
+        kind: 'loading schema',
+        request: { query: ENTITIES, variables: { representations: [{ __typename: 'Release', code: 'R1' }] } },
+        context: { ...context, touched: new Set() },
+      } as never);
+    const before = fetches;
+    const [first, second] = await Promise.all([fetch(), fetch()]);
+    expect(fetches).toBe(before + 1);
+    expect(second.data).toEqual(first.data);
+    // Apollo writes each operation's later fetches into these objects.
+    (first.data as { _entities: Record<string, unknown>[] })._entities[0]!['mine'] = true;
+    expect((second.data as { _entities: Record<string, unknown>[] })._entities[0]!['mine']).toBeUndefined();
+  });
+
+  it('aborts a fetch on the wire at its timeout, and never sends the header that carries its attempt', async () => {
+    const resilience = new SubgraphResilience('south', {
+      timeoutMs: 100,
+      timeoutsMs: {},
+      retries: 0,
+      retryDelayMs: 1,
+      breakerFailures: 100,
+      breakerResetMs: 1000,
+    });
+    const source = (path: string) =>
+      new GatewayDataSource({
+        name: 'south',
+        url: `${url.replace(/\/graphql$/, '')}${path}`,
+        agent,
+        defaultMaxAge: 60,
+        dedupe: false,
+        maxResponseBytes: 1024 * 1024,
+        hasFeed: () => true,
+        entityCache: null,
+        resilience,
+        log: () => {},
+      });
+    const fetch = (path: string) =>
+      source(path).process({
+        kind: 'loading schema',
+        request: { query: '{ releases { code } }', variables: {} },
+        context: contextAt('v2'),
+      } as never);
+    await fetch('/graphql');
+    expect(Object.keys(seen.headers).filter((name) => name.startsWith('x-gateway'))).toEqual([]);
+    const slow = await fetch('/slow');
+    expect(slow.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', reason: 'timeout' });
+    for (const deadline = Date.now() + 2_000; seen.slowClosedEarly === null && Date.now() < deadline;)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen.slowClosedEarly).toBe(true);
   });
 });

@@ -60,4 +60,22 @@ describe('requestLogging', () => {
       expect.objectContaining({ method: 'GET', path: '/registry/subgraphs', status: 503 }),
     ]);
   });
+
+  it('below info (LOG_LEVEL=warn) still gives each request its id, and hangs nothing on its end', async () => {
+    const finishListeners: Record<string, number> = {};
+    const app = express();
+    for (const level of ['info', 'warn'] as const)
+      app.use(`/${level}`, requestLogging(createLogger(level, new Writable({ write: (_c, _e, done) => done() }))), (_req, res) => {
+        finishListeners[level] = res.listenerCount('finish');
+        res.json({ id: res.locals['requestId'] });
+      });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const warn = await fetch(`${base}/warn`, { headers: { 'x-request-id': 'quiet-1' } });
+    await fetch(`${base}/info`);
+    server.close();
+    expect(warn.headers.get('x-request-id')).toBe('quiet-1');
+    expect(finishListeners['warn']! + 1).toBe(finishListeners['info']);
+  });
 });

@@ -95,7 +95,8 @@ export function requestLogging(logger: Logger | null): RequestHandler {
       req.path === '/health' ||
       req.path === '/metrics' ||
       (req.method === 'GET' && (req.path === MEMBERSHIP_PATH || (req.path === '/registry/subgraphs' && req.query['sdl'] === 'true')));
-    if (logger) {
+    // Access lines are info: below it (LOG_LEVEL=warn), no listener per request for nothing.
+    if (logger?.isLevelEnabled('info')) {
       const started = process.hrtime.bigint();
       // Mounted routers rewrite req.path: keep the one the client asked for.
       const path = req.path;

@@ -37,6 +37,13 @@ describe('SubgraphResilience', () => {
     expect(aborted).toBe(true);
   });
 
+  it('leaves the signal of an attempt that returned unaborted (an abort builds a DOMException per fetch)', async () => {
+    const policies = new SubgraphResilience('london', CONFIG);
+    let seen: AbortSignal | undefined;
+    await expect(policies.run(true, async (signal) => ((seen = signal), 'answer'))).resolves.toBe('answer');
+    expect(seen?.aborted).toBe(false);
+  });
+
   it("uses the subgraph's own timeout when it has one", async () => {
     const policies = new SubgraphResilience('london', { ...CONFIG, retries: 0, timeoutMs: 5000, timeoutsMs: { london: 50 } });
     const started = Date.now();

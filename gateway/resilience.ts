@@ -88,7 +88,9 @@ export class SubgraphResilience {
     });
     this.#breaker.onStateChange((state) => onState(STATES[state]));
     // Aggressive: the caller is answered at the deadline, and the fetch is aborted through the signal.
-    const deadline = timeout(config.timeoutsMs[name] ?? config.timeoutMs, TimeoutStrategy.Aggressive);
+    // Not aborted when it returns (cockatiel's default): an attempt returns once its answer is read
+    // whole, and each abort builds a DOMException with its stack, 1% of the CPU on Guild workload B.
+    const deadline = timeout(config.timeoutsMs[name] ?? config.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
     this.#once = wrap(this.#breaker, deadline);
     this.#query =
       config.retries > 0

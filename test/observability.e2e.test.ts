@@ -67,6 +67,14 @@ describe('request ids', () => {
   });
 });
 
+describe('answers', () => {
+  it('carry no ETag: Express would hash every answer for one, and no client of a POST revalidates', async () => {
+    const response = await ask('query Target { programme { completionTargetYear } }');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('etag')).toBeNull();
+  });
+});
+
 describe('logs', () => {
   it('writes one JSON access line per request, with its id and operation, and no secrets', async () => {
     await ask('query WithSecrets { programme { completionTargetYear } }', {

@@ -12,7 +12,7 @@ function variables(path: string): string[] {
 }
 
 describe('README Settings table', () => {
-  it.each(['gateway/config.ts', 'subgraphs/kit/config.ts'])('lists every variable %s reads, with a default', (path) => {
+  it.each(['gateway/config.ts', 'subgraphs/kit/config.ts', 'schema/telemetry.ts'])('lists every variable %s reads, with a default', (path) => {
     const names = variables(path);
     expect(names.length).toBeGreaterThan(3);
     for (const name of names) {

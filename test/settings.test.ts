@@ -12,14 +12,17 @@ function variables(path: string): string[] {
 }
 
 describe('README Settings table', () => {
-  it.each(['gateway/config.ts', 'subgraphs/kit/config.ts', 'schema/telemetry.ts'])('lists every variable %s reads, with a default', (path) => {
-    const names = variables(path);
-    expect(names.length).toBeGreaterThan(3);
-    for (const name of names) {
-      const row = table.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${name}\``));
-      expect(row, `${name} is not in the README's Settings table`).toBeDefined();
-      // | variable | default | what |: the default cell is not empty.
-      expect(row!.split('|')[2]?.trim(), `${name} has no default in the table`).not.toBe('');
-    }
-  });
+  it.each(['gateway/config.ts', 'subgraphs/kit/config.ts', 'schema/telemetry.ts'])(
+    'lists every variable %s reads, with a default',
+    (path) => {
+      const names = variables(path);
+      expect(names.length).toBeGreaterThan(3);
+      for (const name of names) {
+        const row = table.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${name}\``));
+        expect(row, `${name} is not in the README's Settings table`).toBeDefined();
+        // | variable | default | what |: the default cell is not empty.
+        expect(row!.split('|')[2]?.trim(), `${name} has no default in the table`).not.toBe('');
+      }
+    },
+  );
 });

@@ -53,3 +53,54 @@ describe('production settings', () => {
     expect(() => loadGatewayConfig({ [name]: value })).toThrow(`${name}=${JSON.stringify(value)}`);
   });
 });
+
+describe('tracing settings (OTEL_*)', () => {
+  it('is off without an endpoint, with the OpenTelemetry defaults otherwise', () => {
+    expect(loadGatewayConfig({}).tracing).toMatchObject({ endpoint: null, serviceName: 'gateway', sampler: 'parentbased_always_on' });
+    expect(loadGatewayConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toEqual({
+      endpoint: 'http://collector:4318/v1/traces',
+      serviceName: 'gateway',
+      sampler: 'parentbased_always_on',
+      samplerRatio: 1,
+      scheduleDelayMs: 5000,
+      resourceAttributes: {},
+    });
+  });
+
+  it('reads the traces endpoint as it is, the service name, sampler, batch delay and resource attributes', () => {
+    const tracing = loadGatewayConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://other:4318/custom',
+      OTEL_SERVICE_NAME: 'gateway-eu',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=staging, team=nhs%20ops',
+    }).tracing;
+    expect(tracing).toEqual({
+      endpoint: 'http://other:4318/custom',
+      serviceName: 'gateway-eu',
+      sampler: 'parentbased_traceidratio',
+      samplerRatio: 0.25,
+      scheduleDelayMs: 100,
+      resourceAttributes: { 'deployment.environment': 'staging', team: 'nhs ops' },
+    });
+  });
+
+  it('is off when the SDK is disabled or the exporter is none', () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+    expect(loadGatewayConfig({ ...endpoint, OTEL_SDK_DISABLED: 'true' }).tracing.endpoint).toBeNull();
+    expect(loadGatewayConfig({ ...endpoint, OTEL_TRACES_EXPORTER: 'none' }).tracing.endpoint).toBeNull();
+  });
+
+  it.each([
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+    ['OTEL_TRACES_SAMPLER', 'sometimes'],
+    ['OTEL_TRACES_SAMPLER_ARG', '2'],
+    ['OTEL_BSP_SCHEDULE_DELAY', 'soon'],
+    ['OTEL_RESOURCE_ATTRIBUTES', 'no-equals'],
+    ['OTEL_TRACES_EXPORTER', 'zipkin'],
+  ])('refuses %s=%s, naming the variable and value', (name, value) => {
+    expect(() => loadGatewayConfig({ [name]: value })).toThrow(`${name}=${JSON.stringify(value)}`);
+  });
+});

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { host, httpUrl, parseEnv, port, redisUrl } from '../schema/env.js';
+import { loadTracingConfig, type TracingConfig } from '../schema/telemetry.js';
 import { DEFAULT_ALLOWED_HOSTS, parseAllowedHosts, type HostPolicy } from './registry/url-policy.js';
 import type { CheckSettings } from './registry/worker.js';
 
@@ -74,6 +75,8 @@ export interface GatewayConfig {
   readonly persistedOperationsFile: string | null;
   /** The supplier registry (off when `SUPERGRAPH_PATH` fixes the supergraph). */
   readonly registry: RegistryConfig;
+  /** OpenTelemetry tracing (the standard `OTEL_*` variables, `schema/telemetry.ts`); off without an endpoint. */
+  readonly tracing: TracingConfig;
 }
 
 /** Where the supplier registry keeps its state. */
@@ -272,7 +275,7 @@ function callableHost(listenHost: string): string {
  * `<REGISTRY_DIR>/tokens.json`), `REGISTRY_SWAP_TIMEOUT_MS` (10000) and `REGISTRY_ALLOWED_HOSTS`
  * (`localhost,127.0.0.1,::1`); and the production settings
  * documented in the README (introspection, limits, rate limiting, CORS, body size, subgraph
- * resilience, logging).
+ * resilience, logging) and the `OTEL_*` tracing settings of `loadTracingConfig`.
  */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const upper = (name: SubgraphName) => name.toUpperCase();
@@ -404,5 +407,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       allowedHosts: parsed['REGISTRY_ALLOWED_HOSTS'] as HostPolicy,
       checks: loadRegistryCheckSettings(env),
     },
+    tracing: loadTracingConfig(env, { name: 'gateway' }),
   };
 }

@@ -10,6 +10,7 @@ import { copyJson } from './json-copy.js';
 import { REQUEST_ID_HEADER } from './logger.js';
 import type { Epochs } from './mutation-epochs.js';
 import type { Caller } from './caller.js';
+import { fetchNote, type FetchTracing } from './tracing.js';
 import { failureReason, isSubgraphFailure, unavailableAnswer, type FailureReason, type SubgraphResilience } from './resilience.js';
 
 /** Per-operation context of the gateway. */
@@ -81,6 +82,8 @@ export interface DataSourceOptions {
   /** `Type.field`s clients cannot see, in the current supergraph. */
   readonly hiddenFields?: () => ReadonlySet<string>;
   readonly observer?: FetchObserver;
+  /** A span per fetch, whose context every subgraph request carries (`tracing.ts`); none when tracing is off. */
+  readonly tracing?: FetchTracing | undefined;
 }
 
 /** Whether a subgraph fetch is a query (the only kind retried or merged). */
@@ -229,6 +232,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #resilience: SubgraphResilience | undefined;
   readonly #hiddenFields: () => ReadonlySet<string>;
   readonly #observer: FetchObserver | undefined;
+  readonly #tracing: FetchTracing | undefined;
 
   constructor(options: DataSourceOptions) {
     super({ url: options.url });
@@ -243,6 +247,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.#resilience = options.resilience;
     this.#hiddenFields = options.hiddenFields ?? (() => new Set());
     this.#observer = options.observer;
+    this.#tracing = options.tracing;
   }
 
   override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
@@ -253,6 +258,8 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (context.pin && this.#hasFeed()) request.http?.headers.set(PIN_HEADER, context.pin);
     if (context.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
     for (const [name, value] of Object.entries<string>(context.subgraphHeaders ?? {})) request.http?.headers.set(name, value);
+    // The subgraph continues the trace from this fetch's span.
+    this.#tracing?.inject(request.http?.headers);
     context.touched?.add(this.#name);
   }
 
@@ -297,16 +304,24 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   async #fetch(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
     const started = performance.now();
     const isQuery = isQueryText(options.request.query ?? '');
+    const attempt = () => {
+      fetchNote()?.attempt();
+      return super.process(options);
+    };
     try {
       const answer = this.#resilience
-        ? await this.#resilience.run(isQuery, (signal) => this.#attempt(options, signal))
-        : await super.process(options);
+        ? await this.#resilience.run(isQuery, (signal) => {
+            fetchNote()?.attempt();
+            return this.#attempt(options, signal);
+          })
+        : await attempt();
       this.#observer?.fetched(this.#name, (performance.now() - started) / 1000, null);
       return passedOn(answer, this.#name);
     } catch (error) {
       if (!isSubgraphFailure(error)) throw error;
       const reason = failureReason(error);
       this.#observer?.fetched(this.#name, (performance.now() - started) / 1000, reason);
+      fetchNote()?.failed(reason);
       // An open circuit was logged when it opened; each request need not say it again.
       // Bounded: Apollo puts a non-JSON answer's whole body in the message (up to SUBGRAPH_MAX_RESPONSE_BYTES).
       if (reason !== 'circuit-open') this.#log(`gateway: subgraph ${this.#name} failed (${reason}): ${excerpt((error as Error).message)}`);
@@ -324,6 +339,12 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 
   override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
+    return this.#tracing
+      ? this.#tracing.fetch(this.#name, this.#resilience?.state ?? null, () => this.#process(options))
+      : this.#process(options);
+  }
+
+  #process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
     const { query = '', variables } = options.request;
     if (inMutation(options)) {
       // Fetches that started before the mutation must not answer queries that start after it.
@@ -354,6 +375,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const cached = found.map((entry) => entry?.entity);
     const missing = representations.flatMap((_, i) => (found[i] === undefined ? [i] : []));
     this.#observer?.entityCache(representations.length - missing.length, missing.length);
+    fetchNote()?.entityCache(representations.length - missing.length, missing.length);
     // The entities answered from the cache restrict the operation's cache policy to what is
     // left of their lifetime (the fetched ones restrict it through their answer's hint).
     const left = found.flatMap((entry) => (entry ? [entry.maxAge] : []));
@@ -406,6 +428,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const running = this.#inFlight.get(key);
     if (running) {
       options.context.touched?.add(this.#name);
+      fetchNote()?.merged();
       // The gateway merges each answer into its operation's result in place: every operation
       // that joins an in-flight fetch gets its own copy.
       return running.then((shared) => {

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { MEMBERSHIP_PATH } from '../schema/membership.js';
+import { activeTraceId } from '../schema/telemetry.js';
 import { REQUEST_ID_HEADER } from '../schema/wire.js';
 import type { LogLevel } from './config.js';
 
@@ -43,6 +44,11 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
     level,
     base: { service: 'gateway' },
     redact: { paths: REDACT, censor: '[REDACTED]' },
+    // Every line written within a traced request carries its trace id (none when tracing is off).
+    mixin: () => {
+      const traceId = activeTraceId();
+      return traceId ? { traceId } : {};
+    },
     hooks: {
       // Messages are free text: mask secrets in them too.
       logMethod(this: Logger, args: Parameters<Logger['info']>, method: Logger['info']) {
@@ -100,6 +106,8 @@ export function requestLogging(logger: Logger | null): RequestHandler {
       const started = process.hrtime.bigint();
       // Mounted routers rewrite req.path: keep the one the client asked for.
       const path = req.path;
+      // 'finish' runs outside the request's trace context: its id is taken now.
+      const traceId = activeTraceId();
       res.on('finish', () => {
         if (polled && res.statusCode < 400) return;
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -111,6 +119,7 @@ export function requestLogging(logger: Logger | null): RequestHandler {
             status: res.statusCode,
             ms: Math.round(ms * 10) / 10,
             operation: (res.locals['operationName'] as string | undefined) ?? null,
+            ...(traceId ? { traceId } : {}),
           },
           'request',
         );

@@ -26,6 +26,7 @@ import { SUBGRAPHS_HEADER } from '../schema/wire.js';
 import { recordOperations } from './registry/operations.js';
 import { clientKey } from './rate-limit.js';
 import { StreamLimits } from './streams.js';
+import { gatewayTracing } from './tracing.js';
 import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
 import { openMembershipStore } from './registry/membership.js';
 import { openRegistryStore, type RegistryStore } from './registry/store.js';
@@ -64,6 +65,8 @@ export function routedSubgraphs(supergraphSdl: string): { name: string; url: str
  */
 export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
   const { log, logger } = gatewayLogs(config.logLevel, options);
+  // OpenTelemetry (OTEL_*): nothing is started without an endpoint.
+  const tracing = gatewayTracing(config.tracing);
   // A given file is served as it is; otherwise the built-ins, as they serve their SDL, composed
   // with the registry's subgraphs (when it is on), and hot-swapped as either changes.
   const fixed = config.supergraphPath ? await readSupergraph(config.supergraphPath) : null;
@@ -76,7 +79,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const cache = createCache({ redisUrl: config.redisUrl, maxBytes: config.cacheMaxBytes, log });
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
   const agent = subgraphAgent();
-  const entityCache = config.entityCache ? new EntityCache(cache) : null;
+  const entityCache = config.entityCache ? new EntityCache(tracing.cache(cache, 'entity')) : null;
   // What a mutation through the gateway touched is never answered from either cache again.
   const epochs = config.responseCache || config.entityCache ? new MutationEpochs(cache) : null;
   // Every streaming endpoint's bounds, counted per client as the rate limiter counts.
@@ -123,6 +126,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         hasFeed: () => feedVersions.version(name) !== null,
         entityCache,
         ...prod.dataSource(name),
+        tracing: tracing.fetches,
       }),
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
@@ -142,7 +146,9 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     ? (req: Request, operationName: string | null, query: string) => recorder.hit((name) => req.get(name), operationName, query)
     : undefined;
   const responses =
-    config.responseCache && epochs ? responseCache({ cache, feedVersions, epochs, supergraphVersion, ...(onHit ? { onHit } : {}) }) : null;
+    config.responseCache && epochs
+      ? responseCache({ cache: tracing.cache(cache, 'response'), feedVersions, epochs, supergraphVersion, ...(onHit ? { onHit } : {}) })
+      : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
   await feedVersions.ready(3000);
   const board = dashboard(feedVersions, streams);
@@ -212,11 +218,17 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           ...(epochs ? [epochs.plugin()] : []),
           ...prod.plugins,
           ...(recorder ? [recorder.plugin] : []),
+          // Last: it reads what the response cache said of the answer.
+          ...tracing.plugins,
         ],
       })),
     context: ({ res }) => contextFor(res),
     bodyLimitBytes: config.bodyLimitBytes,
-    before: prod.before,
+    // The request's trace span first, so everything after runs in it.
+    before: (app) => {
+      tracing.before(app);
+      prod.before(app);
+    },
     // The explorer at / and /explorer, the dashboard at /dashboard, their files, /events;
     // the supplier registry under /registry.
     routes: (app) => {
@@ -240,6 +252,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       prod.close();
       await cache.close();
       await agent.close();
+      await tracing.shutdown();
     },
   });
   service.httpServer.on('upgrade', live.attach(service.app));

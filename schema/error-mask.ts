@@ -13,6 +13,7 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext } from '@apollo/server';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { ErrorCode, isPublicErrorCode, publicExtensions } from './errors.js';
+import { activeTraceId } from './telemetry.js';
 import { REQUEST_ID_HEADER } from './wire.js';
 
 /** What clients see of an error nobody meant them to read. */
@@ -77,7 +78,8 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, opti
   const masked = !isPublicErrorCode(code) || code === ErrorCode.INTERNAL_SERVER_ERROR;
   const allowed = new Set<string>(['code', ...(masked ? [] : (publicExtensions[code] ?? []))]);
   if (options.includeStacktrace && !masked) allowed.add('stacktrace');
-  const withheld = Object.keys(extensions).filter((key) => !allowed.has(key) && key !== 'serviceName');
+  // A subgraph's `traceId` is the gateway's own trace: the gateway puts its own on the error again.
+  const withheld = Object.keys(extensions).filter((key) => !allowed.has(key) && key !== 'serviceName' && key !== 'traceId');
   const shown: GraphQLFormattedError = masked
     ? { message: MASKED_MESSAGE, ...place, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }
     : { message, ...place, extensions: Object.fromEntries(Object.entries(extensions).filter(([key]) => allowed.has(key))) };
@@ -144,6 +146,8 @@ export interface ErrorMaskingOptions<TContext extends BaseContext> extends MaskO
  * The masking of one service: Apollo's `formatError` (every error Apollo sends goes through
  * it, whatever raised it), and a plugin that logs in full every error whose client form
  * withholds something, and puts the request id on masked errors so a client can quote it.
+ * When the request is traced (OpenTelemetry on, `schema/telemetry.ts`), every error carries
+ * the trace's id in `extensions.traceId`, so a client's report leads to the trace and its logs.
  */
 export function errorMasking<TContext extends BaseContext>(
   options: ErrorMaskingOptions<TContext>,
@@ -175,12 +179,14 @@ export function errorMasking<TContext extends BaseContext>(
           async willSendResponse(rc) {
             const body = rc.response.body;
             const requestId = requestIdOf(rc);
-            if (body.kind !== 'single' || !body.singleResult.errors || !requestId) return;
-            body.singleResult.errors = body.singleResult.errors.map((error) =>
-              error.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR && error.message === MASKED_MESSAGE
-                ? { ...error, extensions: { ...error.extensions, requestId } }
-                : error,
-            );
+            const traceId = activeTraceId();
+            if (body.kind !== 'single' || !body.singleResult.errors || (!requestId && !traceId)) return;
+            body.singleResult.errors = body.singleResult.errors.map((error) => {
+              const masked =
+                requestId && error.extensions?.['code'] === ErrorCode.INTERNAL_SERVER_ERROR && error.message === MASKED_MESSAGE;
+              if (!masked && !traceId) return error;
+              return { ...error, extensions: { ...error.extensions, ...(masked ? { requestId } : {}), ...(traceId ? { traceId } : {}) } };
+            });
           },
         };
       },

@@ -108,7 +108,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
     const reference = await LiveReference.open({ ...config.programme.membership, extraTrustsFile: config.programme.extraTrustsFile, log });
     membership = reference;
     const programme = await at(
-      buildProgrammeService(reference, { redisUrl: config.programme.redisUrl, log }),
+      buildProgrammeService(reference, { redisUrl: config.programme.redisUrl, log, tracing: config.programme.tracing }),
       config.programme.host,
       config.programme.port,
     );
@@ -150,6 +150,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
         registryUrl: options.withGateway === false || !config.gateway.registry.enabled ? null : () => gatewayUrl,
         pollMs: config.insights.registryPollMs,
         log,
+        tracing: config.insights.tracing,
       }),
       config.insights.host,
       config.insights.port,

@@ -17,6 +17,7 @@ import { loadInsightsConfig } from '../subgraphs/insights/config.js';
 import { loadLondonConfig } from '../subgraphs/london/config.js';
 import { loadProgrammeConfig } from '../subgraphs/programme/config.js';
 import { loadSouthConfig } from '../subgraphs/south/config.js';
+import { TRACEPARENT_HEADER } from '../schema/telemetry.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const repoPath = (path: string) => resolve(ROOT, path);
@@ -118,6 +119,8 @@ function codeNames(key: string, sources: VariableSources): boolean {
 
 /** Another valid value for a variable, to show the loader reads it. */
 function variant(value: string): string {
+  // An optional setting left unset (`${NAME:-}`): the only one is the OpenTelemetry endpoint.
+  if (value === '') return COLLECTOR_ENDPOINT;
   if (/^\d+$/.test(value)) return String(Number(value) + 1);
   if (value.includes(',')) {
     // A list: one more entry (a list of name=value pairs: one more pair).
@@ -142,6 +145,10 @@ function expectEveryVariableRead(name: string, env: Env, load: (env: Env) => unk
 }
 
 const KIT_CONFIG = 'subgraphs/kit/config.ts';
+/** Where every service reads the `OTEL_*` settings. */
+const TELEMETRY = 'schema/telemetry.ts';
+/** What an operator sets `OTEL_EXPORTER_OTLP_ENDPOINT` to with `--profile tracing` (docker-compose.yml's header). */
+const COLLECTOR_ENDPOINT = 'http://otel-collector:4318';
 
 interface SubgraphSpec {
   readonly load: (env: Env) => { host: string; port: number; feedDir?: string };
@@ -251,7 +258,17 @@ function seconds(value: string | undefined): number {
 describe('docker-compose.yml', () => {
   it('uses the current compose format and defines every service', () => {
     expect(compose).not.toHaveProperty('version');
-    expect(Object.keys(services).sort()).toEqual(['gateway', 'insights', 'lb', 'london', 'programme', 'redis', 'router', 'south']);
+    expect(Object.keys(services).sort()).toEqual([
+      'gateway',
+      'insights',
+      'lb',
+      'london',
+      'otel-collector',
+      'programme',
+      'redis',
+      'router',
+      'south',
+    ]);
     expect(services.redis?.image).toMatch(/^redis:7/);
     for (const name of SUBGRAPH_NAMES) expect(buildTarget(name), name).toBe('subgraph');
     expect(buildTarget('gateway')).toBe('gateway');
@@ -278,6 +295,8 @@ describe('docker-compose.yml', () => {
       [
         'HOST',
         `${spec.prefix}_PORT`,
+        // Traced only when the operator sets it (--profile tracing).
+        'OTEL_EXPORTER_OTLP_ENDPOINT',
         ...(spec.cluster ? [`${spec.prefix}_FEED_DIR`, 'REDIS_URL'] : []),
         // The programme announces its membership versions on the gateways' Redis (their feed channel).
         ...(name === 'programme' ? ['REDIS_URL'] : []),
@@ -288,7 +307,7 @@ describe('docker-compose.yml', () => {
       ].sort(),
     );
     expectEveryVariableRead(name, env, spec.load, {
-      literal: [`subgraphs/${name}/config.ts`, KIT_CONFIG],
+      literal: [`subgraphs/${name}/config.ts`, KIT_CONFIG, TELEMETRY],
       prefixes: code(`subgraphs/${name}/config.ts`).includes(`'${spec.prefix}'`) ? [spec.prefix] : [],
       builder: KIT_CONFIG,
     });
@@ -360,7 +379,7 @@ describe('docker-compose.yml', () => {
 
     it('reads every variable compose sets', () => {
       expectEveryVariableRead('gateway', read, loadGatewayConfig, {
-        literal: ['gateway/config.ts'],
+        literal: ['gateway/config.ts', TELEMETRY],
         prefixes: SUBGRAPH_NAMES.map((n) => n.toUpperCase()),
         builder: 'gateway/config.ts',
       });
@@ -503,6 +522,47 @@ describe('docker-compose.yml', () => {
       for (const name of subgraphs) expect(overrides[name], name).toBe(gatewayUrls[name]);
       const dependsOn = router.depends_on as Record<string, { condition?: string }>;
       for (const name of SUBGRAPH_NAMES) expect(dependsOn[name]?.condition, name).toBe('service_healthy');
+    });
+  });
+
+  describe('tracing profile (OpenTelemetry collector)', () => {
+    const collector = services['otel-collector']!;
+    const collectorYaml = parse(readRepo('deploy/otel-collector.yaml')) as Record<string, any>;
+
+    it('runs only with --profile tracing, a pinned image, on the committed otel-collector.yaml', () => {
+      expect(collector.image).toMatch(/^otel\/opentelemetry-collector-contrib:\d+\.\d+\.\d+$/);
+      expect(collector.profiles).toEqual(['tracing']);
+      const command = collector.command as string[];
+      expect(mounts('otel-collector')).toEqual([
+        { host: 'deploy/otel-collector.yaml', container: command[command.indexOf('--config') + 1] },
+      ]);
+      expect(collector.ports, 'the collector is reached inside the compose network only').toBeUndefined();
+    });
+
+    it('receives OTLP/HTTP where the services send it and has a traces pipeline from that receiver', () => {
+      const endpoint = String(collectorYaml['receivers'].otlp.protocols.http.endpoint);
+      expect(endpoint).toBe(`0.0.0.0:${new URL(COLLECTOR_ENDPOINT).port}`);
+      expect(new URL(COLLECTOR_ENDPOINT).hostname).toBe('otel-collector');
+      const pipeline = collectorYaml['service'].pipelines.traces as { receivers: string[]; exporters: string[] };
+      expect(pipeline.receivers).toEqual(['otlp']);
+      for (const exporter of pipeline.exporters) expect(Object.keys(collectorYaml['exporters'])).toContain(exporter);
+    });
+
+    it.each(NODE_SERVICES)('%s is traced only when OTEL_EXPORTER_OTLP_ENDPOINT is set, then to the collector', (name) => {
+      const load = name === 'gateway' ? loadGatewayConfig : SUBGRAPHS[name].load;
+      const tracingOf = (env: Env) => (load(env) as unknown as { tracing: { endpoint: string | null } }).tracing;
+      const raw = (services[name]?.environment as Record<string, string>)['OTEL_EXPORTER_OTLP_ENDPOINT'];
+      expect(raw).toBe('${OTEL_EXPORTER_OTLP_ENDPOINT:-}');
+      expect(tracingOf(envOf(name)).endpoint).toBeNull();
+      expect(tracingOf({ ...envOf(name), OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR_ENDPOINT }).endpoint).toBe(
+        `${COLLECTOR_ENDPOINT}/v1/traces`,
+      );
+    });
+
+    it("lets the client's traceparent through the load balancer (nginx passes request headers as they are)", () => {
+      const nginx = readRepo('deploy/nginx.conf');
+      expect(nginx).not.toMatch(new RegExp(`proxy_set_header\\s+${TRACEPARENT_HEADER}\\s+""`, 'i'));
+      expect(nginx).not.toMatch(/proxy_pass_request_headers\s+off/);
     });
   });
 

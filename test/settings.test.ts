@@ -11,8 +11,11 @@ function variables(path: string): string[] {
   return [...read(path).matchAll(/^\s+([A-Z][A-Z0-9_]*): /gm)].map((m) => m[1]!);
 }
 
+/** The files that name settings: each service's config, and the `OTEL_*` ones every service reads. */
+const CONFIG_FILES = ['gateway/config.ts', 'subgraphs/kit/config.ts', 'schema/telemetry.ts'];
+
 describe('README Settings table', () => {
-  it.each(['gateway/config.ts', 'subgraphs/kit/config.ts'])('lists every variable %s reads, with a default', (path) => {
+  it.each(CONFIG_FILES)('lists every variable %s reads, with a default', (path) => {
     const names = variables(path);
     expect(names.length).toBeGreaterThan(3);
     for (const name of names) {

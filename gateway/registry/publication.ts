@@ -16,6 +16,7 @@ import type { CheckIssue } from './conformance.js';
 import { askClusterIdentity, checkIdentity, type ClusterIdentity } from './identity.js';
 import type { MembershipStore } from './membership.js';
 import { checkUrl, URL_REFUSED_MESSAGE, type HostPolicy } from './url-policy.js';
+import { traceCheck } from '../tracing.js';
 
 /** Where the URL check and the identity come from. */
 export type PublicationSource =
@@ -91,14 +92,24 @@ export interface PublicationOutcome extends CheckOutcome {
 /**
  * Runs every check of a publication of `input`. `check` runs the offline checks (the
  * registry may run them elsewhere, e.g. off the event loop); `log` gets what the caller must
- * not see (why a URL was refused).
+ * not see (why a URL was refused). Traced as one `registry check` span (`tracing.ts`).
  */
-export async function checkPublication(
+export function checkPublication(
   input: CheckInput,
   source: PublicationSource,
   log: (line: string) => void,
   membership: MembershipStore,
   check: (input: CheckInput) => Promise<CheckOutcome> = checkSubgraph,
+): Promise<PublicationOutcome> {
+  return traceCheck(input.name, source.kind, () => runChecks(input, source, log, membership, check));
+}
+
+async function runChecks(
+  input: CheckInput,
+  source: PublicationSource,
+  log: (line: string) => void,
+  membership: MembershipStore,
+  check: (input: CheckInput) => Promise<CheckOutcome>,
 ): Promise<PublicationOutcome> {
   let url: string | null = null;
   let reachability: CheckReport['reachability'] = { ok: true, message: NOT_CHECKED_MESSAGE, checked: false };

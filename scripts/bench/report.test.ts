@@ -53,4 +53,10 @@ describe('the benchmark report', () => {
     expect(goals([row('B', 'plain', 0, 0), row('B', 'memory', 30, 600)])[3]).toMatch(/B cached .*: not measured/);
     expect(table([row('B', 'plain', 0, 0), row('B', 'memory', 30, 600)])[3]).toContain('| 30 | - |');
   });
+
+  it("says what tracing costs, (b') against (b), where both ran", () => {
+    const lines = goals([row('A', 'off', 1000, 30), row('A', 'traced', 900, 33), row('B', 'off', 100, 200)]);
+    expect(lines.at(-1)).toMatch(/Tracing on .*: A 0\.90x the RPS, p99 33\.0 against 30\.0 ms\./);
+    expect(goals([row('A', 'off', 1000, 30)]).at(-1)).toMatch(/Tracing on against off: not measured/);
+  });
 });

@@ -103,5 +103,18 @@ export function goals(rows: readonly Row[]): string[] {
       ? `- Peak RSS at most 1.1x plain Apollo Gateway's under each workload, caching on or off (the highest of (b), (c), (d)): ${memory.join(', ')}: ${verdict(memoryMet)}.`
       : "- Peak RSS at most 1.1x plain Apollo Gateway's: not measured.",
   );
+  // Issue 14: what tracing costs, on against off, caching off both.
+  const tracing = [...new Set(rows.map((row) => row.workload))].flatMap((workload) => {
+    const off = measured(find(rows, workload, 'off'));
+    const traced = measured(find(rows, workload, 'traced'));
+    return off && traced
+      ? [`${workload} ${times(traced.rps / off.rps)} the RPS, p99 ${fixed(traced.p99, 1)} against ${fixed(off.p99, 1)} ms`]
+      : [];
+  });
+  lines.push(
+    tracing.length > 0
+      ? `- Tracing on ((b') against (b), every operation sampled and exported): ${tracing.join('; ')}. Off, no tracer is started.`
+      : "- Tracing on against off: not measured ((b') or (b) not in this run).",
+  );
   return lines;
 }

@@ -1,7 +1,8 @@
 /**
  * The variants `npm run bench` puts side by side, started afresh for each workload so that a
  * process's peak memory is that workload's: plain Apollo Gateway (the baseline of every
- * ratio), this gateway with caching off, with its in-memory cache and with Redis, Hive
+ * ratio), this gateway with caching off (and so again with tracing on, exporting to a local
+ * OTLP sink: the cost of tracing), with its in-memory cache and with Redis, Hive
  * Gateway with its JavaScript and its Rust planner (peers.ts), and two ceilings: the subgraph
  * hit directly, and a bare `node:http` server writing the bytes of a response-cache hit.
  * Every gateway listens on 127.0.0.1 with the same V8 old-space limit.
@@ -12,7 +13,7 @@ import { freePort } from '../../test/redis.js';
 import { PEER_PACKAGES, hiveLaunch, type PeerInstall } from './peers.js';
 import { start, type Proc } from './process.js';
 
-export type VariantKey = 'plain' | 'off' | 'memory' | 'redis' | 'subgraph' | 'hive' | 'hive-rust' | 'bare';
+export type VariantKey = 'plain' | 'off' | 'traced' | 'memory' | 'redis' | 'subgraph' | 'hive' | 'hive-rust' | 'bare';
 
 export interface Target {
   readonly key: VariantKey;
@@ -49,6 +50,8 @@ export function variantLabel(key: VariantKey, root: string): string {
       return `(a) plain Apollo Gateway ${apolloGatewayVersion(root)}`;
     case 'off':
       return '(b) this gateway, caching off';
+    case 'traced':
+      return "(b') caching off, tracing on (to a local sink)";
     case 'memory':
       return '(c) in-memory cache (defaults)';
     case 'redis':
@@ -94,6 +97,15 @@ export async function startGateways(
   const add = (key: VariantKey, proc: Proc, url = proc.url) => targets.push({ key, label: variantLabel(key, setup.root), url, proc });
   add('plain', await node('scripts/bench/plain-gateway.ts', { GATEWAY_PORT: '0', SUPERGRAPH_PATH: supergraph }));
   add('off', await ours({ RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false' }));
+  // The same, every operation traced (always sampled) and exported to a sink of its own.
+  const sink = await start(process.execPath, ['--import', 'tsx', 'scripts/bench/otlp-sink.ts'], /otlp-sink\s+listening on (http:\/\/\S+)/, {
+    cwd: setup.root,
+    env: { ...process.env },
+  });
+  add(
+    'traced',
+    await ours({ RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' }),
+  );
   add('memory', await ours({}));
   if (setup.redisUrl) add('redis', await ours({ REDIS_URL: setup.redisUrl }));
   // Peers that could not be installed are reported once, by the caller.

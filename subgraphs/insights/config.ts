@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { host, httpUrl, parseEnv, port } from '../kit/config.js';
+import { host, httpUrl, loadSubgraphTracing, parseEnv, port } from '../kit/config.js';
+import type { TracingConfig } from '../kit/tracing.js';
 import type { ClusterUrl } from './live-schema.js';
 
 /** The insights subgraph's settings. */
@@ -12,6 +13,8 @@ export interface InsightsConfig {
   readonly registryUrl: string | null;
   /** How often it reads that registry, in ms. */
   readonly registryPollMs: number;
+  /** OpenTelemetry tracing (`OTEL_*` but `OTEL_SERVICE_NAME`). */
+  readonly tracing: TracingConfig;
 }
 
 /** The built-in cluster subgraphs of `npm start`: the defaults of `SOUTH_PORT` and `LONDON_PORT`. */
@@ -76,5 +79,6 @@ export function loadInsightsConfig(env: NodeJS.ProcessEnv = process.env): Insigh
     clusters: parsed.INSIGHTS_CLUSTERS,
     registryUrl: parsed.INSIGHTS_REGISTRY_URL === 'off' ? null : parsed.INSIGHTS_REGISTRY_URL,
     registryPollMs: parsed.INSIGHTS_REGISTRY_POLL_MS,
+    tracing: loadSubgraphTracing(env),
   };
 }

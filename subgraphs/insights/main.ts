@@ -11,6 +11,7 @@ await runUntilSignal(async () => {
     registryUrl: config.registryUrl,
     pollMs: config.registryPollMs,
     log: console.log,
+    tracing: config.tracing,
   });
   return [await listen(service, config.host, config.port)];
 });

@@ -1,6 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import type { ClusterShape } from '../../schema/cluster-views.js';
 import { createService, FIXED_ANSWER_MAX_AGE, subgraphApollo, type Service } from '../kit/http.js';
+import { subgraphTracing, type TracingConfig } from '../kit/tracing.js';
 import { buildContractSubgraph, type Resolvers } from '../kit/schema.js';
 import type { ReleaseRef } from '../kit/views.js';
 import { comparisonId, parseComparisonId } from '../kit/comparison-id.js';
@@ -120,6 +121,8 @@ export interface InsightsServiceOptions {
   /** How long a cluster that left the registry stays compared, in ms (5000 by default). */
   readonly graceMs?: number;
   readonly log?: (line: string) => void;
+  /** OpenTelemetry tracing (`OTEL_*`); off when absent. */
+  readonly tracing?: TracingConfig;
 }
 
 /**
@@ -174,6 +177,7 @@ export async function buildInsightsService(options: InsightsServiceOptions): Pro
   });
   return createService({
     name: 'insights',
+    tracing: subgraphTracing('insights', options.tracing),
     // Report subscriptions end as the drain starts (they complete; gateways tell their clients), so it need not wait on them.
     apollo: (drain) =>
       subgraphApollo(

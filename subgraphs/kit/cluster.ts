@@ -14,6 +14,7 @@ import { buildContractSubgraph, type Resolvers } from './schema.js';
 import { RedisViewStore, STORE_FORMAT } from './redis-store.js';
 import { manifestAt, MemoryViewStore, snapshotAt, versionKey, type ViewStore } from './store.js';
 import { PIN_HEADER, pinOf } from './pin.js';
+import { subgraphTracing, type TracingConfig } from './tracing.js';
 import { releasesOf, type FeedSourceView, type ReleaseRef, type ReleaseViewData, type TrustRef } from './views.js';
 
 /**
@@ -178,6 +179,8 @@ export interface ClusterSubgraphOptions<Extra> {
   /** Rescan the folder (and poll the URL) this often, in ms; 0 turns watching off. */
   readonly pollMs?: number;
   readonly log?: (line: string) => void;
+  /** OpenTelemetry tracing (`OTEL_*`, kit/config.ts); off when absent. */
+  readonly tracing?: TracingConfig;
 }
 
 /** A running cluster subgraph's parts, for tests and the runner. */
@@ -286,15 +289,19 @@ export async function buildClusterSubgraph<Extra extends object>(
     events.close();
     await store.close();
   };
+  const tracing = subgraphTracing(definition.name, options.tracing);
+  // Requests read through spans of their lookups (when tracing is on); the feed writes as it did.
+  const served = tracing.store(store);
   const service = await createService<ClusterContext<Extra>>({
     name: definition.name,
+    tracing,
     apollo: subgraphApollo<ClusterContext<Extra>>(schema, {
       name: definition.name,
       ...(options.log ? { log: options.log } : {}),
       plugins: [answeredVersionPlugin<Extra>()],
     }),
     context: async ({ req }) => ({
-      loaders: createLoaders(store, pinOf(req.headers[PIN_HEADER])),
+      loaders: createLoaders(served, pinOf(req.headers[PIN_HEADER])),
       rejection: tracker.lastRejected?.id ?? null,
     }),
     routes: (app) => events.routes(app),

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadClusterConfig, loadServiceConfig } from './config.js';
+import { ConfigError, loadClusterConfig, loadServiceConfig, loadSubgraphTracing } from './config.js';
+
+/** A subgraph's tracing with no `OTEL_*` set: off. */
+const TRACING_OFF_SUBGRAPH = {
+  endpoint: null,
+  serviceName: 'subgraph',
+  sampler: 'parentbased_always_on',
+  samplerRatio: 1,
+  scheduleDelayMs: 5000,
+  resourceAttributes: {},
+};
 
 describe('configuration from the environment', () => {
   it('uses the defaults when nothing is set, and treats empty values as unset', () => {
@@ -21,6 +31,7 @@ describe('configuration from the environment', () => {
       redisUrl: null,
       extraTrustsFile: null,
       membership: { registryUrl: null, pollMs: 2000 },
+      tracing: TRACING_OFF_SUBGRAPH,
     });
     expect(
       loadClusterConfig(
@@ -58,5 +69,19 @@ describe('configuration from the environment', () => {
 
   it('refuses a port that is not a number', () => {
     expect(() => loadServiceConfig('INSIGHTS_PORT', 4004, { INSIGHTS_PORT: 'abc' })).toThrow(/INSIGHTS_PORT="abc"/);
+  });
+});
+
+describe('tracing settings of a subgraph', () => {
+  it('reads the OTEL_* settings the gateway reads, but names its spans after the subgraph', () => {
+    const tracing = loadSubgraphTracing({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_SERVICE_NAME: 'gateway-eu',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+    expect(tracing).toMatchObject({ endpoint: 'http://collector:4318/v1/traces', scheduleDelayMs: 100 });
+    // The kit names the service (subgraphTracing): one process may hold several subgraphs.
+    expect(tracing.serviceName).toBe('subgraph');
+    expect(() => loadSubgraphTracing({ OTEL_TRACES_SAMPLER: 'often' })).toThrow(ConfigError);
   });
 });

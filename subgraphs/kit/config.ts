@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { host, httpUrl, parseEnv, port, redisUrl } from '../../schema/env.js';
+import { loadTracingConfig, type TracingConfig } from '../../schema/telemetry.js';
 
 export { ConfigError, host, httpUrl, parseEnv, port, redisUrl } from '../../schema/env.js';
 
@@ -25,6 +26,8 @@ export interface ClusterConfig {
   readonly extraTrustsFile: string | null;
   /** Where the programme's membership is learnt (`REGISTRY_URL`, `MEMBERSHIP_POLL_MS`). */
   readonly membership: MembershipConfig;
+  /** OpenTelemetry tracing (`loadSubgraphTracing`). */
+  readonly tracing: TracingConfig;
 }
 
 const whole = (fallback: number, min: number) =>
@@ -64,7 +67,16 @@ export function loadClusterConfig(prefix: string, defaults: { port: number; feed
     redisUrl: (parsed.REDIS_URL as string | undefined) ?? null,
     extraTrustsFile: (parsed.EXTRA_TRUSTS_FILE as string | undefined) ?? null,
     membership: loadMembershipConfig(env),
+    tracing: loadSubgraphTracing(env),
   };
+}
+
+/**
+ * A subgraph's tracing: the `OTEL_*` variables the gateway reads (`schema/telemetry.ts`) but
+ * `OTEL_SERVICE_NAME`, since a subgraph's spans are named after the subgraph.
+ */
+export function loadSubgraphTracing(env: Env): TracingConfig {
+  return loadTracingConfig(env, { name: 'subgraph', fixed: true });
 }
 
 /** The settings of a service that only listens: host and port. */

@@ -5,6 +5,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import type { GraphQLSchema } from 'graphql';
 import { errorMasking } from '../../schema/error-mask.js';
 import { createService as createAnyService, type ServiceOptions as AnyServiceOptions, type Service } from '../../schema/http.js';
+import type { SubgraphTracing } from './tracing.js';
 
 export { listen, type Listening, type Service } from '../../schema/http.js';
 
@@ -14,14 +15,26 @@ type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 export type ServiceOptions<TContext extends BaseContext> = Omit<
   AnyServiceOptions<TContext>,
   'before' | 'graphqlMiddleware' | 'bodyLimitBytes'
->;
+> & {
+  /** The subgraph's OpenTelemetry tracing (kit/tracing.ts), stopped with the service; none: not traced. */
+  readonly tracing?: SubgraphTracing;
+};
 
 /**
  * Builds and starts a subgraph's service: `/graphql` (POST and GET), `/health` and its own
  * `routes`. It does not listen; `listen` does, so tests and the all-in-one runner choose ports.
  */
 export function createService<TContext extends BaseContext>(options: ServiceOptions<TContext>): Promise<Service> {
-  return createAnyService(options);
+  const { tracing, ...rest } = options;
+  if (!tracing) return createAnyService(rest);
+  return createAnyService({
+    ...rest,
+    before: (app) => tracing.before(app),
+    onStop: async () => {
+      await rest.onStop?.();
+      await tracing.shutdown();
+    },
+  });
 }
 
 /** How a kit subgraph logs its masked errors and what its answers may be cached for. */

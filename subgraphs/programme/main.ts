@@ -9,5 +9,11 @@ await runUntilSignal(async () => {
   const config = loadProgrammeConfig();
   // Registered clusters and trusts come from the gateway's registry, live; the seed serves until it answers.
   const reference = await followMembership(config);
-  return [await listen(await buildProgrammeService(reference, { redisUrl: config.redisUrl, log: console.log }), config.host, config.port)];
+  return [
+    await listen(
+      await buildProgrammeService(reference, { redisUrl: config.redisUrl, log: console.log, tracing: config.tracing }),
+      config.host,
+      config.port,
+    ),
+  ];
 });

@@ -4,6 +4,7 @@ import { FEED_VERSION_HEADER } from '../../schema/wire.js';
 import { readSdl } from '../kit/contract.js';
 import { FeedEvents } from '../kit/feed-events.js';
 import { createService, subgraphApollo, type Service } from '../kit/http.js';
+import { subgraphTracing, type TracingConfig } from '../kit/tracing.js';
 import { membershipVersionOf, type LiveReference } from '../kit/membership.js';
 import { RedisAnnouncer } from '../kit/redis-announcer.js';
 import { buildContractSubgraph } from '../kit/schema.js';
@@ -48,6 +49,8 @@ export interface ProgrammeServiceOptions {
   /** Redis on which to announce membership versions to every gateway replica (`REDIS_URL`), or null. */
   readonly redisUrl?: string | null;
   readonly log?: (line: string) => void;
+  /** OpenTelemetry tracing (`OTEL_*`); off when absent. */
+  readonly tracing?: TracingConfig;
 }
 
 /**
@@ -82,6 +85,7 @@ export function buildProgrammeService(
   };
   return createService<ProgrammeContext>({
     name: 'programme',
+    tracing: subgraphTracing('programme', options.tracing),
     apollo: subgraphApollo<ProgrammeContext>(schema, { name: 'programme', plugins: [answeredVersion] }),
     context: async () => ({ version: membershipVersionOf(current()) }),
     routes: (app) => events.routes(app),

@@ -10,6 +10,7 @@ import { isEntitiesFetch, type EntityCache } from './entity-cache.js';
 import { REQUEST_ID_HEADER } from './logger.js';
 import type { Epochs } from './mutation-epochs.js';
 import type { Caller } from './caller.js';
+import type { SubgraphHeaderRules } from './headers.js';
 import { failureReason, isSubgraphFailure, unavailableAnswer, type FailureReason, type SubgraphResilience } from './resilience.js';
 
 /** Per-operation context of the gateway. */
@@ -76,6 +77,8 @@ export interface DataSourceOptions {
   /** `Type.field`s clients cannot see, in the current supergraph. */
   readonly hiddenFields?: () => ReadonlySet<string>;
   readonly observer?: FetchObserver;
+  /** Which client headers this subgraph receives (`PROPAGATE_HEADERS`); none: only the gateway's own. */
+  readonly headers?: SubgraphHeaderRules;
 }
 
 /** Whether a subgraph fetch is a query (the only kind retried or merged). */
@@ -208,6 +211,9 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #resilience: SubgraphResilience | undefined;
   readonly #hiddenFields: () => ReadonlySet<string>;
   readonly #observer: FetchObserver | undefined;
+  readonly #headers: SubgraphHeaderRules | null;
+  /** What each operation sends this subgraph of its client's headers (worked out once per operation). */
+  readonly #propagatedTo = new WeakMap<GatewayContext, Readonly<Record<string, string>>>();
 
   constructor(options: DataSourceOptions) {
     super({ url: options.url });
@@ -222,9 +228,27 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.#resilience = options.resilience;
     this.#hiddenFields = options.hiddenFields ?? (() => new Set());
     this.#observer = options.observer;
+    this.#headers = options.headers && options.headers.rules.length > 0 ? options.headers : null;
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+  /**
+   * The client's headers this subgraph receives for the operation, after the rules (null:
+   * none configured). Part of every key that merges or caches its answers, since they may
+   * change them (headers.ts).
+   */
+  #propagated(options: GraphQLDataSourceProcessOptions<GatewayContext>): Readonly<Record<string, string>> | null {
+    if (!this.#headers || options.kind !== 'incoming operation') return null;
+    let sent = this.#propagatedTo.get(options.context);
+    if (!sent) {
+      sent = this.#headers.apply(options.incomingRequestContext.request.http?.headers ?? new Map(), options.context.caller);
+      this.#propagatedTo.set(options.context, sent);
+    }
+    return sent;
+  }
+
+  override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    const { request, context } = options;
+    for (const [name, value] of Object.entries(this.#propagated(options) ?? {})) request.http?.headers.set(name, value);
     // Only subgraphs with a feed have snapshots to pin.
     if (context.pin && this.#hasFeed()) request.http?.headers.set(PIN_HEADER, context.pin);
     if (context.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
@@ -315,7 +339,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const query = options.request.query ?? '';
     const variables = options.request.variables ?? {};
     const representations = variables['representations'] as unknown[];
-    const keys = cache.keys(this.#name, version, epoch, query, variables);
+    const keys = cache.keys(this.#name, version, epoch, query, variables, this.#propagated(options));
     if (!keys) return this.#merged(options);
     const found = await cache.get(keys);
     const cached = found.map((entry) => entry?.entity);
@@ -368,6 +392,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       options.request.variables ?? null,
       this.#hasFeed() ? (options.context.pin ?? null) : null,
       options.context.subgraphHeaders ?? null,
+      this.#propagated(options),
     );
     // Variables too deep to key: fetched on their own.
     if (!key) return this.#fetch(options);

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadGatewayConfig } from './config.js';
 
 describe('production settings', () => {
@@ -100,6 +103,46 @@ describe('tracing settings (OTEL_*)', () => {
     ['OTEL_BSP_SCHEDULE_DELAY', 'soon'],
     ['OTEL_RESOURCE_ATTRIBUTES', 'no-equals'],
     ['OTEL_TRACES_EXPORTER', 'zipkin'],
+  ])('refuses %s=%s, naming the variable and value', (name, value) => {
+    expect(() => loadGatewayConfig({ [name]: value })).toThrow(`${name}=${JSON.stringify(value)}`);
+  });
+});
+
+describe('header propagation and client awareness settings', () => {
+  const rules = '{"all":{"request":[{"propagate":{"named":"accept-language"}}]}}';
+
+  it('propagates nothing by default, and reads the rules from PROPAGATE_HEADERS or PROPAGATE_HEADERS_FILE', () => {
+    const none = loadGatewayConfig({});
+    expect(none.headerRules.empty).toBe(true);
+    expect(none.metricsClientNames).toEqual([]);
+    const inline = loadGatewayConfig({ PROPAGATE_HEADERS: rules });
+    expect(inline.headerRules.forSubgraph('south').apply(new Map([['accept-language', 'en-GB']]))).toEqual({ 'accept-language': 'en-GB' });
+    const dir = mkdtempSync(join(tmpdir(), 'msg-headers-'));
+    try {
+      writeFileSync(join(dir, 'headers.json'), rules);
+      const fromFile = loadGatewayConfig({ PROPAGATE_HEADERS_FILE: join(dir, 'headers.json') });
+      expect(fromFile.headerRules.forSubgraph('x').apply(new Map([['accept-language', 'cy']]))).toEqual({ 'accept-language': 'cy' });
+      expect(() => loadGatewayConfig({ PROPAGATE_HEADERS_FILE: join(dir, 'missing.json') })).toThrow(
+        /PROPAGATE_HEADERS_FILE=.*cannot be read/,
+      );
+      writeFileSync(join(dir, 'bad.json'), '{"all":{"request":[{"propagate":{"named":"upgrade"}}]}}');
+      expect(() => loadGatewayConfig({ PROPAGATE_HEADERS_FILE: join(dir, 'bad.json') })).toThrow(
+        /PROPAGATE_HEADERS_FILE=.*all\.request\[0\]\.propagate\.named: "upgrade" is never passed/,
+      );
+      expect(() => loadGatewayConfig({ PROPAGATE_HEADERS: rules, PROPAGATE_HEADERS_FILE: join(dir, 'headers.json') })).toThrow(/both set/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(loadGatewayConfig({ METRICS_CLIENT_NAMES: 'board-dashboard, explorer' }).metricsClientNames).toEqual([
+      'board-dashboard',
+      'explorer',
+    ]);
+  });
+
+  it.each([
+    ['PROPAGATE_HEADERS', '{"all":{"request":[{"propagate":{"matching":"("}}]}}'],
+    ['PROPAGATE_HEADERS', 'yes'],
+    ['METRICS_CLIENT_NAMES', 'a b'],
   ])('refuses %s=%s, naming the variable and value', (name, value) => {
     expect(() => loadGatewayConfig({ [name]: value })).toThrow(`${name}=${JSON.stringify(value)}`);
   });

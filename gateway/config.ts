@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { host, httpUrl, parseEnv, port, redisUrl } from '../schema/env.js';
 import { loadTracingConfig, type TracingConfig } from '../schema/telemetry.js';
+import { ConfigError, host, httpUrl, parseEnv, port, redisUrl } from '../schema/env.js';
+import { HeaderRules, NO_HEADER_RULES, parseHeaderRules } from './headers.js';
 import { DEFAULT_ALLOWED_HOSTS, parseAllowedHosts, type HostPolicy } from './registry/url-policy.js';
 import type { CheckSettings } from './registry/worker.js';
 
@@ -77,6 +79,10 @@ export interface GatewayConfig {
   readonly registry: RegistryConfig;
   /** OpenTelemetry tracing (the standard `OTEL_*` variables, `schema/telemetry.ts`); off without an endpoint. */
   readonly tracing: TracingConfig;
+  /** Which client headers each subgraph receives (`PROPAGATE_HEADERS` or `PROPAGATE_HEADERS_FILE`; none by default). */
+  readonly headerRules: HeaderRules;
+  /** The client names the metrics label by name (`METRICS_CLIENT_NAMES`); empty: the first names seen. */
+  readonly metricsClientNames: readonly string[];
 }
 
 /** Where the supplier registry keeps its state. */
@@ -248,6 +254,41 @@ const origins = z
     'must be comma-separated origins such as https://dash.example.org',
   );
 
+/** Header propagation rules (gateway/headers.ts), from JSON text. */
+const headerRulesJson = z.string().transform((text, ctx) => {
+  try {
+    return parseHeaderRules(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** The same rules from a JSON file. */
+const headerRulesFile = z.string().transform((path, ctx) => {
+  try {
+    return parseHeaderRules(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const message = (error as NodeJS.ErrnoException).code ? `cannot be read: ${(error as Error).message}` : (error as Error).message;
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  }
+});
+
+/** Client names, comma-separated, each as `apollographql-client-name` may carry it. */
+const clientNames = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (names) => names.every((n) => /^[A-Za-z0-9._:@/+-]{1,64}$/.test(n)),
+    'must be comma-separated client names such as board-dashboard,explorer',
+  );
+
 const flag = (fallback: boolean) =>
   z
     .enum(['true', 'false', 'on', 'off', '1', '0'], { error: 'must be true or false' })
@@ -330,6 +371,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     REGISTRY_SWAP_TIMEOUT_MS: count(10_000, 100),
     SUBGRAPH_SDL_WAIT_MS: count(5000, 0),
     REGISTRY_ALLOWED_HOSTS: allowedHosts,
+    PROPAGATE_HEADERS: headerRulesJson.optional(),
+    PROPAGATE_HEADERS_FILE: headerRulesFile.optional(),
+    METRICS_CLIENT_NAMES: clientNames.optional(),
     ...Object.fromEntries(
       SUBGRAPH_NAMES.flatMap((n) => [
         [`${upper(n)}_PORT`, port(SUBGRAPH_PORTS[n])],
@@ -339,6 +383,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   };
   const parsed = parseEnv(shape, env) as Record<string, unknown>;
   const listenHost = parsed['HOST'] as string;
+  if (parsed['PROPAGATE_HEADERS'] && parsed['PROPAGATE_HEADERS_FILE'])
+    throw new ConfigError('Invalid configuration:\n  PROPAGATE_HEADERS and PROPAGATE_HEADERS_FILE are both set: give the rules one way');
   const store = loadRegistryStoreConfig(env);
   const subgraphUrls = Object.fromEntries(
     SUBGRAPH_NAMES.map((n) => [
@@ -408,5 +454,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       checks: loadRegistryCheckSettings(env),
     },
     tracing: loadTracingConfig(env, { name: 'gateway' }),
+    headerRules: ((parsed['PROPAGATE_HEADERS'] ?? parsed['PROPAGATE_HEADERS_FILE']) as HeaderRules | undefined) ?? NO_HEADER_RULES,
+    metricsClientNames: (parsed['METRICS_CLIENT_NAMES'] as string[] | undefined) ?? [],
   };
 }

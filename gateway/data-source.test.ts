@@ -3,10 +3,13 @@
  * exactly that version (`x-feed-version`), for the response cache (through the hint Apollo
  * reads) and the entity cache alike.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCallerClaims } from '../schema/caller-claims.js';
 import { FEED_VERSION_HEADER } from '../schema/wire.js';
+import { ANONYMOUS } from './caller.js';
+import { parseHeaderRules } from './headers.js';
 import { MemoryCache } from './cache.js';
 import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
 import { EntityCache } from './entity-cache.js';
@@ -18,6 +21,7 @@ const ENTITIES =
 /** A subgraph that answers every fetch with one entity and says it answered from `answered.version`. */
 const answered: { version: string | null } = { version: null };
 let fetches = 0;
+let lastHeaders: IncomingHttpHeaders = {};
 let server: Server;
 let url: string;
 const agent = subgraphAgent();
@@ -41,6 +45,7 @@ beforeAll(async () => {
     req.resume();
     req.on('end', () => {
       fetches += 1;
+      lastHeaders = req.headers;
       res.setHeader('content-type', 'application/json');
       if (answered.version) res.setHeader(FEED_VERSION_HEADER, answered.version);
       res.end(JSON.stringify({ data: { _entities: [{ south: { designStatus: `answer ${fetches}` } }] } }));
@@ -64,7 +69,7 @@ const contextAt = (version: string | null): GatewayContext => ({
   epochs: new Map([['south', 'epoch-1']]),
 });
 
-function dataSource(entityCache: EntityCache | null = null, dedupe = false) {
+function dataSource(entityCache: EntityCache | null = null, headers = parseHeaderRules('{}').forSubgraph('south'), dedupe = false) {
   return new GatewayDataSource({
     name: 'south',
     url,
@@ -75,6 +80,7 @@ function dataSource(entityCache: EntityCache | null = null, dedupe = false) {
     hasFeed: () => true,
     entityCache,
     log: () => {},
+    headers,
   });
 }
 
@@ -135,7 +141,7 @@ describe('GatewayDataSource: cacheable only under the feed version the subgraph 
   });
 
   it('merges identical in-flight fetches, and gives each operation an answer of its own to merge into', async () => {
-    const source = dataSource(null, true);
+    const source = dataSource(null, undefined, true);
     // One pin: fetches of a feed subgraph merge only within one snapshot.
     const context = contextAt('v2');
     const fetch = () =>
@@ -188,5 +194,34 @@ describe('GatewayDataSource: cacheable only under the feed version the subgraph 
     for (const deadline = Date.now() + 2_000; seen.slowClosedEarly === null && Date.now() < deadline;)
       await new Promise((resolve) => setTimeout(resolve, 20));
     expect(seen.slowClosedEarly).toBe(true);
+  });
+});
+
+describe('GatewayDataSource: the client headers a subgraph receives (PROPAGATE_HEADERS)', () => {
+  const rules = parseHeaderRules(
+    '{"subgraphs":{"south":{"request":[{"propagate":{"named":"authorization"}},{"claims":{"include":["sub","org"]}}]}}}',
+  );
+  const lookup = (source: GatewayDataSource, client: Record<string, string>, claims: Record<string, unknown>) =>
+    source.process({
+      kind: 'incoming operation',
+      request: { query: ENTITIES, variables: { representations: [{ __typename: 'Release', code: 'R2' }] } },
+      incomingRequestContext: { request: { http: { headers: new Map(Object.entries(client)) } } },
+      context: { ...contextAt('v2'), caller: { ...ANONYMOUS, subject: String(claims['sub']), claims } },
+    } as never);
+
+  it('sends the headers and the claims its rules give, and keys cached entities by them', async () => {
+    answered.version = 'v2';
+    const source = dataSource(new EntityCache(new MemoryCache(1024 * 1024)), rules.forSubgraph('south'));
+    const before = fetches;
+    await lookup(source, { authorization: 'Bearer a', cookie: 'c' }, { sub: 'alice', org: 'RJ1', email: 'a@x' });
+    expect(lastHeaders['authorization']).toBe('Bearer a');
+    expect(lastHeaders).not.toHaveProperty('cookie');
+    expect(decodeCallerClaims(lastHeaders['x-caller-claims'])).toEqual({ sub: 'alice', org: 'RJ1' });
+    // Same headers and claims: the entity cache answers; another token or caller: fetched again.
+    await lookup(source, { authorization: 'Bearer a' }, { sub: 'alice', org: 'RJ1', email: 'a@x' });
+    expect(fetches).toBe(before + 1);
+    await lookup(source, { authorization: 'Bearer b' }, { sub: 'bob', org: 'RJ1' });
+    expect(fetches).toBe(before + 2);
+    expect(decodeCallerClaims(lastHeaders['x-caller-claims'])).toEqual({ sub: 'bob', org: 'RJ1' });
   });
 });

@@ -11,6 +11,7 @@ import { REQUEST_ID_HEADER } from './logger.js';
 import type { Epochs } from './mutation-epochs.js';
 import type { Caller } from './caller.js';
 import { fetchNote, type FetchTracing } from './tracing.js';
+import type { SubgraphHeaderRules } from './headers.js';
 import { failureReason, isSubgraphFailure, unavailableAnswer, type FailureReason, type SubgraphResilience } from './resilience.js';
 
 /** Per-operation context of the gateway. */
@@ -84,6 +85,8 @@ export interface DataSourceOptions {
   readonly observer?: FetchObserver;
   /** A span per fetch, whose context every subgraph request carries (`tracing.ts`); none when tracing is off. */
   readonly tracing?: FetchTracing | undefined;
+  /** Which client headers this subgraph receives (`PROPAGATE_HEADERS`); none: only the gateway's own. */
+  readonly headers?: SubgraphHeaderRules;
 }
 
 /** Whether a subgraph fetch is a query (the only kind retried or merged). */
@@ -233,6 +236,9 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #hiddenFields: () => ReadonlySet<string>;
   readonly #observer: FetchObserver | undefined;
   readonly #tracing: FetchTracing | undefined;
+  readonly #headers: SubgraphHeaderRules | null;
+  /** What each operation sends this subgraph of its client's headers (worked out once per operation). */
+  readonly #propagatedTo = new WeakMap<GatewayContext, Readonly<Record<string, string>>>();
 
   constructor(options: DataSourceOptions) {
     super({ url: options.url });
@@ -248,12 +254,29 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.#hiddenFields = options.hiddenFields ?? (() => new Set());
     this.#observer = options.observer;
     this.#tracing = options.tracing;
+    this.#headers = options.headers && options.headers.rules.length > 0 ? options.headers : null;
+  }
+
+  /**
+   * The client's headers this subgraph receives for the operation, after the rules (null:
+   * none configured). Part of every key that merges or caches its answers, since they may
+   * change them (headers.ts).
+   */
+  #propagated(options: GraphQLDataSourceProcessOptions<GatewayContext>): Readonly<Record<string, string>> | null {
+    if (!this.#headers || options.kind !== 'incoming operation') return null;
+    let sent = this.#propagatedTo.get(options.context);
+    if (!sent) {
+      sent = this.#headers.apply(options.incomingRequestContext.request.http?.headers ?? new Map(), options.context.caller);
+      this.#propagatedTo.set(options.context, sent);
+    }
+    return sent;
   }
 
   override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     const { request, context } = options;
     const attempt = this.#attemptOf.get(options);
     if (attempt) request.http?.headers.set(ATTEMPT_HEADER, attempt);
+    for (const [name, value] of Object.entries(this.#propagated(options) ?? {})) request.http?.headers.set(name, value);
     // Only subgraphs with a feed have snapshots to pin.
     if (context.pin && this.#hasFeed()) request.http?.headers.set(PIN_HEADER, context.pin);
     if (context.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
@@ -369,7 +392,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const query = options.request.query ?? '';
     const variables = options.request.variables ?? {};
     const representations = variables['representations'] as unknown[];
-    const keys = cache.keys(this.#name, version, epoch, query, variables);
+    const keys = cache.keys(this.#name, version, epoch, query, variables, this.#propagated(options));
     if (!keys) return this.#merged(options);
     const found = await cache.get(keys);
     const cached = found.map((entry) => entry?.entity);
@@ -422,6 +445,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       options.request.variables ?? null,
       this.#hasFeed() ? (options.context.pin ?? null) : null,
       options.context.subgraphHeaders ?? null,
+      this.#propagated(options),
     );
     // Variables too deep to key: fetched on their own.
     if (!key) return this.#fetch(options);

@@ -34,10 +34,20 @@ export class EntityCache {
     this.#cache = cache;
   }
 
-  /** The cache keys of a fetch's representations, in order; null when they cannot be keyed. */
-  keys(subgraph: string, version: string | null, epoch: string, query: string, variables: Record<string, unknown>): string[] | null {
+  /**
+   * The cache keys of a fetch's representations, in order; null when they cannot be keyed.
+   * `headers`: the client headers the subgraph receives with the fetch (`headers.ts`), which may change its answer.
+   */
+  keys(
+    subgraph: string,
+    version: string | null,
+    epoch: string,
+    query: string,
+    variables: Record<string, unknown>,
+    headers: Readonly<Record<string, string>> | null = null,
+  ): string[] | null {
     const { representations, ...rest } = variables;
-    const selection = cacheKey('sel', query, rest);
+    const selection = headers === null ? cacheKey('sel', query, rest) : cacheKey('sel', query, rest, headers);
     if (!selection) return null;
     const keys = (representations as unknown[]).map((representation) =>
       cacheKey('ec', subgraph, version, epoch, selection, representation),

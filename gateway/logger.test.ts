@@ -2,6 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
+import { ANONYMOUS } from './caller.js';
+import { subjectHash } from './client-awareness.js';
 import { createLogger, lineLogger, requestIdOf, requestLogging, scrub } from './logger.js';
 
 describe('scrub', () => {
@@ -77,5 +79,29 @@ describe('requestLogging', () => {
     server.close();
     expect(warn.headers.get('x-request-id')).toBe('quiet-1');
     expect(finishListeners['warn']! + 1).toBe(finishListeners['info']);
+  });
+
+  it('names the client and version the request gives, and its subject only hashed', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) });
+    const app = express();
+    app.use(requestLogging(createLogger('info', sink)));
+    app.post('/graphql', (_req, res) => {
+      res.locals['caller'] = { ...ANONYMOUS, subject: 'alice@trust.nhs.uk' };
+      res.json({});
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'apollographql-client-name': 'board-dashboard', 'apollographql-client-version': '2.1' },
+    });
+    await fetch(`${base}/graphql`, { method: 'POST', headers: { 'apollographql-client-name': 'bad name!' } });
+    server.close();
+    const [named, unnamed] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(named).toMatchObject({ client: 'board-dashboard', clientVersion: '2.1', subject: subjectHash('alice@trust.nhs.uk') });
+    expect(unnamed).toMatchObject({ client: null, clientVersion: null });
+    expect(lines.join('')).not.toContain('alice');
   });
 });

@@ -10,6 +10,8 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import { MEMBERSHIP_PATH } from '../schema/membership.js';
 import { activeTraceId } from '../schema/telemetry.js';
 import { REQUEST_ID_HEADER } from '../schema/wire.js';
+import type { Caller } from './caller.js';
+import { clientOf, subjectHash } from './client-awareness.js';
 import type { LogLevel } from './config.js';
 
 export type { Logger } from 'pino';
@@ -87,8 +89,9 @@ export function requestIdOf(header: string | string[] | undefined): string {
 
 /**
  * Gives every request an id (`res.locals.requestId`, echoed in `x-request-id`) and writes one
- * access-log line when it ends: method, path, status, duration, operation, client key, never
- * its headers or body.
+ * access-log line when it ends: method, path, status, duration, operation, the client it names
+ * (`apollographql-client-name` / `-version`) and its token's subject hashed, never its
+ * headers or body.
  */
 export function requestLogging(logger: Logger | null): RequestHandler {
   return (req, res, next) => {
@@ -111,6 +114,7 @@ export function requestLogging(logger: Logger | null): RequestHandler {
       res.on('finish', () => {
         if (polled && res.statusCode < 400) return;
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        const client = clientOf((name) => req.headers[name]);
         logger.info(
           {
             requestId,
@@ -120,6 +124,9 @@ export function requestLogging(logger: Logger | null): RequestHandler {
             ms: Math.round(ms * 10) / 10,
             operation: (res.locals['operationName'] as string | undefined) ?? null,
             ...(traceId ? { traceId } : {}),
+            client: client.name,
+            clientVersion: client.version,
+            subject: subjectHash((res.locals['caller'] as Caller | undefined)?.subject),
           },
           'request',
         );

@@ -7,6 +7,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Express, RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ClientLabels, clientOf } from './client-awareness.js';
 import type { FetchObserver, GatewayContext } from './data-source.js';
 import type { BreakerState, FailureReason } from './resilience.js';
 import { GRAPHQL_PATH } from '../schema/wire.js';
@@ -72,6 +73,13 @@ export class GatewayMetrics implements FetchObserver {
     help: 'Runs of live operations: one per distinct operation and change, however many streams share it',
     registers: [this.registry],
   });
+  readonly #clientRequests = new Counter({
+    name: 'gateway_client_requests_total',
+    help: 'GraphQL requests by the client they name (apollographql-client-name, -version; bounded: other beyond the kept ones, none when unnamed) and outcome',
+    labelNames: ['client', 'client_version', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly #clients: ClientLabels;
   readonly #rateLimiter = new Gauge({
     name: 'gateway_rate_limiter_redis',
     help: 'Whether the rate limiter counts in Redis (1) or in memory (0)',
@@ -89,7 +97,10 @@ export class GatewayMetrics implements FetchObserver {
     readonly liveOperations?: () => number;
     /** Upstream subscriptions open now, to the subgraphs that own subscription fields; read at scrape time. */
     readonly upstreamSubscriptions?: () => number;
+    /** The client names labelled by name (`METRICS_CLIENT_NAMES`); none: the first ones seen. */
+    readonly clientNames?: readonly string[];
   }) {
+    this.#clients = new ClientLabels(options.clientNames ?? []);
     collectDefaultMetrics({ register: this.registry });
     const { feedAges, registryVersion, openStreams, liveOperations = () => 0, upstreamSubscriptions = () => 0 } = options;
     new Gauge({
@@ -214,6 +225,7 @@ export class GatewayMetrics implements FetchObserver {
           req.query['operationName'] ??
           req.query['documentId'];
         this.request(operation, outcome, seconds);
+        this.#clientRequests.inc({ ...this.#clients.of(clientOf((name) => req.headers[name])), outcome });
       });
       next();
     };

@@ -84,6 +84,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
     feedAges: () => feedVersions.ages(),
     registryVersion: options.registryVersion ?? (() => served.version),
     openStreams: options.openStreams ?? (() => 0),
+    clientNames: config.metricsClientNames,
     ...(options.liveOperations ? { liveOperations: options.liveOperations } : {}),
     ...(options.upstreamSubscriptions ? { upstreamSubscriptions: options.upstreamSubscriptions } : {}),
   });

@@ -6,6 +6,7 @@ import { createService, listen, type Listening } from '../schema/http.js';
 import { MemoryCache } from './cache.js';
 import type { GatewayContext } from './data-source.js';
 import { FeedVersions } from './feed-versions.js';
+import { parseHeaderRules } from './headers.js';
 import { MutationEpochs } from './mutation-epochs.js';
 import { responseCache } from './response-cache.js';
 
@@ -39,7 +40,11 @@ const feedVersions = new FeedVersions([], { redisUrl: null });
 let server: Listening;
 
 beforeAll(async () => {
-  const responses = responseCache({ cache, feedVersions, epochs, supergraphVersion: () => 'v1' });
+  // Subgraphs receive the client's Accept-Language (and, for one, its Authorization).
+  const rules = parseHeaderRules(
+    '{"all":{"request":[{"propagate":{"named":"accept-language"}}]},"subgraphs":{"s":{"request":[{"propagate":{"named":"authorization"}}]}}}',
+  );
+  const responses = responseCache({ cache, feedVersions, epochs, supergraphVersion: () => 'v1', vary: (h) => rules.cacheVary(h) });
   server = await listen(
     await createService<GatewayContext>({
       name: 'cached',
@@ -109,6 +114,16 @@ describe('the response cache', () => {
     await epochs.bump(['s']);
     expect((await ask('{ a: n }')).cache).toBe('MISS');
     expect((await ask('{ a: n }')).cache).toBe('HIT');
+  });
+
+  it('keys answers by the headers the subgraphs receive: another Accept-Language is another entry, on both paths', async () => {
+    expect((await ask('{ lang: n }', { 'accept-language': 'en-GB' })).cache).toBe('MISS');
+    expect((await ask('{ lang: n }', { 'accept-language': 'en-GB' })).cache).toBe('HIT');
+    expect((await ask('{ lang: n }', { 'accept-language': 'cy' })).cache).toBe('MISS');
+    expect((await ask('{ lang: n }', { 'accept-language': 'cy' })).cache).toBe('HIT');
+    expect((await ask('{ lang: n }')).cache).toBe('MISS');
+    // A token is not part of the key: an entry its subgraph marked public serves it.
+    expect((await ask('{ lang: n }', { 'accept-language': 'cy', authorization: 'Bearer other' })).cache).toBe('HIT');
   });
 
   it('bypasses the cache for variables too deep to key, never failing the request', async () => {

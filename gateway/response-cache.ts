@@ -5,6 +5,7 @@ import { cacheKey } from './cache-key.js';
 import { storableResult } from './cache-policy.js';
 import type { GatewayContext } from './data-source.js';
 import type { FeedVersions } from './feed-versions.js';
+import { clientHeaders, type ClientHeaders } from './headers.js';
 import { MutationEpochs, type Epochs } from './mutation-epochs.js';
 
 /** What the response cache keeps beside an answer's data. */
@@ -33,6 +34,11 @@ export interface ResponseCacheOptions {
   readonly supergraphVersion: () => string;
   /** Told of every hit the fast path answers (before Apollo, whose plugins never see it). */
   readonly onHit?: (req: Request, operationName: string | null, query: string) => void;
+  /**
+   * What else an answer depends on: the client headers the subgraphs receive (`headers.ts`'s
+   * `cacheVary`); null or absent: nothing.
+   */
+  readonly vary?: (headers: ClientHeaders) => unknown;
 }
 
 /**
@@ -53,9 +59,15 @@ const RESULT_TYPES = [
 class ResponseCache {
   constructor(private readonly options: ResponseCacheOptions) {}
 
-  /** The entry key (null: not keyable, e.g. variables nested too deep): supergraph version, operation name and text as sent, variables. */
-  key(operationName: string | null | undefined, query: string, variables: unknown): string | null {
-    return cacheKey('rc', this.options.supergraphVersion(), operationName ?? null, query, variables ?? {});
+  /**
+   * The entry key (null: not keyable, e.g. variables nested too deep): supergraph version,
+   * operation name and text as sent, variables, and the propagated headers when any are.
+   */
+  key(operationName: string | null | undefined, query: string, variables: unknown, headers: () => ClientHeaders): string | null {
+    const vary = this.options.vary?.(headers()) ?? null;
+    return vary === null
+      ? cacheKey('rc', this.options.supergraphVersion(), operationName ?? null, query, variables ?? {})
+      : cacheKey('rc', this.options.supergraphVersion(), operationName ?? null, query, variables ?? {}, vary);
   }
 
   /** A usable entry: fresh, from the current feed versions and mutation epochs, and allowed for this request. */
@@ -114,7 +126,7 @@ export function responseCache(options: ResponseCacheOptions): {
           const epochs = rc.contextValue.epochs;
           if (rc.operation?.operation !== 'query' || !epochs) return null;
           authorised = Boolean(rc.request.http?.headers.get('authorization'));
-          key = cache.key(rc.request.operationName, rc.source ?? '', rc.request.variables);
+          key = cache.key(rc.request.operationName, rc.source ?? '', rc.request.variables, () => rc.request.http?.headers ?? new Map());
           if (!key) return null;
           status = 'MISS';
           const found = cache.usable(await options.cache.get(key), authorised, epochs);
@@ -194,7 +206,7 @@ export function responseCache(options: ResponseCacheOptions): {
     }
     if (typeof query !== 'string' || (operationName !== undefined && operationName !== null && typeof operationName !== 'string'))
       return next();
-    const key = cache.key(operationName as string | null | undefined, query, variables);
+    const key = cache.key(operationName as string | null | undefined, query, variables, () => clientHeaders(req.headers));
     // Not acceptable to Apollo either: it answers the 406.
     const contentType = req.accepts(RESULT_TYPES);
     // A mutation's bump that has not reached the cache yet: Apollo's path makes it first.

@@ -23,6 +23,8 @@ import { production } from './production.js';
 import { mountWebAssets } from './web-assets.js';
 import { LiveSupergraph, supergraphVersionOf } from './registry/live-supergraph.js';
 import { SUBGRAPHS_HEADER } from '../schema/wire.js';
+import { ANONYMOUS } from './caller.js';
+import { withClient, type HeaderOf } from './client-awareness.js';
 import { recordOperations } from './registry/operations.js';
 import { clientKey } from './rate-limit.js';
 import { StreamLimits } from './streams.js';
@@ -125,6 +127,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         // Unknown (stream down) counts as having a feed: pin, and never merge across operations.
         hasFeed: () => feedVersions.version(name) !== null,
         entityCache,
+        headers: config.headerRules.forSubgraph(name),
         ...prod.dataSource(name),
         tracing: tracing.fetches,
       }),
@@ -147,7 +150,15 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     : undefined;
   const responses =
     config.responseCache && epochs
-      ? responseCache({ cache: tracing.cache(cache, 'response'), feedVersions, epochs, supergraphVersion, ...(onHit ? { onHit } : {}) })
+      ? responseCache({
+          cache: tracing.cache(cache, 'response'),
+          feedVersions,
+          epochs,
+          supergraphVersion,
+          ...(onHit ? { onHit } : {}),
+          // Answers that depend on propagated client headers are keyed by them (headers.ts).
+          ...(config.headerRules.empty ? {} : { vary: (headers) => config.headerRules.cacheVary(headers) }),
+        })
       : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
   await feedVersions.ready(3000);
@@ -168,16 +179,22 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           : 'The registry is off (REGISTRY=false)',
       );
   // Every subgraph fetch of this operation answers from the snapshots visible now.
-  const contextFor = async (res: Pick<Response, 'locals'>): Promise<GatewayContext> => ({
-    pin: new Date().toISOString(),
-    touched: new Set<string>(),
-    versions: feedVersions.snapshot(),
-    markedPublic: new Set<string>(),
-    answered: new Map<string, string>(),
-    ...(epochs ? { epochs: await epochs.read(feedVersions.subgraphs()) } : {}),
-    ...prod.context(res),
-    subgraphHeaders: { [SUBGRAPHS_HEADER]: routed.names },
-  });
+  const contextFor = async (res: Pick<Response, 'locals'>, header: HeaderOf): Promise<GatewayContext> => {
+    // Who asks, as far as the gateway knows: the access log reads it from the locals too.
+    const caller = withClient(ANONYMOUS, header);
+    res.locals['caller'] = caller;
+    return {
+      pin: new Date().toISOString(),
+      touched: new Set<string>(),
+      versions: feedVersions.snapshot(),
+      markedPublic: new Set<string>(),
+      answered: new Map<string, string>(),
+      ...(epochs ? { epochs: await epochs.read(feedVersions.subgraphs()) } : {}),
+      ...prod.context(res),
+      subgraphHeaders: { [SUBGRAPHS_HEADER]: routed.names },
+      caller,
+    };
+  };
   let apollo: ApolloServer<GatewayContext> | null = null;
   // @live queries and one-off operations over SSE and WebSocket (gateway/live/).
   const live = liveAnswers({
@@ -185,7 +202,9 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     feedVersions,
     onSupergraphChange: (listener) => gateway.onSchemaLoadOrUpdate(listener),
     apollo: () => apollo!,
-    context: () => contextFor({ locals: {} }),
+    context: (headers) => contextFor({ locals: {} }, (name) => headers.get(name)),
+    // Streams share a run only when their subgraphs would receive the same headers.
+    ...(config.headerRules.empty ? {} : { vary: (headers) => config.headerRules.cacheVary(headers) }),
     formatError: prod.apollo.formatError!,
     log,
     maxTokens: config.limits.maxTokens,
@@ -222,7 +241,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           ...tracing.plugins,
         ],
       })),
-    context: ({ res }) => contextFor(res),
+    context: ({ req, res }) => contextFor(res, (name) => req.headers[name]),
     bodyLimitBytes: config.bodyLimitBytes,
     // The request's trace span first, so everything after runs in it.
     before: (app) => {

@@ -35,6 +35,14 @@ export const FEED_VERSION_HEADER = 'x-feed-version';
 /** A request's id: the gateway echoes it to the client and sends it on to every subgraph. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
+/**
+ * The caller's validated JWT claims, as the gateway sends them to the subgraphs configured to
+ * receive them (`claims` rule of `PROPAGATE_HEADERS`): base64url of their JSON
+ * (`schema/caller-claims.ts`). Trusted by a subgraph only because only the gateway can reach
+ * it: the gateway never passes on a client's own header of this name.
+ */
+export const CALLER_CLAIMS_HEADER = 'x-caller-claims';
+
 /** A cluster subgraph's feed version as JSON (`FeedVersionEvent`). */
 export const FEED_VERSION_PATH = '/feed/version';
 

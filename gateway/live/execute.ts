@@ -15,7 +15,7 @@ export interface RunnerOptions {
   /** The gateway's Apollo server, once built. */
   readonly apollo: () => ApolloServer<GatewayContext>;
   /** A fresh context, as `/graphql` builds one per request. */
-  readonly context: () => Promise<GatewayContext>;
+  readonly context: (headers: ReadonlyMap<string, string>) => Promise<GatewayContext>;
   /** Masks an error raised outside Apollo's pipeline, as the gateway's `formatError` does. */
   readonly mask: (error: unknown) => FormattedExecutionResult['errors'];
 }
@@ -23,7 +23,7 @@ export interface RunnerOptions {
 /** Runs `request` once and reports its result and the subgraphs behind it. */
 export function operationRunner(options: RunnerOptions): (request: StreamRequest) => Promise<Execution> {
   return async (request) => {
-    const contextValue = await options.context();
+    const contextValue = await options.context(request.headers);
     try {
       const headers = new HeaderMap();
       for (const [name, value] of request.headers) headers.set(name, value);

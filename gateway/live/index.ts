@@ -27,8 +27,10 @@ export interface LiveAnswersOptions {
   readonly onSupergraphChange: LiveQueriesOptions['onSupergraphChange'];
   /** The gateway's Apollo server (built after this, hence a function). */
   readonly apollo: () => ApolloServer<GatewayContext>;
-  /** A fresh operation context, as `/graphql` builds one. */
-  readonly context: () => Promise<GatewayContext>;
+  /** What else a live run's answer depends on (the propagated headers, `headers.ts`). */
+  readonly vary?: LiveQueriesOptions['vary'];
+  /** A fresh operation context from the stream request's headers, as `/graphql` builds one. */
+  readonly context: (headers: ReadonlyMap<string, string>) => Promise<GatewayContext>;
   /** The gateway's `formatError` (the one mask), and where what it hides is logged. */
   readonly formatError: Parameters<typeof maskWith>[0];
   readonly log: (line: string) => void;
@@ -67,6 +69,7 @@ export function liveAnswers(options: LiveAnswersOptions): LiveAnswers {
     onSupergraphChange: options.onSupergraphChange,
     onPush: () => options.metrics.livePushed(),
     onExecution: () => options.metrics.liveExecuted(),
+    ...(options.vary ? { vary: options.vary } : {}),
   });
   const subscriptions = options.gateway
     ? new FederatedSubscriptions({

@@ -212,6 +212,13 @@ describe('LiveQueries', () => {
     expect(groupKey({ ...request('{ south }'), variables: { a: 1 } })).not.toBe(groupKey(request('{ south }')));
   });
 
+  it('never shares a group between streams whose subgraphs would receive different propagated headers', () => {
+    expect(groupKey(request('{ south }'), { '*': { 'accept-language': 'cy' } })).not.toBe(
+      groupKey(request('{ south }'), { '*': { 'accept-language': 'en' } }),
+    );
+    expect(groupKey(request('{ south }'), { '*': {} })).toBe(groupKey(request('{ south }'), { '*': {} }));
+  });
+
   describe('a run answered from an older version than the gateway knew (the subgraph said so)', () => {
     /** South is at v2, but its answers come from v1 for the first `behindRuns` runs (its clock is ahead). */
     function behind(behindRuns: number) {

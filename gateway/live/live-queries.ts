@@ -44,6 +44,8 @@ export interface LiveQueriesOptions {
   readonly onPush?: () => void;
   /** Told of every run (for the metrics). */
   readonly onExecution?: () => void;
+  /** What else a run's answer depends on: the client headers its subgraphs receive (`headers.ts`). */
+  readonly vary?: (headers: ReadonlyMap<string, string>) => unknown;
 }
 
 /** A live stream: its first value is the current result, then one per change. */
@@ -129,7 +131,7 @@ export class LiveQueries {
 
   /** Opens a live stream on `request`, or answers the refusal once. */
   async open(request: StreamRequest): Promise<LiveStream | FormattedExecutionResult> {
-    const key = groupKey(request);
+    const key = groupKey(request, this.#options.vary?.(request.headers) ?? null);
     let group = this.#groups.get(key);
     if (!group) {
       group = { key, request, streams: new Set(), last: null, lastJson: '', running: null, again: false, due: null, behind: 0 };
@@ -275,12 +277,19 @@ export class LiveQueries {
 
 /**
  * The key streams share a group by: operation, variables and the credentials sent (an
- * `Authorization` header may see what another client may not), never the client itself.
+ * `Authorization` header may see what another client may not), and `vary`, what else its
+ * subgraphs receive (propagated headers); never the client itself.
  */
-export function groupKey(request: StreamRequest): string {
+export function groupKey(request: StreamRequest, vary: unknown = null): string {
   return createHash('sha256')
     .update(
-      JSON.stringify([request.operationName ?? null, request.query, request.variables ?? {}, request.headers.get('authorization') ?? null]),
+      JSON.stringify([
+        request.operationName ?? null,
+        request.query,
+        request.variables ?? {},
+        request.headers.get('authorization') ?? null,
+        ...(vary === null ? [] : [vary]),
+      ]),
     )
     .digest('hex');
 }

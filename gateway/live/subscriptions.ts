@@ -53,7 +53,7 @@ interface GatewayInternals {
 
 export interface FederatedSubscriptionsOptions {
   readonly apollo: () => ApolloServer<GatewayContext>;
-  readonly context: () => Promise<GatewayContext>;
+  readonly context: (headers: ReadonlyMap<string, string>) => Promise<GatewayContext>;
   readonly mask: Mask;
   readonly log: (line: string) => void;
   /** SUBGRAPH_MAX_RESPONSE_BYTES: the largest event a subgraph may push. */
@@ -162,7 +162,7 @@ export class FederatedSubscriptions {
 
   /** One run of the subscription through Apollo's pipeline (admission, or one event). */
   async #run(request: StreamRequest, state: SubscriptionState): Promise<FormattedExecutionResult> {
-    const contextValue: WithSubscription = { ...(await this.#options.context()), subscription: state };
+    const contextValue: WithSubscription = { ...(await this.#options.context(request.headers)), subscription: state };
     try {
       const headers = new HeaderMap();
       for (const [name, value] of request.headers) headers.set(name, value);

@@ -5,7 +5,9 @@
   'use strict';
   var config = JSON.parse(document.getElementById('explorer-config').textContent);
   var endpoint = new URL(config.endpoint, window.location.href).href;
-  var once = GraphiQL.createFetcher({ url: endpoint });
+  // Client awareness: the gateway's logs, metrics and check reports name the explorer.
+  var CLIENT = { 'apollographql-client-name': 'explorer' };
+  var once = GraphiQL.createFetcher({ url: endpoint, headers: CLIENT });
   // A document that may hold a `@live` query or a subscription goes over server-sent events,
   // and GraphiQL shows each result as it arrives (it reads the async iterable to the end, or
   // until the analyst stops it). Any other operation over SSE would get one result too, so a
@@ -15,7 +17,7 @@
     if (!STREAMING.test(params.query || '')) return once(params, options);
     var client = graphqlSse.createClient({
       url: endpoint,
-      headers: (options && options.headers) || {},
+      headers: Object.assign({}, CLIENT, (options && options.headers) || {}),
       // One try: GraphiQL shows a refusal (e.g. too many streams) rather than waiting on retries.
       retryAttempts: 0,
     });

@@ -36,10 +36,20 @@ export interface SchemaChange {
   readonly deprecatedFirst: boolean;
 }
 
+/** An application that ran an operation, as it named itself (`apollographql-client-name` / `-version`). */
+export interface OperationClient {
+  readonly name: string;
+  readonly version: string | null;
+  /** When the gateway last saw it run the operation (ISO 8601). */
+  readonly lastSeen: string;
+}
+
 /** An operation that would stop validating, and why. */
 export interface BrokenOperation {
   readonly name: string;
   readonly source: 'persisted' | 'recorded';
+  /** The applications seen running it, newest first (absent: none named itself). */
+  readonly clients?: readonly OperationClient[];
   /**
    * For an operation without a name (recorded as `anonymous:<hash>`): the start of its
    * document on one line, at most `EXCERPT_CHARS` characters, so it can be recognised by
@@ -66,6 +76,8 @@ export interface CheckedOperation {
   readonly name: string;
   readonly source: 'persisted' | 'recorded';
   readonly document: string;
+  /** The applications seen running it, newest first. */
+  readonly clients?: readonly OperationClient[];
 }
 
 /** Everything the checks found; `ok` when the subgraph may be published. */
@@ -237,6 +249,7 @@ function brokenOperations(before: GraphQLSchema, after: GraphQLSchema, operation
       {
         name: op.name,
         source: op.source,
+        ...(op.clients?.length ? { clients: op.clients } : {}),
         ...(anonymous ? { excerpt: documentExcerpt(op.document) } : {}),
         errors: errors.map((e) => e.message),
       },

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ANONYMOUS } from '../caller.js';
+import { subjectHash } from '../client-awareness.js';
 import { recordOperations, type OperationRecorder } from './operations.js';
 import { FileRegistryStore } from './store.js';
 import { mintToken } from './tokens.js';
@@ -89,5 +91,29 @@ describe('recorded operations', () => {
     // An anonymous hit records nothing.
     recorder.hit(() => undefined, null, 'query Cold { b }');
     expect((await stored()).map((op) => op.name)).toEqual(['Hot']);
+  });
+
+  it('records the application and version a client names, each version apart, and its subject only hashed', async () => {
+    const { recorder, run, stored } = await setup(10);
+    const dashboard = (version: string) => ({
+      'x-api-key': 'dash-a',
+      'apollographql-client-name': 'board-dashboard',
+      'apollographql-client-version': version,
+    });
+    await run('query Matrix { a }', dashboard('2.0'));
+    await run('query Matrix { a }', dashboard('2.1'));
+    await run('query Matrix { a }', { 'x-api-key': 'dash-a', 'apollographql-client-name': 'bad name!' });
+    recorder.hit((name) => dashboard('2.1')[name as keyof ReturnType<typeof dashboard>], null, 'query Matrix { a }', {
+      ...ANONYMOUS,
+      subject: 'alice@trust.nhs.uk',
+    });
+    const matrix = (await stored()).filter((op) => op.name === 'Matrix');
+    expect(matrix.map((op) => `${op.clientName}@${op.clientVersion}`).sort()).toEqual([
+      'board-dashboard@2.0',
+      'board-dashboard@2.1',
+      'undefined@undefined',
+    ]);
+    expect(matrix.find((op) => op.clientVersion === '2.1')).toMatchObject({ subject: subjectHash('alice@trust.nhs.uk') });
+    expect(JSON.stringify(matrix)).not.toContain('alice');
   });
 });

@@ -12,6 +12,8 @@
 import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import type { Caller } from '../caller.js';
+import { clientOf, subjectHash } from '../client-awareness.js';
 import { knownApiKey } from '../rate-limit.js';
 import { mergeOperations, type RecordedOperation, type RegistryStore } from './store.js';
 import { authenticate, bearerToken, readTokens, type TokenEntry } from './tokens.js';
@@ -49,7 +51,7 @@ export interface RecorderOptions {
 export interface OperationRecorder {
   readonly plugin: ApolloServerPlugin<BaseContext>;
   /** A query answered from the response cache before Apollo saw it: counts as a use. */
-  hit(header: HeaderOf, operationName: string | null, document: string): void;
+  hit(header: HeaderOf, operationName: string | null, document: string, caller?: Caller): void;
   /** Writes what was recorded since the last flush. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -102,20 +104,40 @@ export function recordOperations(store: RegistryStore, options: RecorderOptions)
     return tokens.entries;
   };
 
-  /** Records `document` for the request's client, if it has one; `nameOf` runs only when due. */
-  const record = (header: HeaderOf, document: string, keyName: string | null, nameOf: () => string | null | undefined) => {
+  /**
+   * Records `document` for the request's client, if it has one, with the application and
+   * version it names and its subject hashed; `nameOf` runs only when due.
+   */
+  const record = (
+    header: HeaderOf,
+    document: string,
+    keyName: string | null,
+    nameOf: () => string | null | undefined,
+    caller: Caller | undefined,
+  ) => {
     if (document.length > MAX_DOCUMENT_CHARS) return;
     const client = identifiedClient(header, options.identities, readTokensNow);
     if (!client) return;
+    const named = clientOf(header);
     const now = Date.now();
-    const key = `${client}\n${keyName ?? ''}\n${document}`;
+    const key = `${client}\n${named.name ?? ''}@${named.version ?? ''}\n${keyName ?? ''}\n${document}`;
     if (now - (recent.get(key) ?? -Infinity) < againMs) return;
     const resolved = nameOf();
     if (resolved === undefined) return;
     if (recent.size >= RECENT_LIMIT) recent.clear();
     recent.set(key, now);
     const name = resolved ?? `anonymous:${createHash('sha256').update(document).digest('hex').slice(0, 12)}`;
-    pending = mergeOperations(pending, [{ name, document, lastSeen: new Date(now).toISOString(), client }], options.perClient);
+    const subject = subjectHash(caller?.subject);
+    const op: RecordedOperation = {
+      name,
+      document,
+      lastSeen: new Date(now).toISOString(),
+      client,
+      ...(named.name ? { clientName: named.name } : {}),
+      ...(named.version ? { clientVersion: named.version } : {}),
+      ...(subject ? { subject } : {}),
+    };
+    pending = mergeOperations(pending, [op], options.perClient);
   };
 
   const flush = async () => {
@@ -133,17 +155,18 @@ export function recordOperations(store: RegistryStore, options: RecorderOptions)
   const plugin: ApolloServerPlugin<BaseContext> = {
     async requestDidStart() {
       return {
-        async didResolveOperation({ source, operationName, operation, request }) {
+        async didResolveOperation({ source, operationName, operation, request, contextValue }) {
           if (!source || operation?.operation !== 'query') return;
           const header: HeaderOf = (name) => request.http?.headers.get(name) ?? undefined;
-          record(header, source, operationName, () => operationName);
+          record(header, source, operationName, () => operationName, (contextValue as { caller?: Caller }).caller);
         },
       };
     },
   };
   return {
     plugin,
-    hit: (header, operationName, document) => record(header, document, operationName, () => operationNameIn(document, operationName)),
+    hit: (header, operationName, document, caller) =>
+      record(header, document, operationName, () => operationNameIn(document, operationName), caller),
     flush,
     close: async () => {
       clearInterval(timer);

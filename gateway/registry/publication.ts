@@ -11,10 +11,18 @@ import { CheckCode } from '../../schema/errors.js';
 import { ClusterViewError, findClusterShapes } from '../../schema/cluster-views.js';
 import { fetchServedSdl } from '../built-ins.js';
 import type { PersistedOperations } from '../persisted-operations.js';
-import { checkSubgraph, type CheckedOperation, type CheckInput, type CheckOutcome, type CheckReport } from './checks.js';
+import {
+  checkSubgraph,
+  type CheckedOperation,
+  type CheckInput,
+  type CheckOutcome,
+  type CheckReport,
+  type OperationClient,
+} from './checks.js';
 import type { CheckIssue } from './conformance.js';
 import { askClusterIdentity, checkIdentity, type ClusterIdentity } from './identity.js';
 import type { MembershipStore } from './membership.js';
+import type { RecordedOperation } from './store.js';
 import { checkUrl, URL_REFUSED_MESSAGE, type HostPolicy } from './url-policy.js';
 import { traceCheck } from '../tracing.js';
 
@@ -25,23 +33,39 @@ export type PublicationSource =
   /** `subgraph:check`: no URL is tried; the identity is the supplier's declaration. */
   | { readonly kind: 'offline'; readonly identity: ClusterIdentity };
 
+/** Most applications a check lists per operation (the newest seen). */
+export const CLIENTS_SHOWN = 10;
+
 /**
  * The operations a change must not break: the persisted ones, and those recorded (a
- * persisted operation that was run is recorded too, and reported once, as persisted).
+ * persisted operation that was run is recorded too, and reported once, as persisted), each
+ * with the applications seen running it (`apollographql-client-name` / `-version`), newest first.
  */
 export function checkedOperations(
   persisted: PersistedOperations,
-  recorded: readonly { readonly name: string; readonly document: string }[],
+  recorded: readonly Pick<RecordedOperation, 'name' | 'document' | 'lastSeen' | 'clientName' | 'clientVersion'>[],
 ): CheckedOperation[] {
-  const ops: CheckedOperation[] = [...persisted.values()].map((op) => ({ name: op.name, source: 'persisted' as const, document: op.body }));
-  const known = new Set(ops.map((op) => `${op.name}\n${op.document}`));
+  const ops = new Map<
+    string,
+    { name: string; source: 'persisted' | 'recorded'; document: string; clients: Map<string, OperationClient> }
+  >();
+  for (const op of persisted.values())
+    ops.set(`${op.name}\n${op.body}`, { name: op.name, source: 'persisted', document: op.body, clients: new Map() });
   for (const op of recorded) {
     const key = `${op.name}\n${op.document}`;
-    if (known.has(key)) continue; // a persisted operation run, or one several clients run: reported once
-    known.add(key);
-    ops.push({ name: op.name, source: 'recorded', document: op.document });
+    // A persisted operation run, or one several clients run: reported once, with every client.
+    let entry = ops.get(key);
+    if (!entry) ops.set(key, (entry = { name: op.name, source: 'recorded', document: op.document, clients: new Map() }));
+    if (!op.clientName) continue;
+    const id = `${op.clientName}@${op.clientVersion ?? ''}`;
+    const seen = entry.clients.get(id);
+    if (!seen || seen.lastSeen < op.lastSeen)
+      entry.clients.set(id, { name: op.clientName, version: op.clientVersion ?? null, lastSeen: op.lastSeen });
   }
-  return ops;
+  return [...ops.values()].map(({ clients, ...op }) => {
+    const newest = [...clients.values()].sort((a, b) => b.lastSeen.localeCompare(a.lastSeen)).slice(0, CLIENTS_SHOWN);
+    return newest.length > 0 ? { ...op, clients: newest } : op;
+  });
 }
 
 /** What a refused URL shows, whatever the cause (the cause goes to the log). */

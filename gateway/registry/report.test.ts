@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { builtInSdls, clusterSubgraphSdl } from '../../test/built-ins.js';
 import { nmeSubgraph } from '../../test/fixtures/nme/index.js';
 import { checkChange, checkSubgraph, documentExcerpt, EXCERPT_CHARS, type CheckedOperation, type CheckInput } from './checks.js';
+import type { PersistedOperations } from '../persisted-operations.js';
+import { checkedOperations } from './publication.js';
 import { formatReport } from './report.js';
 import type { PublishedSubgraph } from './store.js';
 
@@ -109,5 +111,43 @@ describe('check reports', () => {
     const text = formatReport(report).split('\n');
     expect(text[0]).toBe('Rollback of the supergraph');
     expect(text.at(-1)).toBe('FAILED: the rollback cannot be made.');
+  });
+
+  it('name the applications an operation breaks, with their version and when each was last seen', async () => {
+    const now = Date.parse('2026-03-01T12:00:00.000Z');
+    const persisted = new Map([['NmeDetail', { name: 'NmeDetail', body: operations[1]!.document }]]);
+    const checked = checkedOperations(persisted as unknown as PersistedOperations, [
+      {
+        name: 'NmeDetail',
+        document: operations[1]!.document,
+        lastSeen: '2026-03-01T11:57:00.000Z',
+        clientName: 'board-dashboard',
+        clientVersion: '2.1',
+      },
+      {
+        name: 'NmeDetail',
+        document: operations[1]!.document,
+        lastSeen: '2026-02-27T09:00:00.000Z',
+        clientName: 'board-dashboard',
+        clientVersion: '2.0',
+      },
+      { name: 'NmeDetail', document: operations[1]!.document, lastSeen: '2026-03-01T10:00:00.000Z', clientName: 'explorer' },
+      { name: 'NmeDetail', document: operations[1]!.document, lastSeen: '2026-03-01T11:59:00.000Z' },
+    ]);
+    expect(checked).toHaveLength(1);
+    expect(checked[0]).toMatchObject({ source: 'persisted' });
+    expect(checked[0]!.clients!.map((c) => `${c.name}@${c.version}`)).toEqual([
+      'board-dashboard@2.1',
+      'explorer@null',
+      'board-dashboard@2.0',
+    ]);
+    const { report } = await checkSubgraph(input({ sdl: REMOVED, operations: checked }));
+    expect(report.operations.broken[0]!.clients).toEqual(checked[0]!.clients);
+    expect(formatReport(report, now)).toContain(
+      '      breaks client board-dashboard 2.1 (last seen 3 min ago), explorer (last seen 2 h ago), board-dashboard 2.0 (last seen 2 days ago)',
+    );
+    // No application named: no line.
+    const { report: plain } = await checkSubgraph(input({ sdl: REMOVED, operations }));
+    expect(formatReport(plain)).not.toContain('breaks client');
   });
 });

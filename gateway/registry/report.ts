@@ -3,7 +3,7 @@
  * rollback carries it too). Each is headed and concluded as what it checked, and a refusal
  * says what to do: a breaking removal, to deprecate first.
  */
-import type { BrokenOperation, CheckIssue, CheckReport, SchemaChange } from './checks.js';
+import type { BrokenOperation, CheckIssue, CheckReport, OperationClient, SchemaChange } from './checks.js';
 
 /** Safe changes listed in the text (all are in the JSON). */
 const SAFE_SHOWN = 8;
@@ -45,9 +45,26 @@ function wording(report: CheckReport): { head: string; composes: string; passed:
   }
 }
 
-/** An operation as the report names it: a nameless one by the start of its text too. */
-const operationLine = (op: BrokenOperation) =>
-  `    - ${op.name}${op.excerpt !== undefined ? ` ${JSON.stringify(op.excerpt)}` : ''} (${op.source}): ${op.errors.join('; ')}`;
+/** How long ago `iso` was, as people say it: `40 s`, `3 min`, `5 h`, `2 days`. */
+export function ago(iso: string, now: number): string {
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
+  const days = Math.floor(seconds / 86_400);
+  return `${days} day${days === 1 ? '' : 's'} ago`;
+}
+
+const clientText = (c: OperationClient, now: number) => `${c.name}${c.version ? ` ${c.version}` : ''} (last seen ${ago(c.lastSeen, now)})`;
+
+/**
+ * An operation as the report names it: a nameless one by the start of its text too; then the
+ * applications it breaks, so a supplier knows whom to tell.
+ */
+const operationLines = (op: BrokenOperation, now: number) => [
+  `    - ${op.name}${op.excerpt !== undefined ? ` ${JSON.stringify(op.excerpt)}` : ''} (${op.source}): ${op.errors.join('; ')}`,
+  ...(op.clients?.length ? [`      breaks client ${op.clients.map((c) => clientText(c, now)).join(', ')}`] : []),
+];
 
 /**
  * For a refused removal of a field or enum value: how many operations it breaks (those whose
@@ -71,8 +88,8 @@ function reachability(report: CheckReport, lines: string[]): void {
   else lines.push(`  ${r.ok ? '✓' : '✗'} Routing URL: ${r.code ? `[${r.code}] ` : ''}${r.message}`);
 }
 
-/** The report as text: one section per check, each passed (✓) or failed (✗), then the verdict. */
-export function formatReport(report: CheckReport): string {
+/** The report as text: one section per check, each passed (✓) or failed (✗), then the verdict (`now`: for "last seen … ago"). */
+export function formatReport(report: CheckReport, now = Date.now()): string {
   const words = wording(report);
   const lines: string[] = [words.head];
   const section = (ok: boolean, title: string, detail: string[] = []) => lines.push(`  ${ok ? '✓' : '✗'} ${title}`, ...detail);
@@ -119,7 +136,7 @@ export function formatReport(report: CheckReport): string {
     section(
       broken.length === 0,
       `Operations: ${report.operations.checked} checked, ${broken.length} would break`,
-      broken.map(operationLine),
+      broken.flatMap((op) => operationLines(op, now)),
     );
   }
   reachability(report, lines);

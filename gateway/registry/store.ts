@@ -50,6 +50,11 @@ export interface RecordedOperation {
   readonly lastSeen: string;
   /** The identified client that ran it (`key:…`, `registry:<supplier>`); absent in records from before clients were. */
   readonly client?: string;
+  /** The application it named (`apollographql-client-name`), and its version, when it named one. */
+  readonly clientName?: string;
+  readonly clientVersion?: string;
+  /** The token subject that last ran it, hashed (`client-awareness.ts`'s `subjectHash`), when it had one. */
+  readonly subject?: string;
 }
 
 export const EMPTY_REGISTRY: RegistryState = { version: 0, subgraphs: [], change: null };
@@ -127,8 +132,12 @@ export function openRegistryStore(options: RegistryStoreOptions): RegistryStore 
 /** The client group of records written before operations carried their client. */
 const UNATTRIBUTED = 'unattributed';
 
-/** One record per client and name: the key a store keeps it under. */
-export const operationKey = (op: RecordedOperation): string => `${op.client ?? UNATTRIBUTED}\n${op.name}`;
+/**
+ * One record per client, name and named application version: the key a store keeps it under
+ * (a check then sees every version of a dashboard that still runs the operation).
+ */
+export const operationKey = (op: RecordedOperation): string =>
+  `${op.client ?? UNATTRIBUTED}\n${op.name}${op.clientName ? `\n${op.clientName}@${op.clientVersion ?? ''}` : ''}`;
 
 /**
  * Keeps one operation per client and name (the latest), and the newest `perClient` of each

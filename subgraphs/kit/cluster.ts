@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { callerOf, type SubgraphCaller } from './caller.js';
 import type { GraphQLSchema } from 'graphql';
 import { FEED_VERSION_HEADER } from '../../schema/wire.js';
 import { findClusterShapes, generatedClusterSdl, snapshotsFieldName, type ClusterShape } from '../../schema/cluster-views.js';
@@ -52,6 +53,8 @@ export interface ClusterContext<Extra> {
   readonly loaders: ViewLoaders<Extra>;
   /** The last refused file as the request started (part of the feed version it answers from). */
   readonly rejection: string | null;
+  /** Who is asking, when the gateway sends this subgraph the caller's claims (`caller.ts`); else null. */
+  readonly caller: SubgraphCaller | null;
 }
 
 /**
@@ -303,6 +306,7 @@ export async function buildClusterSubgraph<Extra extends object>(
     context: async ({ req }) => ({
       loaders: createLoaders(served, pinOf(req.headers[PIN_HEADER])),
       rejection: tracker.lastRejected?.id ?? null,
+      caller: callerOf(req.headers),
     }),
     routes: (app) => events.routes(app),
     onStop: release,

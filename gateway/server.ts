@@ -5,6 +5,10 @@ import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
 import { createService, type Service } from '../schema/http.js';
 import { BuiltInSubgraphs } from './built-ins.js';
 import { createCache } from './cache.js';
+import { authentication, unauthenticated } from './auth/authenticate.js';
+import { authorization } from './auth/index.js';
+import type { Identity } from './auth/jwt.js';
+import { ANONYMOUS } from './caller.js';
 import type { SubgraphSource } from './compose.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
@@ -64,6 +68,10 @@ export function routedSubgraphs(supergraphSdl: string): { name: string; url: str
  */
 export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
   const { log, logger } = gatewayLogs(config.logLevel, options);
+  // Tokens (JWT_JWKS_URL / _FILE) and the supergraph's @authenticated / @requiresScopes (gateway/auth/).
+  const auth = authentication(config.auth, log);
+  await auth.start();
+  const access = authorization({ rejectUnauthorized: config.auth.rejectUnauthorized });
   // A given file is served as it is; otherwise the built-ins, as they serve their SDL, composed
   // with the registry's subgraphs (when it is on), and hot-swapped as either changes.
   const fixed = config.supergraphPath ? await readSupergraph(config.supergraphPath) : null;
@@ -92,6 +100,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     openStreams: () => streams.open,
     liveOperations: () => live.live.groups,
     upstreamSubscriptions: () => live.subscriptions?.upstreams ?? 0,
+    jwks: () => auth.health(),
   });
   // Insights answers only for the subgraphs of the supergraph an operation is planned on.
   const routed = {
@@ -127,6 +136,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     enforceContractScalars(apiSchema);
+    access.supergraphChanged(coreSupergraphSdl, apiSchema);
     prod.supergraphChanged(coreSupergraphSdl);
   });
   const operations = loadPersistedOperations(config.persistedOperationsFile ?? undefined);
@@ -142,7 +152,16 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     ? (req: Request, operationName: string | null, query: string) => recorder.hit((name) => req.get(name), operationName, query)
     : undefined;
   const responses =
-    config.responseCache && epochs ? responseCache({ cache, feedVersions, epochs, supergraphVersion, ...(onHit ? { onHit } : {}) }) : null;
+    config.responseCache && epochs
+      ? responseCache({
+          cache,
+          feedVersions,
+          epochs,
+          supergraphVersion,
+          ...(onHit ? { onHit } : {}),
+          access: { key: access.accessKey, identityFrom: auth.identityFrom },
+        })
+      : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
   await feedVersions.ready(3000);
   const board = dashboard(feedVersions, streams);
@@ -162,7 +181,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           : 'The registry is off (REGISTRY=false)',
       );
   // Every subgraph fetch of this operation answers from the snapshots visible now.
-  const contextFor = async (res: Pick<Response, 'locals'>): Promise<GatewayContext> => ({
+  const contextFor = async (res: Pick<Response, 'locals'>, identity: Identity = auth.identityFrom(res)): Promise<GatewayContext> => ({
     pin: new Date().toISOString(),
     touched: new Set<string>(),
     versions: feedVersions.snapshot(),
@@ -171,6 +190,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     ...(epochs ? { epochs: await epochs.read(feedVersions.subgraphs()) } : {}),
     ...prod.context(res),
     subgraphHeaders: { [SUBGRAPHS_HEADER]: routed.names },
+    caller: { ...ANONYMOUS, ...identity },
   });
   let apollo: ApolloServer<GatewayContext> | null = null;
   // @live queries and one-off operations over SSE and WebSocket (gateway/live/).
@@ -179,7 +199,9 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     feedVersions,
     onSupergraphChange: (listener) => gateway.onSchemaLoadOrUpdate(listener),
     apollo: () => apollo!,
-    context: () => contextFor({ locals: {} }),
+    // A stream's own headers say who asks (a WebSocket has no Express response; a live re-run checks its token again).
+    context: async (request) =>
+      contextFor({ locals: {} }, await auth.identityOf(request.headers.get('authorization')).catch(unauthenticated)),
     formatError: prod.apollo.formatError!,
     log,
     maxTokens: config.limits.maxTokens,
@@ -192,6 +214,8 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     metrics: prod.liveMetrics,
     gateway,
   });
+  // Outermost, after the subscriptions' wrapper (liveAnswers): every operation is cut before it is planned.
+  access.wrap(gateway);
   const service = await createService<GatewayContext>({
     name: 'gateway',
     apollo: (drain) =>
@@ -205,6 +229,8 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         stopOnTerminationSignals: false,
         plugins: [
           drain,
+          // First: the cut's errors are in the response before the response cache judges it.
+          access.plugin,
           // Apollo's default landing page loads from a CDN and is blank offline: ours is local.
           explorerLandingPage(),
           streams.plugin(),
@@ -226,6 +252,8 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       registryRoutesOf(app);
     },
     graphqlMiddleware: [
+      // First: a bad token is refused before anything else runs (SSE streams included).
+      auth.middleware,
       persistedOperationsMiddleware(operations, config.persistedOperationsOnly),
       ...live.middleware,
       ...(responses ? [responses.fastPath] : []),

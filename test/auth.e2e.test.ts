@@ -14,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSupergraph } from '../gateway/compose.js';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { buildGatewayService } from '../gateway/server.js';
+import type { Stack } from '../scripts/stack.js';
 import { createService, listen, type Listening } from '../subgraphs/kit/http.js';
+import { startTestStack } from './helpers.js';
 
 const SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@authenticated", "@requiresScopes"])
@@ -274,5 +276,38 @@ describe('JWT_REJECT_UNAUTHORIZED and JWT_REQUIRED', () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await ask(url, '{ trusts { code } }', await token({}))).data).toMatchObject({ trusts: [{ code: 'RN1' }, { code: 'RJ1' }] });
+  });
+});
+
+describe("the committed supergraph: suppliers' notes citing unverified sources need programme:notes", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { JWT_JWKS_FILE: jwksPath, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE } });
+  });
+  afterAll(() => stack?.close());
+
+  const NOTES = '{ release(code: "R2") { london(asOf: "2007-09-06") { nonAcuteProducts { name note } } } }';
+
+  it('answers an anonymous caller with null notes and the error, the rest served', async () => {
+    const answer = await ask(stack.gatewayUrl, NOTES);
+    const products = (answer.data as { release: { london: { nonAcuteProducts: { name: string; note: string | null }[] } } }).release.london
+      .nonAcuteProducts;
+    expect(products.length).toBeGreaterThan(0);
+    expect(products.every((p) => p.name && p.note === null)).toBe(true);
+    expect(answer.errors).toEqual([
+      {
+        message: 'Unauthorized field or type: note',
+        path: ['release', 'london', 'nonAcuteProducts', '@', 'note'],
+        extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' },
+      },
+    ]);
+  });
+
+  it('answers a token with the scope with the notes', async () => {
+    const answer = await ask(stack.gatewayUrl, NOTES, await token({ scope: 'programme:notes' }));
+    expect(answer.errors).toBeUndefined();
+    const products = (answer.data as { release: { london: { nonAcuteProducts: { note: string | null }[] } } }).release.london
+      .nonAcuteProducts;
+    expect(products.some((p) => typeof p.note === 'string')).toBe(true);
   });
 });

@@ -5,6 +5,8 @@
  * response cache keeping callers apart, reject mode, JWT_REQUIRED, and SSE.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -276,6 +278,24 @@ describe('JWT_REJECT_UNAUTHORIZED and JWT_REQUIRED', () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await ask(url, '{ trusts { code } }', await token({}))).data).toMatchObject({ trusts: [{ code: 'RN1' }, { code: 'RJ1' }] });
+  });
+});
+
+describe('a JWKS out of reach at start', () => {
+  it('is logged, /ready says not-ready naming it, and anonymous operations still run', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const jwksUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/jwks.json`;
+    await new Promise((resolve) => closed.close(resolve));
+    const lines: string[] = [];
+    const config = loadGatewayConfig({ SUPERGRAPH_PATH: supergraphPath, GATEWAY_PORT: '0', JWT_JWKS_URL: jwksUrl });
+    const gateway = await listen(await buildGatewayService(config, { log: (line) => lines.push(line) }), config.host, config.port);
+    running.push(gateway);
+    expect(lines.join('\n')).toMatch(/JWT_JWKS_URL=.*the JWKS cannot be fetched.*\/ready says not-ready/);
+    const ready = await fetch(gateway.url.replace('/graphql', '/ready'));
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'not-ready', jwks: { available: false, source: `JWT_JWKS_URL=${jwksUrl}` } });
+    expect((await ask(gateway.url, '{ trusts { code } }')).data).toMatchObject({ trusts: [{ code: 'RN1' }, { code: 'RJ1' }] });
   });
 });
 

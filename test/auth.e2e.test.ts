@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSupergraph } from '../gateway/compose.js';
@@ -240,6 +242,36 @@ describe('a supergraph with @authenticated and @requiresScopes', () => {
     expect(answer.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(answer.errors?.[0]?.message).toMatch(reason);
     expect(JSON.stringify(answer)).not.toContain(bad);
+  });
+
+  it('takes the token of a WebSocket from the connection_init payload, and cuts what it may not see there too', async () => {
+    const over = (connectionParams: Record<string, unknown>) =>
+      new Promise<{ data?: unknown; errors?: { path?: unknown[]; extensions?: { code?: string } }[] }>((resolve, reject) => {
+        const client = createWsClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams });
+        let first: unknown;
+        client.subscribe(
+          { query: '{ trusts { note } }' },
+          {
+            next: (result) => void (first ??= result),
+            complete: () => {
+              void client.dispose();
+              resolve(first as never);
+            },
+            error: (error) => {
+              void client.dispose();
+              reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
+            },
+          },
+        );
+      });
+    const anonymous = await over({});
+    expect(anonymous.data).toEqual({ trusts: [{ note: null }, { note: null }] });
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
+    const scoped = await over({ Authorization: `Bearer ${await token({ scope: 'programme:notes' })}` });
+    expect(scoped.errors).toBeUndefined();
+    expect(scoped.data).toMatchObject({ trusts: [{ note: 'unverified: press report' }, {}] });
+    const refused = await over({ authorization: 'Bearer nope' });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('checks the token of an SSE stream too', async () => {

@@ -73,6 +73,8 @@ interface Analysis {
   readonly guarded: ReadonlyMap<SelectionNode, readonly string[]>;
   /** Guarded selection → where it is in the answer (one per place it is reached from). */
   readonly paths: ReadonlyMap<SelectionNode, readonly (readonly string[])[]>;
+  /** Restrictions made so far, by which conditions were met (a few per operation). */
+  readonly restrictions: Map<string, Restriction | null>;
 }
 
 /** The document to plan instead of the client's, and how to put the answer back in shape. */
@@ -103,6 +105,8 @@ export class Authorizer {
   readonly #typeConditions = new Map<string, readonly Condition[]>();
   /** Analyses by document text and operation name (bounded: the most recent ones). */
   readonly #analyses = new Map<string, Analysis | null>();
+  /** Analyses of parsed documents (Apollo Server keeps one per query text), by operation name. */
+  readonly #parsed = new WeakMap<DocumentNode, Map<string, Analysis | null>>();
 
   constructor(rules: AccessRules, schema: AnySchema) {
     this.#rules = rules;
@@ -142,20 +146,33 @@ export class Authorizer {
 
   /** Walks an operation; null when it cannot be (no such operation, or it does not parse). */
   analyse(document: DocumentNode | string, operationName: string | null | undefined): Analysis | null {
-    const text = typeof document === 'string' ? document : null;
-    const memo = text === null ? null : `${operationName ?? ''}\n${text}`;
-    if (memo !== null && this.#analyses.has(memo)) return this.#analyses.get(memo)!;
+    if (typeof document !== 'string') {
+      let byName = this.#parsed.get(document);
+      if (!byName) this.#parsed.set(document, (byName = new Map()));
+      const name = operationName ?? '';
+      if (!byName.has(name)) byName.set(name, this.#walkSafely(document, operationName));
+      return byName.get(name)!;
+    }
+    const text = document;
+    const memo = `${operationName ?? ''}\n${text}`;
+    if (this.#analyses.has(memo)) return this.#analyses.get(memo)!;
     let analysis: Analysis | null = null;
     try {
-      analysis = this.#walk(typeof document === 'string' ? parse(document, { noLocation: true }) : document, operationName);
+      analysis = this.#walkSafely(parse(text, { noLocation: true }), operationName);
     } catch {
       analysis = null;
     }
-    if (memo !== null) {
-      if (this.#analyses.size >= 1000) this.#analyses.delete(this.#analyses.keys().next().value!);
-      this.#analyses.set(memo, analysis);
-    }
+    if (this.#analyses.size >= 1000) this.#analyses.delete(this.#analyses.keys().next().value!);
+    this.#analyses.set(memo, analysis);
     return analysis;
+  }
+
+  #walkSafely(document: DocumentNode, operationName: string | null | undefined): Analysis | null {
+    try {
+      return this.#walk(document, operationName);
+    } catch {
+      return null;
+    }
   }
 
   #walk(document: DocumentNode, operationName: string | null | undefined): Analysis | null {
@@ -215,7 +232,7 @@ export class Authorizer {
       }
     };
     if (root) walk(root, operation.selectionSet, [], new Set());
-    return { operation, conditions, guarded, paths };
+    return { operation, conditions, guarded, paths, restrictions: new Map() };
   }
 
   /**
@@ -239,6 +256,12 @@ export class Authorizer {
     const analysis = this.analyse(document, operationName);
     if (!analysis || analysis.guarded.size === 0) return null;
     const met = new Map([...analysis.conditions].map(([id, c]) => [id, meets(identity, c)]));
+    const verdict = [...met.values()].map(Number).join('');
+    if (!analysis.restrictions.has(verdict)) analysis.restrictions.set(verdict, this.#restriction(document, analysis, met));
+    return analysis.restrictions.get(verdict)!;
+  }
+
+  #restriction(document: DocumentNode, analysis: Analysis, met: ReadonlyMap<string, boolean>): Restriction | null {
     const denied = new Set([...analysis.guarded].filter(([, ids]) => ids.some((id) => !met.get(id))).map(([node]) => node));
     if (denied.size === 0) return null;
     const errors = [...denied].flatMap((node) =>

@@ -147,3 +147,46 @@ describe('header propagation and client awareness settings', () => {
     expect(() => loadGatewayConfig({ [name]: value })).toThrow(`${name}=${JSON.stringify(value)}`);
   });
 });
+
+describe('authentication settings', () => {
+  it('defaults: no keys, tokens optional, scopes in `scope`, unauthorized fields answered null', () => {
+    expect(loadGatewayConfig({}).auth).toEqual({
+      jwks: null,
+      issuer: null,
+      audience: null,
+      required: false,
+      scopesClaim: 'scope',
+      rejectUnauthorized: false,
+    });
+  });
+
+  it('reads each setting', () => {
+    const auth = loadGatewayConfig({
+      JWT_JWKS_URL: 'https://idp.example/jwks.json',
+      JWT_ISSUER: 'https://idp.example/',
+      JWT_AUDIENCE: 'millennium',
+      JWT_REQUIRED: 'true',
+      JWT_SCOPES_CLAIM: 'scp',
+      JWT_REJECT_UNAUTHORIZED: 'true',
+    }).auth;
+    expect(auth).toEqual({
+      jwks: { url: 'https://idp.example/jwks.json' },
+      issuer: 'https://idp.example/',
+      audience: 'millennium',
+      required: true,
+      scopesClaim: 'scp',
+      rejectUnauthorized: true,
+    });
+    expect(loadGatewayConfig({ JWT_JWKS_FILE: 'keys.json' }).auth.jwks).toEqual({ file: 'keys.json' });
+  });
+
+  it.each([
+    [{ JWT_JWKS_URL: 'ftp://idp.example/keys' }, 'JWT_JWKS_URL="ftp://idp.example/keys"'],
+    [{ JWT_JWKS_URL: 'https://idp.example/keys', JWT_JWKS_FILE: 'keys.json' }, 'JWT_JWKS_FILE="keys.json"'],
+    [{ JWT_REQUIRED: 'true' }, 'JWT_REQUIRED="true"'],
+    [{ JWT_REQUIRED: 'yes' }, 'JWT_REQUIRED="yes"'],
+    [{ JWT_SCOPES_CLAIM: 'a b' }, 'JWT_SCOPES_CLAIM="a b"'],
+  ])('refuses %o, naming the variable', (env, named) => {
+    expect(() => loadGatewayConfig(env)).toThrow(named);
+  });
+});

@@ -83,6 +83,24 @@ export interface GatewayConfig {
   readonly headerRules: HeaderRules;
   /** The client names the metrics label by name (`METRICS_CLIENT_NAMES`); empty: the first names seen. */
   readonly metricsClientNames: readonly string[];
+  /** JWT authentication and the supergraph's authorization directives (`gateway/auth/`). */
+  readonly auth: AuthConfig;
+}
+
+/** How callers prove who they are: a JWT checked against a JWKS, and what a refusal does. */
+export interface AuthConfig {
+  /** Where the signing keys are: a JWKS URL (fetched, cached, refreshed on an unknown `kid`) or file; null: tokens are not accepted. */
+  readonly jwks: { readonly url: string } | { readonly file: string } | null;
+  /** The `iss` a token must carry, or null for any. */
+  readonly issuer: string | null;
+  /** The `aud` a token must carry, or null for any. */
+  readonly audience: string | null;
+  /** A request without a token is refused (401); otherwise it runs as anonymous. */
+  readonly required: boolean;
+  /** The claim holding the scopes (space-separated string or array). */
+  readonly scopesClaim: string;
+  /** An operation touching anything the caller may not see is refused whole, instead of answered with nulls. */
+  readonly rejectUnauthorized: boolean;
 }
 
 /** Where the supplier registry keeps its state. */
@@ -163,6 +181,42 @@ export function loadRegistryStoreConfig(env: NodeJS.ProcessEnv = process.env): R
     redisUrl: parsed.REDIS_URL ?? null,
     redisPrefix: parsed.REGISTRY_REDIS_PREFIX,
     dir: parsed.REGISTRY_DIR,
+  };
+}
+
+/**
+ * Reads `JWT_JWKS_URL` or `JWT_JWKS_FILE` (not both), `JWT_ISSUER`, `JWT_AUDIENCE`,
+ * `JWT_REQUIRED` (false), `JWT_SCOPES_CLAIM` (`scope`) and `JWT_REJECT_UNAUTHORIZED` (false).
+ */
+export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
+  const parsed = parseEnv(
+    {
+      JWT_JWKS_URL: httpUrl.optional(),
+      JWT_JWKS_FILE: z.string().min(1).optional(),
+      JWT_ISSUER: z.string().min(1).optional(),
+      JWT_AUDIENCE: z.string().min(1).optional(),
+      JWT_REQUIRED: flag(false),
+      JWT_SCOPES_CLAIM: z
+        .string()
+        .regex(/^[\w.:-]+$/, 'must be a claim name such as scope or scp')
+        .default('scope'),
+      JWT_REJECT_UNAUTHORIZED: flag(false),
+    },
+    env,
+  );
+  if (parsed.JWT_JWKS_URL && parsed.JWT_JWKS_FILE)
+    throw new ConfigError(
+      `Invalid configuration:\n  JWT_JWKS_FILE=${JSON.stringify(parsed.JWT_JWKS_FILE)}: set JWT_JWKS_URL or JWT_JWKS_FILE, not both`,
+    );
+  if (parsed.JWT_REQUIRED && !parsed.JWT_JWKS_URL && !parsed.JWT_JWKS_FILE)
+    throw new ConfigError('Invalid configuration:\n  JWT_REQUIRED="true": needs JWT_JWKS_URL or JWT_JWKS_FILE to check tokens against');
+  return {
+    jwks: parsed.JWT_JWKS_URL ? { url: parsed.JWT_JWKS_URL } : parsed.JWT_JWKS_FILE ? { file: parsed.JWT_JWKS_FILE } : null,
+    issuer: parsed.JWT_ISSUER ?? null,
+    audience: parsed.JWT_AUDIENCE ?? null,
+    required: parsed.JWT_REQUIRED,
+    scopesClaim: parsed.JWT_SCOPES_CLAIM,
+    rejectUnauthorized: parsed.JWT_REJECT_UNAUTHORIZED,
   };
 }
 
@@ -456,5 +510,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     tracing: loadTracingConfig(env, { name: 'gateway' }),
     headerRules: ((parsed['PROPAGATE_HEADERS'] ?? parsed['PROPAGATE_HEADERS_FILE']) as HeaderRules | undefined) ?? NO_HEADER_RULES,
     metricsClientNames: (parsed['METRICS_CLIENT_NAMES'] as string[] | undefined) ?? [],
+    auth: loadAuthConfig(env),
   };
 }

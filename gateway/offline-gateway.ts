@@ -1,4 +1,22 @@
-import { ApolloGateway, type GatewayConfig } from '@apollo/gateway';
+import { ApolloGateway, type GatewayConfig, type SupergraphSdlHook } from '@apollo/gateway';
+import { gatewaySupergraph } from './auth/requirements.js';
+
+/**
+ * Every supergraph a gateway of this project loads (a fixed string, or each one a hook hands
+ * over, at start and on every swap) as Apollo Gateway accepts it: the authorization features
+ * it refuses are ones this gateway enforces itself (`auth/`), so their `for: SECURITY` is
+ * dropped before Apollo Gateway sees them.
+ */
+function accepted(config: GatewayConfig): GatewayConfig {
+  const given = 'supergraphSdl' in config ? config.supergraphSdl : undefined;
+  if (typeof given === 'string') return { ...config, supergraphSdl: gatewaySupergraph(given) };
+  if (typeof given !== 'function') return config;
+  const hook: SupergraphSdlHook = async (options) => {
+    const initial = await given({ ...options, update: (sdl) => options.update(gatewaySupergraph(sdl)) });
+    return { ...initial, supergraphSdl: gatewaySupergraph(initial.supergraphSdl) };
+  };
+  return { ...config, supergraphSdl: hook };
+}
 
 /**
  * An Apollo Gateway that talks only to its subgraphs. Left to its defaults, Apollo Gateway
@@ -11,5 +29,5 @@ import { ApolloGateway, type GatewayConfig } from '@apollo/gateway';
  */
 export function offlineGateway(config: GatewayConfig): ApolloGateway {
   process.env['APOLLO_TELEMETRY_DISABLED'] = 'true';
-  return new ApolloGateway(config);
+  return new ApolloGateway(accepted(config));
 }

@@ -18,7 +18,7 @@ import { GatewayMetrics, outcomePlugin } from './metrics.js';
 import { requestErrorStatusPlugin } from './http-status.js';
 import { graphqlRefusal, RateLimit, registryRefusal, type RateVerdict } from './rate-limit.js';
 import { supergraphVersionOf } from './registry/live-supergraph.js';
-import { readinessRoute } from './readiness.js';
+import { readinessRoute, type ReadinessSources } from './readiness.js';
 import { SubgraphResilience, inaccessibleFields, unavailablePathsPlugin, type BreakerState } from './resilience.js';
 import { GRAPHQL_PATH } from '../schema/wire.js';
 
@@ -40,6 +40,8 @@ export interface ProductionOptions {
   /** Distinct live operations open now, for the metrics. */
   readonly liveOperations?: () => number;
   readonly upstreamSubscriptions?: () => number;
+  /** The JWKS's state, for `/ready` (`auth/authenticate.ts`). */
+  readonly jwks?: ReadinessSources['jwks'];
 }
 
 type ApolloOptions = Pick<
@@ -168,6 +170,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
         breaker: (name) => breakers.get(name)?.state ?? null,
         cache: () => cache.health(),
         rateLimiter: () => rateLimit.redisHealth(),
+        ...(options.jwks ? { jwks: options.jwks } : {}),
       });
     },
     close: () => rateLimit.close(),

@@ -17,6 +17,8 @@ export interface ReadinessSources {
   readonly breaker: (subgraph: string) => BreakerState | null;
   readonly cache: () => CacheHealth;
   readonly rateLimiter: () => { configured: boolean; available: boolean; problem: string | null };
+  /** The JWKS tokens are checked against (null: no JWKS configured); an unavailable one makes the replica not ready. */
+  readonly jwks?: () => Promise<{ readonly source: string; readonly available: boolean; readonly problem: string | null } | null>;
   /** How long a subgraph probe may take, in ms. */
   readonly probeMs?: number;
 }
@@ -56,7 +58,11 @@ export function readinessRoute(app: Express, sources: ReadinessSources): void {
       problem: cache.message ?? limiter.problem,
     };
     const degraded = subgraphs.some((s) => !s.reachable) || redis.cache === 'down' || redis.rateLimiter === 'down';
-    const status = version === null ? 'not-ready' : degraded ? 'degraded' : 'ready';
-    res.status(version === null ? 503 : 200).json({ status, supergraph: { loaded: version !== null, version }, subgraphs, redis });
+    const jwks = (await sources.jwks?.()) ?? null;
+    const ready = version !== null && (jwks === null || jwks.available);
+    const status = !ready ? 'not-ready' : degraded ? 'degraded' : 'ready';
+    res
+      .status(ready ? 200 : 503)
+      .json({ status, supergraph: { loaded: version !== null, version }, subgraphs, redis, ...(jwks ? { jwks } : {}) });
   });
 }

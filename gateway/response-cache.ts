@@ -1,5 +1,7 @@
 import type { ApolloServerPlugin, GraphQLRequestContext, GraphQLResponse } from '@apollo/server';
 import type { NextFunction, Request, Response } from 'express';
+import { NO_IDENTITY } from './auth/authenticate.js';
+import type { Identity } from './auth/jwt.js';
 import type { GatewayCache } from './cache.js';
 import { cacheKey } from './cache-key.js';
 import { storableResult } from './cache-policy.js';
@@ -39,6 +41,16 @@ export interface ResponseCacheOptions {
    * `cacheVary`); null or absent: nothing.
    */
   readonly vary?: (headers: ClientHeaders) => unknown;
+  /**
+   * What the supergraph's authorization makes of the caller for this operation (`auth/`): a
+   * key part, so answers cut for one caller never serve another who may see more, nor the
+   * reverse; empty when the operation touches no restricted field; null: do not cache.
+   */
+  readonly access?: {
+    key(query: string, operationName: string | null | undefined, identity: Identity): string | null;
+    /** The identity authentication left for a request (the fast path runs before any context). */
+    identityFrom(res: Pick<Response, 'locals'>): Identity;
+  };
 }
 
 /**
@@ -61,13 +73,28 @@ class ResponseCache {
 
   /**
    * The entry key (null: not keyable, e.g. variables nested too deep): supergraph version,
-   * operation name and text as sent, variables, and the propagated headers when any are.
+   * operation name and text as sent, variables, the propagated headers when any are, and what
+   * access decided for the caller.
    */
-  key(operationName: string | null | undefined, query: string, variables: unknown, headers: () => ClientHeaders): string | null {
+  key(
+    operationName: string | null | undefined,
+    query: string,
+    variables: unknown,
+    headers: () => ClientHeaders,
+    identity: Identity,
+  ): string | null {
+    const access = this.options.access ? this.options.access.key(query, operationName, identity) : '';
+    if (access === null) return null;
     const vary = this.options.vary?.(headers()) ?? null;
-    return vary === null
-      ? cacheKey('rc', this.options.supergraphVersion(), operationName ?? null, query, variables ?? {})
-      : cacheKey('rc', this.options.supergraphVersion(), operationName ?? null, query, variables ?? {}, vary);
+    return cacheKey(
+      'rc',
+      this.options.supergraphVersion(),
+      operationName ?? null,
+      query,
+      variables ?? {},
+      ...(vary === null ? [] : [{ vary }]),
+      ...(access ? [{ access }] : []),
+    );
   }
 
   /** A usable entry: fresh, from the current feed versions and mutation epochs, and allowed for this request. */
@@ -126,7 +153,13 @@ export function responseCache(options: ResponseCacheOptions): {
           const epochs = rc.contextValue.epochs;
           if (rc.operation?.operation !== 'query' || !epochs) return null;
           authorised = Boolean(rc.request.http?.headers.get('authorization'));
-          key = cache.key(rc.request.operationName, rc.source ?? '', rc.request.variables, () => rc.request.http?.headers ?? new Map());
+          key = cache.key(
+            rc.request.operationName,
+            rc.source ?? '',
+            rc.request.variables,
+            () => rc.request.http?.headers ?? new Map(),
+            rc.contextValue.caller ?? NO_IDENTITY,
+          );
           if (!key) return null;
           status = 'MISS';
           const found = cache.usable(await options.cache.get(key), authorised, epochs);
@@ -206,7 +239,8 @@ export function responseCache(options: ResponseCacheOptions): {
     }
     if (typeof query !== 'string' || (operationName !== undefined && operationName !== null && typeof operationName !== 'string'))
       return next();
-    const key = cache.key(operationName as string | null | undefined, query, variables, () => clientHeaders(req.headers));
+    const identity = options.access ? options.access.identityFrom(res) : NO_IDENTITY;
+    const key = cache.key(operationName as string | null | undefined, query, variables, () => clientHeaders(req.headers), identity);
     // Not acceptable to Apollo either: it answers the 406.
     const contentType = req.accepts(RESULT_TYPES);
     // A mutation's bump that has not reached the cache yet: Apollo's path makes it first.

@@ -5,6 +5,10 @@ import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
 import { createService, type Service } from '../schema/http.js';
 import { BuiltInSubgraphs } from './built-ins.js';
 import { createCache } from './cache.js';
+import { authentication, unauthenticated } from './auth/authenticate.js';
+import { authorization } from './auth/index.js';
+import type { Identity } from './auth/jwt.js';
+import { ANONYMOUS } from './caller.js';
 import type { SubgraphSource } from './compose.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
@@ -23,7 +27,6 @@ import { production } from './production.js';
 import { mountWebAssets } from './web-assets.js';
 import { LiveSupergraph, supergraphVersionOf } from './registry/live-supergraph.js';
 import { SUBGRAPHS_HEADER } from '../schema/wire.js';
-import { ANONYMOUS } from './caller.js';
 import { withClient, type HeaderOf } from './client-awareness.js';
 import { recordOperations } from './registry/operations.js';
 import { clientKey } from './rate-limit.js';
@@ -69,6 +72,10 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const { log, logger } = gatewayLogs(config.logLevel, options);
   // OpenTelemetry (OTEL_*): nothing is started without an endpoint.
   const tracing = gatewayTracing(config.tracing);
+  // Tokens (JWT_JWKS_URL / _FILE) and the supergraph's @authenticated / @requiresScopes (gateway/auth/).
+  const auth = authentication(config.auth, log);
+  await auth.start();
+  const access = authorization({ rejectUnauthorized: config.auth.rejectUnauthorized });
   // A given file is served as it is; otherwise the built-ins, as they serve their SDL, composed
   // with the registry's subgraphs (when it is on), and hot-swapped as either changes.
   const fixed = config.supergraphPath ? await readSupergraph(config.supergraphPath) : null;
@@ -97,6 +104,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     openStreams: () => streams.open,
     liveOperations: () => live.live.groups,
     upstreamSubscriptions: () => live.subscriptions?.upstreams ?? 0,
+    jwks: () => auth.health(),
   });
   // Insights answers only for the subgraphs of the supergraph an operation is planned on.
   const routed = {
@@ -134,6 +142,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     enforceContractScalars(apiSchema);
+    access.supergraphChanged(coreSupergraphSdl, apiSchema);
     prod.supergraphChanged(coreSupergraphSdl);
   });
   const operations = loadPersistedOperations(config.persistedOperationsFile ?? undefined);
@@ -158,6 +167,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           ...(onHit ? { onHit } : {}),
           // Answers that depend on propagated client headers are keyed by them (headers.ts).
           ...(config.headerRules.empty ? {} : { vary: (headers) => config.headerRules.cacheVary(headers) }),
+          access: { key: access.accessKey, identityFrom: auth.identityFrom },
         })
       : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
@@ -179,9 +189,13 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           : 'The registry is off (REGISTRY=false)',
       );
   // Every subgraph fetch of this operation answers from the snapshots visible now.
-  const contextFor = async (res: Pick<Response, 'locals'>, header: HeaderOf): Promise<GatewayContext> => {
+  const contextFor = async (
+    res: Pick<Response, 'locals'>,
+    header: HeaderOf,
+    identity: Identity = auth.identityFrom(res),
+  ): Promise<GatewayContext> => {
     // Who asks, as far as the gateway knows: the access log reads it from the locals too.
-    const caller = withClient(ANONYMOUS, header);
+    const caller = withClient({ ...ANONYMOUS, ...identity }, header);
     res.locals['caller'] = caller;
     return {
       pin: new Date().toISOString(),
@@ -202,7 +216,13 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     feedVersions,
     onSupergraphChange: (listener) => gateway.onSchemaLoadOrUpdate(listener),
     apollo: () => apollo!,
-    context: (headers) => contextFor({ locals: {} }, (name) => headers.get(name)),
+    // A stream's own headers say who asks (a WebSocket has no Express response; a live re-run checks its token again).
+    context: async (request) =>
+      contextFor(
+        { locals: {} },
+        (name) => request.headers.get(name),
+        await auth.identityOf(request.headers.get('authorization')).catch(unauthenticated),
+      ),
     // Streams share a run only when their subgraphs would receive the same headers.
     ...(config.headerRules.empty ? {} : { vary: (headers) => config.headerRules.cacheVary(headers) }),
     formatError: prod.apollo.formatError!,
@@ -217,6 +237,8 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     metrics: prod.liveMetrics,
     gateway,
   });
+  // Outermost, after the subscriptions' wrapper (liveAnswers): every operation is cut before it is planned.
+  access.wrap(gateway);
   const service = await createService<GatewayContext>({
     name: 'gateway',
     apollo: (drain) =>
@@ -230,6 +252,8 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         stopOnTerminationSignals: false,
         plugins: [
           drain,
+          // First: the cut's errors are in the response before the response cache judges it.
+          access.plugin,
           // Apollo's default landing page loads from a CDN and is blank offline: ours is local.
           explorerLandingPage(),
           streams.plugin(),
@@ -257,6 +281,8 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       registryRoutesOf(app);
     },
     graphqlMiddleware: [
+      // First: a bad token is refused before anything else runs (SSE streams included).
+      auth.middleware,
       persistedOperationsMiddleware(operations, config.persistedOperationsOnly),
       ...live.middleware,
       ...(responses ? [responses.fastPath] : []),

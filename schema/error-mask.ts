@@ -12,7 +12,7 @@
  */
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext } from '@apollo/server';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { ErrorCode, isPublicErrorCode, publicExtensions } from './errors.js';
+import { ErrorCode, isPublicErrorCode, publicExtensions, subgraphErrorCodes } from './errors.js';
 import { activeTraceId } from './telemetry.js';
 import { REQUEST_ID_HEADER } from './wire.js';
 
@@ -75,7 +75,11 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, opti
   const { message, locations, path, extensions = {} } = normalized;
   const code = extensions['code'];
   const place = { ...(locations ? { locations } : {}), ...(path ? { path } : {}) };
-  const masked = !isPublicErrorCode(code) || code === ErrorCode.INTERNAL_SERVER_ERROR;
+  // Apollo Gateway's error for a subgraph's HTTP refusal (it carries `extensions.response`)
+  // gets a code from the status (401: UNAUTHENTICATED, 403: FORBIDDEN): the subgraph's, not the
+  // gateway's to give, so it is masked like any code a subgraph may not give (`subgraphErrorCodes`).
+  const subgraphRefusal = extensions['response'] !== undefined && !subgraphErrorCodes.has(code as ErrorCode);
+  const masked = !isPublicErrorCode(code) || code === ErrorCode.INTERNAL_SERVER_ERROR || subgraphRefusal;
   const allowed = new Set<string>(['code', ...(masked ? [] : (publicExtensions[code] ?? []))]);
   if (options.includeStacktrace && !masked) allowed.add('stacktrace');
   // A subgraph's `traceId` is the gateway's own trace: the gateway puts its own on the error again.

@@ -37,6 +37,8 @@ export const ErrorCode = {
   MEMBERSHIP_REFUSED: 'MEMBERSHIP_REFUSED',
   MEMBERSHIP_IN_USE: 'MEMBERSHIP_IN_USE',
   OPERATION_NOT_PERSISTED: 'OPERATION_NOT_PERSISTED',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  UNAUTHORIZED_FIELD_OR_TYPE: 'UNAUTHORIZED_FIELD_OR_TYPE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -85,6 +87,10 @@ export const errorCatalogue: Readonly<Record<ErrorCode, string>> = {
     'A registered cluster cannot be removed while a published subgraph speaks for it; HTTP 409. Withdraw the subgraph first.',
   OPERATION_NOT_PERSISTED:
     'With PERSISTED_OPERATIONS_ONLY, an operation sent as text (not a documentId from the manifest), over HTTP or a stream; HTTP 400.',
+  UNAUTHENTICATED:
+    'The bearer token was refused (malformed, expired, not yet valid, wrong issuer or audience, unknown key, bad signature; the message says which), or JWT_REQUIRED and none was sent; HTTP 401 (503 when the gateway cannot fetch its JWKS).',
+  UNAUTHORIZED_FIELD_OR_TYPE:
+    "The caller may not see a field or type the operation asks for (the supergraph's @authenticated or @requiresScopes): it is null at the error's path (`@` stands for every list item) and the rest is answered; with JWT_REJECT_UNAUTHORIZED the whole operation is refused.",
 };
 
 /**

@@ -14,8 +14,8 @@ import type { Execution, StreamRequest } from './live-queries.js';
 export interface RunnerOptions {
   /** The gateway's Apollo server, once built. */
   readonly apollo: () => ApolloServer<GatewayContext>;
-  /** A fresh context, as `/graphql` builds one per request. */
-  readonly context: (headers: ReadonlyMap<string, string>) => Promise<GatewayContext>;
+  /** A fresh context for the request (its caller from its headers), as `/graphql` builds one per request. */
+  readonly context: (request: StreamRequest) => Promise<GatewayContext>;
   /** Masks an error raised outside Apollo's pipeline, as the gateway's `formatError` does. */
   readonly mask: (error: unknown) => FormattedExecutionResult['errors'];
 }
@@ -23,8 +23,9 @@ export interface RunnerOptions {
 /** Runs `request` once and reports its result and the subgraphs behind it. */
 export function operationRunner(options: RunnerOptions): (request: StreamRequest) => Promise<Execution> {
   return async (request) => {
-    const contextValue = await options.context(request.headers);
+    let contextValue: GatewayContext | null = null;
     try {
+      contextValue = await options.context(request);
       const headers = new HeaderMap();
       for (const [name, value] of request.headers) headers.set(name, value);
       const response = await options.apollo().executeOperation(
@@ -42,7 +43,8 @@ export function operationRunner(options: RunnerOptions): (request: StreamRequest
         body.kind === 'single' ? body.singleResult : { errors: options.mask(new Error('an incremental result on a stream')) ?? [] };
       return { result, touched: touchedVersions(contextValue) };
     } catch (error) {
-      return { result: { errors: options.mask(error) ?? [] }, touched: touchedVersions(contextValue) };
+      // A refused token (checked as the context is built) touched nothing.
+      return { result: { errors: options.mask(error) ?? [] }, touched: contextValue ? touchedVersions(contextValue) : new Map() };
     }
   };
 }

@@ -15,7 +15,7 @@ import type { RateVerdict } from '../rate-limit.js';
 import type { StreamLimits } from '../streams.js';
 import { operationRunner } from './execute.js';
 import { liveOverHttp } from './live-directive.js';
-import { LiveQueries, type LiveQueriesOptions } from './live-queries.js';
+import { LiveQueries, type LiveQueriesOptions, type StreamRequest } from './live-queries.js';
 import { maskWith, streamOperations } from './operations.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { sseTransport } from './transport-sse.js';
@@ -29,8 +29,8 @@ export interface LiveAnswersOptions {
   readonly apollo: () => ApolloServer<GatewayContext>;
   /** What else a live run's answer depends on (the propagated headers, `headers.ts`). */
   readonly vary?: LiveQueriesOptions['vary'];
-  /** A fresh operation context from the stream request's headers, as `/graphql` builds one. */
-  readonly context: (headers: ReadonlyMap<string, string>) => Promise<GatewayContext>;
+  /** A fresh operation context for a stream's request (its caller from its headers), as `/graphql` builds one. */
+  readonly context: (request: StreamRequest) => Promise<GatewayContext>;
   /** The gateway's `formatError` (the one mask), and where what it hides is logged. */
   readonly formatError: Parameters<typeof maskWith>[0];
   readonly log: (line: string) => void;

@@ -53,7 +53,8 @@ interface GatewayInternals {
 
 export interface FederatedSubscriptionsOptions {
   readonly apollo: () => ApolloServer<GatewayContext>;
-  readonly context: (headers: ReadonlyMap<string, string>) => Promise<GatewayContext>;
+  /** A fresh context for the request (its caller from its headers), as `/graphql` builds one. */
+  readonly context: (request: StreamRequest) => Promise<GatewayContext>;
   readonly mask: Mask;
   readonly log: (line: string) => void;
   /** SUBGRAPH_MAX_RESPONSE_BYTES: the largest event a subgraph may push. */
@@ -162,8 +163,9 @@ export class FederatedSubscriptions {
 
   /** One run of the subscription through Apollo's pipeline (admission, or one event). */
   async #run(request: StreamRequest, state: SubscriptionState): Promise<FormattedExecutionResult> {
-    const contextValue: WithSubscription = { ...(await this.#options.context(request.headers)), subscription: state };
     try {
+      // Inside: a refused token (the context checks it) is answered as an error, as any.
+      const contextValue: WithSubscription = { ...(await this.#options.context(request)), subscription: state };
       const headers = new HeaderMap();
       for (const [name, value] of request.headers) headers.set(name, value);
       const response = await this.#options.apollo().executeOperation(

@@ -60,6 +60,20 @@ export function originAllowed(req: IncomingMessage, allowed: readonly string[]):
   }
 }
 
+/**
+ * The upgrade's headers, with the `Authorization` of the `connection_init` payload when the
+ * upgrade had none: browsers cannot set headers on a WebSocket, so their clients send the
+ * token there (`{ "Authorization": "Bearer …" }`, either case). The header wins when both are sent.
+ */
+export function connectionHeaders(
+  headers: ReadonlyMap<string, string>,
+  params: Readonly<Record<string, unknown>> | undefined,
+): ReadonlyMap<string, string> {
+  const given = params?.['Authorization'] ?? params?.['authorization'];
+  if (headers.has('authorization') || typeof given !== 'string') return headers;
+  return new Map([...headers, ['authorization', given]]);
+}
+
 /** The close code of a stream the gateway ends: all of them are ones clients retry. */
 const CLOSE_GOING_AWAY = 1001;
 const CLOSE_TRY_AGAIN_LATER = 1013;
@@ -120,7 +134,7 @@ export function wsTransport(options: WsTransportOptions): {
         query,
         operationName: payload.operationName ?? null,
         variables: payload.variables ?? null,
-        headers: requestHeaders(ctx.extra.request.headers),
+        headers: connectionHeaders(requestHeaders(ctx.extra.request.headers), ctx.connectionParams),
       };
       return {
         ...argsFor({ opened: () => options.open(request) }, document),

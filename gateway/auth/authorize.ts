@@ -1,0 +1,420 @@
+/**
+ * What an operation may see, decided before any subgraph is called, as Apollo Router does:
+ * the operation is walked (fragments included) on the API schema, and every field whose
+ * definition, return type or (for an interface or union) any possible type's carries a
+ * condition the caller does not meet is cut from the document that is planned and executed;
+ * so is a fragment on such a type. The answer is then put back in the shape the client asked
+ * for: `null` where a field was cut, propagated up per the non-null rules as graphql-js would,
+ * and one `UNAUTHORIZED_FIELD_OR_TYPE` error per cut at its path, `@` standing for every list
+ * item (the errors are static, like Router's: they name where, not how many).
+ *
+ * The schema's objects come from Apollo Gateway's copy of graphql, which need not be ours
+ * (under Vitest it is not), so they are read by shape (`Symbol.toStringTag`) rather than with
+ * graphql-js's `instanceof`-based helpers or `TypeInfo`; documents are plain objects either way.
+ */
+import { createHash } from 'node:crypto';
+import {
+  Kind,
+  parse,
+  print,
+  visit,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLFormattedError,
+  type OperationDefinitionNode,
+  type SelectionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { ErrorCode } from '../../schema/errors.js';
+import type { Identity } from './jwt.js';
+import { hasRules, requirement, type AccessRules, type Condition } from './requirements.js';
+
+/** What of a schema type the walk reads (any copy of graphql-js has these). */
+interface AnyType {
+  readonly name?: string;
+  readonly ofType?: AnyType;
+  getFields?(): Record<string, { readonly type: AnyType }>;
+}
+/** What of the schema the walk reads. */
+export interface AnySchema {
+  getType(name: string): unknown;
+  getQueryType(): unknown;
+  getMutationType(): unknown;
+  getSubscriptionType(): unknown;
+  getPossibleTypes(abstract: never): readonly unknown[];
+}
+
+const tag = (type: unknown) => Object.prototype.toString.call(type).slice(8, -1);
+const isNonNull = (type: AnyType) => tag(type) === 'GraphQLNonNull';
+const isList = (type: AnyType) => tag(type) === 'GraphQLList';
+const isAbstract = (type: AnyType) => tag(type) === 'GraphQLInterfaceType' || tag(type) === 'GraphQLUnionType';
+function namedOf(type: AnyType): AnyType {
+  let t = type;
+  while (t.ofType) t = t.ofType;
+  return t;
+}
+/** `@` once per list level between a field and its named type (Router's list-item marker). */
+function listLevels(type: AnyType): string[] {
+  const levels: string[] = [];
+  for (let t: AnyType | undefined = type; t; t = t.ofType) if (isList(t)) levels.push('@');
+  return levels;
+}
+
+/** The alias under which the cut document asks `__typename` (abstract positions, emptied selections); never in an answer. */
+export const TYPENAME_ALIAS = '_authorizationTypename';
+
+/** One operation as the walk found it: its conditions and the selections each one guards. */
+interface Analysis {
+  readonly operation: OperationDefinitionNode;
+  /** Condition id → condition, for each one the operation touches. */
+  readonly conditions: ReadonlyMap<string, Condition>;
+  /** Guarded selection → the ids of its conditions. */
+  readonly guarded: ReadonlyMap<SelectionNode, readonly string[]>;
+  /** Guarded selection → where it is in the answer (one per place it is reached from). */
+  readonly paths: ReadonlyMap<SelectionNode, readonly (readonly string[])[]>;
+  /** Restrictions made so far, by which conditions were met (a few per operation). */
+  readonly restrictions: Map<string, Restriction | null>;
+}
+
+/** The document to plan instead of the client's, and how to put the answer back in shape. */
+export interface Restriction {
+  readonly document: DocumentNode;
+  /** A hash of `document`, for the query-plan cache. */
+  readonly queryHash: string;
+  readonly errors: readonly GraphQLFormattedError[];
+  /** The answer as the client's document shapes it: nulls where cut, propagated. */
+  reshape(
+    data: Record<string, unknown> | null | undefined,
+    variables: Readonly<Record<string, unknown>> | undefined,
+  ): Record<string, unknown> | null;
+}
+
+const conditionId = (c: Condition) => requirement([c]).id;
+
+/** Whether an identity meets a condition. */
+export function meets(identity: Identity, condition: Condition): boolean {
+  if (condition.kind === 'authenticated') return identity.subject !== null;
+  return condition.anyOf.some((all) => all.every((scope) => identity.scopes.has(scope)));
+}
+
+/** The rules of one supergraph on its API schema; built again on each swap. */
+export class Authorizer {
+  readonly #rules: AccessRules;
+  readonly #schema: AnySchema;
+  readonly #typeConditions = new Map<string, readonly Condition[]>();
+  /** Analyses by document text and operation name (bounded: the most recent ones). */
+  readonly #analyses = new Map<string, Analysis | null>();
+  /** Analyses of parsed documents (Apollo Server keeps one per query text), by operation name. */
+  readonly #parsed = new WeakMap<DocumentNode, Map<string, Analysis | null>>();
+
+  constructor(rules: AccessRules, schema: AnySchema) {
+    this.#rules = rules;
+    this.#schema = schema;
+  }
+
+  /** Whether this supergraph restricts anything (else every operation runs untouched). */
+  get active(): boolean {
+    return hasRules(this.#rules);
+  }
+
+  /** A named type's conditions: its own and, for an interface or union, every possible type's. */
+  #ofType(type: AnyType): readonly Condition[] {
+    const name = type.name ?? '';
+    let found = this.#typeConditions.get(name);
+    if (!found) {
+      const own = this.#rules.types.get(name)?.conditions ?? [];
+      const possible = isAbstract(type)
+        ? this.#schema.getPossibleTypes(type as never).flatMap((t) => this.#rules.types.get((t as AnyType).name ?? '')?.conditions ?? [])
+        : [];
+      found = [...own, ...possible];
+      this.#typeConditions.set(name, found);
+    }
+    return found;
+  }
+
+  /** A field's conditions: its definition's (an interface's implementations' too) and its return type's. */
+  #ofField(parent: AnyType, field: string, returns: AnyType): readonly Condition[] {
+    const own = this.#rules.fields.get(`${parent.name}.${field}`)?.conditions ?? [];
+    const implementations = isAbstract(parent)
+      ? this.#schema
+          .getPossibleTypes(parent as never)
+          .flatMap((t) => this.#rules.fields.get(`${(t as AnyType).name}.${field}`)?.conditions ?? [])
+      : [];
+    return [...own, ...implementations, ...this.#ofType(namedOf(returns))];
+  }
+
+  /** Walks an operation; null when it cannot be (no such operation, or it does not parse). */
+  analyse(document: DocumentNode | string, operationName: string | null | undefined): Analysis | null {
+    if (typeof document !== 'string') {
+      let byName = this.#parsed.get(document);
+      if (!byName) this.#parsed.set(document, (byName = new Map()));
+      const name = operationName ?? '';
+      if (!byName.has(name)) byName.set(name, this.#walkSafely(document, operationName));
+      return byName.get(name)!;
+    }
+    const text = document;
+    const memo = `${operationName ?? ''}\n${text}`;
+    if (this.#analyses.has(memo)) return this.#analyses.get(memo)!;
+    let analysis: Analysis | null = null;
+    try {
+      analysis = this.#walkSafely(parse(text, { noLocation: true }), operationName);
+    } catch {
+      analysis = null;
+    }
+    if (this.#analyses.size >= 1000) this.#analyses.delete(this.#analyses.keys().next().value!);
+    this.#analyses.set(memo, analysis);
+    return analysis;
+  }
+
+  #walkSafely(document: DocumentNode, operationName: string | null | undefined): Analysis | null {
+    try {
+      return this.#walk(document, operationName);
+    } catch {
+      return null;
+    }
+  }
+
+  #walk(document: DocumentNode, operationName: string | null | undefined): Analysis | null {
+    const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    const operation = operationName
+      ? operations.find((o) => o.name?.value === operationName)
+      : operations.length === 1
+        ? operations[0]
+        : undefined;
+    if (!operation) return null;
+    const fragments = new Map(
+      document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
+    );
+    const root = (
+      operation.operation === 'query'
+        ? this.#schema.getQueryType()
+        : operation.operation === 'mutation'
+          ? this.#schema.getMutationType()
+          : this.#schema.getSubscriptionType()
+    ) as AnyType | null;
+    const conditions = new Map<string, Condition>();
+    const guarded = new Map<SelectionNode, string[]>();
+    const paths = new Map<SelectionNode, string[][]>();
+    const guard = (node: SelectionNode, found: readonly Condition[], path: string[]): boolean => {
+      if (found.length === 0) return false;
+      const ids = found.map((c) => {
+        const id = conditionId(c);
+        conditions.set(id, c);
+        return id;
+      });
+      guarded.set(node, [...new Set(ids)]);
+      paths.set(node, [...(paths.get(node) ?? []), path]);
+      return true;
+    };
+    const walk = (parent: AnyType, set: SelectionSetNode, path: string[], within: ReadonlySet<string>): void => {
+      for (const selection of set.selections) {
+        if (selection.kind === Kind.FIELD) {
+          const name = selection.name.value;
+          const definition = parent.getFields?.()[name];
+          if (!definition) continue;
+          const at = [...path, selection.alias?.value ?? name];
+          if (guard(selection, this.#ofField(parent, name, definition.type), at)) continue;
+          if (selection.selectionSet)
+            walk(namedOf(definition.type), selection.selectionSet, [...at, ...listLevels(definition.type)], within);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          const type = selection.typeCondition ? (this.#schema.getType(selection.typeCondition.name.value) as AnyType | undefined) : parent;
+          if (!type) continue;
+          if (type.name !== parent.name && guard(selection, this.#ofType(type), path)) continue;
+          walk(type, selection.selectionSet, path, within);
+        } else {
+          const fragment = fragments.get(selection.name.value);
+          const type = fragment && (this.#schema.getType(fragment.typeCondition.name.value) as AnyType | undefined);
+          if (!fragment || !type || within.has(fragment.name.value)) continue;
+          if (type.name !== parent.name && guard(selection, this.#ofType(type), path)) continue;
+          walk(type, fragment.selectionSet, path, new Set([...within, fragment.name.value]));
+        }
+      }
+    };
+    if (root) walk(root, operation.selectionSet, [], new Set());
+    return { operation, conditions, guarded, paths, restrictions: new Map() };
+  }
+
+  /**
+   * The part of a response-cache key that access decides: each condition the operation
+   * touches and whether this identity meets it (empty when it touches none). Never the token:
+   * callers who meet the same conditions share answers. Null when the operation cannot be walked.
+   */
+  accessKey(query: string, operationName: string | null | undefined, identity: Identity): string | null {
+    if (!this.active) return '';
+    const analysis = this.analyse(query, operationName);
+    if (!analysis) return null;
+    return [...analysis.conditions]
+      .map(([id, condition]) => `${id}=${meets(identity, condition) ? 1 : 0}`)
+      .sort()
+      .join(',');
+  }
+
+  /** What to cut for this identity; null when the operation may run as it is. */
+  restrict(document: DocumentNode, operationName: string | null | undefined, identity: Identity): Restriction | null {
+    if (!this.active) return null;
+    const analysis = this.analyse(document, operationName);
+    if (!analysis || analysis.guarded.size === 0) return null;
+    const met = new Map([...analysis.conditions].map(([id, c]) => [id, meets(identity, c)]));
+    const verdict = [...met.values()].map(Number).join('');
+    if (!analysis.restrictions.has(verdict)) analysis.restrictions.set(verdict, this.#restriction(document, analysis, met));
+    return analysis.restrictions.get(verdict)!;
+  }
+
+  #restriction(document: DocumentNode, analysis: Analysis, met: ReadonlyMap<string, boolean>): Restriction | null {
+    const denied = new Set([...analysis.guarded].filter(([, ids]) => ids.some((id) => !met.get(id))).map(([node]) => node));
+    if (denied.size === 0) return null;
+    const errors = [...denied].flatMap((node) =>
+      (analysis.paths.get(node) ?? []).map((path) => ({
+        message: node.kind === Kind.FIELD ? `Unauthorized field or type: ${node.name.value}` : 'Unauthorized field or type',
+        path: [...path],
+        extensions: { code: ErrorCode.UNAUTHORIZED_FIELD_OR_TYPE },
+      })),
+    );
+    const cut = this.#cut(document, denied);
+    return {
+      document: cut,
+      queryHash: createHash('sha256').update(print(cut)).digest('hex'),
+      errors: dedupe(errors),
+      reshape: (data, variables) => this.#reshape(analysis.operation, document, denied, data, variables ?? {}),
+    };
+  }
+
+  /** The document without the denied selections; `__typename` (aliased) where a selection set emptied or the type is abstract. */
+  #cut(document: DocumentNode, denied: ReadonlySet<SelectionNode>): DocumentNode {
+    const typename: FieldNode = {
+      kind: Kind.FIELD,
+      alias: { kind: Kind.NAME, value: TYPENAME_ALIAS },
+      name: { kind: Kind.NAME, value: '__typename' },
+    };
+    const cut = visit(document, {
+      Field: (node) => (denied.has(node) ? null : undefined),
+      InlineFragment: (node) => (denied.has(node) ? null : undefined),
+      FragmentSpread: (node) => (denied.has(node) ? null : undefined),
+      // Every selection set gets the runtime type: the reshape needs it at abstract positions, and an emptied set needs a field.
+      SelectionSet: { leave: (node) => ({ ...node, selections: [...node.selections, typename] }) },
+    });
+    // A fragment no longer spread anywhere would make the document invalid.
+    const spread = new Set<string>();
+    visit(cut, { FragmentSpread: (node) => void spread.add(node.name.value) });
+    return { ...cut, definitions: cut.definitions.filter((d) => d.kind !== Kind.FRAGMENT_DEFINITION || spread.has(d.name.value)) };
+  }
+
+  /** The client's shape over the cut document's answer (see the file's comment). */
+  #reshape(
+    operation: OperationDefinitionNode,
+    document: DocumentNode,
+    denied: ReadonlySet<SelectionNode>,
+    data: Record<string, unknown> | null | undefined,
+    variables: Readonly<Record<string, unknown>>,
+  ): Record<string, unknown> | null {
+    if (!data) return data ?? null;
+    const fragments = new Map(
+      document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
+    );
+    const schema = this.#schema;
+    const PROPAGATE = Symbol('null propagates');
+    const included = (node: SelectionNode) =>
+      (node.directives ?? []).every((d) => {
+        const value = d.arguments?.find((a) => a.name.value === 'if')?.value;
+        const on = value?.kind === Kind.BOOLEAN ? value.value : value?.kind === Kind.VARIABLE ? Boolean(variables[value.name.value]) : true;
+        return d.name.value === 'skip' ? !on : d.name.value === 'include' ? on : true;
+      });
+    const applies = (condition: string, type: AnyType) => {
+      if (condition === type.name) return true;
+      const abstract = schema.getType(condition) as AnyType | undefined;
+      return (
+        !!abstract && isAbstract(abstract) && schema.getPossibleTypes(abstract as never).some((t) => (t as AnyType).name === type.name)
+      );
+    };
+    const collect = (type: AnyType, sets: readonly SelectionSetNode[], into = new Map<string, FieldNode[]>(), seen = new Set<string>()) => {
+      for (const set of sets)
+        for (const selection of set.selections) {
+          if (!included(selection) || (selection.kind !== Kind.FIELD && denied.has(selection))) continue;
+          if (selection.kind === Kind.FIELD) {
+            const key = selection.alias?.value ?? selection.name.value;
+            into.set(key, [...(into.get(key) ?? []), selection]);
+          } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+            if (!selection.typeCondition || applies(selection.typeCondition.name.value, type))
+              collect(type, [selection.selectionSet], into, seen);
+          } else {
+            const fragment = fragments.get(selection.name.value);
+            if (!fragment || seen.has(fragment.name.value) || !applies(fragment.typeCondition.name.value, type)) continue;
+            seen.add(fragment.name.value);
+            collect(type, [fragment.selectionSet], into, seen);
+          }
+        }
+      return into;
+    };
+    const objectOf = (
+      type: AnyType,
+      nodes: readonly FieldNode[],
+      value: Record<string, unknown>,
+    ): Record<string, unknown> | typeof PROPAGATE => {
+      const out: Record<string, unknown> = {};
+      const fields = collect(
+        type,
+        nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])),
+      );
+      for (const [key, same] of fields) {
+        const name = same[0]!.name.value;
+        if (name === '__typename') {
+          out[key] = value[key] ?? value[TYPENAME_ALIAS] ?? type.name;
+          continue;
+        }
+        const definition = type.getFields?.()[name];
+        if (!definition) {
+          out[key] = value[key];
+          continue;
+        }
+        const completed = same.some((n) => denied.has(n))
+          ? isNonNull(definition.type)
+            ? PROPAGATE
+            : null
+          : complete(definition.type, same, value[key]);
+        if (completed === PROPAGATE) return PROPAGATE;
+        out[key] = completed;
+      }
+      return out;
+    };
+    const complete = (type: AnyType, nodes: readonly FieldNode[], value: unknown): unknown => {
+      if (isNonNull(type)) {
+        const inner = complete(type.ofType!, nodes, value);
+        return inner === null || inner === PROPAGATE ? PROPAGATE : inner;
+      }
+      if (value === null || value === undefined) return null;
+      if (isList(type)) {
+        if (!Array.isArray(value)) return value;
+        const items = value.map((item) => complete(type.ofType!, nodes, item));
+        return items.includes(PROPAGATE) ? null : items;
+      }
+      if (!type.getFields && !isAbstract(type)) return value;
+      if (typeof value !== 'object') return value;
+      const record = value as Record<string, unknown>;
+      const runtime = isAbstract(type)
+        ? (schema.getType(String(record[TYPENAME_ALIAS] ?? record['__typename'])) as AnyType | undefined)
+        : type;
+      if (!runtime) return value;
+      const object = objectOf(runtime, nodes, record);
+      return object === PROPAGATE ? null : object;
+    };
+    const root = (
+      operation.operation === 'query'
+        ? schema.getQueryType()
+        : operation.operation === 'mutation'
+          ? schema.getMutationType()
+          : schema.getSubscriptionType()
+    ) as AnyType;
+    const rootField: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: 'data' }, selectionSet: operation.selectionSet };
+    const shaped = objectOf(root, [rootField], data);
+    return shaped === PROPAGATE ? null : shaped;
+  }
+}
+
+function dedupe(errors: GraphQLFormattedError[]): GraphQLFormattedError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = JSON.stringify(e.path);
+    return !seen.has(key) && seen.add(key);
+  });
+}

@@ -33,8 +33,21 @@ async function loaded(): Promise<{ gateway: ApolloGateway; update: (sdl: string)
 
 const stored = (g: ApolloGateway, query: string, name: string | null) => gatewayInternals(g).queryPlanStore.get(planStoreKey(query, name));
 
-function warmup(g: ApolloGateway, budgetMs: number, operations: readonly WarmOperation[], log: string[] = []) {
-  return new PlanWarmup(g, { budgetMs, operations: async () => operations, log: (line) => log.push(line) });
+/** A warm-up of the shipped persisted operations, or of `operations` given as recorded (newest first). */
+function warmup(g: ApolloGateway, budgetMs: number, operations: readonly WarmOperation[] | 'persisted', log: string[] = [], max = 1000) {
+  const recorded = (ops: readonly WarmOperation[]) =>
+    ops.map((op, i) => ({
+      name: op.operationName ?? `anonymous:${i}`,
+      document: op.document,
+      lastSeen: new Date(Date.now() - i * 1000).toISOString(),
+    }));
+  return new PlanWarmup(g, {
+    budgetMs,
+    max,
+    persisted: () => (operations === 'persisted' ? persisted : new Map()),
+    recorded: async () => (operations === 'persisted' ? [] : recorded(operations)),
+    log: (line) => log.push(line),
+  });
 }
 
 describe("Apollo Gateway's internals, as plan-warmup.ts reads them", () => {
@@ -72,7 +85,7 @@ describe("Apollo Gateway's internals, as plan-warmup.ts reads them", () => {
 });
 
 describe('PlanWarmup', () => {
-  const operations = warmupOperations(persisted, [], 100);
+  const operations = 'persisted' as const;
 
   it('plans the persisted operations at start, under the keys requests with and without a name use', async () => {
     const { gateway } = await loaded();
@@ -116,6 +129,38 @@ describe('PlanWarmup', () => {
     expect(result!.planned).toBeLessThan(200);
     expect(log[0]).toMatch(/^gateway: plan warm-up at start stopped at its budget \(PLAN_WARMUP_MS=5\): planned \d+ of 200 operations/);
     expect(await stored(gateway, many[199]!.document, 'Q199')).toBeUndefined();
+  });
+
+  it('warms the persisted operations when the recorded ones do not come within half the budget', async () => {
+    const { gateway } = await loaded();
+    const log: string[] = [];
+    const warm = new PlanWarmup(gateway, {
+      budgetMs: 4000,
+      max: 1000,
+      persisted: () => persisted,
+      recorded: () => new Promise(() => {}),
+      log: (line) => log.push(line),
+    });
+    const result = await warm.atStart();
+    expect(log[0]).toBe('gateway: plan warm-up without the recorded operations: the registry did not answer within 2000 ms');
+    expect(result!.offered).toBe(persisted.size);
+  });
+
+  it('lets the event loop run between plans (requests and /health keep being answered)', async () => {
+    const { gateway } = await loaded();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    try {
+      const result = await warmup(gateway, 10_000, 'persisted').atStart();
+      expect(ticks).toBeGreaterThanOrEqual(result!.planned - 1);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('plans at most PLAN_WARMUP_MAX operations', async () => {
+    const { gateway } = await loaded();
+    expect(await warmup(gateway, 10_000, 'persisted', [], 2).atStart()).toMatchObject({ planned: 2, offered: 2 });
   });
 
   it('does nothing with a budget of 0', async () => {

@@ -119,8 +119,12 @@ export interface WarmupResult {
 export interface PlanWarmupOptions {
   /** `PLAN_WARMUP_MS`: the budget of one warm-up; 0 turns warm-up off. */
   readonly budgetMs: number;
-  /** The operations to plan, most wanted first (`warmupOperations`). */
-  readonly operations: () => Promise<readonly WarmOperation[]>;
+  /** `PLAN_WARMUP_MAX`: operations planned at most. */
+  readonly max: number;
+  /** The persisted operations now (the manifest may have been reloaded). */
+  readonly persisted: () => PersistedOperations;
+  /** The recorded operations (the registry's store), if any: read within half the budget. */
+  readonly recorded?: () => Promise<readonly RecordedOperation[]>;
   readonly log: (line: string) => void;
   readonly metrics?: { plansWarmed(plans: number, seconds: number): void };
 }
@@ -176,10 +180,7 @@ export class PlanWarmup {
     started: number,
   ): Promise<{ planned: Planned; result: WarmupResult }> {
     const deadline = started + this.#options.budgetMs;
-    const operations = await this.#options.operations().catch((error: unknown) => {
-      this.#options.log(`gateway: plan warm-up without the recorded operations: ${(error as Error).message}`);
-      return [];
-    });
+    const operations = warmupOperations(this.#options.persisted(), await this.#recorded(), this.#options.max);
     const planned: Planned = [];
     let done = 0;
     let failed = 0;
@@ -206,6 +207,26 @@ export class PlanWarmup {
       await yieldToEventLoop();
     }
     return { planned, result: { planned: done, offered: operations.length, failed, cut, ms: Date.now() - started } };
+  }
+
+  /** The recorded operations, or none when the store fails or is slow (Redis reconnecting queues commands). */
+  async #recorded(): Promise<readonly RecordedOperation[]> {
+    if (!this.#options.recorded) return [];
+    const ms = Math.ceil(this.#options.budgetMs / 2);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the registry did not answer within ${ms} ms`)), ms);
+    });
+    const read = this.#options.recorded();
+    read.catch(() => {}); // a late failure is the timeout's, already reported
+    try {
+      return await Promise.race([read, late]);
+    } catch (error) {
+      this.#options.log(`gateway: plan warm-up without the recorded operations: ${(error as Error).message}`);
+      return [];
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #report(result: WarmupResult, plans: number, when: string): WarmupResult {

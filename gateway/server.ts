@@ -16,7 +16,7 @@ import { MutationEpochs } from './mutation-epochs.js';
 import { liveAnswers } from './live/index.js';
 import { persistedOperationsMiddleware, persistedResolver } from './persisted-operations.js';
 import { PersistedManifest, unlistedReporter } from './safelist.js';
-import { PlanWarmup, warmupOperations } from './plan-warmup.js';
+import { PlanWarmup } from './plan-warmup.js';
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
 import { gatewayLogs, type Logger } from './logger.js';
@@ -140,9 +140,9 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   });
   // The persisted and the most recently recorded operations, planned before any supergraph is served.
   const warmup = new PlanWarmup(gateway, {
-    budgetMs: config.planWarmup.budgetMs,
-    operations: async () =>
-      warmupOperations(manifest.current().operations, registry ? await registry.store.recentOperations() : [], config.planWarmup.max),
+    ...config.planWarmup,
+    persisted: () => manifest.current().operations,
+    ...(registry ? { recorded: () => registry.store.recentOperations() } : {}),
     log,
     metrics: prod.planMetrics,
   });

@@ -20,7 +20,7 @@ function manifestText(ops: { id: string; body: string }[]): string {
   });
 }
 
-const until = async (check: () => boolean, ms = 5000) => {
+const until = async (check: () => boolean, ms = 15_000) => {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out');

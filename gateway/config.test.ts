@@ -190,3 +190,20 @@ describe('authentication settings', () => {
     expect(() => loadGatewayConfig(env)).toThrow(named);
   });
 });
+
+describe('safelist and plan warm-up settings', () => {
+  it('PERSISTED_OPERATIONS_ONLY: off by default, true and false as before, and log', () => {
+    expect(loadGatewayConfig({}).safelist).toBe('off');
+    expect(loadGatewayConfig({ PERSISTED_OPERATIONS_ONLY: 'true' }).safelist).toBe('enforce');
+    expect(loadGatewayConfig({ PERSISTED_OPERATIONS_ONLY: 'false' }).safelist).toBe('off');
+    expect(loadGatewayConfig({ PERSISTED_OPERATIONS_ONLY: 'log' }).safelist).toBe('log');
+    expect(() => loadGatewayConfig({ PERSISTED_OPERATIONS_ONLY: 'warn' })).toThrow(/PERSISTED_OPERATIONS_ONLY="warn".*true, false or log/);
+  });
+
+  it('PLAN_WARMUP_MS (2000; 0 turns warm-up off) and PLAN_WARMUP_MAX (200)', () => {
+    expect(loadGatewayConfig({}).planWarmup).toEqual({ budgetMs: 2000, max: 200 });
+    expect(loadGatewayConfig({ PLAN_WARMUP_MS: '0', PLAN_WARMUP_MAX: '10' }).planWarmup).toEqual({ budgetMs: 0, max: 10 });
+    expect(() => loadGatewayConfig({ PLAN_WARMUP_MAX: '0' })).toThrow('PLAN_WARMUP_MAX="0"');
+    expect(() => loadGatewayConfig({ PLAN_WARMUP_MS: 'soon' })).toThrow('PLAN_WARMUP_MS="soon"');
+  });
+});

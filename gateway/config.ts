@@ -6,6 +6,7 @@ import { ConfigError, host, httpUrl, parseEnv, port, redisUrl } from '../schema/
 import { HeaderRules, NO_HEADER_RULES, parseHeaderRules } from './headers.js';
 import { DEFAULT_ALLOWED_HOSTS, parseAllowedHosts, type HostPolicy } from './registry/url-policy.js';
 import type { CheckSettings } from './registry/worker.js';
+import type { SafelistStage } from './persisted-operations.js';
 
 /**
  * The built-in subgraphs, known by URL only (`<NAME>_URL`, else `<NAME>_PORT` on `HOST`): the
@@ -34,8 +35,10 @@ export interface GatewayConfig {
   readonly entityCache: boolean;
   /** Cache TTL, in seconds, of answers of subgraphs with feed versions that state no `max-age`. */
   readonly cacheDefaultMaxAge: number;
-  /** Only operations of the persisted-operation manifest are accepted. */
-  readonly persistedOperationsOnly: boolean;
+  /** Operations outside the persisted-operation manifest: served (`off`), served and logged (`log`), or refused (`enforce`). */
+  readonly safelist: SafelistStage;
+  /** Plan warm-up at start and before each swap: its time budget in ms (0: off), and how many operations at most. */
+  readonly planWarmup: { readonly budgetMs: number; readonly max: number };
   /** Identical in-flight subgraph fetches are merged. */
   readonly dedupe: boolean;
   /** Size of the query-plan cache, in MiB. */
@@ -348,6 +351,11 @@ const flag = (fallback: boolean) =>
     .enum(['true', 'false', 'on', 'off', '1', '0'], { error: 'must be true or false' })
     .transform((v) => v === 'true' || v === 'on' || v === '1')
     .default(fallback);
+/** `PERSISTED_OPERATIONS_ONLY`: a flag as before (true refuses, false serves), or `log`. */
+const safelistStage = z
+  .enum(['true', 'false', 'on', 'off', '1', '0', 'log'], { error: 'must be true, false or log' })
+  .transform((v): SafelistStage => (v === 'log' ? 'log' : v === 'true' || v === 'on' || v === '1' ? 'enforce' : 'off'))
+  .default('off');
 const count = (fallback: number, min: number) =>
   z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).default(fallback);
 
@@ -364,7 +372,7 @@ function callableHost(listenHost: string): string {
  * Reads `HOST`, `GATEWAY_PORT` (default 4000), `SUPERGRAPH_PATH`, for each subgraph
  * `<NAME>_URL` or else `<NAME>_PORT` (defaults 4001-4004) on `HOST`, `SUBGRAPH_SDL_WAIT_MS` (5000), and the cache settings:
  * `REDIS_URL`, `CACHE_MAX_BYTES` (64 MiB), `RESPONSE_CACHE` (true), `ENTITY_CACHE` (true), `CACHE_DEFAULT_MAX_AGE`
- * (60 s), `PERSISTED_OPERATIONS_ONLY` (false), `SUBGRAPH_DEDUPE` (true),
+ * (60 s), `PERSISTED_OPERATIONS_ONLY` (false; or log), `PLAN_WARMUP_MS` (2000), `PLAN_WARMUP_MAX` (200), `SUBGRAPH_DEDUPE` (true),
  * `QUERY_PLAN_CACHE_MIB` (30), `PERSISTED_OPERATIONS_FILE` (the shipped manifest), and the
  * registry's: those of `loadRegistryStoreConfig`, `REGISTRY_TOKENS_FILE` (default
  * `<REGISTRY_DIR>/tokens.json`), `REGISTRY_SWAP_TIMEOUT_MS` (10000) and `REGISTRY_ALLOWED_HOSTS`
@@ -383,7 +391,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     RESPONSE_CACHE: flag(true),
     ENTITY_CACHE: flag(true),
     CACHE_DEFAULT_MAX_AGE: count(60, 0),
-    PERSISTED_OPERATIONS_ONLY: flag(false),
+    PERSISTED_OPERATIONS_ONLY: safelistStage,
+    PLAN_WARMUP_MS: count(2000, 0),
+    PLAN_WARMUP_MAX: count(200, 1),
     SUBGRAPH_DEDUPE: flag(true),
     QUERY_PLAN_CACHE_MIB: count(30, 1),
     INTROSPECTION: flag(true),
@@ -458,7 +468,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     responseCache: parsed['RESPONSE_CACHE'] as boolean,
     entityCache: parsed['ENTITY_CACHE'] as boolean,
     cacheDefaultMaxAge: parsed['CACHE_DEFAULT_MAX_AGE'] as number,
-    persistedOperationsOnly: parsed['PERSISTED_OPERATIONS_ONLY'] as boolean,
+    safelist: parsed['PERSISTED_OPERATIONS_ONLY'] as SafelistStage,
+    planWarmup: { budgetMs: parsed['PLAN_WARMUP_MS'] as number, max: parsed['PLAN_WARMUP_MAX'] as number },
     dedupe: parsed['SUBGRAPH_DEDUPE'] as boolean,
     queryPlanCacheMiB: parsed['QUERY_PLAN_CACHE_MIB'] as number,
     introspection: parsed['INTROSPECTION'] as boolean,

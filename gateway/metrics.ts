@@ -80,6 +80,21 @@ export class GatewayMetrics implements FetchObserver {
     registers: [this.registry],
   });
   readonly #clients: ClientLabels;
+  readonly #unsafelisted = new Counter({
+    name: 'gateway_unsafelisted_operations_total',
+    help: 'Requests served with an operation not in the persisted-operation manifest (PERSISTED_OPERATIONS_ONLY=log)',
+    registers: [this.registry],
+  });
+  readonly #plansWarmed = new Counter({
+    name: 'gateway_plans_warmed_total',
+    help: 'Query plans made before serving a supergraph (at start and before each swap, PLAN_WARMUP_MS)',
+    registers: [this.registry],
+  });
+  readonly #warmupSeconds = new Gauge({
+    name: 'gateway_plan_warmup_seconds',
+    help: 'How long the last plan warm-up took',
+    registers: [this.registry],
+  });
   readonly #rateLimiter = new Gauge({
     name: 'gateway_rate_limiter_redis',
     help: 'Whether the rate limiter counts in Redis (1) or in memory (0)',
@@ -157,6 +172,17 @@ export class GatewayMetrics implements FetchObserver {
   /** One run of a live operation (shared by all its streams). */
   liveExecuted(): void {
     this.#liveExecutions.inc();
+  }
+
+  /** One request served with an operation outside the manifest (the safelist's `log` stage). */
+  unsafelisted(): void {
+    this.#unsafelisted.inc();
+  }
+
+  /** One plan warm-up: how many plans it made, in how long. */
+  plansWarmed(plans: number, seconds: number): void {
+    this.#plansWarmed.inc(plans);
+    this.#warmupSeconds.set(seconds);
   }
 
   /** Records one GraphQL request. */

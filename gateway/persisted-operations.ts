@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { NextFunction, Request, Response } from 'express';
@@ -60,43 +61,98 @@ export type PersistedResolution =
   | { readonly status: number; readonly code: 'PERSISTED_QUERY_NOT_FOUND' | 'OPERATION_NOT_PERSISTED'; readonly message: string };
 
 /**
+ * `PERSISTED_OPERATIONS_ONLY`: `off` serves any operation; `log` serves any but reports each
+ * operation not in the manifest (the stage before enforcing: see who would be refused);
+ * `enforce` refuses them.
+ */
+export type SafelistStage = 'off' | 'log' | 'enforce';
+
+/** A manifest as the resolver consults it: by id, and by text and its SHA-256 (what APQ sends). */
+export interface PersistedIndex {
+  readonly operations: PersistedOperations;
+  readonly bodies: ReadonlySet<string>;
+  readonly hashes: ReadonlySet<string>;
+}
+
+/** The SHA-256 of an operation's text in hex: Apollo's query hash, and APQ's `sha256Hash`. */
+export const operationHash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Indexes `operations` once per manifest (not per request). */
+export function indexPersisted(operations: PersistedOperations): PersistedIndex {
+  const bodies = new Set([...operations.values()].map((op) => op.body));
+  return { operations, bodies, hashes: new Set([...bodies].map(operationHash)) };
+}
+
+/** An operation outside the manifest that the `log` stage served: its text, or only its APQ hash. */
+export type OnUnlisted = (operation: { readonly text: string | undefined; readonly hash: string }) => void;
+
+export interface ResolverOptions {
+  /** The manifest now (it may be reloaded: `persisted-manifest.ts`). */
+  readonly manifest: () => PersistedIndex;
+  readonly stage: SafelistStage;
+  /** Called in the `log` stage for each operation served that the manifest does not hold. */
+  readonly onUnlisted?: OnUnlisted;
+}
+
+/**
  * The one rule for persisted operations, on every transport (HTTP here, WebSocket in
  * `live/transport-ws.ts`): an id is replaced by its operation's text (an unknown one is
- * `PERSISTED_QUERY_NOT_FOUND`); with `only`, any other text is `OPERATION_NOT_PERSISTED`.
+ * `PERSISTED_QUERY_NOT_FOUND`); in the `enforce` stage any other text is
+ * `OPERATION_NOT_PERSISTED`; in the `log` stage it is served and reported to `onUnlisted`,
+ * as is an APQ hash (`apqHash`) that is no manifest operation's.
  */
-export function persistedResolver(operations: PersistedOperations, only: boolean) {
-  const bodies = new Set([...operations.values()].map((op) => op.body));
-  return (id: string | undefined, text: unknown): PersistedResolution => {
+export function persistedResolver({ manifest, stage, onUnlisted }: ResolverOptions) {
+  return (id: string | undefined, text: unknown, apqHash?: string): PersistedResolution => {
+    const { operations, bodies, hashes } = manifest();
     if (id !== undefined) {
       const operation = operations.get(id);
       if (!operation)
         return { status: 404, code: 'PERSISTED_QUERY_NOT_FOUND', message: `No persisted operation has the id ${JSON.stringify(id)}` };
       return { query: operation.body };
     }
-    if (only && text !== undefined && !(typeof text === 'string' && bodies.has(text)))
+    const listed = typeof text === 'string' && bodies.has(text);
+    if (stage === 'enforce' && text !== undefined && !listed)
       return {
         status: 400,
         code: 'OPERATION_NOT_PERSISTED',
         message: 'This gateway accepts only persisted operations: send a documentId from its manifest',
       };
+    if (stage === 'log' && onUnlisted && !listed) {
+      if (typeof text === 'string' && text !== '') onUnlisted({ text, hash: operationHash(text) });
+      else if (text === undefined && apqHash !== undefined && !hashes.has(apqHash)) onUnlisted({ text: undefined, hash: apqHash });
+    }
     return { query: typeof text === 'string' ? text : undefined };
   };
+}
+
+/** The APQ hash of a request (`extensions.persistedQuery.sha256Hash`, an object in a POST body, JSON in a GET). */
+function apqHashOf(extensions: unknown): string | undefined {
+  let value = extensions;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined; // Apollo refuses it as it would any bad extensions
+    }
+  }
+  const hash = (value as { persistedQuery?: { sha256Hash?: unknown } } | null)?.persistedQuery?.sha256Hash;
+  return typeof hash === 'string' ? hash : undefined;
 }
 
 /**
  * Lets clients call a persisted operation by id instead of sending its text: POST
  * `{ "documentId": "ReleaseMatrix", "variables": … }` or GET
  * `/graphql?documentId=ReleaseMatrix&variables=…` (cacheable by an HTTP cache or CDN). An
- * unknown id is `PERSISTED_QUERY_NOT_FOUND`. With `only`, any other operation text is
- * refused with `OPERATION_NOT_PERSISTED`.
+ * unknown id is `PERSISTED_QUERY_NOT_FOUND`; other operations follow the safelist stage
+ * (`persistedResolver`).
  */
-export function persistedOperationsMiddleware(operations: PersistedOperations, only: boolean) {
-  const resolve = persistedResolver(operations, only);
+export function persistedOperationsMiddleware(resolve: ReturnType<typeof persistedResolver>) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const fromQuery = typeof req.query['documentId'] === 'string' ? req.query['documentId'] : undefined;
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
     const id = fromQuery ?? (typeof body['documentId'] === 'string' ? body['documentId'] : undefined);
-    const resolved = resolve(id, req.method === 'GET' ? req.query['query'] : body['query']);
+    const get = req.method === 'GET';
+    const resolved = resolve(id, get ? req.query['query'] : body['query'], apqHashOf(get ? req.query['extensions'] : body['extensions']));
     if ('code' in resolved) return refuse(res, resolved.status, resolved.code, resolved.message);
     if (id !== undefined) {
       if (req.method === 'GET') {

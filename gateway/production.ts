@@ -67,6 +67,8 @@ export interface Production {
   context(res: Pick<Response, 'locals'>): Pick<GatewayContext, 'requestId' | 'locals'>;
   /** What live answers report to the metrics. */
   readonly liveMetrics: Pick<GatewayMetrics, 'livePushed' | 'liveExecuted'>;
+  /** What the safelist and the plan warm-up report to the metrics. */
+  readonly planMetrics: Pick<GatewayMetrics, 'unsafelisted' | 'plansWarmed'>;
   /** Counts a request the `/graphql` middleware does not see (a WebSocket upgrade) against its budget. */
   graphqlRate(req: Request): Promise<RateVerdict | null>;
   /** App-wide middleware and routes: request ids, access logs, metrics, CORS, rate limits, /ready, /metrics. */
@@ -153,6 +155,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
     context: (res) => ({ requestId: res.locals['requestId'] as string | undefined, locals: res.locals }),
     graphqlRate,
     liveMetrics: metrics,
+    planMetrics: metrics,
     before: (app) => {
       app.set('trust proxy', config.trustProxy);
       // Express would hash every body it sends for an ETag (SHA-1 of each GraphQL answer, 1% of

@@ -18,7 +18,9 @@ import { explorerLandingPage, mountExplorer } from './explorer.js';
 import { FeedVersions } from './feed-versions.js';
 import { MutationEpochs } from './mutation-epochs.js';
 import { liveAnswers } from './live/index.js';
-import { loadPersistedOperations, persistedOperationsMiddleware, persistedResolver } from './persisted-operations.js';
+import { persistedOperationsMiddleware, persistedResolver } from './persisted-operations.js';
+import { PersistedManifest, unlistedReporter } from './safelist.js';
+import { PlanWarmup } from './plan-warmup.js';
 import { responseCache } from './response-cache.js';
 import { enforceContractScalars } from './scalars.js';
 import { gatewayLogs, type Logger } from './logger.js';
@@ -145,7 +147,21 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     access.supergraphChanged(coreSupergraphSdl, apiSchema);
     prod.supergraphChanged(coreSupergraphSdl);
   });
-  const operations = loadPersistedOperations(config.persistedOperationsFile ?? undefined);
+  // The manifest, reloaded when its file changes (safelist.ts); every consumer reads it through `manifest`.
+  const manifest = new PersistedManifest({ file: config.persistedOperationsFile, log });
+  const persisted = persistedResolver({
+    manifest: () => manifest.current(),
+    stage: config.safelist,
+    onUnlisted: unlistedReporter({ log, count: () => prod.planMetrics.unsafelisted() }),
+  });
+  // The persisted and the most recently recorded operations, planned before any supergraph is served.
+  const warmup = new PlanWarmup(gateway, {
+    ...config.planWarmup,
+    persisted: () => manifest.current().operations,
+    ...(registry ? { recorded: () => registry.store.recentOperations() } : {}),
+    log,
+    metrics: prod.planMetrics,
+  });
   const recorder = registry
     ? recordOperations(registry.store, {
         identities: { apiKeys: config.rateLimitApiKeys, tokensFile: config.registry.tokensFile },
@@ -179,7 +195,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         tokensFile: config.registry.tokensFile,
         checks: config.registry.checks,
         builtInUrls: config.subgraphUrls,
-        persisted: operations,
+        persisted: () => manifest.current().operations,
         allowedHosts: config.registry.allowedHosts,
         log,
       })
@@ -232,7 +248,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     maxMessageBytes: config.bodyLimitBytes,
     maxEventBytes: config.subgraphMaxResponseBytes,
     rate: prod.graphqlRate,
-    persisted: persistedResolver(operations, config.persistedOperationsOnly),
+    persisted,
     allowedOrigins: config.corsOrigins,
     metrics: prod.liveMetrics,
     gateway,
@@ -245,7 +261,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       (apollo = new ApolloServer<GatewayContext>({
         gateway,
         cache,
-        persistedQueries: config.persistedOperationsOnly ? false : { cache: new PrefixingKeyValueCache(cache, 'apq:') },
+        persistedQueries: config.safelist === 'enforce' ? false : { cache: new PrefixingKeyValueCache(cache, 'apq:') },
         // Introspection, stack traces, batching, CSRF, limits: named settings (production.ts).
         ...prod.apollo,
         // The runner handles SIGTERM/SIGINT for every service at once (kit/main.ts).
@@ -283,12 +299,13 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     graphqlMiddleware: [
       // First: a bad token is refused before anything else runs (SSE streams included).
       auth.middleware,
-      persistedOperationsMiddleware(operations, config.persistedOperationsOnly),
+      persistedOperationsMiddleware(persisted),
       ...live.middleware,
       ...(responses ? [responses.fastPath] : []),
     ],
     onStop: async () => {
       await live.close();
+      manifest.close();
       await supergraph?.stop();
       await recorder?.close();
       await registry?.store.close();
@@ -301,6 +318,9 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     },
   });
   service.httpServer.on('upgrade', live.attach(service.app));
+  // A warm-up that cannot run (Apollo's internals changed: plan-warmup.test.ts says so) only costs speed.
+  await warmup.atStart().catch((error: unknown) => log(`gateway: no plan warm-up: ${(error as Error).message}`));
+  supergraph?.beforeSwap((sdl) => warmup.beforeSwap(sdl));
   supergraph?.follow();
   return service;
 }

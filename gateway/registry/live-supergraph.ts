@@ -110,6 +110,7 @@ export class LiveSupergraph {
   #published: ReadonlySet<string> = new Set();
   #update: ((sdl: string) => void) | null = null;
   readonly #listeners = new Set<(sdl: string) => void>();
+  #beforeSwap: ((sdl: string) => Promise<(() => void) | null>) | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #unsubscribe: (() => void) | null = null;
   #retry: NodeJS.Timeout | null = null;
@@ -245,6 +246,15 @@ export class LiveSupergraph {
     this.#listeners.add(listener);
   }
 
+  /**
+   * Runs `prepare` with each new supergraph before it is served (plan warm-up, within its
+   * own budget: the swap waits for it); what it returns runs right after the swap, in the
+   * same synchronous step, so no request sees the new supergraph without it.
+   */
+  beforeSwap(prepare: (sdl: string) => Promise<(() => void) | null>): void {
+    this.#beforeSwap = prepare;
+  }
+
   /** Follows the registry: every change is applied (once the gateway has loaded). */
   follow(): void {
     this.#unsubscribe = this.#options.store?.onChange(() => void this.sync()) ?? null;
@@ -283,6 +293,12 @@ export class LiveSupergraph {
     if (!('sdl' in prepared)) return this.#failed(state.version, prepared, key);
     if (!this.#update)
       return this.#failed(state.version, { problem: 'the gateway has not loaded yet', public: 'the gateway has not loaded yet' });
+    const afterSwap = this.#beforeSwap
+      ? await this.#beforeSwap(prepared.sdl).catch((error: unknown) => {
+          this.#options.log(`gateway: swapping without warm-up: ${(error as Error).message}`);
+          return null;
+        })
+      : null;
     // Apollo Gateway swaps synchronously: the new plan, the cache version and the clusters
     // header change in one step, before any other request runs. The worker loaded this
     // supergraph the same way already, so a failure here is unexpected; it leaves the old one.
@@ -298,6 +314,11 @@ export class LiveSupergraph {
         },
         key,
       );
+    }
+    try {
+      afterSwap?.();
+    } catch (error) {
+      this.#options.log(`gateway: swapped without warm-up: ${(error as Error).message}`);
     }
     if (this.#onFallback) this.#options.log('gateway: the built-in subgraphs serve their SDL: swapped from the committed supergraph');
     this.#adopt(prepared, state.version);

@@ -41,7 +41,8 @@ export interface RegistryRoutesOptions {
   readonly live: LiveSupergraph;
   readonly tokensFile: string;
   readonly builtInUrls: Readonly<Record<string, string>>;
-  readonly persisted: PersistedOperations;
+  /** The persisted-operation manifest now (it is reloaded when its file changes). */
+  readonly persisted: () => PersistedOperations;
   /** The hosts a published URL may name (`REGISTRY_ALLOWED_HOSTS`). */
   readonly allowedHosts: HostPolicy;
   /** The SDL limits and the check worker's. */
@@ -128,7 +129,7 @@ export function registryRoutes(options: RegistryRoutesOptions): (app: express.Ex
   }
 
   async function operations(): Promise<CheckedOperation[]> {
-    return checkedOperations(options.persisted, await store.recentOperations().catch(() => []));
+    return checkedOperations(options.persisted(), await store.recentOperations().catch(() => []));
   }
 
   /** The checks' outcome, or the refusal when the worker was stopped (answered; null). */

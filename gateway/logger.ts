@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { MEMBERSHIP_PATH } from '../schema/membership.js';
+import { receivedAt } from '../schema/http.js';
 import { REQUEST_ID_HEADER } from '../schema/wire.js';
 import type { LogLevel } from './config.js';
 
@@ -96,7 +97,7 @@ export function requestLogging(logger: Logger | null): RequestHandler {
       req.path === '/metrics' ||
       (req.method === 'GET' && (req.path === MEMBERSHIP_PATH || (req.path === '/registry/subgraphs' && req.query['sdl'] === 'true')));
     if (logger) {
-      const started = process.hrtime.bigint();
+      const started = receivedAt(res);
       // Mounted routers rewrite req.path: keep the one the client asked for.
       const path = req.path;
       res.on('finish', () => {

@@ -9,6 +9,7 @@ import type { Express, RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FetchObserver, GatewayContext } from './data-source.js';
 import type { BreakerState, FailureReason } from './resilience.js';
+import { receivedAt } from '../schema/http.js';
 import { GRAPHQL_PATH } from '../schema/wire.js';
 
 /** How a request ended, as a metric label. */
@@ -190,7 +191,7 @@ export class GatewayMetrics implements FetchObserver {
   middleware(): RequestHandler {
     return (req, res, next) => {
       if (req.path !== GRAPHQL_PATH) return next();
-      const started = process.hrtime.bigint();
+      const started = receivedAt(res);
       res.on('finish', () => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         let outcome = res.locals['outcome'] as Outcome | undefined;

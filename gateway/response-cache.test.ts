@@ -7,6 +7,8 @@ import { MemoryCache } from './cache.js';
 import type { GatewayContext } from './data-source.js';
 import { FeedVersions } from './feed-versions.js';
 import { MutationEpochs } from './mutation-epochs.js';
+import { fastPath } from './fast-path.js';
+import { persistedResolver } from './persisted-operations.js';
 import { responseCache } from './response-cache.js';
 
 /**
@@ -55,7 +57,13 @@ beforeAll(async () => {
         markedPublic: new Set(['s']),
         epochs: await epochs.read(['s']),
       }),
-      graphqlMiddleware: [responses.fastPath],
+      graphqlMiddleware: [responses.varyAccept],
+      fastPath: fastPath({
+        lookup: responses.lookup,
+        persisted: persistedResolver(new Map(), false),
+        edge: async () => true,
+        bodyLimitBytes: 1024 * 1024,
+      }),
     }),
     '127.0.0.1',
     0,

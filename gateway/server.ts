@@ -16,6 +16,7 @@ import { MutationEpochs } from './mutation-epochs.js';
 import { liveAnswers } from './live/index.js';
 import { loadPersistedOperations, persistedOperationsMiddleware, persistedResolver } from './persisted-operations.js';
 import { responseCache } from './response-cache.js';
+import { fastPath } from './fast-path.js';
 import { enforceContractScalars } from './scalars.js';
 import { gatewayLogs, type Logger } from './logger.js';
 import { offlineGateway } from './offline-gateway.js';
@@ -141,8 +142,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const onHit = recorder
     ? (req: Request, operationName: string | null, query: string) => recorder.hit((name) => req.get(name), operationName, query)
     : undefined;
-  const responses =
-    config.responseCache && epochs ? responseCache({ cache, feedVersions, epochs, supergraphVersion, ...(onHit ? { onHit } : {}) }) : null;
+  const responses = config.responseCache && epochs ? responseCache({ cache, feedVersions, epochs, supergraphVersion }) : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
   await feedVersions.ready(3000);
   const board = dashboard(feedVersions, streams);
@@ -217,6 +217,18 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     context: ({ res }) => contextFor(res),
     bodyLimitBytes: config.bodyLimitBytes,
     before: prod.before,
+    // Response-cache hits, answered before Express with the same /graphql middleware (fast-path.ts).
+    ...(responses
+      ? {
+          fastPath: fastPath({
+            lookup: responses.lookup,
+            persisted: persistedResolver(operations, config.persistedOperationsOnly),
+            edge: prod.graphqlEdge,
+            bodyLimitBytes: config.bodyLimitBytes,
+            ...(onHit ? { onHit } : {}),
+          }),
+        }
+      : {}),
     // The explorer at / and /explorer, the dashboard at /dashboard, their files, /events;
     // the supplier registry under /registry.
     routes: (app) => {
@@ -228,7 +240,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     graphqlMiddleware: [
       persistedOperationsMiddleware(operations, config.persistedOperationsOnly),
       ...live.middleware,
-      ...(responses ? [responses.fastPath] : []),
+      ...(responses ? [responses.varyAccept] : []),
     ],
     onStop: async () => {
       await live.close();

@@ -5,7 +5,7 @@
  * variant, access logs on when --logs) and the bench's bare server with the bytes of a hit of
  * the dashboard query; sends each `--requests` hits over `--connections` connections and
  * reads the server process's own CPU time (Linux /proc/<pid>/stat) before and after.
- * Run: `node --import tsx scripts/bench/hit-cpu.ts [--requests 20000] [--connections 20] [--rate-limit] [--logs] [--profile DIR]`.
+ * Run: `node --import tsx scripts/bench/hit-cpu.ts [--requests 20000] [--connections 20] [--rounds 3] [--rate-limit] [--logs] [--profile DIR]`.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '20' },
     'rate-limit': { type: 'boolean', default: false },
     logs: { type: 'boolean', default: false },
+    /** Interleaved rounds (gateway, bare, gateway, …); medians are reported. */
+    rounds: { type: 'string', default: '3' },
     /** A folder for a V8 CPU profile of the gateway (written when it stops). */
     profile: { type: 'string' },
   },
@@ -89,8 +91,24 @@ try {
   await new Promise((r) => setTimeout(r, 5000));
   const idleAfter = cpuMicros(gateway);
   console.log(`gateway idle: ${(idleAfter.user + idleAfter.system - idleBefore.user - idleBefore.system) / 5000} µs CPU per ms`);
-  const ours = await cpuPerRequest(gateway, gateway.url, body);
-  const ceiling = await cpuPerRequest(bare.target.proc!, bare.target.url, body);
+  const oursRuns: Awaited<ReturnType<typeof cpuPerRequest>>[] = [];
+  const bareRuns: Awaited<ReturnType<typeof cpuPerRequest>>[] = [];
+  for (let round = 0; round < Number(args.rounds); round++) {
+    oursRuns.push(await cpuPerRequest(gateway, gateway.url, body));
+    bareRuns.push(await cpuPerRequest(bare.target.proc!, bare.target.url, body));
+  }
+  const median = (runs: typeof oursRuns, pick: (run: (typeof oursRuns)[number]) => number) =>
+    runs.map(pick).sort((x, y) => x - y)[Math.floor(runs.length / 2)]!;
+  const ours = {
+    micros: median(oursRuns, (r) => r.micros),
+    userMicros: median(oursRuns, (r) => r.userMicros),
+    rps: median(oursRuns, (r) => r.rps),
+  };
+  const ceiling = {
+    micros: median(bareRuns, (r) => r.micros),
+    userMicros: median(bareRuns, (r) => r.userMicros),
+    rps: median(bareRuns, (r) => r.rps),
+  };
   console.log(
     JSON.stringify({
       connections: Number(args.connections),

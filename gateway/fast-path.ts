@@ -80,7 +80,7 @@ function fromQuery(req: Request): Asked | null {
 
 /** The request listener's fast path (`createService`'s `fastPath`): true when it answered. */
 export function fastPath(options: FastPathOptions): (req: Request, res: Response) => boolean | Promise<boolean> {
-  const answer = async (req: Request, res: Response, asked: Asked | null): Promise<boolean> => {
+  const answer = async (req: Request, res: Response, contentType: string, asked: Asked | null): Promise<boolean> => {
     if (!asked) return false;
     const id = typeof asked.documentId === 'string' ? asked.documentId : undefined;
     if (asked.documentId !== undefined && id === undefined) return false;
@@ -89,9 +89,6 @@ export function fastPath(options: FastPathOptions): (req: Request, res: Response
     if ('code' in resolved || typeof resolved.query !== 'string' || mentionsLive(resolved.query)) return false;
     if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return false;
     const query = resolved.query;
-    // Not acceptable to Apollo either: it answers the 406.
-    const contentType = resultType(req);
-    if (!contentType) return false;
     const hit = await options.lookup({ operationName, query, variables, header: (name) => req.headers[name] as string | undefined });
     if (!hit) return false;
     // As the persisted-operation middleware leaves it, so the metrics name the operation alike.
@@ -107,12 +104,19 @@ export function fastPath(options: FastPathOptions): (req: Request, res: Response
 
   return (req, res) => {
     const url = req.url ?? '';
-    if (req.method === 'POST') {
-      if (url !== GRAPHQL_PATH || !JSON_TYPE.test(req.headers['content-type'] ?? '')) return false;
-      const body = readBody(req, options.bodyLimitBytes);
-      return body ? body.then((raw) => answer(req, res, fromBody(raw))) : false;
-    }
-    if (req.method === 'GET' && url.startsWith(`${GRAPHQL_PATH}?`)) return answer(req, res, fromQuery(req));
-    return false;
+    const post = req.method === 'POST';
+    if (
+      post
+        ? url !== GRAPHQL_PATH || !JSON_TYPE.test(req.headers['content-type'] ?? '')
+        : req.method !== 'GET' || !url.startsWith(`${GRAPHQL_PATH}?`)
+    )
+      return false;
+    // Decided from the headers alone, before any body is read: event streams (their `Accept`)
+    // and what Apollo would answer with a 406 go to Express untouched.
+    const contentType = resultType(req);
+    if (!contentType) return false;
+    if (!post) return answer(req, res, contentType, fromQuery(req));
+    const body = readBody(req, options.bodyLimitBytes);
+    return body ? body.then((raw) => answer(req, res, contentType, fromBody(raw))) : false;
   };
 }

@@ -9,6 +9,7 @@ import type { RequestHandler } from 'express';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { MEMBERSHIP_PATH } from '../schema/membership.js';
 import { activeTraceId } from '../schema/telemetry.js';
+import { receivedAt } from '../schema/http.js';
 import { REQUEST_ID_HEADER } from '../schema/wire.js';
 import type { Caller } from './caller.js';
 import { clientOf, subjectHash } from './client-awareness.js';
@@ -106,7 +107,7 @@ export function requestLogging(logger: Logger | null): RequestHandler {
       (req.method === 'GET' && (req.path === MEMBERSHIP_PATH || (req.path === '/registry/subgraphs' && req.query['sdl'] === 'true')));
     // Access lines are info: below it (LOG_LEVEL=warn), no listener per request for nothing.
     if (logger?.isLevelEnabled('info')) {
-      const started = process.hrtime.bigint();
+      const started = receivedAt(res);
       // Mounted routers rewrite req.path: keep the one the client asked for.
       const path = req.path;
       // 'finish' runs outside the request's trace context: its id is taken now.

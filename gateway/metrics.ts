@@ -10,6 +10,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { ClientLabels, clientOf } from './client-awareness.js';
 import type { FetchObserver, GatewayContext } from './data-source.js';
 import type { BreakerState, FailureReason } from './resilience.js';
+import { receivedAt } from '../schema/http.js';
 import { GRAPHQL_PATH } from '../schema/wire.js';
 
 /** How a request ended, as a metric label. */
@@ -227,7 +228,7 @@ export class GatewayMetrics implements FetchObserver {
   middleware(): RequestHandler {
     return (req, res, next) => {
       if (req.path !== GRAPHQL_PATH) return next();
-      const started = process.hrtime.bigint();
+      const started = receivedAt(res);
       res.on('finish', () => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         let outcome = res.locals['outcome'] as Outcome | undefined;

@@ -25,6 +25,18 @@ describe('mutation epochs', () => {
   });
 });
 
+describe('mutation epochs in memory', () => {
+  it('gives an operation the epochs it started with, whatever a bump does meanwhile', async () => {
+    const epochs = new MutationEpochs(new MemoryCache(1024 * 1024));
+    const started = await epochs.read(['s']);
+    const before = started.get('s');
+    await epochs.bump(['s']);
+    expect(started.get('s')).toBe(before);
+    const { epochs: now } = await epochs.withEntry('k', ['s']);
+    expect(now.get('s')).not.toBe(before);
+  });
+});
+
 describe('mutation epochs on Redis', () => {
   const redis = new PrivateRedis(0);
   let cache: RedisCache;
@@ -51,5 +63,16 @@ describe('mutation epochs on Redis', () => {
     await until(() => cache.health().available, 'reconnected');
     expect((await epochs.read(['s'])).get('s')).not.toBe(before);
     expect(epochs.pending).toBe(false);
+  });
+
+  it('reads an entry and the epochs in one lookup, a bump through another instance included', async () => {
+    const one = new MutationEpochs(cache);
+    const two = new MutationEpochs(cache);
+    await cache.set('entry', 'stored');
+    const before = (await one.read(['t'])).get('t');
+    await two.bump(['t']);
+    const { stored, epochs } = await one.withEntry('entry', ['t']);
+    expect(stored).toBe('stored');
+    expect(epochs.get('t')).not.toBe(before);
   });
 });

@@ -15,14 +15,23 @@ export type Epochs = ReadonlyMap<string, string | null>;
  * (never set, evicted, Redis flushed) is started afresh with a new random value, so entries
  * made before can never match it again. A bump the cache could not take (Redis down) is made
  * again as soon as it answers, before this gateway reads anything from it.
+ *
+ * With the in-memory cache (one process, nothing shared) the epochs are a map of this
+ * object's own: read without a lookup, never evicted. With Redis they are read with the
+ * entry they are checked against, in the same `MGET` (`withEntry`): a hit costs one round
+ * trip, and a mutation through any replica is seen by the next lookup of every replica, with
+ * no window.
  */
 export class MutationEpochs {
   readonly #cache: GatewayCache;
   /** Subgraphs whose bump has not reached the cache yet. */
   readonly #pending = new Set<string>();
+  /** The epochs themselves, when the cache is this process's memory; null with Redis. */
+  readonly #local: Map<string, string> | null;
 
   constructor(cache: GatewayCache) {
     this.#cache = cache;
+    this.#local = cache.health().backend === 'MEMORY' ? new Map() : null;
   }
 
   /** The cache key holding a subgraph's epoch. */
@@ -36,6 +45,8 @@ export class MutationEpochs {
    * (or bumped by a mutation) meanwhile only turns its entries into misses.
    */
   async read(subgraphs: Iterable<string>): Promise<Epochs> {
+    // A copy: the operation keeps the epochs it started with, whatever a mutation does meanwhile.
+    if (this.#local) return new Map(this.#localEpochs(subgraphs));
     if (this.#pending.size > 0 && this.#cache.health().available) await this.bump(this.#pending);
     const names = [...subgraphs];
     const values = await this.#cache.getMany(names.map(MutationEpochs.key));
@@ -45,9 +56,23 @@ export class MutationEpochs {
     return new Map(names.map((name, i) => [name, values[i] ?? started.get(name)!]));
   }
 
-  /** Epochs from values read along with something else (`values[i]` is `names[i]`'s; missing: null, no entry matches). */
-  fromValues(names: readonly string[], values: readonly (string | undefined)[]): Epochs {
-    return new Map(names.map((name, i) => [name, values[i] ?? null]));
+  /** The local epochs of `subgraphs`, missing ones started. */
+  #localEpochs(subgraphs: Iterable<string>): Epochs {
+    const local = this.#local!;
+    for (const name of subgraphs) if (!local.has(name)) local.set(name, randomUUID());
+    return local;
+  }
+
+  /**
+   * The value at `key` and the current epochs of `subgraphs`, in one lookup (one `MGET`
+   * with Redis). A missing epoch is not started here: it reads as null, which no entry
+   * matches.
+   */
+  async withEntry(key: string, subgraphs: readonly string[]): Promise<{ stored: string | undefined; epochs: Epochs }> {
+    // Checked at once against the entry: the live map will do.
+    if (this.#local) return { stored: await this.#cache.get(key), epochs: this.#local };
+    const [stored, ...values] = await this.#cache.getMany([key, ...subgraphs.map(MutationEpochs.key)]);
+    return { stored, epochs: new Map(subgraphs.map((name, i) => [name, values[i] ?? null])) };
   }
 
   /** Whether a bump has yet to reach the cache: until it has, nothing may be served without `read`. */
@@ -58,6 +83,10 @@ export class MutationEpochs {
   /** Gives each subgraph a new epoch: everything cached from it before is no longer used. */
   async bump(subgraphs: Iterable<string>): Promise<void> {
     const names = [...subgraphs];
+    if (this.#local) {
+      for (const name of names) this.#local.set(name, randomUUID());
+      return;
+    }
     await this.#set(names.map((name) => [name, randomUUID()] as const));
     const reached = this.#cache.health().available;
     for (const name of names) {

@@ -73,6 +73,12 @@ export interface Production {
   graphqlRate(req: Request): Promise<RateVerdict | null>;
   /** App-wide middleware and routes: request ids, access logs, metrics, CORS, rate limits, /ready, /metrics. */
   before(app: Express): void;
+  /**
+   * Runs, for a `/graphql` request answered before Express (a response-cache hit), the very
+   * middleware `before` mounts for it: request id and access log, metrics, CORS, the rate
+   * limit. True when the request may be answered; false when one of them answered it (429).
+   */
+  graphqlEdge(req: Request, res: Response): Promise<boolean>;
   close(): void;
 }
 
@@ -125,6 +131,11 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
   const registryChanges = rateLimit.middleware({ name: 'registry', requests: config.registryRateLimitRequests, refuse: registryRefusal });
   const registryBudgets: RequestHandler = (req, res, next) =>
     (req.method === 'GET' || req.method === 'HEAD' ? registryReads : registryChanges)(req, res, next);
+  // What every /graphql request passes through, in this order, on either path (`graphqlEdge`).
+  const observe = [requestLogging(options.logger), metrics.middleware()];
+  const corsHeaders = cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false });
+  const graphqlLimit = rateLimit.middleware(graphqlBudget, graphqlRate);
+  const graphqlEdge = [...observe, corsHeaders, graphqlLimit];
   const limits = operationLimits(config.limits);
   // One mask for every error a client gets (subgraphs/kit/errors.ts); the log gets each in full.
   const masking = errorMasking<GatewayContext>({
@@ -161,10 +172,10 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
       // Express would hash every body it sends for an ETag (SHA-1 of each GraphQL answer, 1% of
       // the CPU on Guild workload B) that no client of a POST revalidates with.
       app.set('etag', false);
-      app.use(requestLogging(options.logger), metrics.middleware());
-      app.use(cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false }));
+      app.use(...observe);
+      app.use(corsHeaders);
       // A budget each: a dashboard fleet's /graphql traffic never blocks a supplier's publish.
-      app.use(GRAPHQL_PATH, rateLimit.middleware(graphqlBudget, graphqlRate));
+      app.use(GRAPHQL_PATH, graphqlLimit);
       app.use('/registry', registryBudgets);
       metrics.routes(app);
       readinessRoute(app, {
@@ -176,6 +187,35 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
         ...(options.jwks ? { jwks: options.jwks } : {}),
       });
     },
+    graphqlEdge: (req, res) => runMiddleware(graphqlEdge, req, res),
     close: () => rateLimit.close(),
   };
+}
+
+/**
+ * Runs middleware in order, as Express would for one request: true once the last calls
+ * `next()`, false when one answers instead (or fails, answered as Express's default handler
+ * would: a 500 without details).
+ */
+function runMiddleware(handlers: readonly RequestHandler[], req: Request, res: Response): Promise<boolean> {
+  return new Promise((resolve) => {
+    let i = 0;
+    // A handler that answers never calls next(): its response ending says so.
+    const answered = () => resolve(false);
+    res.once('close', answered);
+    const next = (error?: unknown) => {
+      if (error) {
+        res.removeListener('close', answered);
+        if (!res.headersSent) res.status(500).end();
+        return resolve(false);
+      }
+      const handler = handlers[i++];
+      if (!handler) {
+        res.removeListener('close', answered);
+        return resolve(true);
+      }
+      void handler(req, res, next);
+    };
+    next();
+  });
 }

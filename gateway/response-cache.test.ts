@@ -8,6 +8,8 @@ import type { GatewayContext } from './data-source.js';
 import { FeedVersions } from './feed-versions.js';
 import { parseHeaderRules } from './headers.js';
 import { MutationEpochs } from './mutation-epochs.js';
+import { fastPath } from './fast-path.js';
+import { indexPersisted, persistedResolver } from './persisted-operations.js';
 import { responseCache } from './response-cache.js';
 
 /**
@@ -44,7 +46,13 @@ beforeAll(async () => {
   const rules = parseHeaderRules(
     '{"all":{"request":[{"propagate":{"named":"accept-language"}}]},"subgraphs":{"s":{"request":[{"propagate":{"named":"authorization"}}]}}}',
   );
-  const responses = responseCache({ cache, feedVersions, epochs, supergraphVersion: () => 'v1', vary: (h) => rules.cacheVary(h) });
+  const responses = responseCache({
+    cache,
+    feedVersions,
+    epochs,
+    supergraphVersion: () => 'v1',
+    keyParts: (op) => [rules.cacheVary(op.headers())],
+  });
   server = await listen(
     await createService<GatewayContext>({
       name: 'cached',
@@ -60,7 +68,13 @@ beforeAll(async () => {
         markedPublic: new Set(['s']),
         epochs: await epochs.read(['s']),
       }),
-      graphqlMiddleware: [responses.fastPath],
+      graphqlMiddleware: [responses.varyAccept],
+      fastPath: fastPath({
+        lookup: responses.lookup,
+        persisted: persistedResolver({ manifest: () => indexPersisted(new Map()), stage: 'off', onUnlisted: () => {} }),
+        edge: async () => true,
+        bodyLimitBytes: 1024 * 1024,
+      }),
     }),
     '127.0.0.1',
     0,

@@ -1,16 +1,15 @@
 import type { ApolloServerPlugin, GraphQLRequestContext, GraphQLResponse } from '@apollo/server';
 import type { NextFunction, Request, Response } from 'express';
-import { NO_IDENTITY } from './auth/authenticate.js';
-import type { Identity } from './auth/jwt.js';
+import { ANONYMOUS, type Caller } from './caller.js';
 import type { GatewayCache } from './cache.js';
 import { cacheKey } from './cache-key.js';
 import { storableResult } from './cache-policy.js';
 import type { GatewayContext } from './data-source.js';
 import type { FeedVersions } from './feed-versions.js';
-import { clientHeaders, type ClientHeaders } from './headers.js';
+import type { ClientHeaders } from './headers.js';
 import { MutationEpochs, type Epochs } from './mutation-epochs.js';
 
-/** What the response cache keeps beside an answer's data. */
+/** What the response cache keeps beside an answer's body. */
 interface EntryMeta {
   /** The feed version of every subgraph the operation touched, when it was answered. */
   readonly versions: Readonly<Record<string, string | null>>;
@@ -22,10 +21,33 @@ interface EntryMeta {
   readonly markedPublic: boolean;
 }
 
-/** An entry as read back: its metadata and its `data` still serialised. */
+/**
+ * An entry as read back: its metadata and the body of a hit, serialised once when it was
+ * stored (`{"data":…,"extensions":{"cache":{"status":"HIT"}}}`), sent as it is.
+ */
 interface StoredEntry {
   readonly meta: EntryMeta;
-  readonly dataJson: string;
+  readonly body: string;
+}
+
+/** A request as the response cache keys it. */
+export interface CachedOperation {
+  readonly operationName: string | null | undefined;
+  /** The operation's text as sent (a persisted operation's from its manifest). */
+  readonly query: string;
+  readonly variables: unknown;
+  /** Reads one request header (lower-case name). */
+  readonly header: (name: string) => string | undefined;
+  /** All the request's headers (for rules that read several, e.g. header propagation's). */
+  readonly headers: () => ClientHeaders;
+  /** Who asks, as authentication validated it (anonymous: no subject, no scopes). */
+  readonly caller: Pick<Caller, 'subject' | 'scopes' | 'claims'>;
+}
+
+/** A hit found for a request: what `sendHit` writes. */
+export interface Hit {
+  readonly entry: StoredEntry;
+  readonly age: number;
 }
 
 export interface ResponseCacheOptions {
@@ -34,23 +56,11 @@ export interface ResponseCacheOptions {
   readonly epochs: MutationEpochs;
   /** Changes whenever the supergraph changes. */
   readonly supergraphVersion: () => string;
-  /** Told of every hit the fast path answers (before Apollo, whose plugins never see it). */
-  readonly onHit?: (req: Request, operationName: string | null, query: string) => void;
   /**
-   * What else an answer depends on: the client headers the subgraphs receive (`headers.ts`'s
-   * `cacheVary`); null or absent: nothing.
+   * Parts of the key taken from the request besides the operation (none by default): what
+   * makes two requests for the same operation get different answers (e.g. the caller's scopes).
    */
-  readonly vary?: (headers: ClientHeaders) => unknown;
-  /**
-   * What the supergraph's authorization makes of the caller for this operation (`auth/`): a
-   * key part, so answers cut for one caller never serve another who may see more, nor the
-   * reverse; empty when the operation touches no restricted field; null: do not cache.
-   */
-  readonly access?: {
-    key(query: string, operationName: string | null | undefined, identity: Identity): string | null;
-    /** The identity authentication left for a request (the fast path runs before any context). */
-    identityFrom(res: Pick<Response, 'locals'>): Identity;
-  };
+  readonly keyParts?: (operation: CachedOperation) => readonly unknown[] | null;
 }
 
 /**
@@ -64,60 +74,67 @@ const RESULT_TYPES = [
   'application/json; callbackSpec=1.0; charset=utf-8',
 ];
 
+/** The `Accept` headers seen, negotiated once each (a fleet of dashboards sends a handful). */
+const negotiated = new Map<string, string | false>();
+
+/** The content type a miss would be sent with for this request's `Accept`; false: none (Apollo answers 406). */
+export function resultType(req: Request): string | false {
+  const accept = req.headers.accept ?? '';
+  let type = negotiated.get(accept);
+  if (type === undefined) {
+    type = req.accepts(RESULT_TYPES);
+    if (negotiated.size >= 256) negotiated.clear();
+    negotiated.set(accept, type);
+  }
+  return type;
+}
+
+/** The stored body of a hit: the result's data and the cache status, serialised once. */
+const hitBody = (data: unknown) => `{"data":${JSON.stringify(data)},"extensions":{"cache":{"status":"HIT"}}}`;
+
+/** The part of a hit body that is its data (`hitBody`'s inverse, for Apollo's path). */
+const dataOf = (body: string) => (JSON.parse(body) as { data: Record<string, unknown> }).data;
+
 /**
  * The response cache's rules, shared by the Apollo plugin (which stores answers and serves
- * hits for any request) and the fast path (which serves hits before Apollo parses anything).
+ * hits for any request) and the fast path (which serves hits before Express and Apollo).
  */
 class ResponseCache {
   constructor(private readonly options: ResponseCacheOptions) {}
 
   /**
    * The entry key (null: not keyable, e.g. variables nested too deep): supergraph version,
-   * operation name and text as sent, variables, the propagated headers when any are, and what
-   * access decided for the caller.
+   * operation name and text as sent, variables, and the request's own parts (`keyParts`).
+   * `rc2`: entries hold a hit's whole body (`rc` held only its data).
    */
-  key(
-    operationName: string | null | undefined,
-    query: string,
-    variables: unknown,
-    headers: () => ClientHeaders,
-    identity: Identity,
-  ): string | null {
-    const access = this.options.access ? this.options.access.key(query, operationName, identity) : '';
-    if (access === null) return null;
-    const vary = this.options.vary?.(headers()) ?? null;
-    return cacheKey(
-      'rc',
-      this.options.supergraphVersion(),
-      operationName ?? null,
-      query,
-      variables ?? {},
-      ...(vary === null ? [] : [{ vary }]),
-      ...(access ? [{ access }] : []),
-    );
+  key(operation: CachedOperation): string | null {
+    const { operationName, query, variables } = operation;
+    const extra = this.options.keyParts ? this.options.keyParts(operation) : [];
+    // Null: this caller's answer to this operation is not to be kept (auth/).
+    if (extra === null) return null;
+    return cacheKey('rc2', this.options.supergraphVersion(), operationName ?? null, query, variables ?? {}, ...extra);
   }
 
   /** A usable entry: fresh, from the current feed versions and mutation epochs, and allowed for this request. */
-  usable(stored: string | undefined, authorised: boolean, epochs: Epochs): { entry: StoredEntry; age: number } | 'bypass' | null {
+  usable(stored: string | undefined, authorised: boolean, epochs: Epochs): Hit | 'bypass' | null {
     if (!stored) return null;
     const newline = stored.indexOf('\n');
     const meta = JSON.parse(stored.slice(0, newline)) as EntryMeta;
     const age = Math.floor((Date.now() - meta.storedAt) / 1000);
-    const current =
-      Object.entries(meta.versions).every(([subgraph, version]) => this.options.feedVersions.version(subgraph) === version) &&
-      Object.entries(meta.epochs).every(([subgraph, epoch]) => epochs.get(subgraph) === epoch);
-    if (age >= meta.maxAge || !current) return null;
+    if (age >= meta.maxAge) return null;
+    for (const subgraph in meta.versions) if (this.options.feedVersions.version(subgraph) !== meta.versions[subgraph]) return null;
+    for (const subgraph in meta.epochs) if (epochs.get(subgraph) !== meta.epochs[subgraph]) return null;
     if (authorised && !meta.markedPublic) return 'bypass';
-    return { entry: { meta, dataJson: stored.slice(newline + 1) }, age };
+    return { entry: { meta, body: stored.slice(newline + 1) }, age };
   }
 
   async write(key: string, data: unknown, meta: EntryMeta): Promise<void> {
-    await this.options.cache.set(key, `${JSON.stringify(meta)}\n${JSON.stringify(data)}`, { ttl: meta.maxAge });
+    await this.options.cache.set(key, `${JSON.stringify(meta)}\n${hitBody(data)}`, { ttl: meta.maxAge });
   }
 }
 
 /** Headers of a hit, the same on both paths. */
-function hitHeaders(found: { entry: StoredEntry; age: number }): [string, string][] {
+function hitHeaders(found: Hit): [string, string][] {
   return [
     ['cache-control', `max-age=${found.entry.meta.maxAge - found.age}, public`],
     ['age', String(found.age)],
@@ -135,11 +152,15 @@ type Context = GraphQLRequestContext<GatewayContext>;
  * without errors or extensions a client must see, and never for a mutation; a request with
  * an `Authorization` header only shares entries that its subgraphs marked public themselves
  * (`Cache-Control: …, public`). Adds `Cache-Control`, `Age`, `Vary: Accept` and
- * `extensions.cache` (`HIT` / `MISS` / `BYPASS`).
+ * `extensions.cache` (`HIT` / `MISS` / `BYPASS`). Hits are found before Express by
+ * `lookup` (the fast path, `fast-path.ts`) or in Apollo by the plugin, by the same rules.
  */
 export function responseCache(options: ResponseCacheOptions): {
   plugin: ApolloServerPlugin<GatewayContext>;
-  fastPath: (req: Request, res: Response, next: NextFunction) => void;
+  /** The hit for an operation as the fast path read it; null for a miss or anything else (Apollo decides). */
+  lookup(operation: CachedOperation): Promise<Hit | null>;
+  /** `Vary: Accept` on every `/graphql` answer Express sends (hits and misses alike: the content type follows `Accept`). */
+  varyAccept: (req: Request, res: Response, next: NextFunction) => void;
 } {
   const cache = new ResponseCache(options);
 
@@ -153,13 +174,15 @@ export function responseCache(options: ResponseCacheOptions): {
           const epochs = rc.contextValue.epochs;
           if (rc.operation?.operation !== 'query' || !epochs) return null;
           authorised = Boolean(rc.request.http?.headers.get('authorization'));
-          key = cache.key(
-            rc.request.operationName,
-            rc.source ?? '',
-            rc.request.variables,
-            () => rc.request.http?.headers ?? new Map(),
-            rc.contextValue.caller ?? NO_IDENTITY,
-          );
+          const headers = rc.request.http?.headers;
+          key = cache.key({
+            operationName: rc.request.operationName,
+            query: rc.source ?? '',
+            variables: rc.request.variables,
+            header: (name) => headers?.get(name),
+            headers: () => headers ?? new Map<string, string>(),
+            caller: rc.contextValue.caller ?? ANONYMOUS,
+          });
           if (!key) return null;
           status = 'MISS';
           const found = cache.usable(await options.cache.get(key), authorised, epochs);
@@ -172,7 +195,7 @@ export function responseCache(options: ResponseCacheOptions): {
           // Apollo negotiates the content type from `Accept`, as for any answer.
           return {
             http: rc.response.http,
-            body: { kind: 'single', singleResult: { data: JSON.parse(found.entry.dataJson) as Record<string, unknown> } },
+            body: { kind: 'single', singleResult: { data: dataOf(found.entry.body) } },
           };
         },
 
@@ -212,53 +235,31 @@ export function responseCache(options: ResponseCacheOptions): {
     },
   };
 
-  /**
-   * Serves a hit before Apollo Server parses, validates and serialises anything: the stored
-   * data is sent as the bytes it was stored as, with the content type a miss would get. Only
-   * for requests Apollo would accept as they are (a JSON POST, or a GET that carries the
-   * preflight header, accepting a type Apollo can send); anything else, and every miss, goes
-   * on to Apollo, whose plugin applies the same rules.
-   */
-  const fastPath = (req: Request, res: Response, next: NextFunction): void => {
-    // Hits and misses alike: the content type follows `Accept`.
-    res.vary('Accept');
-    let query: unknown;
-    let variables: unknown;
-    let operationName: unknown;
-    if (req.method === 'POST' && req.is('application/json') && req.body && typeof req.body === 'object' && !Array.isArray(req.body)) {
-      ({ query, variables, operationName } = req.body as Record<string, unknown>);
-    } else if (req.method === 'GET' && req.headers['apollo-require-preflight']) {
-      ({ query, operationName } = req.query as Record<string, unknown>);
-      try {
-        variables = typeof req.query['variables'] === 'string' ? JSON.parse(req.query['variables']) : undefined;
-      } catch {
-        return next();
-      }
-    } else {
-      return next();
-    }
-    if (typeof query !== 'string' || (operationName !== undefined && operationName !== null && typeof operationName !== 'string'))
-      return next();
-    const identity = options.access ? options.access.identityFrom(res) : NO_IDENTITY;
-    const key = cache.key(operationName as string | null | undefined, query, variables, () => clientHeaders(req.headers), identity);
-    // Not acceptable to Apollo either: it answers the 406.
-    const contentType = req.accepts(RESULT_TYPES);
+  const lookup = async (operation: CachedOperation): Promise<Hit | null> => {
+    const key = cache.key(operation);
     // A mutation's bump that has not reached the cache yet: Apollo's path makes it first.
-    if (!key || !contentType || options.epochs.pending) return next();
-    // The entry and the epochs it is checked against, in one lookup.
-    const subgraphs = options.feedVersions.subgraphs();
-    options.cache.getMany([key, ...subgraphs.map(MutationEpochs.key)]).then(
-      ([stored, ...values]) => {
-        const found = cache.usable(stored, Boolean(req.headers.authorization), options.epochs.fromValues(subgraphs, values));
-        if (!found || found === 'bypass') return next();
-        res.setHeader('content-type', contentType);
-        for (const [name, value] of hitHeaders(found)) res.setHeader(name, value);
-        res.end(`{"data":${found.entry.dataJson},"extensions":{"cache":{"status":"HIT"}}}`);
-        options.onHit?.(req, (operationName as string | null | undefined) ?? null, query);
-      },
-      () => next(),
-    );
+    if (!key || options.epochs.pending) return null;
+    const { stored, epochs } = await options.epochs.withEntry(key, options.feedVersions.subgraphs());
+    const found = cache.usable(stored, operation.header('authorization') !== undefined, epochs);
+    return found === 'bypass' ? null : found;
   };
 
-  return { plugin, fastPath };
+  const varyAccept = (_req: Request, res: Response, next: NextFunction): void => {
+    res.vary('Accept');
+    next();
+  };
+
+  return { plugin, lookup, varyAccept };
+}
+
+/**
+ * Writes a hit as the bytes it was stored as, with the content type a miss would get
+ * (`resultType`), `Cache-Control`, `Age` and `Vary: Accept`, after whatever headers the
+ * request's middleware set (request id, CORS, rate limit).
+ */
+export function sendHit(res: Response, hit: Hit, contentType: string): void {
+  res.vary('Accept');
+  res.setHeader('content-type', contentType);
+  for (const [name, value] of hitHeaders(hit)) res.setHeader(name, value);
+  res.end(hit.entry.body);
 }

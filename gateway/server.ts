@@ -22,6 +22,7 @@ import { persistedOperationsMiddleware, persistedResolver } from './persisted-op
 import { PersistedManifest, unlistedReporter } from './safelist.js';
 import { PlanWarmup } from './plan-warmup.js';
 import { responseCache } from './response-cache.js';
+import { fastPath } from './fast-path.js';
 import { enforceContractScalars } from './scalars.js';
 import { gatewayLogs, type Logger } from './logger.js';
 import { offlineGateway } from './offline-gateway.js';
@@ -180,10 +181,14 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           feedVersions,
           epochs,
           supergraphVersion,
-          ...(onHit ? { onHit } : {}),
-          // Answers that depend on propagated client headers are keyed by them (headers.ts).
-          ...(config.headerRules.empty ? {} : { vary: (headers) => config.headerRules.cacheVary(headers) }),
-          access: { key: access.accessKey, identityFrom: auth.identityFrom },
+          // What else makes two requests for one operation differ: the client headers the
+          // subgraphs receive (headers.ts), and what authorization decided for the caller (auth/).
+          keyParts: (operation) => {
+            const decided = access.accessKey(operation.query, operation.operationName, operation.caller);
+            if (decided === null) return null;
+            const vary = config.headerRules.empty ? null : config.headerRules.cacheVary(operation.headers());
+            return [...(vary === null ? [] : [{ vary }]), ...(decided ? [{ access: decided }] : [])];
+          },
         })
       : null;
   // Caches keyed by feed versions need to know them: wait briefly for the first ones.
@@ -288,6 +293,21 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       tracing.before(app);
       prod.before(app);
     },
+    // Response-cache hits, answered before Express with the same /graphql middleware (fast-path.ts).
+    ...(responses
+      ? {
+          fastPath: fastPath({
+            lookup: responses.lookup,
+            persisted,
+            edge: prod.graphqlEdge,
+            bodyLimitBytes: config.bodyLimitBytes,
+            // Tokens are checked on the Express path only (auth/): a request with one, or every
+            // request when one is required, goes there.
+            skip: (req) => config.auth.jwks !== null && (config.auth.required || req.headers.authorization !== undefined),
+            ...(onHit ? { onHit } : {}),
+          }),
+        }
+      : {}),
     // The explorer at / and /explorer, the dashboard at /dashboard, their files, /events;
     // the supplier registry under /registry.
     routes: (app) => {
@@ -301,7 +321,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       auth.middleware,
       persistedOperationsMiddleware(persisted),
       ...live.middleware,
-      ...(responses ? [responses.fastPath] : []),
+      ...(responses ? [responses.varyAccept] : []),
     ],
     onStop: async () => {
       await live.close();

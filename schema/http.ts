@@ -4,9 +4,10 @@
  * or a stack), and a port already taken refused naming its setting. The kit's `createService`
  * (subgraphs/kit/http.ts) offers a supplier's subgraph the part it needs; the gateway adds
  * its own middleware through the options only it uses (`before`, `graphqlMiddleware`,
- * `bodyLimitBytes`).
+ * `bodyLimitBytes`, `fastPath`).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { ApolloServer, ApolloServerPlugin, BaseContext, ContextFunction } from '@apollo/server';
@@ -31,6 +32,92 @@ export interface ServiceOptions<TContext extends BaseContext> {
   readonly bodyLimitBytes?: number;
   /** Adds app-wide middleware, before any route (request ids, access logs, CORS, rate limits). */
   readonly before?: (app: express.Express) => void;
+  /**
+   * Sees every request before Express routes it, as Express's own `req`/`res` (their helpers
+   * work), and answers what it can cheaply (the gateway's response-cache hits): true when it
+   * has answered, false to hand the request on to Express. A body it read with `readBody`
+   * is handed on too: Express parses it as if it had read it.
+   */
+  readonly fastPath?: (req: express.Request, res: express.Response) => boolean | Promise<boolean>;
+}
+
+/**
+ * When the request arrived (`process.hrtime.bigint()`): set before a `fastPath` reads
+ * anything, so access logs and metrics time a request from its arrival on either path.
+ */
+export function receivedAt(res: express.Response): bigint {
+  return (res.locals['receivedAt'] as bigint | undefined) ?? process.hrtime.bigint();
+}
+
+/** Bodies `readBody` read before Express, for the JSON parser to parse as if it had read them. */
+const prereadBodies = new WeakMap<IncomingMessage, Buffer>();
+
+/**
+ * Reads a request body for a `fastPath`, only when that is cheap and bounded: a stated
+ * `Content-Length` of at most `limitBytes`, not compressed. Null (nothing read) otherwise;
+ * the request then goes on to Express whole. What is read stays with the request, so a
+ * request handed on to Express is parsed exactly as if Express had read it.
+ */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> | null {
+  const length = Number(req.headers['content-length']);
+  const encoding = req.headers['content-encoding'];
+  if (!Number.isInteger(length) || length < 0 || length > limitBytes || (encoding !== undefined && encoding !== 'identity')) return null;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('error', reject);
+    req.once('end', () => {
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      prereadBodies.set(req, body);
+      resolve(body);
+    });
+  });
+}
+
+/** `express.json`, also for a body a `fastPath` read: replayed to it, with the request's headers. */
+function jsonBody(limitBytes: number): express.RequestHandler {
+  const json = express.json({ limit: limitBytes });
+  return (req, res, next) => {
+    const body = prereadBodies.get(req);
+    if (!body) return json(req, res, next);
+    const replay = Object.assign(Readable.from([body], { objectMode: false }), { headers: req.headers }) as Readable & {
+      body?: unknown;
+    };
+    json(replay as unknown as express.Request, res, (error?: unknown) => {
+      req.body = replay.body;
+      next(error);
+    });
+  };
+}
+
+/**
+ * The request listener: `fastPath` first, Express for what it hands on. The request and
+ * response get Express's prototypes and links as Express's `app.handle` gives them, so the
+ * fast path can call Express's helpers and the same middleware functions.
+ */
+function withFastPath(app: express.Express, fastPath: NonNullable<ServiceOptions<BaseContext>['fastPath']>) {
+  const { request, response } = app as unknown as { request: object; response: object };
+  return (rawReq: IncomingMessage, rawRes: ServerResponse): void => {
+    const req = Object.setPrototypeOf(rawReq, request) as express.Request;
+    const res = Object.setPrototypeOf(rawRes, response) as express.Response;
+    (req as { res: express.Response }).res = res;
+    (res as { req: express.Request }).req = req;
+    res.locals ??= Object.create(null) as Record<string, unknown>;
+    res.locals['receivedAt'] = process.hrtime.bigint();
+    const handOn = () => void app(req, res);
+    let answered: boolean | Promise<boolean>;
+    try {
+      answered = fastPath(req, res);
+    } catch {
+      answered = false;
+    }
+    if (answered === true) return;
+    if (answered === false) return handOn();
+    answered.then(
+      (done) => done || handOn(),
+      () => (res.headersSent ? res.destroy() : handOn()),
+    );
+  };
 }
 
 /** Sends a GraphQL-shaped error body with an HTTP status: no HTML page, never a stack trace. */
@@ -92,7 +179,7 @@ export interface Listening {
 export async function createService<TContext extends BaseContext>(options: ServiceOptions<TContext>): Promise<Service> {
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = createServer(app);
+  const httpServer = createServer(options.fastPath ? withFastPath(app, options.fastPath) : app);
   const apollo = options.apollo(ApolloServerPluginDrainHttpServer({ httpServer }));
   await apollo.start();
   options.before?.(app);
@@ -103,7 +190,7 @@ export async function createService<TContext extends BaseContext>(options: Servi
   app.use(
     GRAPHQL_PATH,
     requireJson,
-    express.json({ limit: options.bodyLimitBytes ?? 1024 * 1024 }),
+    jsonBody(options.bodyLimitBytes ?? 1024 * 1024),
     ...(options.graphqlMiddleware ?? []),
     expressMiddleware(apollo, { context: options.context }),
   );

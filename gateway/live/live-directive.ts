@@ -22,6 +22,11 @@ const LIVE = 'live';
 /** Cheap check before parsing: most operations never mention it. */
 const MENTIONS_LIVE = /@\s*live\b/;
 
+/** Whether a document may carry `@live`: a cheap test, before any parse (the fast path leaves such requests to Apollo's). */
+export function mentionsLive(query: string): boolean {
+  return MENTIONS_LIVE.test(query);
+}
+
 /** The operation the request names (or the only one), as graphql-js picks it. */
 function selectedOperation(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | undefined {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);

@@ -1,0 +1,132 @@
+/**
+ * CPU per response-cache hit, against a bare `node:http` server writing the same bytes: a
+ * measure that load on a shared machine does not distort as it distorts requests per second.
+ * Starts this project's subgraphs, the gateway (in-memory cache, as `npm run bench`'s (c)
+ * variant, access logs on when --logs) and the bench's bare server with the bytes of a hit of
+ * the dashboard query; sends each `--requests` hits over `--connections` connections and
+ * reads the server process's own CPU time (Linux /proc/<pid>/stat) before and after.
+ * Run: `node --import tsx scripts/bench/hit-cpu.ts [--requests 20000] [--connections 20] [--rounds 3] [--rate-limit] [--logs] [--profile DIR]`.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { composeSupergraph } from '../../gateway/compose.js';
+import { loadGatewayConfig } from '../../gateway/config.js';
+import { loadPersistedOperations } from '../../gateway/persisted-operations.js';
+import { supergraphSubgraphs } from '../../subgraphs/catalog.js';
+import { start, stopAll, type Proc } from './process.js';
+import { startBare, type Target, type VariantSetup } from './variants.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '20000' },
+    connections: { type: 'string', default: '20' },
+    'rate-limit': { type: 'boolean', default: false },
+    logs: { type: 'boolean', default: false },
+    /** Interleaved rounds (gateway, bare, gateway, …); medians are reported. */
+    rounds: { type: 'string', default: '3' },
+    /** A folder for a V8 CPU profile of the gateway (written when it stops). */
+    profile: { type: 'string' },
+  },
+});
+
+/** A process's user and system CPU time so far, in microseconds (clock ticks of 10 ms). */
+function cpuMicros(proc: Proc): { user: number; system: number } {
+  const fields = readFileSync(`/proc/${proc.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
+}
+
+async function cpuPerRequest(proc: Proc, url: string, body: string): Promise<{ micros: number; userMicros: number; rps: number }> {
+  const send = (amount: number) =>
+    autocannon({
+      url,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      connections: Number(args.connections),
+      amount,
+    });
+  await send(2000);
+  const before = cpuMicros(proc);
+  const result = await send(Number(args.requests));
+  if (result.errors || result.non2xx) throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx`);
+  const after = cpuMicros(proc);
+  const user = (after.user - before.user) / result.requests.total;
+  return { micros: user + (after.system - before.system) / result.requests.total, userMicros: user, rps: result.requests.average };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'msg-hit-cpu-'));
+const node = (script: string, env: NodeJS.ProcessEnv, ready: RegExp, flags: string[] = []) =>
+  start(process.execPath, [...flags, '--import', 'tsx', script], ready, { cwd: ROOT, env: { ...process.env, ...env } });
+try {
+  const ports = { HOST: '127.0.0.1', PROGRAMME_PORT: '0', SOUTH_PORT: '0', LONDON_PORT: '0', INSIGHTS_PORT: '0' };
+  const subgraphs = await node('scripts/bench/subgraphs.ts', ports, /^(\{.*\})$/);
+  const { urls } = JSON.parse(subgraphs.url) as { urls: Record<string, string> };
+  const composed = composeSupergraph(supergraphSubgraphs({ ...loadGatewayConfig({}).subgraphUrls, ...urls }));
+  if (!composed.ok) throw new Error(composed.errors.join('\n'));
+  const supergraph = join(work, 'supergraph.graphql');
+  writeFileSync(supergraph, composed.supergraphSdl);
+  const gateway = await node(
+    'gateway/main.ts',
+    {
+      HOST: '127.0.0.1',
+      GATEWAY_PORT: '0',
+      SUPERGRAPH_PATH: supergraph,
+      RATE_LIMIT_REQUESTS: args['rate-limit'] ? '100000000' : '0',
+      LOG_LEVEL: args.logs ? 'info' : 'warn',
+    },
+    /gateway\s+listening on (http:\/\/\S+)/,
+    args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [],
+  );
+  const body = JSON.stringify({ query: loadPersistedOperations().get('ReleaseMatrix')!.body, variables: {} });
+  const cached: Target = { key: 'memory', label: 'gateway', url: gateway.url, proc: gateway };
+  const setup = { root: ROOT, heapMib: 0, redisUrl: null, peers: { ok: false, reason: '' }, peersDir: '' } as unknown as VariantSetup;
+  const bare = await startBare(setup, cached, body, work);
+  if (!('target' in bare)) throw new Error(bare.reason);
+  const idleBefore = cpuMicros(gateway);
+  await new Promise((r) => setTimeout(r, 5000));
+  const idleAfter = cpuMicros(gateway);
+  console.log(`gateway idle: ${(idleAfter.user + idleAfter.system - idleBefore.user - idleBefore.system) / 5000} µs CPU per ms`);
+  const oursRuns: Awaited<ReturnType<typeof cpuPerRequest>>[] = [];
+  const bareRuns: Awaited<ReturnType<typeof cpuPerRequest>>[] = [];
+  for (let round = 0; round < Number(args.rounds); round++) {
+    oursRuns.push(await cpuPerRequest(gateway, gateway.url, body));
+    bareRuns.push(await cpuPerRequest(bare.target.proc!, bare.target.url, body));
+  }
+  const median = (runs: typeof oursRuns, pick: (run: (typeof oursRuns)[number]) => number) =>
+    runs.map(pick).sort((x, y) => x - y)[Math.floor(runs.length / 2)]!;
+  const ours = {
+    micros: median(oursRuns, (r) => r.micros),
+    userMicros: median(oursRuns, (r) => r.userMicros),
+    rps: median(oursRuns, (r) => r.rps),
+  };
+  const ceiling = {
+    micros: median(bareRuns, (r) => r.micros),
+    userMicros: median(bareRuns, (r) => r.userMicros),
+    rps: median(bareRuns, (r) => r.rps),
+  };
+  console.log(
+    JSON.stringify({
+      connections: Number(args.connections),
+      requests: Number(args.requests),
+      rateLimit: args['rate-limit'],
+      logs: args.logs,
+      hitMicrosCpu: Math.round(ours.micros * 10) / 10,
+      bareMicrosCpu: Math.round(ceiling.micros * 10) / 10,
+      hitMicrosUser: Math.round(ours.userMicros * 10) / 10,
+      bareMicrosUser: Math.round(ceiling.userMicros * 10) / 10,
+      cpuRatio: Math.round((ceiling.micros / ours.micros) * 100) / 100,
+      hitRps: Math.round(ours.rps),
+      bareRps: Math.round(ceiling.rps),
+    }),
+  );
+} finally {
+  stopAll();
+  // The profile is written as the gateway exits.
+  if (args.profile) await new Promise((r) => setTimeout(r, 3000));
+  rmSync(work, { recursive: true, force: true });
+}

@@ -23,7 +23,8 @@
  * old-space limit (--heap-mib, as the Dockerfile's gateway target sets it; 0 for Node's default).
  * Options: --warmup S (5), --duration S (8), --rounds N (3), --settle S (3), --heap-mib N (256), --connections N (20),
  *          --trusts N (10000), --only workload[,workload], --no-peers, --no-readme.
- * First it times `npm start` to /health 200 (scripts/bench/startup.ts), as many times as
+ * Plain Apollo Gateway and this gateway run from JavaScript compiled into dist/ first
+ * (scripts/bench/build.ts), not through tsx. First it times `npm start` to /health 200 (scripts/bench/startup.ts), as many times as
  * --rounds, the median; `--only startup` times that alone.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +40,7 @@ import { loadPersistedOperations } from '../gateway/persisted-operations.js';
 import { supergraphSubgraphs } from '../subgraphs/catalog.js';
 import { composeGuildSupergraph, guildSubgraphUrls } from '../test/bench/guild/subgraphs.js';
 import { answerDifference, fetchAnswer } from './bench/answers.js';
+import { buildDist } from './bench/build.js';
 import { ensurePeers, type PeerInstall } from './bench/peers.js';
 import { peakRssMb, start, stop, stopAll } from './bench/process.js';
 import { goals, table, type Row } from './bench/report.js';
@@ -264,6 +266,10 @@ async function main(): Promise<void> {
     for (let round = 1; withStartup && round <= Number(args.rounds); round += 1) {
       log(`round ${round}/${args.rounds}: npm start to /health 200`);
       startups.push(await timeStartup(ROOT, work));
+    }
+    if (workloads.length > 0) {
+      log('compiling the gateways into dist/ (they run without tsx)...');
+      buildDist(ROOT);
     }
     let ours: { file: string; counter: string; urls: Record<string, string> } | null = null;
     if (workloads.some((w) => w.subgraphs === 'ours')) {

@@ -22,14 +22,22 @@ export interface GatewayCache extends KeyValueCache<string> {
   close(): Promise<void>;
 }
 
-/** The embedded default: an LRU in this process, bounded in bytes. */
+/** Any character outside Latin-1: V8 then keeps the whole string at two bytes a character. */
+const TWO_BYTE = /[^\u0000-\u00ff]/;
+
+/** The bytes V8 holds a string's characters in (one each for Latin-1 strings, else two). */
+export function bytesOf(text: string): number {
+  return TWO_BYTE.test(text) ? text.length * 2 : text.length;
+}
+
+/** The embedded default: an LRU in this process, bounded in bytes (`CACHE_MAX_BYTES`) as V8 stores them. */
 export class MemoryCache implements GatewayCache {
   readonly #lru: InMemoryLRUCache<string>;
 
   constructor(maxBytes: number) {
     this.#lru = new InMemoryLRUCache<string>({
       maxSize: maxBytes,
-      sizeCalculation: (value: string, key: string) => value.length + key.length,
+      sizeCalculation: (value: string, key: string) => bytesOf(value) + bytesOf(key),
     });
   }
 

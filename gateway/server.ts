@@ -90,6 +90,10 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const supergraphVersion = supergraph ? () => supergraph.version() : () => fixedVersion;
   const cache = createCache({ redisUrl: config.redisUrl, maxBytes: config.cacheMaxBytes, log });
   const feedVersions = new FeedVersions(routedSubgraphs(supergraphSdl), { redisUrl: config.redisUrl, log });
+  // Caches keyed by feed versions need to know them: the first ones arrive while the rest is
+  // built, and the service is handed over once they have (or after 3 s). Until a version is
+  // known, its subgraph's answers are never cached (response-cache.ts, entity-cache.ts).
+  const versionsKnown = feedVersions.ready(3000);
   const agent = subgraphAgent();
   const entityCache = config.entityCache ? new EntityCache(tracing.cache(cache, 'entity')) : null;
   // What a mutation through the gateway touched is never answered from either cache again.
@@ -191,8 +195,6 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
           },
         })
       : null;
-  // Caches keyed by feed versions need to know them: wait briefly for the first ones.
-  await feedVersions.ready(3000);
   const board = dashboard(feedVersions, streams);
   const registryRoutesOf = registry
     ? registryRoutes({
@@ -342,6 +344,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   await warmup.atStart().catch((error: unknown) => log(`gateway: no plan warm-up: ${(error as Error).message}`));
   supergraph?.beforeSwap((sdl) => warmup.beforeSwap(sdl));
   supergraph?.follow();
+  await versionsKnown;
   return service;
 }
 

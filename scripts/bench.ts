@@ -23,6 +23,9 @@
  * old-space limit (--heap-mib, as the Dockerfile's gateway target sets it; 0 for Node's default).
  * Options: --warmup S (5), --duration S (8), --rounds N (3), --settle S (3), --heap-mib N (256), --connections N (20),
  *          --trusts N (10000), --only workload[,workload], --no-peers, --no-readme.
+ * Plain Apollo Gateway and this gateway run from JavaScript compiled into dist/ first
+ * (scripts/bench/build.ts), not through tsx. First it times `npm start` to /health 200 (scripts/bench/startup.ts), as many times as
+ * --rounds, the median; `--only startup` times that alone.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,10 +40,12 @@ import { loadPersistedOperations } from '../gateway/persisted-operations.js';
 import { supergraphSubgraphs } from '../subgraphs/catalog.js';
 import { composeGuildSupergraph, guildSubgraphUrls } from '../test/bench/guild/subgraphs.js';
 import { answerDifference, fetchAnswer } from './bench/answers.js';
+import { buildDist } from './bench/build.js';
 import { ensurePeers, type PeerInstall } from './bench/peers.js';
 import { peakRssMb, start, stop, stopAll } from './bench/process.js';
 import { goals, table, type Row } from './bench/report.js';
 import { readRequestCount } from './bench/request-counter.js';
+import { timeStartup } from './bench/startup.js';
 import { startBare, startGateways, type Skipped, type Target, type VariantSetup } from './bench/variants.js';
 import { generateFeeds } from './feed-generate.js';
 
@@ -234,7 +239,9 @@ async function main(): Promise<void> {
   ];
   const only = args.only?.split(',');
   const workloads = all.filter((w) => !only || only.includes(w.name));
-  if (workloads.length === 0) throw new Error(`--only ${args.only}: no such workload (${all.map((w) => w.name).join(', ')})`);
+  const withStartup = !only || only.includes('startup');
+  if (workloads.length === 0 && !withStartup)
+    throw new Error(`--only ${args.only}: no such workload (${all.map((w) => w.name).join(', ')})`);
 
   const work = mkdtempSync(join(tmpdir(), 'msg-bench-'));
   const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -255,6 +262,15 @@ async function main(): Promise<void> {
   const node = (script: string, env: NodeJS.ProcessEnv) =>
     start(process.execPath, ['--import', 'tsx', script], /^(\{.*\})$/, { cwd: ROOT, env: { ...process.env, ...env } });
   try {
+    const startups = [];
+    for (let round = 1; withStartup && round <= Number(args.rounds); round += 1) {
+      log(`round ${round}/${args.rounds}: npm start to /health 200`);
+      startups.push(await timeStartup(ROOT, work));
+    }
+    if (workloads.length > 0) {
+      log('compiling the gateways into dist/ (they run without tsx)...');
+      buildDist(ROOT);
+    }
     let ours: { file: string; counter: string; urls: Record<string, string> } | null = null;
     if (workloads.some((w) => w.subgraphs === 'ours')) {
       log(`generating a South feed of ${args.trusts} trusts...`);
@@ -301,6 +317,11 @@ async function main(): Promise<void> {
       ...table(rows),
       '',
       ...workloads.map((w) => `- ${w.name}: ${w.description}`),
+      ...(startups.length > 0
+        ? [
+            `- start-up: \`npm start\` (every subgraph and the gateway, defaults, an empty registry, free ports) to /health 200: ${(median(startups.map((s) => s.wallMs)) / 1000).toFixed(1)} s, of which ${(median(startups.map((s) => s.cpuMs)) / 1000).toFixed(1)} s CPU (median of ${startups.length})`,
+          ]
+        : []),
       ...(withRedis ? [] : [`- (d) skipped: no Redis answered on ${redisUrl}`]),
       ...(needsGuild && !peers.ok ? [`- (f), (g) skipped: ${peers.reason}`] : []),
       ...notes.map((note) => `- ${note}`),

@@ -94,42 +94,61 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
     membership?.close();
   };
   try {
-    const at = async (building: Promise<Service>, host: string, port: number) => {
+    const at = async (building: Promise<Service>, host: string, port: number, push = true) => {
       const service = await building;
       // A service built but unable to listen (port taken) is stopped too: it holds watchers.
       const listening = await listen(service, host, port).catch(async (error: unknown) => {
         await service.stop();
         throw error;
       });
-      started.push(listening);
+      if (push) started.push(listening);
       return listening;
+    };
+    // Starts several at once (each `at(..., false)`), listed in the order given; each that
+    // listens is closed with the rest if another fails.
+    const together = async <const T extends readonly (() => Promise<Listening>)[]>(starts: T): Promise<{ [K in keyof T]: Listening }> => {
+      const results = await Promise.allSettled(starts.map((s) => s()));
+      for (const result of results) if (result.status === 'fulfilled') started.push(result.value);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return results.map((r) => (r as PromiseFulfilledResult<Listening>).value) as { [K in keyof T]: Listening };
     };
     // One membership for every subgraph here: the seed, EXTRA_TRUSTS_FILE, and what the registry registers.
     const reference = await LiveReference.open({ ...config.programme.membership, extraTrustsFile: config.programme.extraTrustsFile, log });
     membership = reference;
-    const programme = await at(
-      buildProgrammeService(reference, { redisUrl: config.programme.redisUrl, log, tracing: config.programme.tracing }),
-      config.programme.host,
-      config.programme.port,
-    );
-    const south = await at(
-      buildSouthSubgraph(config.south, {
-        membership: reference,
-        ...(options.stores?.south ? { store: options.stores.south } : {}),
-        log,
-      }).then((s) => s.service),
-      config.south.host,
-      config.south.port,
-    );
-    const london = await at(
-      buildLondonSubgraph(config.london, {
-        membership: reference,
-        ...(options.stores?.london ? { store: options.stores.london } : {}),
-        log,
-      }).then((s) => s.service),
-      config.london.host,
-      config.london.port,
-    );
+    // Programme and the two cluster subgraphs need nothing of each other: they start together
+    // (reading feeds, building schemas), and are listed in this order whatever finishes first.
+    const [programme, south, london] = await together([
+      () =>
+        at(
+          buildProgrammeService(reference, { redisUrl: config.programme.redisUrl, log, tracing: config.programme.tracing }),
+          config.programme.host,
+          config.programme.port,
+          false,
+        ),
+      () =>
+        at(
+          buildSouthSubgraph(config.south, {
+            membership: reference,
+            ...(options.stores?.south ? { store: options.stores.south } : {}),
+            log,
+          }).then((s) => s.service),
+          config.south.host,
+          config.south.port,
+          false,
+        ),
+      () =>
+        at(
+          buildLondonSubgraph(config.london, {
+            membership: reference,
+            ...(options.stores?.london ? { store: options.stores.london } : {}),
+            log,
+          }).then((s) => s.service),
+          config.london.host,
+          config.london.port,
+          false,
+        ),
+    ]);
     const extraSources: SubgraphSource[] = [];
     for (const extra of extras) {
       const service = buildClusterSubgraph(extra.definition, {

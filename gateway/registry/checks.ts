@@ -6,7 +6,7 @@
  * persisted operations and the gateway's recorded operations it would break.
  */
 import { composeServices } from '@apollo/composition';
-import { CriticalityLevel, diff } from '@graphql-inspector/core';
+import type { CriticalityLevel } from '@graphql-inspector/core';
 import { buildASTSchema, GraphQLError, Kind, parse, Source, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { ServedSubgraph } from '../built-ins.js';
 import type { SubgraphSource } from '../compose.js';
@@ -214,13 +214,15 @@ function compose(subgraphs: readonly SubgraphSource[]): Composed {
   };
 }
 
-const LEVELS: Record<CriticalityLevel, ChangeLevel> = {
-  [CriticalityLevel.Breaking]: 'BREAKING',
-  [CriticalityLevel.Dangerous]: 'DANGEROUS',
-  [CriticalityLevel.NonBreaking]: 'SAFE',
+const LEVELS: Record<`${CriticalityLevel}`, ChangeLevel> = {
+  BREAKING: 'BREAKING',
+  DANGEROUS: 'DANGEROUS',
+  NON_BREAKING: 'SAFE',
 };
 
 async function apiChanges(before: GraphQLSchema, after: GraphQLSchema): Promise<SchemaChange[]> {
+  // Loaded at the first check, not at start: most gateways never run one (some 50 modules).
+  const { diff } = await import('@graphql-inspector/core');
   return (await diff(before, after)).map((c) => {
     const meta = (c.meta ?? {}) as { isRemovedFieldDeprecated?: boolean; isEnumValueDeprecated?: boolean };
     return {

@@ -5,11 +5,13 @@
  * OTLP sink: the cost of tracing), with its in-memory cache and with Redis, Hive
  * Gateway with its JavaScript and its Rust planner (peers.ts), and two ceilings: the subgraph
  * hit directly, and a bare `node:http` server writing the bytes of a response-cache hit.
- * Every gateway listens on 127.0.0.1 with the same V8 old-space limit.
+ * Every gateway listens on 127.0.0.1 with the same V8 old-space limit; plain Apollo Gateway and
+ * this one run from `dist/` (build.ts), which the caller builds first.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../test/redis.js';
+import { compiled } from './build.js';
 import { PEER_PACKAGES, hiveLaunch, type PeerInstall } from './peers.js';
 import { start, type Proc } from './process.js';
 
@@ -80,8 +82,9 @@ export async function startGateways(
   withPeers: boolean,
 ): Promise<{ targets: Target[]; skipped: Skipped[] }> {
   const heap: NodeJS.ProcessEnv = setup.heapMib > 0 ? { NODE_OPTIONS: `--max-old-space-size=${setup.heapMib}` } : {};
+  // Compiled ahead (build.ts), so no gateway's memory counts a TypeScript loader.
   const node = (script: string, env: NodeJS.ProcessEnv) =>
-    start(process.execPath, ['--import', 'tsx', script], GATEWAY_READY, { cwd: setup.root, env: { ...process.env, ...heap, ...env } });
+    start(process.execPath, [compiled(setup.root, script)], GATEWAY_READY, { cwd: setup.root, env: { ...process.env, ...heap, ...env } });
   const ours = (extra: NodeJS.ProcessEnv) =>
     node('gateway/main.ts', {
       HOST: '127.0.0.1',

@@ -1,0 +1,61 @@
+/**
+ * The start-up line of `npm run bench`: `npm start`'s process (scripts/start.ts, every
+ * subgraph and the gateway, embedded defaults) on free ports with an empty registry, timed
+ * from spawn to the gateway's first `/health` 200. Wall time depends on how loaded the
+ * machine is; the process's CPU time up to that moment (Linux /proc) much less so, and the
+ * difference is what it spent waiting.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { start, stop } from './process.js';
+
+export interface StartupFigures {
+  /** Spawn to the first `/health` 200, in ms. */
+  readonly wallMs: number;
+  /** CPU time (user + system) the process had used by then, in ms. */
+  readonly cpuMs: number;
+}
+
+/** CPU time of a process so far (utime + stime of /proc/<pid>/stat), in ms; NaN off Linux. */
+export function cpuMs(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces), from its closing parenthesis.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; in clock ticks (100 per second).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Starts `npm start`'s stack once in `root`, with its registry in `work`, and times it to `/health` 200. */
+export async function timeStartup(root: string, work: string): Promise<StartupFigures> {
+  const began = performance.now();
+  const proc = await start(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], /gateway\s+listening on (http:\/\/\S+)/, {
+    cwd: root,
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      GATEWAY_PORT: '0',
+      PROGRAMME_PORT: '0',
+      SOUTH_PORT: '0',
+      LONDON_PORT: '0',
+      INSIGHTS_PORT: '0',
+      REGISTRY_DIR: join(work, `registry-${Date.now()}`),
+      LOG_LEVEL: 'warn',
+    },
+  });
+  try {
+    const health = new URL('/health', proc.url);
+    for (const deadline = performance.now() + 60_000; performance.now() < deadline;) {
+      const status = await fetch(health)
+        .then((r) => r.status)
+        .catch(() => 0);
+      if (status === 200) return { wallMs: performance.now() - began, cpuMs: cpuMs(proc.child.pid!) };
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`npm start listened on ${proc.url} but /health did not answer 200 within 60 s`);
+  } finally {
+    await stop(proc);
+  }
+}

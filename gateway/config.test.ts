@@ -55,6 +55,12 @@ describe('production settings', () => {
   ])('refuses %s=%s, naming the variable and value', (name, value) => {
     expect(() => loadGatewayConfig({ [name]: value })).toThrow(`${name}=${JSON.stringify(value)}`);
   });
+
+  it('batches entity fetches unless ENTITY_BATCHING=false, and refuses a value that is not a flag', () => {
+    expect(loadGatewayConfig({}).entityBatching).toBe(true);
+    expect(loadGatewayConfig({ ENTITY_BATCHING: 'false' }).entityBatching).toBe(false);
+    expect(() => loadGatewayConfig({ ENTITY_BATCHING: 'sometimes' })).toThrow('ENTITY_BATCHING="sometimes"');
+  });
 });
 
 describe('tracing settings (OTEL_*)', () => {

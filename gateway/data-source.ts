@@ -5,8 +5,10 @@ import { subgraphErrorCodes, type ErrorCode } from '../schema/errors.js';
 import { FEED_VERSION_HEADER, PIN_HEADER } from '../schema/wire.js';
 import { inflightKey } from './cache-key.js';
 import { feedAnswer, hintHeader, subgraphHint, type SubgraphHint } from './cache-policy.js';
+import { EntityBatcher, type Fetched } from './entity-batch.js';
 import { isEntitiesFetch, type EntityCache } from './entity-cache.js';
 import { copyJson } from './json-copy.js';
+import { EntityDocuments } from './entity-merge.js';
 import { REQUEST_ID_HEADER } from './logger.js';
 import type { Epochs } from './mutation-epochs.js';
 import type { Caller } from './caller.js';
@@ -87,6 +89,8 @@ export interface DataSourceOptions {
   readonly tracing?: FetchTracing | undefined;
   /** Which client headers this subgraph receives (`PROPAGATE_HEADERS`); none: only the gateway's own. */
   readonly headers?: SubgraphHeaderRules;
+  /** Whether an operation's entity fetches of one plan stage go out as one request (entity-batch.ts); absent: no. */
+  readonly entityBatching?: boolean;
 }
 
 /** Whether a subgraph fetch is a query (the only kind retried or merged). */
@@ -239,6 +243,10 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #headers: SubgraphHeaderRules | null;
   /** What each operation sends this subgraph of its client's headers (worked out once per operation). */
   readonly #propagatedTo = new WeakMap<GatewayContext, Readonly<Record<string, string>>>();
+  /** The entity documents this subgraph's fetches have, and their merges (null: no batching). */
+  readonly #documents: EntityDocuments | null;
+  /** Each operation's batcher, keyed by its request context: never shared between operations. */
+  readonly #batchers = new WeakMap<object, EntityBatcher>();
 
   constructor(options: DataSourceOptions) {
     super({ url: options.url });
@@ -255,6 +263,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.#observer = options.observer;
     this.#tracing = options.tracing;
     this.#headers = options.headers && options.headers.rules.length > 0 ? options.headers : null;
+    this.#documents = options.entityBatching ? new EntityDocuments() : null;
   }
 
   /**
@@ -379,7 +388,28 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       // An unknown feed version (its stream is down) or epoch: no entity cache for this subgraph.
       if (version !== undefined && typeof epoch === 'string') return this.#entities(options, this.#entityCache, version, epoch);
     }
-    return this.#merged(options);
+    return this.#lookup(options);
+  }
+
+  /** An entity fetch through the operation's batcher (when batching is on); any other fetch as it is. */
+  #lookup(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
+    if (!this.#documents || options.kind !== 'incoming operation' || !Array.isArray(options.request.variables?.['representations']))
+      return this.#merged(options);
+    let batcher = this.#batchers.get(options.incomingRequestContext);
+    if (!batcher) {
+      const send = async (request: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Fetched> => {
+        const answer = await this.#merged(request);
+        return { answer: answer as Fetched['answer'], hint: this.#hints.get(answer) };
+      };
+      batcher = new EntityBatcher(this.#documents, send);
+      this.#batchers.set(options.incomingRequestContext, batcher);
+    }
+    const loaded = batcher.load(options);
+    if (!loaded) return this.#merged(options);
+    return loaded.then(({ answer, hint }) => {
+      if (hint) this.#hints.set(answer, hint);
+      return answer as Processed;
+    });
   }
 
   /** Entity lookups: cached entities are answered from the cache, only the others fetched. */
@@ -393,7 +423,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const variables = options.request.variables ?? {};
     const representations = variables['representations'] as unknown[];
     const keys = cache.keys(this.#name, version, epoch, query, variables, this.#propagated(options));
-    if (!keys) return this.#merged(options);
+    if (!keys) return this.#lookup(options);
     const found = await cache.get(keys);
     const cached = found.map((entry) => entry?.entity);
     const missing = representations.flatMap((_, i) => (found[i] === undefined ? [i] : []));
@@ -409,7 +439,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       return { data: { _entities: cached } };
     }
     const partial = missing.length < representations.length;
-    const fetched = await this.#merged(
+    const fetched = await this.#lookup(
       partial
         ? {
             ...options,
@@ -420,7 +450,7 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const entities = (fetched.data as { _entities?: unknown[] } | null | undefined)?._entities;
     if (fetched.errors?.length || !Array.isArray(entities) || entities.length !== missing.length) {
       // Errors carry paths into the list that was sent: answer the whole lookup uncached.
-      return partial ? this.#merged(options) : fetched;
+      return partial ? this.#lookup(options) : fetched;
     }
     // Kept only as long as the answer's own hint allows (not at all when it allows nothing).
     const hint = this.#hints.get(fetched);

@@ -104,6 +104,38 @@ describe('unavailableAnswer', () => {
     expect(answer.errors[0]!.extensions).toEqual({ code: 'SUBGRAPH_UNAVAILABLE', subgraph: 'london', reason: 'unreachable' });
   });
 
+  it('answers each aliased list of a batch of entity fetches from its own representations', () => {
+    const query =
+      'query($representations0: [_Any!]!, $representations1: [_Any!]!) { _0: _entities(representations: $representations0) { ... on Release { london { localName } } } _1: _entities(representations: $representations1) { ... on Trust { londonName } } }';
+    const answer = unavailableAnswer(
+      'london',
+      'timeout',
+      {
+        query,
+        variables: {
+          representations0: [{ __typename: 'Release', code: 'R0' }],
+          representations1: [
+            { __typename: 'Trust', odsCode: 'A' },
+            { __typename: 'Trust', odsCode: 'B' },
+          ],
+        },
+      },
+      new Set(),
+    );
+    expect(answer.data).toEqual({
+      _0: [{ __typename: 'Release', london: null }],
+      _1: [
+        { __typename: 'Trust', londonName: null },
+        { __typename: 'Trust', londonName: null },
+      ],
+    });
+    expect(answer.errors.map((e) => e.path)).toEqual([
+      ['_0', 0, 'london'],
+      ['_1', 0, 'londonName'],
+      ['_1', 1, 'londonName'],
+    ]);
+  });
+
   it('puts a root fetch’s error on each of its root fields', () => {
     const answer = unavailableAnswer('programme', 'timeout', { query: '{ releases { code } c: clusters { id } }' }, new Set());
     expect(answer.data).toBeNull();

@@ -185,23 +185,31 @@ export function unavailableAnswer(
   // Plain objects, as a subgraph's JSON errors are: merged fetches share answers through
   // structuredClone, which would strip an Error's path and extensions.
   const error = (path: Path): SubgraphError => ({ message, path, extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, subgraph, reason } });
-  const entities = root?.selections.find((s) => s.kind === Kind.FIELD && s.name.value === '_entities');
-  const representations = request.variables?.['representations'];
-  if (entities?.kind === Kind.FIELD && Array.isArray(representations)) {
-    const fields = responseKeys(entities.selectionSet, null);
+  // One `_entities` list, or several under aliases (a batch of entity fetches, entity-batch.ts).
+  const lists = (root?.selections ?? []).flatMap((s) => {
+    if (s.kind !== Kind.FIELD || s.name.value !== '_entities') return [];
+    const argument = s.arguments?.find((a) => a.name.value === 'representations');
+    const representations = argument?.value.kind === Kind.VARIABLE ? request.variables?.[argument.value.name.value] : undefined;
+    return Array.isArray(representations)
+      ? [{ key: s.alias?.value ?? '_entities', fields: responseKeys(s.selectionSet, null), representations }]
+      : [];
+  });
+  if (lists.length > 0) {
     const errors: SubgraphError[] = [];
-    const data = representations.map((rep: { __typename?: string }, index) => {
-      const typename = rep?.__typename ?? null;
-      const own = fields.filter((f) => f.type === null || f.type === typename);
-      const paths = new Map<string, Path>();
-      for (const f of own) {
-        const path = hidden.has(`${f.type}.${f.name}`) ? ['_entities', index] : ['_entities', index, f.key];
-        paths.set(path.join('.'), path);
-      }
-      errors.push(...[...paths.values()].map(error));
-      return { __typename: typename, ...Object.fromEntries(own.map((f) => [f.key, null])) };
-    });
-    return { data: { _entities: data }, errors };
+    const data: Record<string, unknown> = {};
+    for (const { key, fields, representations } of lists)
+      data[key] = representations.map((rep: { __typename?: string }, index) => {
+        const typename = rep?.__typename ?? null;
+        const own = fields.filter((f) => f.type === null || f.type === typename);
+        const paths = new Map<string, Path>();
+        for (const f of own) {
+          const path = hidden.has(`${f.type}.${f.name}`) ? [key, index] : [key, index, f.key];
+          paths.set(path.join('.'), path);
+        }
+        errors.push(...[...paths.values()].map(error));
+        return { __typename: typename, ...Object.fromEntries(own.map((f) => [f.key, null])) };
+      });
+    return { data, errors };
   }
   return { data: null, errors: responseKeys(root, null).map((f) => error([f.key])) };
 }

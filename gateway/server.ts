@@ -137,6 +137,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
         agent,
         defaultMaxAge: config.cacheDefaultMaxAge,
         dedupe: config.dedupe,
+        entityBatching: config.entityBatching,
         maxResponseBytes: config.subgraphMaxResponseBytes,
         log,
         // Unknown (stream down) counts as having a feed: pin, and never merge across operations.

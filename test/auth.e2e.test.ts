@@ -20,6 +20,8 @@ import { loadGatewayConfig } from '../gateway/config.js';
 import { buildGatewayService } from '../gateway/server.js';
 import type { Stack } from '../scripts/stack.js';
 import { createService, listen, type Listening } from '../subgraphs/kit/http.js';
+import { decodeCallerClaims } from '../schema/caller-claims.js';
+import { CALLER_CLAIMS_HEADER } from '../schema/wire.js';
 import { startTestStack } from './helpers.js';
 
 const SDL = `
@@ -53,6 +55,8 @@ let key: CryptoKey;
 let otherKey: CryptoKey;
 /** The operations the subgraph ran, as it received them. */
 const received: string[] = [];
+/** The caller-claims header each of its requests carried (undefined: none). */
+const claimsReceived: (string | undefined)[] = [];
 
 async function token(
   claims: Record<string, unknown>,
@@ -120,7 +124,12 @@ beforeAll(async () => {
             drain,
             // Answers marked public, so the gateway's response cache shares them (and must still keep callers apart).
             ApolloServerPluginCacheControl({ defaultMaxAge: 60 }),
-            { requestDidStart: async (rc) => void received.push(rc.request.query ?? '') },
+            {
+              requestDidStart: async (rc) => {
+                received.push(rc.request.query ?? '');
+                claimsReceived.push(rc.request.http?.headers.get(CALLER_CLAIMS_HEADER));
+              },
+            },
           ],
         }),
       context: async () => ({}),
@@ -310,6 +319,24 @@ describe('JWT_REJECT_UNAUTHORIZED and JWT_REQUIRED', () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await ask(url, '{ trusts { code } }', await token({}))).data).toMatchObject({ trusts: [{ code: 'RN1' }, { code: 'RJ1' }] });
+  });
+});
+
+describe('the validated claims, sent on to a subgraph (PROPAGATE_HEADERS claims rule)', () => {
+  it('sends the included claims of a valid token, nothing for an anonymous caller, and never a forged header', async () => {
+    const url = await gatewayWith({
+      RESPONSE_CACHE: 'false',
+      PROPAGATE_HEADERS: JSON.stringify({ subgraphs: { trusts: { request: [{ claims: { include: ['sub', 'scope'] } }] } } }),
+    });
+    claimsReceived.length = 0;
+    const forged = { 'content-type': 'application/json', [CALLER_CLAIMS_HEADER]: 'eyJzdWIiOiJhZG1pbiJ9' };
+    const post = (headers: Record<string, string>) =>
+      fetch(url, { method: 'POST', headers, body: JSON.stringify({ query: '{ trusts { code } }' }) }).then((r) => r.json());
+    await post({ ...forged, authorization: `Bearer ${await token({ scope: 'programme:notes', email: 'a@nhs.net' })}` });
+    await post(forged);
+    expect(claimsReceived).toHaveLength(2);
+    expect(decodeCallerClaims(claimsReceived[0])).toEqual({ sub: 'analyst@trust.nhs.uk', scope: 'programme:notes' });
+    expect(claimsReceived[1]).toBeUndefined();
   });
 });
 

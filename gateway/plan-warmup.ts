@@ -16,6 +16,7 @@
  * only here (`gatewayInternals`), checked by name, and `plan-warmup.test.ts` fails loudly if
  * an upgrade of Apollo Gateway renames them or changes how it keys its plans.
  */
+import { gatewaySupergraph } from './auth/requirements.js';
 import { createHash } from 'node:crypto';
 import type { ApolloGateway } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
@@ -162,7 +163,8 @@ export class PlanWarmup {
     const started = Date.now();
     const internals = gatewayInternals(this.#gateway);
     // The worker validated this supergraph already, and Apollo validates it again on the swap.
-    const supergraph = Supergraph.build(supergraphSdl, { validateSupergraph: false });
+    // As Apollo gets it: its authorization features handed to the gateway's own enforcement (auth/).
+    const supergraph = Supergraph.build(gatewaySupergraph(supergraphSdl), { validateSupergraph: false });
     // The planner class of the gateway's own version, with its configuration.
     const Planner = internals.queryPlanner.constructor as typeof QueryPlanner;
     const planner = new Planner(supergraph, internals.config.queryPlannerConfig);

@@ -238,6 +238,15 @@ describe('a supergraph with @authenticated and @requiresScopes', () => {
     expect((await ask(url, '{ trusts { name } }', scoped)).extensions?.cache?.status).toBe('HIT');
   });
 
+  it('never answers a bad token from the cache: a cached query still gets 401 (hits with a token go through authentication)', async () => {
+    const query = '{ trusts { name code } }';
+    await ask(url, query);
+    expect((await ask(url, query)).extensions?.cache?.status).toBe('HIT');
+    const refused = await ask(url, query, await token({}, { key: otherKey }));
+    expect(refused.status).toBe(401);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
   it.each([
     ['expired', () => token({}, { expiresIn: '-1m' }), /expired/],
     ['for another audience', () => token({}, { audience: 'other' }), /audience/],

@@ -11,7 +11,7 @@
  * not a manifest is logged, naming the file and the problem, and the manifest loaded before is
  * kept: a bad deploy never empties the safelist.
  */
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { statSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { indexPersisted, loadPersistedOperations, type OnUnlisted, type PersistedIndex } from './persisted-operations.js';
 
 /** How often the manifest file is polled, and how long it must stay unchanged before it is read. */
@@ -33,15 +33,25 @@ export class PersistedManifest {
   readonly #options: ManifestOptions;
   #quiet: NodeJS.Timeout | null = null;
   #watching = false;
+  /** The file as it was when last read (null: not there, or no file). */
+  #loaded: FileStamp | null;
 
   /** Loads the manifest (a bad one at start stops the gateway, naming the setting) and follows its file. */
   constructor(options: ManifestOptions) {
     this.#options = options;
+    this.#loaded = options.file ? statOf(options.file) : null;
     this.#index = indexPersisted(loadPersistedOperations(options.file ?? undefined));
     if (options.file) {
+      const interval = options.pollMs ?? POLL_MS;
       // Not persistent: a watched manifest never keeps a stopping process alive.
-      watchFile(options.file, { interval: options.pollMs ?? POLL_MS, persistent: false }, this.#changed);
+      watchFile(options.file, { interval, persistent: false }, this.#changed);
       this.#watching = true;
+      // watchFile takes its first look at the file in the background: a change made before it
+      // looked would never be reported. Compare once with what was loaded.
+      setTimeout(() => {
+        const now = statOf(options.file!);
+        if (this.#watching && !sameFile(now, this.#loaded)) this.reload();
+      }, interval * 2).unref();
     }
   }
 
@@ -62,6 +72,7 @@ export class PersistedManifest {
     this.#quiet = null;
     const file = this.#options.file;
     if (!file) return false;
+    this.#loaded = statOf(file);
     try {
       this.#index = indexPersisted(loadPersistedOperations(file));
     } catch (error) {
@@ -81,6 +92,20 @@ export class PersistedManifest {
     this.#watching = false;
   }
 }
+
+type FileStamp = Pick<Stats, 'mtimeMs' | 'size' | 'ino'>;
+
+function statOf(file: string): FileStamp | null {
+  try {
+    const { mtimeMs, size, ino } = statSync(file);
+    return { mtimeMs, size, ino };
+  } catch {
+    return null;
+  }
+}
+
+const sameFile = (a: FileStamp | null, b: FileStamp | null) =>
+  a === b || (a !== null && b !== null && a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino);
 
 /** How often one operation outside the manifest is logged again, and how many are remembered. */
 const LOG_AGAIN_MS = 10 * 60_000;

@@ -18,7 +18,7 @@ import { explorerLandingPage, mountExplorer } from './explorer.js';
 import { FeedVersions } from './feed-versions.js';
 import { MutationEpochs } from './mutation-epochs.js';
 import { liveAnswers } from './live/index.js';
-import { persistedOperationsMiddleware, persistedResolver } from './persisted-operations.js';
+import { operationHash, persistedOperationsMiddleware, persistedResolver } from './persisted-operations.js';
 import { PersistedManifest, unlistedReporter } from './safelist.js';
 import { PlanWarmup } from './plan-warmup.js';
 import { responseCache } from './response-cache.js';
@@ -155,11 +155,14 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   });
   // The manifest, reloaded when its file changes (safelist.ts); every consumer reads it through `manifest`.
   const manifest = new PersistedManifest({ file: config.persistedOperationsFile, log });
-  const persisted = persistedResolver({
-    manifest: () => manifest.current(),
-    stage: config.safelist,
-    onUnlisted: unlistedReporter({ log, count: () => prod.planMetrics.unsafelisted() }),
-  });
+  const onUnlisted = unlistedReporter({ log, count: () => prod.planMetrics.unsafelisted() });
+  const persisted = persistedResolver({ manifest: () => manifest.current(), stage: config.safelist, onUnlisted });
+  // The fast path may still hand a request on to Express, which reports it: it resolves
+  // quietly, and reports only the hits it answers itself, so each request is counted once.
+  const persistedQuietly = persistedResolver({ manifest: () => manifest.current(), stage: config.safelist });
+  const reportHit = (query: string) => {
+    if (config.safelist === 'log' && !manifest.current().bodies.has(query)) onUnlisted({ text: query, hash: operationHash(query) });
+  };
   // The persisted and the most recently recorded operations, planned before any supergraph is served.
   const warmup = new PlanWarmup(gateway, {
     ...config.planWarmup,
@@ -301,13 +304,16 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       ? {
           fastPath: fastPath({
             lookup: responses.lookup,
-            persisted,
+            persisted: persistedQuietly,
             edge: prod.graphqlEdge,
             bodyLimitBytes: config.bodyLimitBytes,
             // Tokens are checked on the Express path only (auth/): a request with one, or every
             // request when one is required, goes there.
             skip: (req) => config.auth.jwks !== null && (config.auth.required || req.headers.authorization !== undefined),
-            ...(onHit ? { onHit } : {}),
+            onHit: (req, operationName, query) => {
+              reportHit(query);
+              onHit?.(req, operationName, query);
+            },
           }),
         }
       : {}),

@@ -12,6 +12,8 @@ describe("insights' settings", () => {
       ],
       registryUrl: 'http://127.0.0.1:4000',
       registryPollMs: 5000,
+      // Off without an endpoint (OTEL_*; subgraphs/kit/tracing.ts).
+      tracing: expect.objectContaining({ endpoint: null }),
     });
   });
 

@@ -7,12 +7,12 @@ import { checkSubgraph, type CheckInput } from './checks.js';
 
 const NME_SDL = readFileSync(new URL('../../test/fixtures/nme/schema.graphql', import.meta.url), 'utf8');
 const FULL_SDL = clusterSubgraphSdl(nmeSubgraph);
-const IMPORTS = 'import: ["@key", "@external", "@requires", "@shareable", "@tag", "@inaccessible"]';
+const IMPORTS = 'import: ["@key", "@external", "@requires", "@shareable", "@tag", "@inaccessible", "@requiresScopes", "@authenticated"]';
 const input = (sdl: string): CheckInput => ({ name: 'nme', sdl, url: null, published: [], builtIns: builtInSdls(), operations: [] });
 /** The full SDL a supplier's own service would report, with its own `@link` imports. */
 const fullWith = (imports: string, extra: string) => {
   expect(FULL_SDL).toContain(IMPORTS);
-  return `${FULL_SDL.replace(IMPORTS, `import: ["@key", "@external", "@requires", "@shareable", "@tag", "@inaccessible", ${imports}]`)}\n${extra}\n`;
+  return `${FULL_SDL.replace(IMPORTS, `import: ["@key", "@external", "@requires", "@shareable", "@tag", "@inaccessible", "@requiresScopes", "@authenticated", ${imports}]`)}\n${extra}\n`;
 };
 const codes = async (sdl: string) => (await checkSubgraph(input(sdl))).report;
 

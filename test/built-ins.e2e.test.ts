@@ -29,13 +29,16 @@ async function gate(target: string): Promise<Gate> {
       return;
     }
     const forward = request(
-      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+      // No keep-alive pool: a pooled connection to a subgraph would hold its close up.
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers, agent: false },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
     );
     forward.on('error', () => res.destroy());
+    // A stream the gateway holds open (feed versions) ends upstream too when the gate drops it.
+    res.on('close', () => forward.destroy());
     req.pipe(forward);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

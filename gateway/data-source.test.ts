@@ -11,7 +11,8 @@ import { FEED_VERSION_HEADER } from '../schema/wire.js';
 import { ANONYMOUS } from './caller.js';
 import { parseHeaderRules } from './headers.js';
 import { MemoryCache } from './cache.js';
-import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
+import { GatewayDataSource, type GatewayContext } from './data-source.js';
+import { subgraphAgent } from './pool-fetcher.js';
 import { EntityCache } from './entity-cache.js';
 import { SubgraphResilience } from './resilience.js';
 

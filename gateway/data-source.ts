@@ -1,6 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { Fetcher } from '@apollo/utils.fetcher';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { subgraphErrorCodes, type ErrorCode } from '../schema/errors.js';
 import { FEED_VERSION_HEADER, PIN_HEADER } from '../schema/wire.js';
 import { inflightKey } from './cache-key.js';
@@ -10,6 +9,7 @@ import { isEntitiesFetch, type EntityCache } from './entity-cache.js';
 import { copyJson } from './json-copy.js';
 import { EntityDocuments } from './entity-merge.js';
 import { REQUEST_ID_HEADER } from './logger.js';
+import { ATTEMPT_HEADER, poolFetcher, startAttempt, type HeaderReader } from './pool-fetcher.js';
 import type { Epochs } from './mutation-epochs.js';
 import type { Caller } from './caller.js';
 import { fetchNote, type FetchTracing } from './tracing.js';
@@ -53,11 +53,6 @@ export interface FetchObserver {
 
 type Processed = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
-/** A subgraph answer's headers as Apollo's data source and this one read them. */
-interface HeaderReader {
-  get(name: string): string | null;
-}
-
 /** What a subgraph said of an answer's cacheability: its `Cache-Control` and the feed version it answered from. */
 interface AnswerHeaders {
   readonly cacheControl: string | null;
@@ -100,78 +95,6 @@ const isQueryText = (text: string) => /^\s*(query\b|\{)/.test(text);
 const inMutation = (options: GraphQLDataSourceProcessOptions<GatewayContext>) =>
   options.kind === 'incoming operation' && options.incomingRequestContext.operation?.operation === 'mutation';
 
-/**
- * The header that takes a fetch attempt's number to the fetcher, which finds the attempt's
- * abort signal (the resilience policy's timeout) by it and removes it: it is never sent.
- * Apollo's data source hands its fetcher only a URL and an init. An AsyncLocalStorage did
- * this before: on Node 20 one turns on async hooks for every promise of the process, 3.5%
- * of the gateway's CPU on the Guild workload A.
- */
-const ATTEMPT_HEADER = 'x-gateway-attempt';
-/** The abort signal of each fetch attempt under way, by its number. */
-const attemptSignals = new Map<string, AbortSignal>();
-let attempts = 0;
-
-/**
- * Apollo's fetcher interface over undici's `request` on a keep-alive pool. Measured here,
- * undici's WHATWG `fetch` halved the gateway's throughput on large subgraph answers (its
- * web streams); `request` reads the body as a Node stream.
- */
-function poolFetcher(agent: Agent, maxBytes: number): Fetcher {
-  return (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) => {
-    const attempt = init.headers?.[ATTEMPT_HEADER];
-    const signal = attempt === undefined ? undefined : attemptSignals.get(attempt);
-    if (attempt !== undefined) delete init.headers![ATTEMPT_HEADER];
-    const { statusCode, headers, body } = await request(url, {
-      method: (init.method ?? 'POST') as 'POST',
-      ...(signal ? { signal } : {}),
-      ...(init.headers ? { headers: init.headers } : {}),
-      ...(init.body !== undefined ? { body: init.body } : {}),
-      dispatcher: agent,
-    });
-    // Apollo's data source only reads these (`get`): a WHATWG `Headers` validated and copied each one.
-    const responseHeaders: HeaderReader = {
-      get: (name) => {
-        const value = headers[name.toLowerCase()];
-        return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-      },
-    };
-    return {
-      ok: statusCode >= 200 && statusCode < 300,
-      status: statusCode,
-      statusText: '',
-      url,
-      headers: responseHeaders,
-      json: async () => JSON.parse(await boundedText(body, maxBytes, url)) as unknown,
-      text: () => boundedText(body, maxBytes, url),
-    };
-  }) as unknown as Fetcher;
-}
-
-/**
- * A subgraph's answer as text, refused past `maxBytes` (`SUBGRAPH_MAX_RESPONSE_BYTES`): a
- * published subgraph is a supplier's server, and an endless or gigabyte answer read whole
- * would run the gateway out of memory. The refusal is a subgraph failure like any other
- * (`SUBGRAPH_UNAVAILABLE` on its fields; the log has the URL and the size).
- */
-async function boundedText(
-  body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown },
-  maxBytes: number,
-  url: string,
-): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      body.destroy();
-      throw new Error(`${url} answered more than ${maxBytes} bytes (SUBGRAPH_MAX_RESPONSE_BYTES)`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
-}
-
 /** Longest part of a subgraph's failure message the log repeats, in characters. */
 const LOG_MESSAGE_LIMIT = 2000;
 const excerpt = (message: string) =>
@@ -207,11 +130,6 @@ function passedOn(answer: Processed, subgraph: string): Processed {
         ]
       : kept;
   return { ...answer, errors } as Processed;
-}
-
-/** A keep-alive pool for subgraph fetches (undici), instead of a connection per request. */
-export function subgraphAgent(): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 128, pipelining: 1 });
 }
 
 /**
@@ -364,10 +282,9 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 
   /** One attempt of a fetch, which `signal` aborts (the fetcher finds it through ATTEMPT_HEADER). */
   #attempt(options: GraphQLDataSourceProcessOptions<GatewayContext>, signal: AbortSignal): Promise<Processed> {
-    const attempt = String((attempts += 1));
-    attemptSignals.set(attempt, signal);
+    const { attempt, done } = startAttempt(signal);
     this.#attemptOf.set(options, attempt);
-    return super.process(options).finally(() => attemptSignals.delete(attempt));
+    return super.process(options).finally(done);
   }
 
   override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../test/entity-subgraph.js';
 import type { SubgraphHint } from './cache-policy.js';
-import { GatewayDataSource, subgraphAgent, type GatewayContext } from './data-source.js';
+import { GatewayDataSource, type GatewayContext } from './data-source.js';
+import { subgraphAgent } from './pool-fetcher.js';
 import { EntityBatcher, type Answer, type Fetched } from './entity-batch.js';
 import { EntityDocuments } from './entity-merge.js';
 

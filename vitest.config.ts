@@ -15,7 +15,15 @@ export default defineConfig({
     server: { deps: { inline: ['@graphql-inspector/core'] } },
     projects: [
       // (`extends` concatenates arrays, so each project names its own files.)
-      { extends: true, test: { name: 'node', include: ['**/*.test.ts'], exclude: ['node_modules/**', ...BROWSER_TESTS] } },
+      // Never the folders tools fill on demand: the bench's peers, the audit's checkout, build output.
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['**/*.test.ts'],
+          exclude: ['**/node_modules/**', '.bench-peers/**', '.audit/**', 'dist/**', ...BROWSER_TESTS],
+        },
+      },
       // A project's global setup runs only when the run has files of it.
       { extends: true, test: { name: 'chromium', include: BROWSER_TESTS, globalSetup: ['test/setup/chromium.ts'] } },
     ],

@@ -10,10 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { mintToken } from '../gateway/registry/tokens.js';
 import type { Stack } from '../scripts/stack.js';
-import { buildClusterSubgraph, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
-import { listen, type Listening } from '../subgraphs/kit/http.js';
-import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
-import { nmeFeedDir, nmeSubgraph } from './fixtures/nme/index.js';
+import type { Listening } from '../subgraphs/kit/http.js';
+import { listenNme } from './fixtures/nme/serve.js';
 import { startTestStack } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'msg-live-swap-'));
@@ -25,12 +23,7 @@ let nme: Listening;
 
 beforeAll(async () => {
   stack = await startTestStack({ env: { REGISTRY_TOKENS_FILE: tokensFile } });
-  const built = await buildClusterSubgraph(nmeSubgraph as ClusterSubgraphDefinition<object>, {
-    feedDir: nmeFeedDir,
-    reference: feedReferenceOf(await loadReference(null)),
-    pollMs: 0,
-  });
-  nme = await listen(built.service, '127.0.0.1', 0);
+  nme = await listenNme();
 }, 60_000);
 afterAll(async () => {
   await stack?.close();

@@ -11,10 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../gateway/registry/tokens.js';
 import type { Stack } from '../scripts/stack.js';
-import { buildClusterSubgraph, type ClusterSubgraphDefinition } from '../subgraphs/kit/cluster.js';
-import { listen, type Listening } from '../subgraphs/kit/http.js';
-import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
-import { nmeFeedDir, nmeSubgraph } from './fixtures/nme/index.js';
+import type { Listening } from '../subgraphs/kit/http.js';
+import { listenNme } from './fixtures/nme/serve.js';
 import { post, startTestStack } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'msg-safelist-e2e-'));
@@ -40,12 +38,7 @@ beforeAll(async () => {
     },
     log: (line) => void logs.push(line),
   });
-  const built = await buildClusterSubgraph(nmeSubgraph as ClusterSubgraphDefinition<object>, {
-    feedDir: nmeFeedDir,
-    reference: feedReferenceOf(await loadReference(null)),
-    pollMs: 0,
-  });
-  nme = await listen(built.service, '127.0.0.1', 0);
+  nme = await listenNme();
 }, 60_000);
 afterAll(async () => {
   await stack?.close();

@@ -74,7 +74,9 @@ function prepare(): void {
 function readResults(path: string): Map<string, string> {
   const lines = readFileSync(path, 'utf8').split('\n');
   const results = new Map<string, string>();
-  for (let i = 0; i + 1 < lines.length; i += 2) if (lines[i]!.trim()) results.set(lines[i]!.trim(), lines[i + 1]!.trim());
+  // After the pairs comes a summary (Total, Passed, Failed): only a line of dots and Xs is a result.
+  for (let i = 0; i + 1 < lines.length; i += 2)
+    if (lines[i]!.trim() && /^[.X]+$/.test(lines[i + 1]!.trim())) results.set(lines[i]!.trim(), lines[i + 1]!.trim());
   return results;
 }
 

@@ -37,6 +37,16 @@ async function caughtUp(gatewayUrl: string, ms: number): Promise<void> {
   }
 }
 
+/** Settings that put every service of the stack on a free port of 127.0.0.1 (tests, the bench's start-up line). */
+export const FREE_PORTS: Readonly<Record<string, string>> = {
+  HOST: '127.0.0.1',
+  GATEWAY_PORT: '0',
+  PROGRAMME_PORT: '0',
+  SOUTH_PORT: '0',
+  LONDON_PORT: '0',
+  INSIGHTS_PORT: '0',
+};
+
 /** A cluster subgraph from outside the built-in set, with the folder of its feed. */
 export interface ExtraCluster {
   readonly definition: ClusterSubgraphDefinition<object>;

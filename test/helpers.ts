@@ -4,16 +4,11 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../gateway/logger.js';
-import { startStack, type Stack, type StackOptions } from '../scripts/stack.js';
+import { FREE_PORTS, startStack, type Stack, type StackOptions } from '../scripts/stack.js';
 
 /** Settings that put every service on a free port of 127.0.0.1. */
 export const EPHEMERAL_ENV: NodeJS.ProcessEnv = {
-  HOST: '127.0.0.1',
-  GATEWAY_PORT: '0',
-  PROGRAMME_PORT: '0',
-  SOUTH_PORT: '0',
-  LONDON_PORT: '0',
-  INSIGHTS_PORT: '0',
+  ...FREE_PORTS,
   // Never the developer's .data/registry: a folder of its own (created only if a test publishes).
   REGISTRY_DIR: join(tmpdir(), `msg-registry-${randomUUID()}`),
 };

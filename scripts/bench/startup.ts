@@ -5,6 +5,7 @@
  * machine is; the process's CPU time up to that moment (Linux /proc) much less so, and the
  * difference is what it spent waiting.
  */
+import { FREE_PORTS } from '../stack.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { start, stop } from './process.js';
@@ -35,12 +36,7 @@ export async function timeStartup(root: string, work: string): Promise<StartupFi
     cwd: root,
     env: {
       ...process.env,
-      HOST: '127.0.0.1',
-      GATEWAY_PORT: '0',
-      PROGRAMME_PORT: '0',
-      SOUTH_PORT: '0',
-      LONDON_PORT: '0',
-      INSIGHTS_PORT: '0',
+      ...FREE_PORTS,
       REGISTRY_DIR: join(work, `registry-${Date.now()}`),
       LOG_LEVEL: 'warn',
     },

@@ -254,17 +254,10 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   async #fetch(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Processed> {
     const started = performance.now();
     const isQuery = isQueryText(options.request.query ?? '');
-    const attempt = () => {
-      fetchNote()?.attempt();
-      return super.process(options);
-    };
     try {
       const answer = this.#resilience
-        ? await this.#resilience.run(isQuery, (signal) => {
-            fetchNote()?.attempt();
-            return this.#attempt(options, signal);
-          })
-        : await attempt();
+        ? await this.#resilience.run(isQuery, (signal) => this.#attempt(options, signal))
+        : await this.#attempt(options, null);
       this.#observer?.fetched(this.#name, (performance.now() - started) / 1000, null);
       return passedOn(answer, this.#name);
     } catch (error) {
@@ -280,8 +273,10 @@ export class GatewayDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     }
   }
 
-  /** One attempt of a fetch, which `signal` aborts (the fetcher finds it through ATTEMPT_HEADER). */
-  #attempt(options: GraphQLDataSourceProcessOptions<GatewayContext>, signal: AbortSignal): Promise<Processed> {
+  /** One attempt of a fetch (counted on its trace span), which `signal` aborts (the fetcher finds it through ATTEMPT_HEADER); none: no policy. */
+  #attempt(options: GraphQLDataSourceProcessOptions<GatewayContext>, signal: AbortSignal | null): Promise<Processed> {
+    fetchNote()?.attempt();
+    if (!signal) return super.process(options);
     const { attempt, done } = startAttempt(signal);
     this.#attemptOf.set(options, attempt);
     return super.process(options).finally(done);

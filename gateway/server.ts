@@ -19,7 +19,7 @@ import { explorerLandingPage, mountExplorer } from './explorer.js';
 import { FeedVersions } from './feed-versions.js';
 import { MutationEpochs } from './mutation-epochs.js';
 import { liveAnswers } from './live/index.js';
-import { operationHash, persistedOperationsMiddleware, persistedResolver } from './persisted-operations.js';
+import { persistedOperationsMiddleware, persistedResolver } from './persisted-operations.js';
 import { PersistedManifest, unlistedReporter } from './safelist.js';
 import { PlanWarmup } from './plan-warmup.js';
 import { responseCache } from './response-cache.js';
@@ -159,11 +159,9 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const onUnlisted = unlistedReporter({ log, count: () => prod.planMetrics.unsafelisted() });
   const persisted = persistedResolver({ manifest: () => manifest.current(), stage: config.safelist, onUnlisted });
   // The fast path may still hand a request on to Express, which reports it: it resolves
-  // quietly, and reports only the hits it answers itself, so each request is counted once.
+  // quietly, and has the one resolver report only the hits it answers itself (their text,
+  // an id's being the manifest's), so each request is counted once.
   const persistedQuietly = persistedResolver({ manifest: () => manifest.current(), stage: config.safelist });
-  const reportHit = (query: string) => {
-    if (config.safelist === 'log' && !manifest.current().bodies.has(query)) onUnlisted({ text: query, hash: operationHash(query) });
-  };
   // The persisted and the most recently recorded operations, planned before any supergraph is served.
   const warmup = new PlanWarmup(gateway, {
     ...config.planWarmup,
@@ -312,7 +310,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
             // request when one is required, goes there.
             skip: (req) => config.auth.jwks !== null && (config.auth.required || req.headers.authorization !== undefined),
             onHit: (req, operationName, query) => {
-              reportHit(query);
+              persisted(undefined, query);
               onHit?.(req, operationName, query);
             },
           }),

@@ -1,3 +1,4 @@
+import './apollo-exports.js';
 import { readFile } from 'node:fs/promises';
 import { ApolloServer } from '@apollo/server';
 import type { Request, Response } from 'express';

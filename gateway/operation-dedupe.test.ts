@@ -149,6 +149,7 @@ describe('OperationDedupe', () => {
     ],
     ['callers with different access', { caller: { ...ANONYMOUS, scopes: new Set(['admin']) } }, { caller: ANONYMOUS }],
     ['different feed-version snapshots', { versions: [['products', 'v1']] }, { versions: [['products', 'v2']] }],
+    ['a feed version unknown against none', { versions: [['products', undefined]] }, { versions: [['products', null]] }],
     ['different mutation epochs', { epochs: [['products', '1']] }, { epochs: [['products', '2']] }],
   ])('executes separately with %s', async (_name, first, second, options) => {
     expect((await runTogether([first, second], options)).runs).toBe(2);

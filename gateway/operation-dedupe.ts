@@ -151,7 +151,8 @@ export class OperationDedupe {
       operation.variables ?? {},
       parts,
       token,
-      [...context.versions],
+      // Unknown (its stream is down) is not "no feed": the two keep their answers differently.
+      [...context.versions].map(([subgraph, version]) => [subgraph, version === undefined ? { unknown: true } : version]),
       context.epochs ? [...context.epochs] : null,
     );
   }

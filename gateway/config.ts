@@ -41,6 +41,8 @@ export interface GatewayConfig {
   readonly planWarmup: { readonly budgetMs: number; readonly max: number };
   /** Identical in-flight subgraph fetches are merged. */
   readonly dedupe: boolean;
+  /** Identical in-flight query operations are executed once (`operation-dedupe.ts`). */
+  readonly operationDedupe: boolean;
   /** An operation's entity fetches of one plan stage to one subgraph go out as one request, each entity asked once. */
   readonly entityBatching: boolean;
   /** Size of the query-plan cache, in MiB. */
@@ -374,7 +376,8 @@ function callableHost(listenHost: string): string {
  * Reads `HOST`, `GATEWAY_PORT` (default 4000), `SUPERGRAPH_PATH`, for each subgraph
  * `<NAME>_URL` or else `<NAME>_PORT` (defaults 4001-4004) on `HOST`, `SUBGRAPH_SDL_WAIT_MS` (5000), and the cache settings:
  * `REDIS_URL`, `CACHE_MAX_BYTES` (64 MiB), `RESPONSE_CACHE` (true), `ENTITY_CACHE` (true), `CACHE_DEFAULT_MAX_AGE`
- * (60 s), `PERSISTED_OPERATIONS_ONLY` (false; or log), `PLAN_WARMUP_MS` (2000), `PLAN_WARMUP_MAX` (200), `SUBGRAPH_DEDUPE` (true), `ENTITY_BATCHING` (true),
+ * (60 s), `PERSISTED_OPERATIONS_ONLY` (false; or log), `PLAN_WARMUP_MS` (2000), `PLAN_WARMUP_MAX` (200), `SUBGRAPH_DEDUPE` (true), `OPERATION_DEDUPE` (true),
+ * `ENTITY_BATCHING` (true),
  * `QUERY_PLAN_CACHE_MIB` (30), `PERSISTED_OPERATIONS_FILE` (the shipped manifest), and the
  * registry's: those of `loadRegistryStoreConfig`, `REGISTRY_TOKENS_FILE` (default
  * `<REGISTRY_DIR>/tokens.json`), `REGISTRY_SWAP_TIMEOUT_MS` (10000) and `REGISTRY_ALLOWED_HOSTS`
@@ -397,6 +400,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     PLAN_WARMUP_MS: count(2000, 0),
     PLAN_WARMUP_MAX: count(200, 1),
     SUBGRAPH_DEDUPE: flag(true),
+    OPERATION_DEDUPE: flag(true),
     ENTITY_BATCHING: flag(true),
     QUERY_PLAN_CACHE_MIB: count(30, 1),
     INTROSPECTION: flag(true),
@@ -474,6 +478,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     safelist: parsed['PERSISTED_OPERATIONS_ONLY'] as SafelistStage,
     planWarmup: { budgetMs: parsed['PLAN_WARMUP_MS'] as number, max: parsed['PLAN_WARMUP_MAX'] as number },
     dedupe: parsed['SUBGRAPH_DEDUPE'] as boolean,
+    operationDedupe: parsed['OPERATION_DEDUPE'] as boolean,
     entityBatching: parsed['ENTITY_BATCHING'] as boolean,
     queryPlanCacheMiB: parsed['QUERY_PLAN_CACHE_MIB'] as number,
     introspection: parsed['INTROSPECTION'] as boolean,

@@ -41,6 +41,12 @@ export interface GatewayContext {
   readonly caller?: Caller;
   /** The HTTP response's locals, where plugins leave the operation name and outcome for metrics and logs. */
   readonly locals?: Record<string, unknown>;
+  /**
+   * The run of a `@live` query (`gateway/live/`): executed on its own, never joined with an
+   * identical operation under way (`operation-dedupe.ts`), as its re-runs follow what its own
+   * execution touched.
+   */
+  readonly live?: boolean;
 }
 
 /** What a data source reports to the metrics. */

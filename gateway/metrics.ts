@@ -74,6 +74,11 @@ export class GatewayMetrics implements FetchObserver {
     help: 'Runs of live operations: one per distinct operation and change, however many streams share it',
     registers: [this.registry],
   });
+  readonly #operationsDeduplicated = new Counter({
+    name: 'gateway_operations_deduplicated_total',
+    help: 'Query operations that joined an identical one already executing instead of executing (OPERATION_DEDUPE); executions are the requests less these',
+    registers: [this.registry],
+  });
   readonly #clientRequests = new Counter({
     name: 'gateway_client_requests_total',
     help: 'GraphQL requests by the client they name (apollographql-client-name, -version; bounded: other beyond the kept ones, none when unnamed) and outcome',
@@ -173,6 +178,11 @@ export class GatewayMetrics implements FetchObserver {
   /** One run of a live operation (shared by all its streams). */
   liveExecuted(): void {
     this.#liveExecutions.inc();
+  }
+
+  /** One operation that joined an identical one's execution (`operation-dedupe.ts`). */
+  operationJoined(): void {
+    this.#operationsDeduplicated.inc();
   }
 
   /** One request served with an operation outside the manifest (the safelist's `log` stage). */

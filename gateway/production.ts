@@ -67,6 +67,8 @@ export interface Production {
   context(res: Pick<Response, 'locals'>): Pick<GatewayContext, 'requestId' | 'locals'>;
   /** What live answers report to the metrics. */
   readonly liveMetrics: Pick<GatewayMetrics, 'livePushed' | 'liveExecuted'>;
+  /** What the merging of identical in-flight operations reports to the metrics. */
+  readonly operationMetrics: Pick<GatewayMetrics, 'operationJoined'>;
   /** What the safelist and the plan warm-up report to the metrics. */
   readonly planMetrics: Pick<GatewayMetrics, 'unsafelisted' | 'plansWarmed'>;
   /** Counts a request the `/graphql` middleware does not see (a WebSocket upgrade) against its budget. */
@@ -166,6 +168,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
     context: (res) => ({ requestId: res.locals['requestId'] as string | undefined, locals: res.locals }),
     graphqlRate,
     liveMetrics: metrics,
+    operationMetrics: metrics,
     planMetrics: metrics,
     before: (app) => {
       app.set('trust proxy', config.trustProxy);

@@ -24,6 +24,8 @@ import { persistedOperationsMiddleware, persistedResolver } from './persisted-op
 import { PersistedManifest, unlistedReporter } from './safelist.js';
 import { PlanWarmup } from './plan-warmup.js';
 import { responseCache } from './response-cache.js';
+import { requestKeyParts } from './key-parts.js';
+import { OperationDedupe } from './operation-dedupe.js';
 import { fastPath } from './fast-path.js';
 import { enforceContractScalars } from './scalars.js';
 import { gatewayLogs, type Logger } from './logger.js';
@@ -36,7 +38,7 @@ import { withClient, type HeaderOf } from './client-awareness.js';
 import { recordOperations } from './registry/operations.js';
 import { clientKey } from './rate-limit.js';
 import { StreamLimits } from './streams.js';
-import { gatewayTracing } from './tracing.js';
+import { gatewayTracing, noteOperationJoined } from './tracing.js';
 import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
 import { openMembershipStore } from './registry/membership.js';
 import { openRegistryStore, type RegistryStore } from './registry/store.js';
@@ -182,22 +184,11 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const onHit = recorder
     ? (req: Request, operationName: string | null, query: string) => recorder.hit((name) => req.get(name), operationName, query)
     : undefined;
+  // What else makes two requests for one operation differ, for every key that shares an answer.
+  const keyParts = requestKeyParts(access, config.headerRules);
   const responses =
     config.responseCache && epochs
-      ? responseCache({
-          cache: tracing.cache(cache, 'response'),
-          feedVersions,
-          epochs,
-          supergraphVersion,
-          // What else makes two requests for one operation differ: the client headers the
-          // subgraphs receive (headers.ts), and what authorization decided for the caller (auth/).
-          keyParts: (operation) => {
-            const decided = access.accessKey(operation.query, operation.operationName, operation.caller);
-            if (decided === null) return null;
-            const vary = config.headerRules.empty ? null : config.headerRules.cacheVary(operation.headers());
-            return [...(vary === null ? [] : [{ vary }]), ...(decided ? [{ access: decided }] : [])];
-          },
-        })
+      ? responseCache({ cache: tracing.cache(cache, 'response'), feedVersions, epochs, supergraphVersion, keyParts })
       : null;
   const board = dashboard(feedVersions, streams);
   const registryRoutesOf = registry
@@ -264,6 +255,17 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     metrics: prod.liveMetrics,
     gateway,
   });
+  // Identical in-flight queries executed once: inside authorization, which cuts each request itself.
+  if (config.operationDedupe)
+    new OperationDedupe({
+      supergraphVersion,
+      keyParts,
+      propagatesHeaders: !config.headerRules.empty,
+      onJoined: () => {
+        prod.operationMetrics.operationJoined();
+        noteOperationJoined();
+      },
+    }).wrap(gateway);
   // Outermost, after the subscriptions' wrapper (liveAnswers): every operation is cut before it is planned.
   access.wrap(gateway);
   const service = await createService<GatewayContext>({

@@ -58,6 +58,14 @@ export interface FetchTrace {
 /** The fetch span under way, for what the data source notes deep in its work. */
 const current = new AsyncLocalStorage<FetchTrace>();
 
+/** On the request's span: the operation joined an identical one's execution (`operation-dedupe.ts`). */
+export const OPERATION_JOINED_ATTRIBUTE = 'msg.operation.joined';
+
+/** Marks the active (request) span as joined; nothing when no span is traced. */
+export function noteOperationJoined(): void {
+  trace.getActiveSpan()?.setAttribute(OPERATION_JOINED_ATTRIBUTE, true);
+}
+
 /** What the data source notes on the span of the fetch under way; undefined when none is traced. */
 export const fetchNote = (): FetchTrace | undefined => current.getStore();
 

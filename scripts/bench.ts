@@ -13,7 +13,8 @@
  * errors without extensions); one that does not is reported and left out.
  * Each figure: a warm-up, then interleaved rounds with autocannon, medians of the rounds.
  * The subgraph processes count the requests they answer, which gives subgraph requests per
- * gateway request. Prints the table and issue 13's goals, each met or not, and writes both
+ * gateway request, and this gateway's metrics the operations merged into another's execution
+ * (executions per gateway request, caching off). Prints the table and issue 13's goals, each met or not, and writes both
  * into README.md between the bench markers (`--no-readme` to skip).
  *
  * autocannon abandons the requests still in flight when a run ends, and the servers finish
@@ -44,7 +45,7 @@ import { buildDist } from './bench/build.js';
 import { ensurePeers, type PeerInstall } from './bench/peers.js';
 import { peakRssMb, start, stop, stopAll } from './bench/process.js';
 import { goals, table, type Row } from './bench/report.js';
-import { readRequestCount } from './bench/request-counter.js';
+import { readJoinedOperations, readRequestCount } from './bench/request-counter.js';
 import { timeStartup } from './bench/startup.js';
 import { startBare, startGateways, type Skipped, type Target, type VariantSetup } from './bench/variants.js';
 import { generateFeeds } from './feed-generate.js';
@@ -153,6 +154,9 @@ async function run(workload: Workload, setup: VariantSetup, supergraph: string, 
   const connections = workload.connections ?? Number(args.connections);
   const runs = new Map<Target, Figures[]>();
   const subgraphRequests = new Map<Target, number>();
+  // Operations merged into an identical one's execution, where the gateway counts them (caching off only: a hit executes nothing).
+  const counted = (target: Target) => target.key === 'off' || target.key === 'off-undeduped' || target.key === 'traced';
+  const joined = new Map<Target, number>();
   const drop = async (target: Target, why: unknown) => {
     const reason = `failed under load: ${why instanceof Error ? why.message : String(why)}`;
     log(`${workload.name}: ${target.label} ${reason}; left out`);
@@ -170,11 +174,14 @@ async function run(workload: Workload, setup: VariantSetup, supergraph: string, 
     for (const target of order) {
       log(`round ${round}/${rounds}: ${workload.name} ${target.label}`);
       const before = await readRequestCount(counter);
+      const joinedBefore = counted(target) ? await readJoinedOperations(target.url) : null;
       try {
         const figures = await measure(target.url, workload.body, Number(args.duration), connections);
         await settle();
         runs.set(target, [...(runs.get(target) ?? []), figures]);
         subgraphRequests.set(target, (subgraphRequests.get(target) ?? 0) + (await readRequestCount(counter)) - before);
+        const joinedAfter = joinedBefore === null ? null : await readJoinedOperations(target.url);
+        if (joinedAfter !== null) joined.set(target, (joined.get(target) ?? 0) + joinedAfter - joinedBefore!);
       } catch (error) {
         await drop(target, error);
       }
@@ -192,6 +199,7 @@ async function run(workload: Workload, setup: VariantSetup, supergraph: string, 
       p99: median(figures.map((f) => f.p99)),
       rssMb: target.proc ? peakRssMb(target.proc.child) : null,
       subgraphRequests: target.key === 'bare' || sent === 0 ? null : (subgraphRequests.get(target) ?? 0) / sent,
+      executions: joined.has(target) && sent > 0 ? 1 - joined.get(target)! / sent : null,
     };
   });
   // This workload's processes end here, so the next one's peak memory is its own.
@@ -312,7 +320,7 @@ async function main(): Promise<void> {
 
     const heap = setup.heapMib > 0 ? `a ${setup.heapMib} MiB V8 old space` : "Node's default heap";
     const lines = [
-      `Node ${process.version}, ${Number(args.connections)} connections (rollout: 4), warm-up ${args.warmup} s, median of ${args.rounds} interleaved ${args.duration} s runs (order rotated each round, ${args.settle} s pause after each), every gateway with ${heap}; ratios to plain Apollo Gateway in the same run; subgraph requests per gateway request counted at the subgraphs over the timed runs.`,
+      `Node ${process.version}, ${Number(args.connections)} connections (rollout: 4), warm-up ${args.warmup} s, median of ${args.rounds} interleaved ${args.duration} s runs (order rotated each round, ${args.settle} s pause after each), every gateway with ${heap}; ratios to plain Apollo Gateway in the same run; subgraph requests per gateway request counted at the subgraphs over the timed runs; executions per gateway request (caching off) are the requests less those merged into an identical one's execution (gateway_operations_deduplicated_total).`,
       '',
       ...table(rows),
       '',

@@ -214,6 +214,18 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     );
     await until('the subgraph span in the client trace', () => otlp.spans.find((s) => s.service === 'south' && s.traceId === continued));
   });
+
+  it('marks the request span of an operation that joined an identical one in flight', async () => {
+    // Identical and at once: all but the first of each overlapping group join its execution (OPERATION_DEDUPE).
+    const query = 'query Together { releases { code name south { localName } london { localName } } }';
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(stack.gatewayUrl, { query })));
+    for (const answer of answers) expect(answer.errors).toBeUndefined();
+    const servers = () =>
+      otlp.spans.filter((s) => s.service === 'gateway' && s.kind === SERVER && s.attributes['graphql.operation.name'] === 'Together');
+    // A late one of the ten may be a response-cache hit (answered before Apollo, so its span has no operation name).
+    await until('a joined request span', () => servers().find((s) => s.attributes['msg.operation.joined'] === true));
+    await until('the leader span, not joined', () => servers().find((s) => s.attributes['msg.operation.joined'] === undefined));
+  });
 });
 
 describe('tracing off (no endpoint)', () => {

@@ -63,8 +63,14 @@ export interface LiveAnswers {
 export function liveAnswers(options: LiveAnswersOptions): LiveAnswers {
   const mask = maskWith(options.formatError, options.log);
   const run = operationRunner({ apollo: options.apollo, context: options.context, mask });
+  // A live query's runs are its own: never joined with an identical operation (operation-dedupe.ts).
+  const runLive = operationRunner({
+    apollo: options.apollo,
+    context: async (request) => ({ ...(await options.context(request)), live: true }),
+    mask,
+  });
   const live = new LiveQueries({
-    execute: run,
+    execute: runLive,
     feedVersions: options.feedVersions,
     onSupergraphChange: options.onSupergraphChange,
     onPush: () => options.metrics.livePushed(),

@@ -11,19 +11,21 @@ const row = (workload: string, key: VariantKey, rps: number, p99: number, rssMb:
   p99,
   rssMb,
   subgraphRequests: 1.5,
+  ...(key === 'off' ? { executions: 0.25 } : {}),
 });
 
 describe('the benchmark report', () => {
-  it('gives each row its ratio to plain Apollo Gateway of the same workload, and the subgraph requests', () => {
+  it('gives each row its ratio to plain Apollo Gateway of the same workload, the subgraph requests and the executions', () => {
     const lines = table([
       row('A', 'plain', 500, 80),
       row('A', 'off', 1500, 30),
       row('B', 'plain', 100, 400),
       row('B', 'off', 150, 200, null),
     ]);
-    expect(lines[2]).toBe('| A | (plain) label | 500 | 1.00 | 40.0 | 80.0 | 200 | 1.50 |');
+    expect(lines[2]).toBe('| A | (plain) label | 500 | 1.00 | 40.0 | 80.0 | 200 | 1.50 | - |');
     expect(lines[3]).toContain('| 1500 | 3.00 |');
-    expect(lines[5]).toBe('| B | (off) label | 150 | 1.50 | 100.0 | 200.0 | - | 1.50 |');
+    // (b) counts its executions: a quarter of the requests executed, the rest joined one.
+    expect(lines[5]).toBe('| B | (off) label | 150 | 1.50 | 100.0 | 200.0 | - | 1.50 | 0.25 |');
   });
 
   it('marks each goal met or not from the rows, and says which are not measured', () => {

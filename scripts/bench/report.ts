@@ -1,7 +1,7 @@
 /**
  * What `npm run bench` prints and writes into the README: one row per workload and variant
  * (RPS and its ratio to plain Apollo Gateway, latency, peak RSS, subgraph requests per
- * gateway request), then the goals of issue 13, each marked met or not from the same rows.
+ * gateway request, operations executed per gateway request), then the goals of issue 13, each marked met or not from the same rows.
  */
 import type { VariantKey } from './variants.js';
 
@@ -16,6 +16,8 @@ export interface Row {
   readonly rssMb: number | null;
   /** Subgraph requests per gateway request; null where the subgraphs are not behind it. */
   readonly subgraphRequests: number | null;
+  /** Operations executed per gateway request (the rest joined an identical one's execution); null where not counted. */
+  readonly executions?: number | null;
 }
 
 const fixed = (value: number | null, digits: number) => (value === null || !Number.isFinite(value) ? '-' : value.toFixed(digits));
@@ -23,13 +25,13 @@ const fixed = (value: number | null, digits: number) => (value === null || !Numb
 /** The table, in Markdown. */
 export function table(rows: readonly Row[]): string[] {
   const lines = [
-    '| workload | gateway | RPS | × plain | p50 ms | p99 ms | peak RSS MB | subgraph req / req |',
-    '|---|---|---|---|---|---|---|---|',
+    '| workload | gateway | RPS | × plain | p50 ms | p99 ms | peak RSS MB | subgraph req / req | executions / req |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
     const plain = measured(find(rows, row.workload, 'plain'));
     lines.push(
-      `| ${row.workload} | ${row.label} | ${fixed(row.rps, 0)} | ${plain ? fixed(row.rps / plain.rps, 2) : '-'} | ${fixed(row.p50, 1)} | ${fixed(row.p99, 1)} | ${fixed(row.rssMb, 0)} | ${fixed(row.subgraphRequests, 2)} |`,
+      `| ${row.workload} | ${row.label} | ${fixed(row.rps, 0)} | ${plain ? fixed(row.rps / plain.rps, 2) : '-'} | ${fixed(row.p50, 1)} | ${fixed(row.p99, 1)} | ${fixed(row.rssMb, 0)} | ${fixed(row.subgraphRequests, 2)} | ${fixed(row.executions ?? null, 2)} |`,
     );
   }
   return lines;

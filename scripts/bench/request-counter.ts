@@ -43,3 +43,19 @@ export async function readRequestCount(url: string): Promise<number> {
   if (typeof body.requests !== 'number') throw new TypeError(`${url} did not answer {"requests": number}: ${JSON.stringify(body)}`);
   return body.requests;
 }
+
+/**
+ * The operations a gateway of this project merged into an identical one's execution so far
+ * (`gateway_operations_deduplicated_total` on its `/metrics`); null for a gateway without it
+ * (plain Apollo Gateway, the peers, one that does not answer).
+ */
+export async function readJoinedOperations(gatewayUrl: string): Promise<number | null> {
+  try {
+    const response = await fetch(new URL('/metrics', gatewayUrl));
+    if (!response.ok) return null;
+    const found = /^gateway_operations_deduplicated_total (\d+)/m.exec(await response.text());
+    return found ? Number(found[1]) : null;
+  } catch {
+    return null;
+  }
+}

@@ -2,7 +2,8 @@
  * The variants `npm run bench` puts side by side, started afresh for each workload so that a
  * process's peak memory is that workload's: plain Apollo Gateway (the baseline of every
  * ratio), this gateway with caching off (and so again with tracing on, exporting to a local
- * OTLP sink: the cost of tracing), with its in-memory cache and with Redis, Hive
+ * OTLP sink: the cost of tracing; and on the Guild workloads without merging identical
+ * in-flight operations, `OPERATION_DEDUPE=false`: what that merging gives), with its in-memory cache and with Redis, Hive
  * Gateway with its JavaScript and its Rust planner (peers.ts), and two ceilings: the subgraph
  * hit directly, and a bare `node:http` server writing the bytes of a response-cache hit.
  * Every gateway listens on 127.0.0.1 with the same V8 old-space limit; plain Apollo Gateway and
@@ -15,7 +16,7 @@ import { compiled } from './build.js';
 import { PEER_PACKAGES, hiveLaunch, type PeerInstall } from './peers.js';
 import { start, type Proc } from './process.js';
 
-export type VariantKey = 'plain' | 'off' | 'traced' | 'memory' | 'redis' | 'subgraph' | 'hive' | 'hive-rust' | 'bare';
+export type VariantKey = 'plain' | 'off' | 'off-undeduped' | 'traced' | 'memory' | 'redis' | 'subgraph' | 'hive' | 'hive-rust' | 'bare';
 
 export interface Target {
   readonly key: VariantKey;
@@ -52,6 +53,8 @@ export function variantLabel(key: VariantKey, root: string): string {
       return `(a) plain Apollo Gateway ${apolloGatewayVersion(root)}`;
     case 'off':
       return '(b) this gateway, caching off';
+    case 'off-undeduped':
+      return '(b-) caching off, no operation dedupe';
     case 'traced':
       return "(b') caching off, tracing on (to a local sink)";
     case 'memory':
@@ -72,14 +75,14 @@ export function variantLabel(key: VariantKey, root: string): string {
 const GATEWAY_READY = /gateway\s+listening on (http:\/\/\S+)/;
 
 /**
- * Starts plain Apollo Gateway and this gateway's variants over `supergraph`, and the peers
- * when `withPeers`. This gateway failing to start fails the benchmark; a peer failing is
- * skipped with its reason.
+ * Starts plain Apollo Gateway and this gateway's variants over `supergraph`, and for a Guild
+ * workload (`guild`) the variant without operation dedupe and the peers. This gateway failing
+ * to start fails the benchmark; a peer failing is skipped with its reason.
  */
 export async function startGateways(
   setup: VariantSetup,
   supergraph: string,
-  withPeers: boolean,
+  guild: boolean,
 ): Promise<{ targets: Target[]; skipped: Skipped[] }> {
   const heap: NodeJS.ProcessEnv = setup.heapMib > 0 ? { NODE_OPTIONS: `--max-old-space-size=${setup.heapMib}` } : {};
   // Compiled ahead (build.ts), so no gateway's memory counts a TypeScript loader.
@@ -100,6 +103,7 @@ export async function startGateways(
   const add = (key: VariantKey, proc: Proc, url = proc.url) => targets.push({ key, label: variantLabel(key, setup.root), url, proc });
   add('plain', await node('scripts/bench/plain-gateway.ts', { GATEWAY_PORT: '0', SUPERGRAPH_PATH: supergraph }));
   add('off', await ours({ RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false' }));
+  if (guild) add('off-undeduped', await ours({ RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false', OPERATION_DEDUPE: 'false' }));
   // The same, every operation traced (always sampled) and exported to a sink of its own.
   const sink = await start(process.execPath, ['--import', 'tsx', 'scripts/bench/otlp-sink.ts'], /otlp-sink\s+listening on (http:\/\/\S+)/, {
     cwd: setup.root,
@@ -112,7 +116,7 @@ export async function startGateways(
   add('memory', await ours({}));
   if (setup.redisUrl) add('redis', await ours({ REDIS_URL: setup.redisUrl }));
   // Peers that could not be installed are reported once, by the caller.
-  if (!withPeers || !setup.peers.ok) return { targets, skipped };
+  if (!guild || !setup.peers.ok) return { targets, skipped };
   for (const key of ['hive', 'hive-rust'] as const) {
     const label = variantLabel(key, setup.root);
     // Hive prints its configured port, so the port is chosen here (its `--port 0` would print ":0").

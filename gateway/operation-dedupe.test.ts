@@ -33,11 +33,12 @@ interface Request {
   readonly versions?: [string, string | null | undefined][];
   readonly epochs?: [string, string | null][];
   readonly live?: boolean;
+  readonly pin?: string;
 }
 
 function requestContext(request: Request = {}): ExecutorContext {
   const context: GatewayContext = {
-    pin: new Date().toISOString(),
+    pin: request.pin ?? new Date().toISOString(),
     touched: new Set(),
     markedPublic: new Set(),
     answered: new Map(),
@@ -151,11 +152,23 @@ describe('OperationDedupe', () => {
     ['different feed-version snapshots', { versions: [['products', 'v1']] }, { versions: [['products', 'v2']] }],
     ['a feed version unknown against none', { versions: [['products', undefined]] }, { versions: [['products', null]] }],
     ['different mutation epochs', { epochs: [['products', '1']] }, { epochs: [['products', '2']] }],
+    [
+      // Its stream down, a report may be visible at the second pin and not at the first.
+      'different pins while a feed version is unknown',
+      { versions: [['products', undefined]], pin: '2026-01-01T00:00:00.000Z' },
+      { versions: [['products', undefined]], pin: '2026-01-01T00:00:01.000Z' },
+    ],
   ])('executes separately with %s', async (_name, first, second, options) => {
     expect((await runTogether([first, second], options)).runs).toBe(2);
   });
 
   it('joins requests whose differences the subgraphs never see', async () => {
+    // Known versions: the pins need not match (the same reports are known to both).
+    const pins = [{ pin: '2026-01-01T00:00:00.000Z' }, { pin: '2026-01-01T00:00:01.000Z' }];
+    expect((await runTogether(pins)).runs).toBe(1);
+    // Unknown ones, the same pin: the same snapshot.
+    const unknown = { versions: [['products', undefined]] as [string, undefined][], pin: '2026-01-01T00:00:00.000Z' };
+    expect((await runTogether([unknown, unknown])).runs).toBe(1);
     // Not propagated: a header no rule passes, and with no rules at all, the token.
     expect((await runTogether([{ headers: { 'x-other': 'a' } }, { headers: { 'x-other': 'b' } }], { rules: tenantRules() })).runs).toBe(1);
     expect((await runTogether([{ headers: { authorization: 'Bearer a' } }, { headers: { authorization: 'Bearer b' } }])).runs).toBe(1);

@@ -14,9 +14,12 @@
  *   request's answer only when the subgraphs marked it public, a check made after the fact,
  *   and the subgraphs may receive the token or its claims;
  * - the same visibility: the feed versions and mutation epochs its context read as it
- *   started. Its snapshot pin is not compared: the leader's whole answer, consistent within
- *   one pin, reflects the same known reports; mixing pins within one answer is what in-flight
- *   subgraph merging must avoid, and this never does.
+ *   started. Its snapshot pin is not compared while every version is known: the leader's
+ *   whole answer, consistent within one pin, reflects the same known reports; mixing pins
+ *   within one answer is what in-flight subgraph merging must avoid, and this never does.
+ *   While a version is unknown (its stream is down) there are no known reports to compare:
+ *   a report may be visible to the joiner's pin and not to the leader's, so the pin is
+ *   compared too, as the data source's merging and the caches also refuse to share then.
  * Never a mutation or a subscription (they run as they are), never a `@live` query's run
  * (`GatewayContext.live`), never a request that asks for its query plan. A mutation forgets
  * every execution under way when it starts and when it ends: no query that starts after it
@@ -143,6 +146,7 @@ export class OperationDedupe {
     const parts = this.#options.keyParts(operation);
     if (parts === null) return null;
     const token = this.#options.propagatesHeaders ? (headers?.get('authorization') ?? null) : null;
+    const unknown = [...context.versions.values()].includes(undefined);
     return cacheKey(
       'op',
       this.#options.supergraphVersion(),
@@ -154,6 +158,7 @@ export class OperationDedupe {
       // Unknown (its stream is down) is not "no feed": the two keep their answers differently.
       [...context.versions].map(([subgraph, version]) => [subgraph, version === undefined ? { unknown: true } : version]),
       context.epochs ? [...context.epochs] : null,
+      unknown ? context.pin : null,
     );
   }
 }

@@ -20,11 +20,14 @@ import { resultType, sendHit, type CachedOperation, type Hit } from './response-
 
 export interface FastPathOptions {
   /** The response cache's lookup (`responseCache(…).lookup`). */
-  readonly lookup: (operation: CachedOperation) => Promise<Hit | null>;
+  readonly lookup: (operation: CachedOperation) => Hit | null | Promise<Hit | null>;
   /** The persisted-operation rule (`persistedResolver`): an id to its text, or a refusal. */
   readonly persisted: (id: string | undefined, text: unknown) => PersistedResolution;
-  /** The `/graphql` middleware of the Express path, run on a hit before it is sent. */
-  readonly edge: (req: Request, res: Response) => Promise<boolean>;
+  /**
+   * The `/graphql` middleware of the Express path, run on a hit before it is sent: true when
+   * the hit may be sent, false when the middleware answered (at once when it could decide at once).
+   */
+  readonly edge: (req: Request, res: Response) => boolean | Promise<boolean>;
   readonly bodyLimitBytes: number;
   /**
    * Requests left to Express whatever they ask (e.g. those carrying a token, or all of them
@@ -87,7 +90,19 @@ function fromQuery(req: Request): Asked | null {
 
 /** The request listener's fast path (`createService`'s `fastPath`): true when it answered. */
 export function fastPath(options: FastPathOptions): (req: Request, res: Response) => boolean | Promise<boolean> {
-  const answer = async (req: Request, res: Response, contentType: string, asked: Asked | null): Promise<boolean> => {
+  /** Sends a hit once the edge lets it through; always true (the edge answered otherwise). */
+  const serve = (req: Request, res: Response, hit: Hit, contentType: string, asked: Asked, query: string): boolean | Promise<boolean> => {
+    const send = (passed: boolean): true => {
+      if (!passed) return true;
+      sendHit(res, hit, contentType);
+      options.onHit?.(req, (asked.operationName as string | null | undefined) ?? null, query);
+      return true;
+    };
+    const passed = options.edge(req, res);
+    return typeof passed === 'boolean' ? send(passed) : passed.then(send);
+  };
+
+  const answer = (req: Request, res: Response, contentType: string, asked: Asked | null): boolean | Promise<boolean> => {
     if (!asked) return false;
     const id = typeof asked.documentId === 'string' ? asked.documentId : undefined;
     if (asked.documentId !== undefined && id === undefined) return false;
@@ -96,7 +111,7 @@ export function fastPath(options: FastPathOptions): (req: Request, res: Response
     if ('code' in resolved || typeof resolved.query !== 'string' || mentionsLive(resolved.query)) return false;
     if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return false;
     const query = resolved.query;
-    const hit = await options.lookup({
+    const found = options.lookup({
       operationName,
       query,
       variables,
@@ -105,16 +120,16 @@ export function fastPath(options: FastPathOptions): (req: Request, res: Response
       // Only anonymous requests come this way when tokens are checked (`skip`).
       caller: ANONYMOUS,
     });
-    if (!hit) return false;
-    // As the persisted-operation middleware leaves it, so the metrics name the operation alike.
-    if (asked.body) {
-      const { documentId: _id, ...rest } = asked.body;
-      req.body = id === undefined ? asked.body : { ...rest, query };
-    }
-    if (!(await options.edge(req, res))) return true;
-    sendHit(res, hit, contentType);
-    options.onHit?.(req, operationName ?? null, query);
-    return true;
+    const hit = (hit: Hit | null): boolean | Promise<boolean> => {
+      if (!hit) return false;
+      // As the persisted-operation middleware leaves it, so the metrics name the operation alike.
+      if (asked.body) {
+        const { documentId: _id, ...rest } = asked.body;
+        req.body = id === undefined ? asked.body : { ...rest, query };
+      }
+      return serve(req, res, hit, contentType, asked, query);
+    };
+    return found instanceof Promise ? found.then(hit) : hit(found);
   };
 
   return (req, res) => {

@@ -243,12 +243,11 @@ export class GatewayMetrics implements FetchObserver {
         }
         const body = req.body as { operationName?: unknown; documentId?: unknown; query?: unknown } | undefined;
         // Served before Apollo (a cache hit): the name is the request's, or the document's own.
-        const named = typeof body?.query === 'string' ? /^\s*(?:query|mutation)\s+([A-Za-z_]\w*)/.exec(body.query)?.[1] : undefined;
         const operation =
           res.locals['operationName'] ??
           body?.operationName ??
           body?.documentId ??
-          named ??
+          (typeof body?.query === 'string' ? /^\s*(?:query|mutation)\s+([A-Za-z_]\w*)/.exec(body.query)?.[1] : undefined) ??
           req.query['operationName'] ??
           req.query['documentId'];
         this.request(operation, outcome, seconds);

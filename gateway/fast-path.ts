@@ -13,7 +13,7 @@ import type { Request, Response } from 'express';
 import { readBody } from '../schema/http.js';
 import { GRAPHQL_PATH } from '../schema/wire.js';
 import { ANONYMOUS } from './caller.js';
-import { clientHeaders } from './headers.js';
+import { clientHeaders, type ClientHeaders } from './headers.js';
 import { mentionsLive } from './live/live-directive.js';
 import type { PersistedResolution } from './persisted-operations.js';
 import { resultType, sendHit, type CachedOperation, type Hit } from './response-cache.js';
@@ -88,48 +88,73 @@ function fromQuery(req: Request): Asked | null {
   return { documentId: params['documentId'], query: params['query'], variables, operationName: params['operationName'] };
 }
 
+/**
+ * A request on its way through the fast path, as the response cache keys it. Its steps are
+ * methods, not closures made for each request (a hit is a few tens of microseconds: making
+ * and naming functions was a visible part of them).
+ */
+class Asking implements CachedOperation {
+  readonly operationName: string | null | undefined;
+  readonly variables: unknown;
+  // Only anonymous requests come this way when tokens are checked (`skip`).
+  readonly caller = ANONYMOUS;
+
+  constructor(
+    private readonly options: FastPathOptions,
+    private readonly req: Request,
+    private readonly res: Response,
+    private readonly contentType: string,
+    private readonly asked: Asked,
+    private readonly id: string | undefined,
+    readonly query: string,
+  ) {
+    this.operationName = asked.operationName as string | null | undefined;
+    this.variables = asked.variables;
+  }
+
+  header(name: string): string | undefined {
+    return this.req.headers[name] as string | undefined;
+  }
+
+  headers(): ClientHeaders {
+    return clientHeaders(this.req.headers);
+  }
+
+  /** The lookup's answer: false for a miss (Express answers), else true once the hit is sent or the edge answered. */
+  found(hit: Hit | null): boolean | Promise<boolean> {
+    if (!hit) return false;
+    const { asked, id, req, res } = this;
+    // As the persisted-operation middleware leaves it, so the metrics name the operation alike.
+    if (asked.body) {
+      const { documentId: _id, ...rest } = asked.body;
+      req.body = id === undefined ? asked.body : { ...rest, query: this.query };
+    }
+    const passed = this.options.edge(req, res);
+    return typeof passed === 'boolean' ? this.send(hit, passed) : passed.then((ok) => this.send(hit, ok));
+  }
+
+  /** Sends the hit when the edge let it through; true either way (the edge answered otherwise). */
+  send(hit: Hit, passed: boolean): true {
+    if (!passed) return true;
+    sendHit(this.res, hit, this.contentType);
+    this.options.onHit?.(this.req, this.operationName ?? null, this.query);
+    return true;
+  }
+}
+
 /** The request listener's fast path (`createService`'s `fastPath`): true when it answered. */
 export function fastPath(options: FastPathOptions): (req: Request, res: Response) => boolean | Promise<boolean> {
-  /** Sends a hit once the edge lets it through; always true (the edge answered otherwise). */
-  const serve = (req: Request, res: Response, hit: Hit, contentType: string, asked: Asked, query: string): boolean | Promise<boolean> => {
-    const send = (passed: boolean): true => {
-      if (!passed) return true;
-      sendHit(res, hit, contentType);
-      options.onHit?.(req, (asked.operationName as string | null | undefined) ?? null, query);
-      return true;
-    };
-    const passed = options.edge(req, res);
-    return typeof passed === 'boolean' ? send(passed) : passed.then(send);
-  };
-
   const answer = (req: Request, res: Response, contentType: string, asked: Asked | null): boolean | Promise<boolean> => {
     if (!asked) return false;
     const id = typeof asked.documentId === 'string' ? asked.documentId : undefined;
     if (asked.documentId !== undefined && id === undefined) return false;
     const resolved = options.persisted(id, asked.query);
-    const { operationName, variables } = asked;
+    const { operationName } = asked;
     if ('code' in resolved || typeof resolved.query !== 'string' || mentionsLive(resolved.query)) return false;
     if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return false;
-    const query = resolved.query;
-    const found = options.lookup({
-      operationName,
-      query,
-      variables,
-      header: (name) => req.headers[name] as string | undefined,
-      headers: () => clientHeaders(req.headers),
-      // Only anonymous requests come this way when tokens are checked (`skip`).
-      caller: ANONYMOUS,
-    });
-    const hit = (hit: Hit | null): boolean | Promise<boolean> => {
-      if (!hit) return false;
-      // As the persisted-operation middleware leaves it, so the metrics name the operation alike.
-      if (asked.body) {
-        const { documentId: _id, ...rest } = asked.body;
-        req.body = id === undefined ? asked.body : { ...rest, query };
-      }
-      return serve(req, res, hit, contentType, asked, query);
-    };
-    return found instanceof Promise ? found.then(hit) : hit(found);
+    const asking = new Asking(options, req, res, contentType, asked, id, resolved.query);
+    const found = options.lookup(asking);
+    return found instanceof Promise ? found.then((hit) => asking.found(hit)) : asking.found(found);
   };
 
   return (req, res) => {

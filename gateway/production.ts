@@ -204,26 +204,28 @@ function runMiddleware(handlers: readonly RequestHandler[], req: Request, res: R
   let i = 0;
   let outcome: boolean | undefined;
   let settle: ((passed: boolean) => void) | undefined;
-  const end = (passed: boolean) => {
-    outcome = passed;
-    settle?.(passed);
-  };
   const next = (error?: unknown) => {
     if (outcome !== undefined) return;
     if (error) {
       if (!res.headersSent) res.status(500).end();
-      return end(false);
+      outcome = false;
+    } else {
+      const handler = handlers[i++];
+      if (handler) return void handler(req, res, next);
+      outcome = true;
     }
-    const handler = handlers[i++];
-    if (!handler) return end(true);
-    void handler(req, res, next);
+    settle?.(outcome);
   };
   next();
   if (outcome !== undefined) return outcome;
   if (res.writableEnded) return false;
   return new Promise((resolve) => {
     // A handler that answers never calls next(): its response ending says so.
-    const answered = () => end(false);
+    const answered = () => {
+      if (outcome !== undefined) return;
+      outcome = false;
+      settle?.(false);
+    };
     res.once('close', answered);
     settle = (passed) => {
       res.removeListener('close', answered);

@@ -5,7 +5,7 @@
  * supplier, and the registry (supergraph) version.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Express, RequestHandler } from 'express';
+import type { Express, RequestHandler, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ClientLabels, clientOf } from './client-awareness.js';
 import type { FetchObserver, GatewayContext } from './data-source.js';
@@ -226,35 +226,44 @@ export class GatewayMetrics implements FetchObserver {
    * `res.locals` by `outcomePlugin`) or from the HTTP status when Apollo never saw it.
    */
   middleware(): RequestHandler {
+    const metrics = this;
+    // One listener for every request, reading it from its response (`this`): no closure per request.
+    function finished(this: Response): void {
+      metrics.#finished(this);
+    }
     return (req, res, next) => {
       if (req.path !== GRAPHQL_PATH) return next();
-      const started = receivedAt(res);
-      res.on('finish', () => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        let outcome = res.locals['outcome'] as Outcome | undefined;
-        if (!outcome) {
-          if (res.statusCode === 429) outcome = 'rate_limited';
-          else if (res.statusCode >= 500) outcome = 'error';
-          else if (res.statusCode >= 400) outcome = 'refused';
-          else {
-            outcome = 'ok';
-            this.responseCache('HIT'); // served by the response cache's fast path, before Apollo
-          }
-        }
-        const body = req.body as { operationName?: unknown; documentId?: unknown; query?: unknown } | undefined;
-        // Served before Apollo (a cache hit): the name is the request's, or the document's own.
-        const operation =
-          res.locals['operationName'] ??
-          body?.operationName ??
-          body?.documentId ??
-          (typeof body?.query === 'string' ? /^\s*(?:query|mutation)\s+([A-Za-z_]\w*)/.exec(body.query)?.[1] : undefined) ??
-          req.query['operationName'] ??
-          req.query['documentId'];
-        this.request(operation, outcome, seconds);
-        this.#clientRequests.inc({ ...this.#clients.of(clientOf((name) => req.headers[name])), outcome });
-      });
+      // Timed from here when nothing timed the request from its arrival (`receivedAt`).
+      res.locals['receivedAt'] = receivedAt(res);
+      res.on('finish', finished);
       next();
     };
+  }
+
+  #finished(res: Response): void {
+    const req = res.req;
+    const seconds = Number(process.hrtime.bigint() - receivedAt(res)) / 1e9;
+    let outcome = res.locals['outcome'] as Outcome | undefined;
+    if (!outcome) {
+      if (res.statusCode === 429) outcome = 'rate_limited';
+      else if (res.statusCode >= 500) outcome = 'error';
+      else if (res.statusCode >= 400) outcome = 'refused';
+      else {
+        outcome = 'ok';
+        this.responseCache('HIT'); // served by the response cache's fast path, before Apollo
+      }
+    }
+    const body = req.body as { operationName?: unknown; documentId?: unknown; query?: unknown } | undefined;
+    // Served before Apollo (a cache hit): the name is the request's, or the document's own.
+    const operation =
+      res.locals['operationName'] ??
+      body?.operationName ??
+      body?.documentId ??
+      (typeof body?.query === 'string' ? /^\s*(?:query|mutation)\s+([A-Za-z_]\w*)/.exec(body.query)?.[1] : undefined) ??
+      req.query['operationName'] ??
+      req.query['documentId'];
+    this.request(operation, outcome, seconds);
+    this.#clientRequests.inc({ ...this.#clients.of(clientOf((name) => req.headers[name])), outcome });
   }
 
   /** `GET /metrics`. */

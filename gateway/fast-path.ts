@@ -52,10 +52,10 @@ interface Asked {
 }
 
 /** A POST body's fields, or null when it is not one object without `extensions` (APQ), or not JSON. */
-function fromBody(raw: Buffer): Asked | null {
+function fromBody(text: string): Asked | null {
   let body: unknown;
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(text);
   } catch {
     return null;
   }
@@ -65,10 +65,48 @@ function fromBody(raw: Buffer): Asked | null {
   return {
     documentId: fields['documentId'],
     query: fields['query'],
-    variables: fields['variables'],
+    variables: deepFreeze(fields['variables']),
     operationName: fields['operationName'],
-    body: fields,
+    body: Object.freeze(fields),
   };
+}
+
+/**
+ * POST bodies read before, each parsed once: a fleet of dashboards sends the same few bodies
+ * over and over. The same `Asked` for the same text also lets the response cache keep the
+ * key it made for it (`CachedOperation.same`). What is kept is frozen: requests share it, and
+ * on a hit it becomes `req.body`, only read (the metrics read the operation name there).
+ * Small bodies only, a bounded number of them, the oldest forgotten first.
+ */
+class ParsedBodies {
+  readonly #byText = new Map<string, Asked | null>();
+
+  asked(raw: Buffer): Asked | null {
+    const text = raw.toString('utf8');
+    if (text.length > MAX_KEPT_BODY) return fromBody(text);
+    const known = this.#byText.get(text);
+    if (known !== undefined) return known;
+    const asked = fromBody(text);
+    if (this.#byText.size >= MAX_KEPT_BODIES) this.#byText.delete(this.#byText.keys().next().value!);
+    this.#byText.set(text, asked);
+    return asked;
+  }
+}
+
+/** Most bodies kept parsed, and the longest kept. */
+const MAX_KEPT_BODIES = 256;
+const MAX_KEPT_BODY = 4096;
+
+/** `value` and everything in it frozen (without recursion: a body may nest deeply). */
+function deepFreeze<T>(value: T): T {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item === null || typeof item !== 'object' || Object.isFrozen(item)) continue;
+    Object.freeze(item);
+    for (const child of Object.values(item)) stack.push(child);
+  }
+  return value;
 }
 
 /** A GET's parameters, or null when Apollo's CSRF guard would refuse it or its variables are not JSON. */
@@ -96,6 +134,7 @@ function fromQuery(req: Request): Asked | null {
 class Asking implements CachedOperation {
   readonly operationName: string | null | undefined;
   readonly variables: unknown;
+  readonly same: object;
   // Only anonymous requests come this way when tokens are checked (`skip`).
   readonly caller = ANONYMOUS;
 
@@ -110,6 +149,7 @@ class Asking implements CachedOperation {
   ) {
     this.operationName = asked.operationName as string | null | undefined;
     this.variables = asked.variables;
+    this.same = asked;
   }
 
   header(name: string): string | undefined {
@@ -144,6 +184,7 @@ class Asking implements CachedOperation {
 
 /** The request listener's fast path (`createService`'s `fastPath`): true when it answered. */
 export function fastPath(options: FastPathOptions): (req: Request, res: Response) => boolean | Promise<boolean> {
+  const bodies = new ParsedBodies();
   const answer = (req: Request, res: Response, contentType: string, asked: Asked | null): boolean | Promise<boolean> => {
     if (!asked) return false;
     const id = typeof asked.documentId === 'string' ? asked.documentId : undefined;
@@ -173,6 +214,6 @@ export function fastPath(options: FastPathOptions): (req: Request, res: Response
     if (!contentType) return false;
     if (!post) return answer(req, res, contentType, fromQuery(req));
     const body = readBody(req, options.bodyLimitBytes);
-    return body ? body.then((raw) => answer(req, res, contentType, fromBody(raw))) : false;
+    return body ? body.then((raw) => answer(req, res, contentType, bodies.asked(raw))) : false;
   };
 }

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin, GraphQLRequestContext, GraphQLResponse } from 
 import type { NextFunction, Request, Response } from 'express';
 import { ANONYMOUS, type Caller } from './caller.js';
 import type { GatewayCache } from './cache.js';
-import { cacheKey } from './cache-key.js';
+import { cacheKey, canonicalJson } from './cache-key.js';
 import { storableResult } from './cache-policy.js';
 import type { GatewayContext } from './data-source.js';
 import type { FeedVersions } from './feed-versions.js';
@@ -94,6 +94,11 @@ export interface CachedOperation {
   readonly headers: () => ClientHeaders;
   /** Who asks, as authentication validated it (anonymous: no subject, no scopes). */
   readonly caller: Pick<Caller, 'subject' | 'scopes' | 'claims'>;
+  /**
+   * An object shared by every request that asks this very operation with these very
+   * variables (the fast path's parsed body): the key made for one of them is kept with it.
+   */
+  readonly same?: object;
 }
 
 /** A hit found for a request: what `sendHit` writes. */
@@ -153,6 +158,8 @@ const dataOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as { data: R
  */
 class ResponseCache {
   readonly #parsed = new ParsedEntries();
+  /** The key made for each `CachedOperation.same`, with what else it was made from. */
+  readonly #keys = new WeakMap<object, { version: string; query: string; parts: string; key: string }>();
 
   constructor(private readonly options: ResponseCacheOptions) {}
 
@@ -162,11 +169,18 @@ class ResponseCache {
    * `rc2`: entries hold a hit's whole body (`rc` held only its data).
    */
   key(operation: CachedOperation): string | null {
-    const { operationName, query, variables } = operation;
+    const { operationName, query, variables, same } = operation;
     const extra = this.options.keyParts ? this.options.keyParts(operation) : [];
     // Null: this caller's answer to this operation is not to be kept (auth/).
     if (extra === null) return null;
-    return cacheKey('rc2', this.options.supergraphVersion(), operationName ?? null, query, variables ?? {}, ...extra);
+    const version = this.options.supergraphVersion();
+    // The request's own parts are usually none: then nothing is written to compare them.
+    const parts = extra.length === 0 ? '' : canonicalJson(extra);
+    const kept = same && this.#keys.get(same);
+    if (kept && kept.version === version && kept.query === query && kept.parts === parts) return kept.key;
+    const key = cacheKey('rc2', version, operationName ?? null, query, variables ?? {}, ...extra);
+    if (same && key !== null && parts !== null) this.#keys.set(same, { version, query, parts, key });
+    return key;
   }
 
   /** A usable entry: fresh, from the current feed versions and mutation epochs, and allowed for this request. */

@@ -36,12 +36,12 @@ interface StoredEntry {
 
 /**
  * Entries as read back, by key, each parsed once: a hit then costs no `JSON.parse` of its
- * metadata and no UTF-8 encoding of its body per answer (that encoding, in the socket's
- * write, was a quarter of a hit's CPU). The cache's value is what is kept: a parsed entry is
- * used only for the very value it was parsed from (with the in-memory cache, the same
- * string; with Redis, an equal one), so nothing here outlives or overrides the cache. Bounded
- * (`MAX_PARSED`, `MAX_PARSED_BYTES`): a fleet of dashboards asks for a few answers over and
- * over; the rest are parsed again as they come.
+ * metadata and no UTF-8 encoding of its body (in the socket's write) per answer. The cache's
+ * value is what counts: a parsed entry is used only for the very value it was parsed from
+ * (with the in-memory cache, the same string; with Redis, an equal one), so nothing here
+ * outlives or overrides the cache. Bounded (`MAX_PARSED`, `MAX_PARSED_BYTES`, counting the
+ * value and the body kept): a fleet of dashboards asks for a few answers over and over; the
+ * rest are parsed again as they come.
  */
 class ParsedEntries {
   readonly #byKey = new Map<string, { readonly stored: string; readonly entry: StoredEntry }>();
@@ -58,28 +58,29 @@ class ParsedEntries {
       versions: Object.entries(meta.versions),
       epochs: Object.entries(meta.epochs),
     };
-    if (known) this.#forget(key, known.entry);
-    if (entry.body.length > MAX_PARSED_ENTRY_BYTES) return entry;
-    while (this.#byKey.size >= MAX_PARSED || this.#bytes + entry.body.length > MAX_PARSED_BYTES) {
-      const [oldest, { entry: old }] = this.#byKey.entries().next().value!;
+    if (known) this.#forget(key, known);
+    const bytes = stored.length + entry.body.length;
+    if (bytes > MAX_PARSED_ENTRY_BYTES) return entry;
+    while (this.#byKey.size >= MAX_PARSED || this.#bytes + bytes > MAX_PARSED_BYTES) {
+      const [oldest, old] = this.#byKey.entries().next().value!;
       this.#forget(oldest, old);
     }
     this.#byKey.set(key, { stored, entry });
-    this.#bytes += entry.body.length;
+    this.#bytes += bytes;
     return entry;
   }
 
-  #forget(key: string, entry: StoredEntry): void {
+  #forget(key: string, kept: { readonly stored: string; readonly entry: StoredEntry }): void {
     this.#byKey.delete(key);
-    this.#bytes -= entry.body.length;
+    this.#bytes -= kept.stored.length + kept.entry.body.length;
   }
 }
 
 /** Most entries kept parsed. */
 const MAX_PARSED = 256;
-/** Most bytes of bodies kept parsed (beside the cache's own copies of them). */
+/** Most bytes kept parsed (values and bodies: the cache may have let a value go that is kept here). */
 const MAX_PARSED_BYTES = 4 * 1024 * 1024;
-/** A body larger than this is parsed for each hit, never kept. */
+/** An entry larger than this is parsed for each hit, never kept. */
 const MAX_PARSED_ENTRY_BYTES = 512 * 1024;
 
 /** A request as the response cache keys it. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Deepest nesting a key is built from. Client variables deeper than this are not keyed (the
@@ -62,7 +62,8 @@ export function canonicalJson(value: unknown, maxDepth = MAX_KEY_DEPTH): string 
 export function cacheKey(namespace: string, ...parts: unknown[]): string | null {
   // Each part may nest MAX_KEY_DEPTH levels: the list of parts is one more.
   const material = canonicalJson(parts, MAX_KEY_DEPTH + 1);
-  return material === null ? null : `${namespace}:${createHash('sha256').update(material).digest('hex')}`;
+  // The one-shot digest: half the cost of a `createHash` object for a key's few hundred bytes.
+  return material === null ? null : `${namespace}:${hash('sha256', material, 'hex')}`;
 }
 
 /**

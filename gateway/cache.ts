@@ -18,6 +18,8 @@ export interface GatewayCache extends KeyValueCache<string> {
   getMany(keys: readonly string[]): Promise<(string | undefined)[]>;
   /** Several values at once, with one TTL (one pipeline in Redis). */
   setMany(entries: readonly (readonly [string, string])[], options?: KeyValueCacheSetOptions): Promise<void>;
+  /** `get` without a promise, for a cache that answers without I/O (the in-memory one); absent otherwise. */
+  getNow?(key: string): string | undefined;
   health(): CacheHealth;
   close(): Promise<void>;
 }
@@ -43,6 +45,11 @@ export class MemoryCache implements GatewayCache {
 
   get(key: string): Promise<string | undefined> {
     return this.#lru.get(key);
+  }
+
+  getNow(key: string): string | undefined {
+    // Apollo's `InMemoryLRUCache` reads its LRU (`cache`, private in its types only) at once, behind a promise.
+    return (this.#lru as unknown as { cache: { get(key: string): string | undefined } }).cache.get(key);
   }
 
   set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {

@@ -13,18 +13,21 @@ import type { Request, Response } from 'express';
 import { readBody } from '../schema/http.js';
 import { GRAPHQL_PATH } from '../schema/wire.js';
 import { ANONYMOUS } from './caller.js';
-import { clientHeaders } from './headers.js';
+import { clientHeaders, type ClientHeaders } from './headers.js';
 import { mentionsLive } from './live/live-directive.js';
 import type { PersistedResolution } from './persisted-operations.js';
 import { resultType, sendHit, type CachedOperation, type Hit } from './response-cache.js';
 
 export interface FastPathOptions {
   /** The response cache's lookup (`responseCache(…).lookup`). */
-  readonly lookup: (operation: CachedOperation) => Promise<Hit | null>;
+  readonly lookup: (operation: CachedOperation) => Hit | null | Promise<Hit | null>;
   /** The persisted-operation rule (`persistedResolver`): an id to its text, or a refusal. */
   readonly persisted: (id: string | undefined, text: unknown) => PersistedResolution;
-  /** The `/graphql` middleware of the Express path, run on a hit before it is sent. */
-  readonly edge: (req: Request, res: Response) => Promise<boolean>;
+  /**
+   * The `/graphql` middleware of the Express path, run on a hit before it is sent: true when
+   * the hit may be sent, false when the middleware answered (at once when it could decide at once).
+   */
+  readonly edge: (req: Request, res: Response) => boolean | Promise<boolean>;
   readonly bodyLimitBytes: number;
   /**
    * Requests left to Express whatever they ask (e.g. those carrying a token, or all of them
@@ -49,10 +52,10 @@ interface Asked {
 }
 
 /** A POST body's fields, or null when it is not one object without `extensions` (APQ), or not JSON. */
-function fromBody(raw: Buffer): Asked | null {
+function fromBody(text: string): Asked | null {
   let body: unknown;
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(text);
   } catch {
     return null;
   }
@@ -62,10 +65,48 @@ function fromBody(raw: Buffer): Asked | null {
   return {
     documentId: fields['documentId'],
     query: fields['query'],
-    variables: fields['variables'],
+    variables: deepFreeze(fields['variables']),
     operationName: fields['operationName'],
-    body: fields,
+    body: Object.freeze(fields),
   };
+}
+
+/**
+ * POST bodies read before, each parsed once: a fleet of dashboards sends the same few bodies
+ * over and over. The same `Asked` for the same text also lets the response cache keep the
+ * key it made for it (`CachedOperation.same`). What is kept is frozen: requests share it, and
+ * on a hit it becomes `req.body`, only read (the metrics read the operation name there).
+ * Small bodies only, a bounded number of them, the oldest forgotten first.
+ */
+class ParsedBodies {
+  readonly #byText = new Map<string, Asked | null>();
+
+  asked(raw: Buffer): Asked | null {
+    const text = raw.toString('utf8');
+    if (text.length > MAX_KEPT_BODY) return fromBody(text);
+    const known = this.#byText.get(text);
+    if (known !== undefined) return known;
+    const asked = fromBody(text);
+    if (this.#byText.size >= MAX_KEPT_BODIES) this.#byText.delete(this.#byText.keys().next().value!);
+    this.#byText.set(text, asked);
+    return asked;
+  }
+}
+
+/** Most bodies kept parsed, and the longest kept. */
+const MAX_KEPT_BODIES = 256;
+const MAX_KEPT_BODY = 4096;
+
+/** `value` and everything in it frozen (without recursion: a body may nest deeply). */
+function deepFreeze<T>(value: T): T {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item === null || typeof item !== 'object' || Object.isFrozen(item)) continue;
+    Object.freeze(item);
+    for (const child of Object.values(item)) stack.push(child);
+  }
+  return value;
 }
 
 /** A GET's parameters, or null when Apollo's CSRF guard would refuse it or its variables are not JSON. */
@@ -85,36 +126,76 @@ function fromQuery(req: Request): Asked | null {
   return { documentId: params['documentId'], query: params['query'], variables, operationName: params['operationName'] };
 }
 
+/**
+ * A request on its way through the fast path, as the response cache keys it. Its steps are
+ * methods, not closures made for each request (a hit is a few tens of microseconds: making
+ * and naming functions was a visible part of them).
+ */
+class Asking implements CachedOperation {
+  readonly operationName: string | null | undefined;
+  readonly variables: unknown;
+  readonly same: object;
+  // Only anonymous requests come this way when tokens are checked (`skip`).
+  readonly caller = ANONYMOUS;
+
+  constructor(
+    private readonly options: FastPathOptions,
+    private readonly req: Request,
+    private readonly res: Response,
+    private readonly contentType: string,
+    private readonly asked: Asked,
+    private readonly id: string | undefined,
+    readonly query: string,
+  ) {
+    this.operationName = asked.operationName as string | null | undefined;
+    this.variables = asked.variables;
+    this.same = asked;
+  }
+
+  header(name: string): string | undefined {
+    return this.req.headers[name] as string | undefined;
+  }
+
+  headers(): ClientHeaders {
+    return clientHeaders(this.req.headers);
+  }
+
+  /** The lookup's answer: false for a miss (Express answers), else true once the hit is sent or the edge answered. */
+  found(hit: Hit | null): boolean | Promise<boolean> {
+    if (!hit) return false;
+    const { asked, id, req, res } = this;
+    // As the persisted-operation middleware leaves it, so the metrics name the operation alike.
+    if (asked.body) {
+      const { documentId: _id, ...rest } = asked.body;
+      req.body = id === undefined ? asked.body : { ...rest, query: this.query };
+    }
+    const passed = this.options.edge(req, res);
+    return typeof passed === 'boolean' ? this.send(hit, passed) : passed.then((ok) => this.send(hit, ok));
+  }
+
+  /** Sends the hit when the edge let it through; true either way (the edge answered otherwise). */
+  send(hit: Hit, passed: boolean): true {
+    if (!passed) return true;
+    sendHit(this.res, hit, this.contentType);
+    this.options.onHit?.(this.req, this.operationName ?? null, this.query);
+    return true;
+  }
+}
+
 /** The request listener's fast path (`createService`'s `fastPath`): true when it answered. */
 export function fastPath(options: FastPathOptions): (req: Request, res: Response) => boolean | Promise<boolean> {
-  const answer = async (req: Request, res: Response, contentType: string, asked: Asked | null): Promise<boolean> => {
+  const bodies = new ParsedBodies();
+  const answer = (req: Request, res: Response, contentType: string, asked: Asked | null): boolean | Promise<boolean> => {
     if (!asked) return false;
     const id = typeof asked.documentId === 'string' ? asked.documentId : undefined;
     if (asked.documentId !== undefined && id === undefined) return false;
     const resolved = options.persisted(id, asked.query);
-    const { operationName, variables } = asked;
+    const { operationName } = asked;
     if ('code' in resolved || typeof resolved.query !== 'string' || mentionsLive(resolved.query)) return false;
     if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return false;
-    const query = resolved.query;
-    const hit = await options.lookup({
-      operationName,
-      query,
-      variables,
-      header: (name) => req.headers[name] as string | undefined,
-      headers: () => clientHeaders(req.headers),
-      // Only anonymous requests come this way when tokens are checked (`skip`).
-      caller: ANONYMOUS,
-    });
-    if (!hit) return false;
-    // As the persisted-operation middleware leaves it, so the metrics name the operation alike.
-    if (asked.body) {
-      const { documentId: _id, ...rest } = asked.body;
-      req.body = id === undefined ? asked.body : { ...rest, query };
-    }
-    if (!(await options.edge(req, res))) return true;
-    sendHit(res, hit, contentType);
-    options.onHit?.(req, operationName ?? null, query);
-    return true;
+    const asking = new Asking(options, req, res, contentType, asked, id, resolved.query);
+    const found = options.lookup(asking);
+    return found instanceof Promise ? found.then((hit) => asking.found(hit)) : asking.found(found);
   };
 
   return (req, res) => {
@@ -133,6 +214,6 @@ export function fastPath(options: FastPathOptions): (req: Request, res: Response
     if (!contentType) return false;
     if (!post) return answer(req, res, contentType, fromQuery(req));
     const body = readBody(req, options.bodyLimitBytes);
-    return body ? body.then((raw) => answer(req, res, contentType, fromBody(raw))) : false;
+    return body ? body.then((raw) => answer(req, res, contentType, bodies.asked(raw))) : false;
   };
 }

@@ -101,15 +101,15 @@ export function requestLogging(logger: Logger | null): RequestHandler {
     res.setHeader(REQUEST_ID_HEADER, requestId);
     // Polled by machines every few seconds: probes read /health and /metrics, the subgraphs the
     // membership, insights the published SDLs. Logged only when they fail.
-    const polled =
-      req.path === '/health' ||
-      req.path === '/metrics' ||
-      (req.method === 'GET' && (req.path === MEMBERSHIP_PATH || (req.path === '/registry/subgraphs' && req.query['sdl'] === 'true')));
     // Access lines are info: below it (LOG_LEVEL=warn), no listener per request for nothing.
     if (logger?.isLevelEnabled('info')) {
       const started = receivedAt(res);
       // Mounted routers rewrite req.path: keep the one the client asked for.
       const path = req.path;
+      const polled =
+        path === '/health' ||
+        path === '/metrics' ||
+        (req.method === 'GET' && (path === MEMBERSHIP_PATH || (path === '/registry/subgraphs' && req.query['sdl'] === 'true')));
       // 'finish' runs outside the request's trace context: its id is taken now.
       const traceId = activeTraceId();
       res.on('finish', () => {

@@ -75,6 +75,15 @@ export class MutationEpochs {
     return { stored, epochs: new Map(subgraphs.map((name, i) => [name, values[i] ?? null])) };
   }
 
+  /**
+   * `withEntry` without a promise, when both the epochs and the value live in this process's
+   * memory (the in-memory cache); undefined otherwise (Redis): use `withEntry`.
+   */
+  entryNow(key: string): { stored: string | undefined; epochs: Epochs } | undefined {
+    if (!this.#local || !this.#cache.getNow) return undefined;
+    return { stored: this.#cache.getNow(key), epochs: this.#local };
+  }
+
   /** Whether a bump has yet to reach the cache: until it has, nothing may be served without `read`. */
   get pending(): boolean {
     return this.#pending.size > 0;

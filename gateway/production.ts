@@ -78,9 +78,10 @@ export interface Production {
   /**
    * Runs, for a `/graphql` request answered before Express (a response-cache hit), the very
    * middleware `before` mounts for it: request id and access log, metrics, CORS, the rate
-   * limit. True when the request may be answered; false when one of them answered it (429).
+   * limit. True when the request may be answered; false when one of them answered it (429);
+   * at once when none of them waits for anything (`runMiddleware`).
    */
-  graphqlEdge(req: Request, res: Response): Promise<boolean>;
+  graphqlEdge(req: Request, res: Response): boolean | Promise<boolean>;
   close(): void;
 }
 
@@ -198,27 +199,40 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
 /**
  * Runs middleware in order, as Express would for one request: true once the last calls
  * `next()`, false when one answers instead (or fails, answered as Express's default handler
- * would: a 500 without details).
+ * would: a 500 without details). At once when every handler calls `next()` before it returns
+ * (the usual case: logging, metrics, CORS and a budget that is off), with a promise when one
+ * of them goes on later (a rate limit counting).
  */
-function runMiddleware(handlers: readonly RequestHandler[], req: Request, res: Response): Promise<boolean> {
-  return new Promise((resolve) => {
-    let i = 0;
-    // A handler that answers never calls next(): its response ending says so.
-    const answered = () => resolve(false);
-    res.once('close', answered);
-    const next = (error?: unknown) => {
-      if (error) {
-        res.removeListener('close', answered);
-        if (!res.headersSent) res.status(500).end();
-        return resolve(false);
-      }
+function runMiddleware(handlers: readonly RequestHandler[], req: Request, res: Response): boolean | Promise<boolean> {
+  let i = 0;
+  let outcome: boolean | undefined;
+  let settle: ((passed: boolean) => void) | undefined;
+  const next = (error?: unknown) => {
+    if (outcome !== undefined) return;
+    if (error) {
+      if (!res.headersSent) res.status(500).end();
+      outcome = false;
+    } else {
       const handler = handlers[i++];
-      if (!handler) {
-        res.removeListener('close', answered);
-        return resolve(true);
-      }
-      void handler(req, res, next);
+      if (handler) return void handler(req, res, next);
+      outcome = true;
+    }
+    settle?.(outcome);
+  };
+  next();
+  if (outcome !== undefined) return outcome;
+  if (res.writableEnded) return false;
+  return new Promise((resolve) => {
+    // A handler that answers never calls next(): its response ending says so.
+    const answered = () => {
+      if (outcome !== undefined) return;
+      outcome = false;
+      settle?.(false);
     };
-    next();
+    res.once('close', answered);
+    settle = (passed) => {
+      res.removeListener('close', answered);
+      resolve(passed);
+    };
   });
 }

@@ -134,7 +134,8 @@ export class RateLimit {
    */
   middleware(budget: Budget, count = this.counter(budget)): RequestHandler {
     return (req, res, next) => {
-      if (req.method === 'OPTIONS') return next();
+      // An idle budget lets the request on at once (a response-cache hit is then answered at once).
+      if (req.method === 'OPTIONS' || budget.requests === 0) return next();
       count(req).then((verdict) => {
         if (verdict === null) return next();
         res.setHeader('x-ratelimit-limit', String(budget.requests));

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin, GraphQLRequestContext, GraphQLResponse } from 
 import type { NextFunction, Request, Response } from 'express';
 import { ANONYMOUS, type Caller } from './caller.js';
 import type { GatewayCache } from './cache.js';
-import { cacheKey } from './cache-key.js';
+import { cacheKey, canonicalJson } from './cache-key.js';
 import { storableResult } from './cache-policy.js';
 import type { GatewayContext } from './data-source.js';
 import type { FeedVersions } from './feed-versions.js';
@@ -23,12 +23,65 @@ interface EntryMeta {
 
 /**
  * An entry as read back: its metadata and the body of a hit, serialised once when it was
- * stored (`{"data":…,"extensions":{"cache":{"status":"HIT"}}}`), sent as it is.
+ * stored (`{"data":…,"extensions":{"cache":{"status":"HIT"}}}`) and encoded once when it was
+ * first read (`ParsedEntries`), sent as it is.
  */
 interface StoredEntry {
   readonly meta: EntryMeta;
-  readonly body: string;
+  readonly body: Buffer;
+  /** `meta.versions` and `meta.epochs` as lists, checked on every hit. */
+  readonly versions: readonly (readonly [string, string | null])[];
+  readonly epochs: readonly (readonly [string, string])[];
 }
+
+/**
+ * Entries as read back, by key, each parsed once: a hit then costs no `JSON.parse` of its
+ * metadata and no UTF-8 encoding of its body (in the socket's write) per answer. The cache's
+ * value is what counts: a parsed entry is used only for the very value it was parsed from
+ * (with the in-memory cache, the same string; with Redis, an equal one), so nothing here
+ * outlives or overrides the cache. Bounded (`MAX_PARSED`, `MAX_PARSED_BYTES`, counting the
+ * value and the body kept): a fleet of dashboards asks for a few answers over and over; the
+ * rest are parsed again as they come.
+ */
+class ParsedEntries {
+  readonly #byKey = new Map<string, { readonly stored: string; readonly entry: StoredEntry }>();
+  #bytes = 0;
+
+  entry(key: string, stored: string): StoredEntry {
+    const known = this.#byKey.get(key);
+    if (known?.stored === stored) return known.entry;
+    const newline = stored.indexOf('\n');
+    const meta = JSON.parse(stored.slice(0, newline)) as EntryMeta;
+    const entry: StoredEntry = {
+      meta,
+      body: Buffer.from(stored.slice(newline + 1)),
+      versions: Object.entries(meta.versions),
+      epochs: Object.entries(meta.epochs),
+    };
+    if (known) this.#forget(key, known);
+    const bytes = stored.length + entry.body.length;
+    if (bytes > MAX_PARSED_ENTRY_BYTES) return entry;
+    while (this.#byKey.size >= MAX_PARSED || this.#bytes + bytes > MAX_PARSED_BYTES) {
+      const [oldest, old] = this.#byKey.entries().next().value!;
+      this.#forget(oldest, old);
+    }
+    this.#byKey.set(key, { stored, entry });
+    this.#bytes += bytes;
+    return entry;
+  }
+
+  #forget(key: string, kept: { readonly stored: string; readonly entry: StoredEntry }): void {
+    this.#byKey.delete(key);
+    this.#bytes -= kept.stored.length + kept.entry.body.length;
+  }
+}
+
+/** Most entries kept parsed. */
+const MAX_PARSED = 256;
+/** Most bytes kept parsed (values and bodies: the cache may have let a value go that is kept here). */
+const MAX_PARSED_BYTES = 4 * 1024 * 1024;
+/** An entry larger than this is parsed for each hit, never kept. */
+const MAX_PARSED_ENTRY_BYTES = 512 * 1024;
 
 /** A request as the response cache keys it. */
 export interface CachedOperation {
@@ -42,6 +95,11 @@ export interface CachedOperation {
   readonly headers: () => ClientHeaders;
   /** Who asks, as authentication validated it (anonymous: no subject, no scopes). */
   readonly caller: Pick<Caller, 'subject' | 'scopes' | 'claims'>;
+  /**
+   * An object shared by every request that asks this very operation with these very
+   * variables (the fast path's parsed body): the key made for one of them is kept with it.
+   */
+  readonly same?: object;
 }
 
 /** A hit found for a request: what `sendHit` writes. */
@@ -93,13 +151,17 @@ export function resultType(req: Request): string | false {
 const hitBody = (data: unknown) => `{"data":${JSON.stringify(data)},"extensions":{"cache":{"status":"HIT"}}}`;
 
 /** The part of a hit body that is its data (`hitBody`'s inverse, for Apollo's path). */
-const dataOf = (body: string) => (JSON.parse(body) as { data: Record<string, unknown> }).data;
+const dataOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as { data: Record<string, unknown> }).data;
 
 /**
  * The response cache's rules, shared by the Apollo plugin (which stores answers and serves
  * hits for any request) and the fast path (which serves hits before Express and Apollo).
  */
 class ResponseCache {
+  readonly #parsed = new ParsedEntries();
+  /** The key made for each `CachedOperation.same`, with what else it was made from. */
+  readonly #keys = new WeakMap<object, { version: string; query: string; parts: string; key: string }>();
+
   constructor(private readonly options: ResponseCacheOptions) {}
 
   /**
@@ -108,24 +170,30 @@ class ResponseCache {
    * `rc2`: entries hold a hit's whole body (`rc` held only its data).
    */
   key(operation: CachedOperation): string | null {
-    const { operationName, query, variables } = operation;
+    const { operationName, query, variables, same } = operation;
     const extra = this.options.keyParts ? this.options.keyParts(operation) : [];
     // Null: this caller's answer to this operation is not to be kept (auth/).
     if (extra === null) return null;
-    return cacheKey('rc2', this.options.supergraphVersion(), operationName ?? null, query, variables ?? {}, ...extra);
+    const version = this.options.supergraphVersion();
+    // The request's own parts are usually none: then nothing is written to compare them.
+    const parts = extra.length === 0 ? '' : canonicalJson(extra);
+    const kept = same && this.#keys.get(same);
+    if (kept && kept.version === version && kept.query === query && kept.parts === parts) return kept.key;
+    const key = cacheKey('rc2', version, operationName ?? null, query, variables ?? {}, ...extra);
+    if (same && key !== null && parts !== null) this.#keys.set(same, { version, query, parts, key });
+    return key;
   }
 
   /** A usable entry: fresh, from the current feed versions and mutation epochs, and allowed for this request. */
-  usable(stored: string | undefined, authorised: boolean, epochs: Epochs): Hit | 'bypass' | null {
+  usable(key: string, stored: string | undefined, authorised: boolean, epochs: Epochs): Hit | 'bypass' | null {
     if (!stored) return null;
-    const newline = stored.indexOf('\n');
-    const meta = JSON.parse(stored.slice(0, newline)) as EntryMeta;
-    const age = Math.floor((Date.now() - meta.storedAt) / 1000);
-    if (age >= meta.maxAge) return null;
-    for (const subgraph in meta.versions) if (this.options.feedVersions.version(subgraph) !== meta.versions[subgraph]) return null;
-    for (const subgraph in meta.epochs) if (epochs.get(subgraph) !== meta.epochs[subgraph]) return null;
-    if (authorised && !meta.markedPublic) return 'bypass';
-    return { entry: { meta, body: stored.slice(newline + 1) }, age };
+    const entry = this.#parsed.entry(key, stored);
+    const age = Math.floor((Date.now() - entry.meta.storedAt) / 1000);
+    if (age >= entry.meta.maxAge) return null;
+    for (const [subgraph, version] of entry.versions) if (this.options.feedVersions.version(subgraph) !== version) return null;
+    for (const [subgraph, epoch] of entry.epochs) if (epochs.get(subgraph) !== epoch) return null;
+    if (authorised && !entry.meta.markedPublic) return 'bypass';
+    return { entry, age };
   }
 
   async write(key: string, data: unknown, meta: EntryMeta): Promise<void> {
@@ -133,13 +201,8 @@ class ResponseCache {
   }
 }
 
-/** Headers of a hit, the same on both paths. */
-function hitHeaders(found: Hit): [string, string][] {
-  return [
-    ['cache-control', `max-age=${found.entry.meta.maxAge - found.age}, public`],
-    ['age', String(found.age)],
-  ];
-}
+/** A hit's `Cache-Control`, the same on both paths: what is left of its max-age. */
+const cacheControl = (found: Hit) => `max-age=${found.entry.meta.maxAge - found.age}, public`;
 
 type Context = GraphQLRequestContext<GatewayContext>;
 
@@ -157,8 +220,11 @@ type Context = GraphQLRequestContext<GatewayContext>;
  */
 export function responseCache(options: ResponseCacheOptions): {
   plugin: ApolloServerPlugin<GatewayContext>;
-  /** The hit for an operation as the fast path read it; null for a miss or anything else (Apollo decides). */
-  lookup(operation: CachedOperation): Promise<Hit | null>;
+  /**
+   * The hit for an operation as the fast path read it; null for a miss or anything else
+   * (Apollo decides). Answered at once with the in-memory cache, with a promise otherwise.
+   */
+  lookup(operation: CachedOperation): Hit | null | Promise<Hit | null>;
   /** `Vary: Accept` on every `/graphql` answer Express sends (hits and misses alike: the content type follows `Accept`). */
   varyAccept: (req: Request, res: Response, next: NextFunction) => void;
 } {
@@ -185,13 +251,14 @@ export function responseCache(options: ResponseCacheOptions): {
           });
           if (!key) return null;
           status = 'MISS';
-          const found = cache.usable(await options.cache.get(key), authorised, epochs);
+          const found = cache.usable(key, await options.cache.get(key), authorised, epochs);
           if (found === 'bypass') status = 'BYPASS';
           if (!found || found === 'bypass') return null;
           status = 'HIT';
           // A hit came from the subgraphs its entry did: a live query re-runs when one of them changes.
           for (const subgraph of Object.keys(found.entry.meta.versions)) rc.contextValue.touched.add(subgraph);
-          for (const [name, value] of hitHeaders(found)) rc.response.http.headers.set(name, value);
+          rc.response.http.headers.set('cache-control', cacheControl(found));
+          rc.response.http.headers.set('age', String(found.age));
           // Apollo negotiates the content type from `Accept`, as for any answer.
           return {
             http: rc.response.http,
@@ -235,13 +302,18 @@ export function responseCache(options: ResponseCacheOptions): {
     },
   };
 
-  const lookup = async (operation: CachedOperation): Promise<Hit | null> => {
+  const lookup = (operation: CachedOperation): Hit | null | Promise<Hit | null> => {
     const key = cache.key(operation);
     // A mutation's bump that has not reached the cache yet: Apollo's path makes it first.
     if (!key || options.epochs.pending) return null;
-    const { stored, epochs } = await options.epochs.withEntry(key, options.feedVersions.subgraphs());
-    const found = cache.usable(stored, operation.header('authorization') !== undefined, epochs);
-    return found === 'bypass' ? null : found;
+    const authorised = operation.header('authorization') !== undefined;
+    const hit = ({ stored, epochs }: { stored: string | undefined; epochs: Epochs }) => {
+      const found = cache.usable(key, stored, authorised, epochs);
+      return found === 'bypass' ? null : found;
+    };
+    // In this process's memory, the entry and the epochs are read at once, without a promise.
+    const now = options.epochs.entryNow(key);
+    return now ? hit(now) : options.epochs.withEntry(key, options.feedVersions.subgraphs()).then(hit);
   };
 
   const varyAccept = (_req: Request, res: Response, next: NextFunction): void => {
@@ -258,8 +330,11 @@ export function responseCache(options: ResponseCacheOptions): {
  * request's middleware set (request id, CORS, rate limit).
  */
 export function sendHit(res: Response, hit: Hit, contentType: string): void {
-  res.vary('Accept');
+  // As `res.vary` writes it (and after CORS's `Origin`, when CORS set one).
+  if (res.hasHeader('vary')) res.vary('Accept');
+  else res.setHeader('Vary', 'Accept');
   res.setHeader('content-type', contentType);
-  for (const [name, value] of hitHeaders(hit)) res.setHeader(name, value);
+  res.setHeader('cache-control', cacheControl(hit));
+  res.setHeader('age', String(hit.age));
   res.end(hit.entry.body);
 }

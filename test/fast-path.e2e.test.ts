@@ -221,6 +221,30 @@ describe('a response-cache hit on the fast path', () => {
   });
 });
 
+describe('a hit with every /graphql middleware able to decide at once (no rate budget)', () => {
+  let gateway: Gateway;
+  beforeAll(async () => {
+    gateway = await startGateway(supergraph, { RATE_LIMIT_REQUESTS: '0' });
+  });
+  afterAll(() => gateway.close());
+
+  it('is answered on the fast path with the same bytes, and still logged and counted', async () => {
+    const body = { query: STOCK, variables: { id: '8' } };
+    const miss = await ask(gateway.url, body, { 'x-request-id': 'idle-miss' });
+    const hit = await fastHit(gateway, () => ask(gateway.url, body, { 'x-request-id': 'idle-hit' }));
+    expect(hit.body.data).toEqual(miss.body.data);
+    expect(hit.headers.get('x-ratelimit-limit')).toBeNull();
+    expect(hit.headers.get('vary')).toBe('Accept');
+    expect(hit.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(Number(hit.headers.get('content-length'))).toBe(Buffer.byteLength(JSON.stringify(hit.body)));
+    const line = gateway.lines.find((l) => l['requestId'] === 'idle-hit');
+    expect(line).toMatchObject({ msg: 'request', method: 'POST', path: '/graphql', status: 200 });
+    const metrics = await (await fetch(new URL('/metrics', gateway.url))).text();
+    expect(metrics).toMatch(/gateway_requests_total\{operation="Stock",outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/gateway_cache_requests_total\{cache="response",result="hit"\} 1\n/);
+  });
+});
+
 describe('persisted operations only, on the fast path', () => {
   const redis = new PrivateRedis(0);
   let open: Gateway;

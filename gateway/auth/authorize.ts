@@ -103,8 +103,12 @@ export class Authorizer {
   readonly #rules: AccessRules;
   readonly #schema: AnySchema;
   readonly #typeConditions = new Map<string, readonly Condition[]>();
-  /** Analyses by document text and operation name (bounded: the most recent ones). */
-  readonly #analyses = new Map<string, Analysis | null>();
+  /**
+   * Analyses by document text, then operation name (bounded: the most recent texts, a few
+   * names each). By the text itself, not a string made of it: a response-cache hit asks for
+   * the analysis of the same text object every time, whose hash V8 keeps.
+   */
+  readonly #analyses = new Map<string, Map<string, Analysis | null>>();
   /** Analyses of parsed documents (Apollo Server keeps one per query text), by operation name. */
   readonly #parsed = new WeakMap<DocumentNode, Map<string, Analysis | null>>();
 
@@ -154,16 +158,24 @@ export class Authorizer {
       return byName.get(name)!;
     }
     const text = document;
-    const memo = `${operationName ?? ''}\n${text}`;
-    if (this.#analyses.has(memo)) return this.#analyses.get(memo)!;
+    const name = operationName ?? '';
+    let byName = this.#analyses.get(text);
+    const known = byName?.get(name);
+    if (known !== undefined) return known;
+    if (byName?.has(name)) return null;
     let analysis: Analysis | null = null;
     try {
       analysis = this.#walkSafely(parse(text, { noLocation: true }), operationName);
     } catch {
       analysis = null;
     }
-    if (this.#analyses.size >= 1000) this.#analyses.delete(this.#analyses.keys().next().value!);
-    this.#analyses.set(memo, analysis);
+    if (!byName) {
+      if (this.#analyses.size >= 1000) this.#analyses.delete(this.#analyses.keys().next().value!);
+      this.#analyses.set(text, (byName = new Map()));
+    }
+    // One text asked for under ever new operation names must not grow without bound either.
+    if (byName.size >= 16) byName.clear();
+    byName.set(name, analysis);
     return analysis;
   }
 
@@ -244,6 +256,7 @@ export class Authorizer {
     if (!this.active) return '';
     const analysis = this.analyse(query, operationName);
     if (!analysis) return null;
+    if (analysis.conditions.size === 0) return '';
     return [...analysis.conditions]
       .map(([id, condition]) => `${id}=${meets(identity, condition) ? 1 : 0}`)
       .sort()

@@ -7,32 +7,40 @@
  * or error code) would say what answers there. A 3xx is returned as it is, for the caller to
  * treat as any other non-2xx. A supplier's server answering a probe with gigabytes would run
  * the gateway out of memory: past `maxBytes` the body errors. The query path
- * (`data-source.ts`) has the same two rules (undici's `request`, `SUBGRAPH_MAX_RESPONSE_BYTES`).
+ * (`data-source.ts`) has the same two rules (`pool-fetcher.ts`, `SUBGRAPH_MAX_RESPONSE_BYTES`).
+ * Both are sent with `node:http` (`pool-fetcher.ts` says why not `fetch`).
  */
+import { Readable } from 'node:stream';
+import { send, type SubgraphRequest } from './pool-fetcher.js';
 
 /** Largest answer to one of these requests: a `_service { sdl }` answer carries at most a published SDL. */
 export const CONTROL_MAX_BYTES = 4 * 1024 * 1024;
 
+/** Statuses whose response has no body (a WHATWG `Response` refuses one). */
+const NULL_BODY = new Set([204, 205, 304]);
+
 /**
- * `fetch` that never follows a redirect, and whose body errors past `maxBytes` (null: a
- * stream, such as `/feed/events`, that bounds each event itself).
+ * A request answered as a WHATWG `Response` that never follows a redirect, and whose body
+ * errors past `maxBytes` (null: a stream, such as `/feed/events`, that bounds each event itself).
  */
 export async function fetchSubgraph(
   url: string | URL,
-  init: RequestInit = {},
+  init: SubgraphRequest = {},
   maxBytes: number | null = CONTROL_MAX_BYTES,
 ): Promise<Response> {
-  const response = await fetch(url, { ...init, redirect: 'manual' });
-  if (maxBytes === null || !response.body) return response;
+  const answer = await send(url, init);
+  const status = answer.statusCode ?? 0;
+  const headers = new Headers();
+  for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) headers.append(answer.rawHeaders[i]!, answer.rawHeaders[i + 1]!);
+  if (NULL_BODY.has(status)) {
+    answer.resume();
+    return new Response(null, { status, statusText: answer.statusMessage ?? '', headers });
+  }
   let seen = 0;
-  const bounded = response.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        if (seen > maxBytes) controller.error(new Error(`${String(url)} answered more than ${maxBytes} bytes`));
-        else controller.enqueue(chunk);
-      },
-    }),
-  );
-  return new Response(bounded, { status: response.status, statusText: response.statusText, headers: response.headers });
+  if (maxBytes !== null)
+    answer.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) answer.destroy(new Error(`${String(url)} answered more than ${maxBytes} bytes`));
+    });
+  return new Response(Readable.toWeb(answer) as ReadableStream<Uint8Array>, { status, statusText: answer.statusMessage ?? '', headers });
 }

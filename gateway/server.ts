@@ -75,7 +75,7 @@ export function routedSubgraphs(supergraphSdl: string): { name: string; url: str
 export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
   const { log, logger } = gatewayLogs(config.logLevel, options);
   // OpenTelemetry (OTEL_*): nothing is started without an endpoint.
-  const tracing = gatewayTracing(config.tracing);
+  const tracing = await gatewayTracing(config.tracing);
   // Tokens (JWT_JWKS_URL / _FILE) and the supergraph's @authenticated / @requiresScopes (gateway/auth/).
   const auth = authentication(config.auth, log);
   await auth.start();

@@ -16,31 +16,65 @@ import { send, type SubgraphRequest } from './pool-fetcher.js';
 /** Largest answer to one of these requests: a `_service { sdl }` answer carries at most a published SDL. */
 export const CONTROL_MAX_BYTES = 4 * 1024 * 1024;
 
-/** Statuses whose response has no body (a WHATWG `Response` refuses one). */
+/** A body as `fetch` gives it (the type only: nothing of `fetch` is loaded). */
+type WebBody = NonNullable<Response['body']>;
+
+/** Statuses whose response has no body. */
 const NULL_BODY = new Set([204, 205, 304]);
 
 /**
- * A request answered as a WHATWG `Response` that never follows a redirect, and whose body
- * errors past `maxBytes` (null: a stream, such as `/feed/events`, that bounds each event itself).
+ * A subgraph's answer, read as a `fetch` `Response` is (the parts callers use). Not a WHATWG
+ * `Response` itself: the first `Response` or `Headers` of a process loads Node's copy of undici,
+ * about 1 MB of heap a gateway that never calls `fetch` has no other use for.
+ */
+export interface SubgraphAnswer {
+  readonly status: number;
+  readonly ok: boolean;
+  /** The body as a web stream (`/feed/events` is read as it comes); null for a status without one. */
+  readonly body: WebBody | null;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/**
+ * A request that never follows a redirect, and whose body errors past `maxBytes` (null: a
+ * stream, such as `/feed/events`, that bounds each event itself).
  */
 export async function fetchSubgraph(
   url: string | URL,
   init: SubgraphRequest = {},
   maxBytes: number | null = CONTROL_MAX_BYTES,
-): Promise<Response> {
+): Promise<SubgraphAnswer> {
   const answer = await send(url, init);
   const status = answer.statusCode ?? 0;
-  const headers = new Headers();
-  for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) headers.append(answer.rawHeaders[i]!, answer.rawHeaders[i + 1]!);
-  if (NULL_BODY.has(status)) {
-    answer.resume();
-    return new Response(null, { status, statusText: answer.statusMessage ?? '', headers });
+  let body: WebBody | null = null;
+  if (NULL_BODY.has(status)) answer.resume();
+  else {
+    let seen = 0;
+    if (maxBytes !== null)
+      answer.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen > maxBytes) answer.destroy(new Error(`${String(url)} answered more than ${maxBytes} bytes`));
+      });
+    body = Readable.toWeb(answer) as WebBody;
   }
-  let seen = 0;
-  if (maxBytes !== null)
-    answer.on('data', (chunk: Buffer) => {
-      seen += chunk.length;
-      if (seen > maxBytes) answer.destroy(new Error(`${String(url)} answered more than ${maxBytes} bytes`));
-    });
-  return new Response(Readable.toWeb(answer) as ReadableStream<Uint8Array>, { status, statusText: answer.statusMessage ?? '', headers });
+  const bytes = async (): Promise<Buffer> => {
+    if (!body) return Buffer.alloc(0);
+    const reader = body.getReader();
+    const chunks: Uint8Array[] = [];
+    for (let next = await reader.read(); !next.done; next = await reader.read()) chunks.push(next.value);
+    return Buffer.concat(chunks);
+  };
+  return {
+    status,
+    ok: status >= 200 && status < 300,
+    body,
+    text: async () => (await bytes()).toString('utf8'),
+    json: async () => JSON.parse((await bytes()).toString('utf8')) as unknown,
+    arrayBuffer: async () => {
+      const all = await bytes();
+      return all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+    },
+  };
 }

@@ -74,7 +74,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   // OpenTelemetry (OTEL_*): nothing is started without an endpoint.
   const tracing = await gatewayTracing(config.tracing);
   // Tokens (JWT_JWKS_URL / _FILE) and the supergraph's @authenticated / @requiresScopes (gateway/auth/).
-  const auth = authentication(config.auth, log);
+  const auth = await authentication(config.auth, log);
   await auth.start();
   const access = authorization({ rejectUnauthorized: config.auth.rejectUnauthorized });
   // A given file is served as it is; otherwise the built-ins, as they serve their SDL, composed

@@ -143,7 +143,7 @@ export async function followersServe(
     let seen = 'no answer';
     for (;;) {
       try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        const response = await fetchSubgraph(url, { signal: AbortSignal.timeout(2000) });
         if (response.ok) {
           const served = (await response.json()) as SchemaVersion;
           // Exactly: one that still compares a cluster that left (its grace period) requires
@@ -171,7 +171,7 @@ export async function followersServe(
 /** Whether the subgraph at `url` says which registry state it serves (`GET /schema/version`). */
 async function followsRegistry(url: string): Promise<boolean> {
   try {
-    const response = await fetch(new URL(SCHEMA_VERSION_PATH, url), { redirect: 'manual', signal: AbortSignal.timeout(2000) });
+    const response = await fetchSubgraph(new URL(SCHEMA_VERSION_PATH, url), { signal: AbortSignal.timeout(2000) });
     await response.body?.cancel();
     return response.ok;
   } catch {

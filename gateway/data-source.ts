@@ -1,5 +1,4 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { Agent } from 'undici';
 import { subgraphErrorCodes, type ErrorCode } from '../schema/errors.js';
 import { FEED_VERSION_HEADER, PIN_HEADER } from '../schema/wire.js';
 import { inflightKey } from './cache-key.js';
@@ -9,7 +8,7 @@ import { isEntitiesFetch, type EntityCache } from './entity-cache.js';
 import { copyJson } from './json-copy.js';
 import { EntityDocuments } from './entity-merge.js';
 import { REQUEST_ID_HEADER } from './logger.js';
-import { ATTEMPT_HEADER, poolFetcher, startAttempt, type HeaderReader } from './pool-fetcher.js';
+import { ATTEMPT_HEADER, poolFetcher, startAttempt, type HeaderReader, type SubgraphPool } from './pool-fetcher.js';
 import type { Epochs } from './mutation-epochs.js';
 import type { Caller } from './caller.js';
 import { fetchNote, type FetchTracing } from './tracing.js';
@@ -69,7 +68,7 @@ export interface DataSourceOptions {
   readonly name: string;
   readonly url: string;
   /** Keep-alive connection pool shared by every subgraph fetch. */
-  readonly agent: Agent;
+  readonly agent: SubgraphPool;
   /** Seconds an answer without `max-age` is kept when the subgraph announces feed versions. */
   readonly defaultMaxAge: number;
   /** Whether identical in-flight fetches are merged into one. */

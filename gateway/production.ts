@@ -17,7 +17,7 @@ import { requestLogging, type Logger } from './logger.js';
 import { GatewayMetrics, outcomePlugin } from './metrics.js';
 import { requestErrorStatusPlugin } from './http-status.js';
 import { graphqlRefusal, RateLimit, registryRefusal, type RateVerdict } from './rate-limit.js';
-import { supergraphVersionOf } from './registry/live-supergraph.js';
+import { supergraphVersionOf } from './supergraph-version.js';
 import { readinessRoute, type ReadinessSources } from './readiness.js';
 import { SubgraphResilience, inaccessibleFields, unavailablePathsPlugin, type BreakerState } from './resilience.js';
 import { GRAPHQL_PATH } from '../schema/wire.js';

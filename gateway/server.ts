@@ -4,7 +4,6 @@ import { ApolloServer } from '@apollo/server';
 import type { Request, Response } from 'express';
 import { PrefixingKeyValueCache } from '@apollo/utils.keyvaluecache';
 import { createService, type Service } from '../schema/http.js';
-import { BuiltInSubgraphs } from './built-ins.js';
 import { createCache } from './cache.js';
 import { authentication, unauthenticated } from './auth/authenticate.js';
 import { authorization } from './auth/index.js';
@@ -32,16 +31,14 @@ import { gatewayLogs, type Logger } from './logger.js';
 import { offlineGateway } from './offline-gateway.js';
 import { production } from './production.js';
 import { mountWebAssets } from './web-assets.js';
-import { LiveSupergraph, supergraphVersionOf } from './registry/live-supergraph.js';
+import { supergraphVersionOf } from './supergraph-version.js';
 import { SUBGRAPHS_HEADER } from '../schema/wire.js';
 import { withClient, type HeaderOf } from './client-awareness.js';
-import { recordOperations } from './registry/operations.js';
 import { clientKey } from './rate-limit.js';
 import { StreamLimits } from './streams.js';
 import { gatewayTracing, noteOperationJoined } from './tracing.js';
-import { disabledRegistryRoutes, registryRoutes } from './registry/routes.js';
-import { openMembershipStore } from './registry/membership.js';
-import { openRegistryStore, type RegistryStore } from './registry/store.js';
+import { disabledRegistryRoutes } from './registry/disabled.js';
+import type { RegistryStore } from './registry/store.js';
 
 export type { GatewayContext } from './data-source.js';
 
@@ -78,17 +75,21 @@ export function routedSubgraphs(supergraphSdl: string): { name: string; url: str
 export async function buildGatewayService(config: GatewayConfig, options: GatewayOptions = {}): Promise<Service> {
   const { log, logger } = gatewayLogs(config.logLevel, options);
   // OpenTelemetry (OTEL_*): nothing is started without an endpoint.
-  const tracing = gatewayTracing(config.tracing);
+  const tracing = await gatewayTracing(config.tracing);
   // Tokens (JWT_JWKS_URL / _FILE) and the supergraph's @authenticated / @requiresScopes (gateway/auth/).
-  const auth = authentication(config.auth, log);
+  const auth = await authentication(config.auth, log);
   await auth.start();
   const access = authorization({ rejectUnauthorized: config.auth.rejectUnauthorized });
   // A given file is served as it is; otherwise the built-ins, as they serve their SDL, composed
   // with the registry's subgraphs (when it is on), and hot-swapped as either changes.
   const fixed = config.supergraphPath ? await readSupergraph(config.supergraphPath) : null;
-  const store = !fixed && config.registry.enabled ? openRegistryStore(config.registry) : null;
+  // The registry's code is loaded only when it is on (docs/PERFORMANCE.md, "Memory").
+  const store = !fixed && config.registry.enabled ? (await import('./registry/store.js')).openRegistryStore(config.registry) : null;
   const supergraph = fixed ? null : await startSupergraph(config, store, options.extraClusters ?? [], log);
-  const registry = supergraph && store ? { store, live: supergraph, membership: openMembershipStore(config.registry) } : null;
+  const registry =
+    supergraph && store
+      ? { store, live: supergraph, membership: (await import('./registry/membership.js')).openMembershipStore(config.registry) }
+      : null;
   const supergraphSdl = supergraph ? supergraph.sdl : fixed!;
   const fixedVersion = supergraphVersionOf(supergraphSdl);
   const supergraphVersion = supergraph ? () => supergraph.version() : () => fixedVersion;
@@ -174,7 +175,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
     metrics: prod.planMetrics,
   });
   const recorder = registry
-    ? recordOperations(registry.store, {
+    ? (await import('./registry/operations.js')).recordOperations(registry.store, {
         identities: { apiKeys: config.rateLimitApiKeys, tokensFile: config.registry.tokensFile },
         perClient: config.recordedOperationsPerClient,
         log,
@@ -192,7 +193,7 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       : null;
   const board = dashboard(feedVersions, streams);
   const registryRoutesOf = registry
-    ? registryRoutes({
+    ? (await import('./registry/routes.js')).registryRoutes({
         ...registry,
         tokensFile: config.registry.tokensFile,
         checks: config.registry.checks,
@@ -364,6 +365,7 @@ async function startSupergraph(
   extraClusters: readonly SubgraphSource[],
   log: (line: string) => void,
 ) {
+  const [{ LiveSupergraph }, { BuiltInSubgraphs }] = await Promise.all([import('./registry/live-supergraph.js'), import('./built-ins.js')]);
   return LiveSupergraph.start({
     builtIns: new BuiltInSubgraphs(config.subgraphUrls, extraClusters, log),
     startWaitMs: config.subgraphSdlWaitMs,

@@ -170,7 +170,7 @@ describe('subgraph fetch spans', () => {
 
 describe('gatewayTracing without an endpoint', () => {
   it('starts nothing and leaves the caches and data sources as they are', async () => {
-    const off = gatewayTracing(TRACING_OFF);
+    const off = await gatewayTracing(TRACING_OFF);
     const cache = new MemoryCache(1024);
     expect(off.enabled).toBe(false);
     expect(off.fetches).toBeUndefined();

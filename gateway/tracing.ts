@@ -108,8 +108,8 @@ const OFF: GatewayTracing = {
  * provider is registered as the process's global one (Apollo Gateway takes its tracer from
  * there); a second gateway in the same process traces through the first one's.
  */
-export function gatewayTracing(config: TracingConfig): GatewayTracing {
-  const telemetry = startTelemetry(config, GATEWAY_SCOPE);
+export async function gatewayTracing(config: TracingConfig): Promise<GatewayTracing> {
+  const telemetry = await startTelemetry(config, GATEWAY_SCOPE);
   if (!telemetry) return OFF;
   // Before ours is registered, Apollo's copy answers with its own proxy (the one its tracer uses).
   const apolloProxy = apolloApi.trace.getTracerProvider();

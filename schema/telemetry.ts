@@ -11,25 +11,8 @@
  * the OpenTelemetry SDK, which reads them itself as the specification says.
  */
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-  type Sampler,
-} from '@opentelemetry/sdk-trace';
-import {
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_SERVICE_NAME,
-  ATTR_URL_PATH,
-} from '@opentelemetry/semantic-conventions';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { httpUrl, parseEnv } from './env.js';
@@ -120,24 +103,6 @@ export const TRACING_OFF: TracingConfig = {
   resourceAttributes: {},
 };
 
-function samplerOf(config: TracingConfig): Sampler {
-  const ratio = new TraceIdRatioBasedSampler(config.samplerRatio);
-  switch (config.sampler) {
-    case 'always_on':
-      return new AlwaysOnSampler();
-    case 'always_off':
-      return new AlwaysOffSampler();
-    case 'traceidratio':
-      return ratio;
-    case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-    case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: ratio });
-  }
-}
-
 /** One service's running tracer provider. */
 export interface Telemetry {
   readonly tracer: Tracer;
@@ -147,32 +112,23 @@ export interface Telemetry {
 }
 
 /**
- * The context manager every traced service in a process shares: spans follow async work
- * through AsyncLocalStorage. Installed by the first service that traces, never when none does.
+ * Starts a service's tracer provider (exporting over OTLP/HTTP JSON), or null when tracing is
+ * off. The SDK and its exporter (`telemetry-sdk.ts`) are loaded only then: a service that
+ * does not trace never holds their code (some 2.5 MB of heap, docs/PERFORMANCE.md "Memory").
  */
-function ensureContextManager(): void {
-  if (contextManagerInstalled) return;
-  contextManagerInstalled = context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-}
-let contextManagerInstalled = false;
-
-/** Starts a service's tracer provider (exporting over OTLP/HTTP JSON), or null when tracing is off. */
-export function startTelemetry(config: TracingConfig, scope: string): Telemetry | null {
+export async function startTelemetry(config: TracingConfig, scope: string): Promise<Telemetry | null> {
   if (!config.endpoint) return null;
-  ensureContextManager();
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({
-      'service.namespace': SERVICE_NAMESPACE,
-      ...config.resourceAttributes,
-      [ATTR_SERVICE_NAME]: config.serviceName,
-    }),
-    sampler: samplerOf(config),
-    spanProcessors: [
-      new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: config.endpoint }), scheduledDelayMillis: config.scheduleDelayMs }),
-    ],
-  });
-  return { tracer: provider.getTracer(scope), provider, shutdown: () => provider.shutdown() };
+  const { startProvider } = await import('./telemetry-sdk.js');
+  return startProvider({ ...config, endpoint: config.endpoint }, scope);
 }
+
+/**
+ * The semantic-convention attribute names of a server span (`@opentelemetry/semantic-conventions`'
+ * stable ones): written out, as that package's index is ~300 KB of source to hold for four strings.
+ */
+const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
+const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+const ATTR_URL_PATH = 'url.path';
 
 const propagator = new W3CTraceContextPropagator();
 

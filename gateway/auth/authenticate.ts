@@ -13,7 +13,8 @@ import { ErrorCode } from '../../schema/errors.js';
 import { sendError } from '../../schema/http.js';
 import { ANONYMOUS } from '../caller.js';
 import type { AuthConfig } from '../config.js';
-import { JwtVerifier, TokenRefused, type Identity, type JwtVerifierOptions, type KeysHealth } from './jwt.js';
+import type { Identity, JwtVerifierOptions, KeysHealth } from './jwt.js';
+import { TokenRefused } from './refusal.js';
 
 const LOCALS_KEY = 'identity';
 
@@ -44,10 +45,17 @@ export function refusalStatus(refused: TokenRefused): number {
   return refused.problem === 'keys-unavailable' ? 503 : 401;
 }
 
-/** Builds the authentication of `config` (throws naming JWT_JWKS_FILE when the file is not a JWKS). */
-export function authentication(config: AuthConfig, log: (line: string) => void, options: JwtVerifierOptions = {}): Authentication {
+/**
+ * Builds the authentication of `config` (rejects naming JWT_JWKS_FILE when the file is not a
+ * JWKS). The verifier, and jose with it, is loaded only when a JWKS is configured.
+ */
+export async function authentication(
+  config: AuthConfig,
+  log: (line: string) => void,
+  options: JwtVerifierOptions = {},
+): Promise<Authentication> {
   const jwks = config.jwks;
-  const verifier = jwks ? new JwtVerifier({ ...config, jwks }, options) : null;
+  const verifier = jwks ? new (await import('./jwt.js')).JwtVerifier({ ...config, jwks }, options) : null;
 
   const identityOf = async (authorization: string | undefined): Promise<Identity> => {
     if (!verifier) return NO_IDENTITY;

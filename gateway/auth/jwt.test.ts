@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthConfig } from '../config.js';
-import { JwtVerifier, scopesOf, TokenRefused } from './jwt.js';
+import { JwtVerifier, scopesOf } from './jwt.js';
+import { TokenRefused } from './refusal.js';
 
 const AUTH: Omit<AuthConfig, 'jwks'> = {
   issuer: 'https://idp.test/',

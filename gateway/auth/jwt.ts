@@ -10,32 +10,10 @@ import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { AuthConfig } from '../config.js';
 import type { Caller } from '../caller.js';
+import { TokenRefused } from './refusal.js';
 
 /** What a validated token says of its caller (the rest of `Caller` is filled elsewhere). */
 export type Identity = Pick<Caller, 'subject' | 'scopes' | 'claims'>;
-
-/** Why a token was refused, in words a client can act on; never the token itself. */
-export type TokenProblem =
-  | 'malformed'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'wrong-audience'
-  | 'wrong-issuer'
-  | 'unknown-key'
-  | 'bad-signature'
-  | 'no-subject'
-  | 'keys-unavailable';
-
-/** A refused token: the problem and the message the 401 carries. */
-export class TokenRefused extends Error {
-  override readonly name = 'TokenRefused';
-  constructor(
-    readonly problem: TokenProblem,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Asymmetric algorithms only: a JWKS publishes public keys, and `none`/HMAC never verify against one. */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];

@@ -17,6 +17,7 @@ import { findClusterShapes } from '../../schema/cluster-views.js';
 import { committedSupergraph, followersServe, type BuiltInSubgraphs, type ServedSubgraph } from '../built-ins.js';
 import { composeSupergraph, type SubgraphSource } from '../compose.js';
 import { sdlLimitProblem } from './sdl-limits.js';
+import { supergraphVersionOf } from '../supergraph-version.js';
 import type { RegistryState, RegistryStore } from './store.js';
 import type { PreparedSupergraph } from './check-tasks.js';
 import { prepareSupergraph, type CheckSettings } from './worker.js';
@@ -28,9 +29,6 @@ const clusterNames = (subgraphs: readonly SubgraphSource[]) => findClusterShapes
  * change's number is used again by the next one.
  */
 const stateKey = (state: RegistryState) => createHash('sha256').update(JSON.stringify(state)).digest('hex');
-
-/** A short, stable version of a supergraph SDL (cache keys carry it). */
-export const supergraphVersionOf = (sdl: string) => createHash('sha256').update(sdl).digest('hex').slice(0, 16);
 
 /**
  * How long a starting gateway waits for the registry (Redis queues commands while it

@@ -20,6 +20,7 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ErrorCode } from '../../schema/errors.js';
+import { refuse } from './disabled.js';
 import type { PersistedOperations } from '../persisted-operations.js';
 import type { CheckedOperation, CheckReport } from './checks.js';
 import type { SubgraphSource } from '../compose.js';
@@ -63,10 +64,6 @@ const publishBody = z.object({
 });
 const rollbackBody = z.object({ version: z.number({ error: 'is required: the registry version to restore' }).int().min(0) });
 
-function refuse(res: Response, status: number, code: ErrorCode, message: string, extra: Record<string, unknown> = {}): void {
-  res.status(status).json({ error: { code, message }, ...extra });
-}
-
 /**
  * Refuses a change request whose body is not declared JSON: express.json() leaves such a body
  * unread, which would otherwise be reported as missing fields. Answered; false when refused.
@@ -80,13 +77,6 @@ function jsonBody(req: Request, res: Response, example: string): boolean {
     `Send the body as JSON with Content-Type: application/json (got ${req.headers['content-type'] ?? 'none'}), e.g. ${example}`,
   );
   return false;
-}
-
-/** Routes that say the registry is off, and why. */
-export function disabledRegistryRoutes(reason: string): (app: express.Express) => void {
-  return (app) => {
-    app.use('/registry', (_req, res) => refuse(res, 409, ErrorCode.REGISTRY_DISABLED, reason));
-  };
 }
 
 /** The registry endpoints, mounted on the gateway's app. */

@@ -177,7 +177,7 @@ export async function buildInsightsService(options: InsightsServiceOptions): Pro
   });
   return createService({
     name: 'insights',
-    tracing: subgraphTracing('insights', options.tracing),
+    tracing: await subgraphTracing('insights', options.tracing),
     // Report subscriptions end as the drain starts (they complete; gateways tell their clients), so it need not wait on them.
     apollo: (drain) =>
       subgraphApollo(

@@ -292,7 +292,7 @@ export async function buildClusterSubgraph<Extra extends object>(
     events.close();
     await store.close();
   };
-  const tracing = subgraphTracing(definition.name, options.tracing);
+  const tracing = await subgraphTracing(definition.name, options.tracing);
   // Requests read through spans of their lookups (when tracing is on); the feed writes as it did.
   const served = tracing.store(store);
   const service = await createService<ClusterContext<Extra>>({

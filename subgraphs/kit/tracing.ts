@@ -31,8 +31,8 @@ export interface SubgraphTracing {
 const OFF: SubgraphTracing = { tracer: null, before: () => {}, store: (store) => store, shutdown: async () => {} };
 
 /** Starts the tracing of the subgraph `name` (its `service.name`); nothing without an endpoint. */
-export function subgraphTracing(name: string, config: TracingConfig = TRACING_OFF): SubgraphTracing {
-  const telemetry = startTelemetry({ ...config, serviceName: name }, KIT_SCOPE);
+export async function subgraphTracing(name: string, config: TracingConfig = TRACING_OFF): Promise<SubgraphTracing> {
+  const telemetry = await startTelemetry({ ...config, serviceName: name }, KIT_SCOPE);
   if (!telemetry) return OFF;
   const tracer = telemetry.tracer;
   return {

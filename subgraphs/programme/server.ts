@@ -60,7 +60,7 @@ export interface ProgrammeServiceOptions {
  * state no `max-age`: gateways cache them under that version, so a registration is served
  * as soon as the programme serves it.
  */
-export function buildProgrammeService(
+export async function buildProgrammeService(
   reference: ProgrammeReference = builtInReference,
   options: ProgrammeServiceOptions = {},
 ): Promise<Service> {
@@ -85,7 +85,7 @@ export function buildProgrammeService(
   };
   return createService<ProgrammeContext>({
     name: 'programme',
-    tracing: subgraphTracing('programme', options.tracing),
+    tracing: await subgraphTracing('programme', options.tracing),
     apollo: subgraphApollo<ProgrammeContext>(schema, { name: 'programme', plugins: [answeredVersion] }),
     context: async () => ({ version: membershipVersionOf(current()) }),
     routes: (app) => events.routes(app),

@@ -1,0 +1,65 @@
+/**
+ * The OpenTelemetry SDK half of `telemetry.ts`: the tracer provider, its sampler and its
+ * OTLP/HTTP exporter. Imported by `startTelemetry` only when a service has an endpoint, so a
+ * service that does not trace never loads the SDK.
+ */
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+} from '@opentelemetry/sdk-trace';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { SERVICE_NAMESPACE, type Telemetry, type TracingConfig } from './telemetry.js';
+
+function samplerOf(config: TracingConfig): Sampler {
+  const ratio = new TraceIdRatioBasedSampler(config.samplerRatio);
+  switch (config.sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio;
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio });
+  }
+}
+
+/**
+ * The context manager every traced service in a process shares: spans follow async work
+ * through AsyncLocalStorage. Installed by the first service that traces, never when none does.
+ */
+function ensureContextManager(): void {
+  if (contextManagerInstalled) return;
+  contextManagerInstalled = context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+}
+let contextManagerInstalled = false;
+
+/** Starts a service's tracer provider, exporting over OTLP/HTTP JSON to `config.endpoint`. */
+export function startProvider(config: TracingConfig & { readonly endpoint: string }, scope: string): Telemetry {
+  ensureContextManager();
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({
+      'service.namespace': SERVICE_NAMESPACE,
+      ...config.resourceAttributes,
+      [ATTR_SERVICE_NAME]: config.serviceName,
+    }),
+    sampler: samplerOf(config),
+    spanProcessors: [
+      new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: config.endpoint }), scheduledDelayMillis: config.scheduleDelayMs }),
+    ],
+  });
+  return { tracer: provider.getTracer(scope), provider, shutdown: () => provider.shutdown() };
+}

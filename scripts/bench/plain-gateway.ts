@@ -4,6 +4,10 @@
  * Apollo Gateway refuses a supergraph whose @authenticated / @requiresScopes links are
  * `for: SECURITY` (this project's contract uses @requiresScopes): it gets the same text with
  * that purpose dropped, and so serves the restricted fields to anyone (no workload asks for them).
+ * Apollo's usage-metrics meter is off (`APOLLO_TELEMETRY_DISABLED`), as in this project's gateway
+ * (`offline-gateway.ts`): left on, it probes four clouds' metadata addresses and reports to
+ * apollographql.com, traffic a benchmark on this machine must not send, and its memory and CPU
+ * would count against plain Apollo Gateway alone.
  */
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
@@ -11,6 +15,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { gatewaySupergraph } from '../../gateway/auth/requirements.js';
 
+process.env['APOLLO_TELEMETRY_DISABLED'] = 'true';
 const path = process.env['SUPERGRAPH_PATH'];
 if (!path) throw new Error('SUPERGRAPH_PATH is required');
 const server = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl: gatewaySupergraph(readFileSync(path, 'utf8')) }) });

@@ -69,6 +69,9 @@ describe('The Guild gateway benchmark subgraphs, through plain Apollo Gateway', 
 
   beforeAll(async () => {
     subgraphs = await startGuildSubgraphs({ host: '127.0.0.1', port: 0 });
+    // Plain Apollo Gateway's usage-metrics meter would probe cloud metadata addresses and report
+    // to apollographql.com: tests send traffic only to this machine (as plain-gateway.ts).
+    process.env['APOLLO_TELEMETRY_DISABLED'] = 'true';
     gatewayServer = new ApolloServer({
       gateway: new ApolloGateway({ supergraphSdl: subgraphs.supergraphSdl }),
       stopOnTerminationSignals: false,

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisRegistryStore } from './redis-store.js';
-import { EMPTY_REGISTRY, FileRegistryStore, RegistryUnavailableError, type RegistryState, type RegistryStore } from './store.js';
+import {
+  EMPTY_REGISTRY,
+  FileRegistryStore,
+  mergeOperations,
+  RegistryUnavailableError,
+  type RecordedOperation,
+  type RegistryState,
+  type RegistryStore,
+} from './store.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -74,6 +82,21 @@ describe.each(backends)('the %s registry store', (_name, open) => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('merging recorded operations', () => {
+  it('keeps the newest of each client when many are seen in one millisecond, merged one at a time', () => {
+    // The recorder merges each operation into its pending list as it is seen: on a fast
+    // machine ten of them share one timestamp, and the order seen must still decide.
+    const at = '2026-12-01T12:00:00.000Z';
+    const seen = (name: string): RecordedOperation => ({ name, document: `query ${name} { a }`, lastSeen: at, client: 'a' });
+    let kept: RecordedOperation[] = [];
+    for (let i = 0; i < 10; i++) kept = mergeOperations(kept, [seen(`Busy${i}`)], 3);
+    expect(kept.map((op) => op.name)).toEqual(['Busy9', 'Busy8', 'Busy7']);
+    // Seen again, an operation takes its new place.
+    kept = mergeOperations(kept, [seen('Busy7')], 3);
+    expect(kept.map((op) => op.name)).toEqual(['Busy7', 'Busy9', 'Busy8']);
   });
 });
 

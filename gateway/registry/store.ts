@@ -148,11 +148,13 @@ export function mergeOperations(
   added: readonly RecordedOperation[],
   perClient: number,
 ): RecordedOperation[] {
-  const byKey = new Map(kept.map((op) => [operationKey(op), op]));
-  for (const op of added) byKey.set(operationKey(op), op);
-  // Seen in the same millisecond: the one added last is the newer.
+  // Seen in the same millisecond, the newer is the one later in time: `kept` is newest first
+  // (what this function returned), `added` oldest first (as recorded), and an operation seen
+  // again takes its new place.
+  const byKey = new Map<string, { op: RecordedOperation; order: number }>();
+  kept.forEach((op, index) => byKey.set(operationKey(op), { op, order: kept.length - index }));
+  added.forEach((op, index) => byKey.set(operationKey(op), { op, order: kept.length + 1 + index }));
   const newestFirst = [...byKey.values()]
-    .map((op, order) => ({ op, order }))
     .sort((a, b) => b.op.lastSeen.localeCompare(a.op.lastSeen) || b.order - a.order)
     .map(({ op }) => op);
   const held = new Map<string, number>();

@@ -5,8 +5,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, SpanKind } from '@opentelemetry/api';
+import { context, propagation, SpanKind } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TRACING_OFF } from '../schema/telemetry.js';
@@ -31,7 +32,9 @@ let url: string;
 const agent = subgraphAgent();
 
 beforeAll(async () => {
+  // What startTelemetry installs (telemetry-sdk.ts), for a provider of the test's own.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {

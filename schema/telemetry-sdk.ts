@@ -3,8 +3,9 @@
  * OTLP/HTTP exporter. Imported by `startTelemetry` only when a service has an endpoint, so a
  * service that does not trace never loads the SDK.
  */
-import { context } from '@opentelemetry/api';
+import { context, propagation } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -38,18 +39,22 @@ function samplerOf(config: TracingConfig): Sampler {
 }
 
 /**
- * The context manager every traced service in a process shares: spans follow async work
- * through AsyncLocalStorage. Installed by the first service that traces, never when none does.
+ * The context manager and propagator every traced service in a process shares: spans follow
+ * async work through AsyncLocalStorage, and cross services in W3C `traceparent` headers
+ * (`injectTraceContext`, `extractTraceContext`). Installed by the first service that traces,
+ * never when none does.
  */
-function ensureContextManager(): void {
-  if (contextManagerInstalled) return;
-  contextManagerInstalled = context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+function ensureGlobals(): void {
+  if (globalsInstalled) return;
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  globalsInstalled = true;
 }
-let contextManagerInstalled = false;
+let globalsInstalled = false;
 
 /** Starts a service's tracer provider, exporting over OTLP/HTTP JSON to `config.endpoint`. */
 export function startProvider(config: TracingConfig & { readonly endpoint: string }, scope: string): Telemetry {
-  ensureContextManager();
+  ensureGlobals();
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
       'service.namespace': SERVICE_NAMESPACE,

@@ -10,8 +10,7 @@
  * details (`OTEL_EXPORTER_OTLP_HEADERS`, `_TIMEOUT`, `_COMPRESSION`, certificates) are left to
  * the OpenTelemetry SDK, which reads them itself as the specification says.
  */
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
 import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
@@ -130,16 +129,19 @@ const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
 const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 const ATTR_URL_PATH = 'url.path';
 
-const propagator = new W3CTraceContextPropagator();
-
-/** Writes the active context's `traceparent` (and `tracestate`) into outgoing headers; nothing when no span is active. */
+/**
+ * Writes the active context's `traceparent` (and `tracestate`) into outgoing headers; nothing
+ * when no span is active. Through the API's global propagator, the W3C one `telemetry-sdk.ts`
+ * registers when a service starts tracing: `@opentelemetry/core`, which holds it, is then
+ * loaded only with an endpoint.
+ */
 export function injectTraceContext(set: (name: string, value: string) => void, active: Context = context.active()): void {
-  propagator.inject(active, set, { set: (carrier, key, value) => carrier(key, value) });
+  propagation.inject(active, set, { set: (carrier, key, value) => carrier(key, value) });
 }
 
 /** The caller's trace context from incoming headers (W3C `traceparent`), on a fresh root. */
 export function extractTraceContext(headers: Readonly<Record<string, string | string[] | undefined>>): Context {
-  return propagator.extract(ROOT_CONTEXT, headers, {
+  return propagation.extract(ROOT_CONTEXT, headers, {
     get: (carrier, key) => carrier[key],
     keys: (carrier) => Object.keys(carrier),
   });

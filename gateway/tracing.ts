@@ -13,21 +13,10 @@ import { createRequire } from 'node:module';
 import { SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Express } from 'express';
-import { inSpan, injectTraceContext, serverSpans, startTelemetry, type Telemetry, type TracingConfig } from '../schema/telemetry.js';
+import { inSpan, injectTraceContext, serverSpans, startTelemetry, type TracingConfig } from '../schema/telemetry.js';
 import { GRAPHQL_PATH } from '../schema/wire.js';
 import type { GatewayCache } from './cache.js';
 import type { BreakerState, FailureReason } from './resilience.js';
-
-/**
- * The OpenTelemetry API as Apollo Gateway loads it (its own pinned copy, 1.9, today). Its
- * tracer was taken at load from that copy's own proxy provider, which a provider registered
- * through our copy (1.10) never reaches, and the two copies cannot both register globals
- * ("All API registration versions must match"): the proxy is handed our provider directly.
- * When npm dedupes the two, this is our copy and the registration below does it.
- */
-const apolloApi = createRequire(createRequire(import.meta.url).resolve('@apollo/gateway'))(
-  '@opentelemetry/api',
-) as typeof import('@opentelemetry/api');
 
 /** The instrumentation scope of the gateway's own spans. */
 export const GATEWAY_SCOPE = 'millennium-supergraph/gateway';
@@ -111,7 +100,16 @@ const OFF: GatewayTracing = {
 export async function gatewayTracing(config: TracingConfig): Promise<GatewayTracing> {
   const telemetry = await startTelemetry(config, GATEWAY_SCOPE);
   if (!telemetry) return OFF;
-  // Before ours is registered, Apollo's copy answers with its own proxy (the one its tracer uses).
+  // The OpenTelemetry API as Apollo Gateway loads it (its own pinned copy, 1.9, today), looked
+  // up only when tracing is on. Its tracer was taken at load from that copy's own proxy
+  // provider, which a provider registered through our copy (1.10) never reaches, and the two
+  // copies cannot both register globals ("All API registration versions must match"): the
+  // proxy is handed our provider directly. When npm dedupes the two, this is our copy and the
+  // registration below does it. Before ours is registered, Apollo's copy answers with its own
+  // proxy (the one its tracer uses).
+  const apolloApi = createRequire(createRequire(import.meta.url).resolve('@apollo/gateway'))(
+    '@opentelemetry/api',
+  ) as typeof import('@opentelemetry/api');
   const apolloProxy = apolloApi.trace.getTracerProvider();
   if (apolloProxy instanceof apolloApi.ProxyTracerProvider) apolloProxy.setDelegate(telemetry.provider);
   trace.setGlobalTracerProvider(telemetry.provider);
@@ -122,12 +120,8 @@ export async function gatewayTracing(config: TracingConfig): Promise<GatewayTrac
     plugins: [operationSpans(tracer)],
     fetches: fetchTracing(tracer),
     cache: (cache, name) => tracedCache(cache, tracer, name),
-    shutdown: () => stop(telemetry),
+    shutdown: () => telemetry.shutdown(),
   };
-}
-
-async function stop(telemetry: Telemetry): Promise<void> {
-  await telemetry.shutdown();
 }
 
 /** Subgraph fetch spans: CLIENT, named after the subgraph, the parent of the subgraph's SERVER span. */

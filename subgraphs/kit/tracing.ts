@@ -12,15 +12,13 @@ import { inSpan, serverSpans, startTelemetry, TRACING_OFF, type TracingConfig } 
 import { GRAPHQL_PATH } from '../../schema/wire.js';
 import type { ViewStore } from './store.js';
 
-export { loadTracingConfig, TRACING_OFF, type TracingConfig } from '../../schema/telemetry.js';
+export type { TracingConfig } from '../../schema/telemetry.js';
 
 /** The instrumentation scope of the kit's spans. */
 export const KIT_SCOPE = 'millennium-supergraph/subgraph-kit';
 
 /** One subgraph's tracing. */
 export interface SubgraphTracing {
-  /** Null when tracing is off. */
-  readonly tracer: Tracer | null;
   /** Mounts the SERVER spans of `/graphql` (first, before any route). */
   before(app: Express): void;
   /** The store, with a span per lookup (the store itself when off). */
@@ -28,7 +26,7 @@ export interface SubgraphTracing {
   shutdown(): Promise<void>;
 }
 
-const OFF: SubgraphTracing = { tracer: null, before: () => {}, store: (store) => store, shutdown: async () => {} };
+const OFF: SubgraphTracing = { before: () => {}, store: (store) => store, shutdown: async () => {} };
 
 /** Starts the tracing of the subgraph `name` (its `service.name`); nothing without an endpoint. */
 export async function subgraphTracing(name: string, config: TracingConfig = TRACING_OFF): Promise<SubgraphTracing> {
@@ -36,14 +34,16 @@ export async function subgraphTracing(name: string, config: TracingConfig = TRAC
   if (!telemetry) return OFF;
   const tracer = telemetry.tracer;
   return {
-    tracer,
     before: (app) => app.use(serverSpans(tracer, (req) => req.path === GRAPHQL_PATH)),
     store: (store) => tracedStore(store, tracer, name),
     shutdown: () => telemetry.shutdown(),
   };
 }
 
-/** Lookups of a view store as spans: the manifest read, and each batch with its key count and hits. */
+/**
+ * Lookups of a view store as spans: the manifest read, and each batch with its key count and
+ * hits; writes and the rest pass through untraced (as `tracedCache` does for the gateway's caches).
+ */
 export function tracedStore<Extra>(store: ViewStore<Extra>, tracer: Tracer, subgraph: string): ViewStore<Extra> {
   const attributes = (keys: number) => ({
     'graphql.subgraph.name': subgraph,
@@ -58,15 +58,16 @@ export function tracedStore<Extra>(store: ViewStore<Extra>, tracer: Tracer, subg
         span?.setAttribute('msg.store.hits', found.filter((v) => v !== null).length);
         return found;
       });
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      const method = (value as (...args: unknown[]) => unknown).bind(target);
-      if (property === 'manifest') return () => inSpan(tracer, 'store manifest', attributes(1), () => method() as Promise<unknown>);
-      if (property === 'getReleases' || property === 'getRollouts' || property === 'getTrusts')
-        return batch(property, method as (keys: readonly unknown[]) => Promise<unknown[]>);
-      return method;
-    },
-  });
+  const announce = store.announce?.bind(store);
+  return {
+    publish: (views) => store.publish(views),
+    withdraw: (file) => store.withdraw(file),
+    manifest: () => inSpan(tracer, 'store manifest', attributes(1), () => store.manifest()),
+    getReleases: batch('getReleases', (keys) => store.getReleases(keys)),
+    getRollouts: batch('getRollouts', (keys) => store.getRollouts(keys)),
+    getTrusts: batch('getTrusts', (keys) => store.getTrusts(keys)),
+    health: () => store.health(),
+    ...(announce ? { announce } : {}),
+    close: () => store.close(),
+  };
 }

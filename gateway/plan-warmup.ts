@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import type { ApolloGateway } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import type { QueryPlan, QueryPlanner } from '@apollo/query-planner';
-import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { readLive } from './live/live-directive.js';
 import type { PersistedOperations } from './persisted-operations.js';
 import type { RecordedOperation } from './registry/store.js';
@@ -82,27 +82,27 @@ export function warmupOperations(persisted: PersistedOperations, recorded: reado
 }
 
 /**
- * The text Apollo plans (without `@live`, which the live transports remove) and the store
- * keys a request may use for it: without a name when the document has one operation, and
- * with its name when it has one. Null: nothing to warm (a subscription, planned per stream by
- * `live/subscriptions.ts`, or a document that does not parse).
+ * The document Apollo plans (without `@live`, which the live transports remove), parsed once
+ * here for both the keys and the planner, and the store keys a request may use for it:
+ * without a name when the document has one operation, and with its name when it has one.
+ * Null: nothing to warm (a subscription, planned per stream by `live/subscriptions.ts`, or a
+ * document that does not parse).
  */
-function keysOf(op: WarmOperation): { text: string; name: string | undefined; keys: string[] } | null {
+function keysOf(op: WarmOperation): { document: DocumentNode; name: string | undefined; keys: string[] } | null {
   const read = readLive(op.document, op.operationName, Infinity);
   if (read instanceof Error) return null;
-  let operations: OperationDefinitionNode[];
+  let document: DocumentNode;
   try {
-    operations = parse(read.query, { noLocation: true }).definitions.filter(
-      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
-    );
+    document = parse(read.query);
   } catch {
     return null;
   }
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const selected = op.operationName ? operations.find((o) => o.name?.value === op.operationName) : operations[0];
   if (!selected || selected.operation === 'subscription' || (!op.operationName && operations.length !== 1)) return null;
   const name = selected.name?.value;
   const keys = [...(operations.length === 1 ? [planStoreKey(read.query, null)] : []), ...(name ? [planStoreKey(read.query, name)] : [])];
-  return { text: read.query, name, keys };
+  return { document, name, keys };
 }
 
 /** What one warm-up did. */
@@ -195,7 +195,7 @@ export class PlanWarmup {
       const target = keysOf(op);
       if (target) {
         try {
-          const operation = operationFromDocument(apiSchema, parse(target.text), { operationName: target.name });
+          const operation = operationFromDocument(apiSchema, target.document, { operationName: target.name });
           const plan = planner.buildQueryPlan(operation, {
             recursiveSelectionsLimitDisabled: limits.recursiveSelectionsLimitDisabled ?? false,
             nonLocalSelectionsLimitDisabled: limits.nonLocalSelectionsLimitDisabled ?? false,

@@ -168,6 +168,8 @@ describe('subgraph fetch spans', () => {
       span.end();
     });
     expect(seen).toEqual([undefined]);
+    // Not a fetch or cache span: only the test's own.
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['outside']);
   });
 });
 

@@ -19,7 +19,7 @@ import type { GatewayCache } from './cache.js';
 import type { BreakerState, FailureReason } from './resilience.js';
 
 /** The instrumentation scope of the gateway's own spans. */
-export const GATEWAY_SCOPE = 'millennium-supergraph/gateway';
+const GATEWAY_SCOPE = 'millennium-supergraph/gateway';
 
 /** Span attributes of a subgraph fetch (the `msg.` ones are this gateway's own). */
 export const FETCH_ATTRIBUTES = {
@@ -48,7 +48,7 @@ export interface FetchTrace {
 const current = new AsyncLocalStorage<FetchTrace>();
 
 /** On the request's span: the operation joined an identical one's execution (`operation-dedupe.ts`). */
-export const OPERATION_JOINED_ATTRIBUTE = 'msg.operation.joined';
+const OPERATION_JOINED_ATTRIBUTE = 'msg.operation.joined';
 
 /** Marks the active (request) span as joined; nothing when no span is traced. */
 export function noteOperationJoined(): void {
@@ -169,7 +169,7 @@ export function fetchTracing(tracer: Tracer): FetchTracing {
  * Spans for Apollo Server's parse and validate steps, and on the request's span the
  * operation (name, type) and how the response cache answered (`extensions.cache.status`).
  */
-export function operationSpans(tracer: Tracer): ApolloServerPlugin {
+function operationSpans(tracer: Tracer): ApolloServerPlugin {
   const ended = (span: Span) => async (error?: unknown) => {
     if (error) {
       span.recordException(error as Error);

@@ -140,7 +140,7 @@ export function injectTraceContext(set: (name: string, value: string) => void, a
 }
 
 /** The caller's trace context from incoming headers (W3C `traceparent`), on a fresh root. */
-export function extractTraceContext(headers: Readonly<Record<string, string | string[] | undefined>>): Context {
+function extractTraceContext(headers: Readonly<Record<string, string | string[] | undefined>>): Context {
   return propagation.extract(ROOT_CONTEXT, headers, {
     get: (carrier, key) => carrier[key],
     keys: (carrier) => Object.keys(carrier),

@@ -15,7 +15,7 @@ import type { ViewStore } from './store.js';
 export type { TracingConfig } from '../../schema/telemetry.js';
 
 /** The instrumentation scope of the kit's spans. */
-export const KIT_SCOPE = 'millennium-supergraph/subgraph-kit';
+const KIT_SCOPE = 'millennium-supergraph/subgraph-kit';
 
 /** One subgraph's tracing. */
 export interface SubgraphTracing {
@@ -44,7 +44,7 @@ export async function subgraphTracing(name: string, config: TracingConfig = TRAC
  * Lookups of a view store as spans: the manifest read, and each batch with its key count and
  * hits; writes and the rest pass through untraced (as `tracedCache` does for the gateway's caches).
  */
-export function tracedStore<Extra>(store: ViewStore<Extra>, tracer: Tracer, subgraph: string): ViewStore<Extra> {
+function tracedStore<Extra>(store: ViewStore<Extra>, tracer: Tracer, subgraph: string): ViewStore<Extra> {
   const attributes = (keys: number) => ({
     'graphql.subgraph.name': subgraph,
     'db.system.name': store.health().backend.toLowerCase(),

@@ -60,6 +60,22 @@ function listLevels(type: AnyType): string[] {
   for (let t: AnyType | undefined = type; t; t = t.ofType) if (isList(t)) levels.push('@');
   return levels;
 }
+/** The root type an operation starts from (null: the schema has none for its kind). */
+function rootOf(schema: AnySchema, operation: OperationDefinitionNode): AnyType | null {
+  const root =
+    operation.operation === 'query'
+      ? schema.getQueryType()
+      : operation.operation === 'mutation'
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
+  return (root ?? null) as AnyType | null;
+}
+/** A document's fragment definitions by name. */
+function fragmentsOf(document: DocumentNode): ReadonlyMap<string, FragmentDefinitionNode> {
+  return new Map(
+    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
+  );
+}
 
 /** The alias under which the cut document asks `__typename` (abstract positions, emptied selections); never in an answer. */
 export const TYPENAME_ALIAS = '_authorizationTypename';
@@ -195,16 +211,8 @@ export class Authorizer {
         ? operations[0]
         : undefined;
     if (!operation) return null;
-    const fragments = new Map(
-      document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
-    );
-    const root = (
-      operation.operation === 'query'
-        ? this.#schema.getQueryType()
-        : operation.operation === 'mutation'
-          ? this.#schema.getMutationType()
-          : this.#schema.getSubscriptionType()
-    ) as AnyType | null;
+    const fragments = fragmentsOf(document);
+    const root = rootOf(this.#schema, operation);
     const conditions = new Map<string, Condition>();
     const guarded = new Map<SelectionNode, string[]>();
     const paths = new Map<SelectionNode, string[][]>();
@@ -285,11 +293,13 @@ export class Authorizer {
       })),
     );
     const cut = this.#cut(document, denied);
+    // Read once per restriction, not once per answer reshaped.
+    const fragments = fragmentsOf(document);
     return {
       document: cut,
       queryHash: createHash('sha256').update(print(cut)).digest('hex'),
       errors: dedupe(errors),
-      reshape: (data, variables) => this.#reshape(analysis.operation, document, denied, data, variables ?? {}),
+      reshape: (data, variables) => this.#reshape(analysis.operation, fragments, denied, data, variables ?? {}),
     };
   }
 
@@ -316,15 +326,12 @@ export class Authorizer {
   /** The client's shape over the cut document's answer (see the file's comment). */
   #reshape(
     operation: OperationDefinitionNode,
-    document: DocumentNode,
+    fragments: ReadonlyMap<string, FragmentDefinitionNode>,
     denied: ReadonlySet<SelectionNode>,
     data: Record<string, unknown> | null | undefined,
     variables: Readonly<Record<string, unknown>>,
   ): Record<string, unknown> | null {
     if (!data) return data ?? null;
-    const fragments = new Map(
-      document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
-    );
     const schema = this.#schema;
     const PROPAGATE = Symbol('null propagates');
     const included = (node: SelectionNode) =>
@@ -411,13 +418,8 @@ export class Authorizer {
       const object = objectOf(runtime, nodes, record);
       return object === PROPAGATE ? null : object;
     };
-    const root = (
-      operation.operation === 'query'
-        ? schema.getQueryType()
-        : operation.operation === 'mutation'
-          ? schema.getMutationType()
-          : schema.getSubscriptionType()
-    ) as AnyType;
+    // A restriction exists only for an operation whose root the walk found.
+    const root = rootOf(schema, operation)!;
     const rootField: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: 'data' }, selectionSet: operation.selectionSet };
     const shaped = objectOf(root, [rootField], data);
     return shaped === PROPAGATE ? null : shaped;

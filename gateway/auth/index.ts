@@ -14,9 +14,10 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from '../data-source.js';
 import { NO_IDENTITY } from './authenticate.js';
-import { Authorizer, type AnySchema } from './authorize.js';
+import { Authorizer } from './authorize.js';
 import type { Identity } from './jwt.js';
 import { accessRules, NO_RULES } from './requirements.js';
+import type { AnySchema } from './shape.js';
 
 type Executor = ApolloGateway['executor'];
 type ExecutorContext = Parameters<Executor>[0];

@@ -24,7 +24,7 @@ import {
 } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
 import type { Identity } from './jwt.js';
-import { hasRules, requirement, type AccessRules, type Condition } from './requirements.js';
+import { conditionId, hasRules, type AccessRules, type Condition } from './requirements.js';
 import { reshape, TYPENAME_ALIAS } from './reshape.js';
 import { fragmentsOf, isAbstract, isList, namedOf, rootOf, type AnySchema, type AnyType } from './shape.js';
 
@@ -61,10 +61,8 @@ export interface Restriction {
   ): Record<string, unknown> | null;
 }
 
-const conditionId = (c: Condition) => requirement([c]).id;
-
 /** Whether an identity meets a condition. */
-export function meets(identity: Identity, condition: Condition): boolean {
+function meets(identity: Identity, condition: Condition): boolean {
   if (condition.kind === 'authenticated') return identity.subject !== null;
   return condition.anyOf.some((all) => all.every((scope) => identity.scopes.has(scope)));
 }

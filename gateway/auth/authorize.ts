@@ -24,7 +24,7 @@ import {
 } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
 import type { Identity } from './jwt.js';
-import { conditionId, hasRules, type AccessRules, type Condition } from './requirements.js';
+import { conditionId, type AccessRules, type Condition } from './requirements.js';
 import { reshape, TYPENAME_ALIAS } from './reshape.js';
 import { fragmentsOf, isAbstract, isList, namedOf, rootOf, type AnySchema, type AnyType } from './shape.js';
 
@@ -67,7 +67,7 @@ function meets(identity: Identity, condition: Condition): boolean {
   return condition.anyOf.some((all) => all.every((scope) => identity.scopes.has(scope)));
 }
 
-/** The rules of one supergraph on its API schema; built again on each swap. */
+/** The rules of one supergraph on its API schema (only one that has any); built again on each swap. */
 export class Authorizer {
   readonly #rules: AccessRules;
   readonly #schema: AnySchema;
@@ -84,11 +84,6 @@ export class Authorizer {
   constructor(rules: AccessRules, schema: AnySchema) {
     this.#rules = rules;
     this.#schema = schema;
-  }
-
-  /** Whether this supergraph restricts anything (else every operation runs untouched). */
-  get active(): boolean {
-    return hasRules(this.#rules);
   }
 
   /** A named type's conditions: its own and, for an interface or union, every possible type's. */
@@ -214,7 +209,6 @@ export class Authorizer {
    * callers who meet the same conditions share answers. Null when the operation cannot be walked.
    */
   accessKey(query: string, operationName: string | null | undefined, identity: Identity): string | null {
-    if (!this.active) return '';
     const analysis = this.analyse(query, operationName);
     if (!analysis) return null;
     if (analysis.conditions.size === 0) return '';
@@ -226,7 +220,6 @@ export class Authorizer {
 
   /** What to cut for this identity; null when the operation may run as it is. */
   restrict(document: DocumentNode, operationName: string | null | undefined, identity: Identity): Restriction | null {
-    if (!this.active) return null;
     const analysis = this.analyse(document, operationName);
     if (!analysis || analysis.guarded.size === 0) return null;
     const met = new Map([...analysis.conditions].map(([id, c]) => [id, meets(identity, c)]));

@@ -16,7 +16,7 @@ import type { GatewayContext } from '../data-source.js';
 import { NO_IDENTITY } from './authenticate.js';
 import { Authorizer } from './authorize.js';
 import type { Identity } from './jwt.js';
-import { accessRules, NO_RULES } from './requirements.js';
+import { accessRules, hasRules } from './requirements.js';
 import type { AnySchema } from './shape.js';
 
 type Executor = ApolloGateway['executor'];
@@ -58,7 +58,8 @@ export function authorization(options: { readonly rejectUnauthorized: boolean })
     },
     supergraphChanged: (sdl, apiSchema) => {
       const rules = accessRules(sdl);
-      authorizer = rules === NO_RULES ? null : new Authorizer(rules, apiSchema);
+      // No rules (also a supergraph that links the specs but uses neither directive): operations run untouched, at no cost.
+      authorizer = hasRules(rules) ? new Authorizer(rules, apiSchema) : null;
     },
     accessKey: (query, operationName, identity) => (authorizer ? authorizer.accessKey(query, operationName, identity) : ''),
     plugin: {

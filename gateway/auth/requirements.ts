@@ -30,7 +30,7 @@ export interface AccessRules {
   readonly fields: ReadonlyMap<string, Requirement>;
 }
 
-export const NO_RULES: AccessRules = { types: new Map(), fields: new Map() };
+const NO_RULES: AccessRules = { types: new Map(), fields: new Map() };
 
 /** Whether the rules restrict anything (no rules: operations run untouched, at no cost). */
 export function hasRules(rules: AccessRules): boolean {

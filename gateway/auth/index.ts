@@ -12,8 +12,8 @@
 import type { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
+import { ANONYMOUS } from '../caller.js';
 import type { GatewayContext } from '../data-source.js';
-import { NO_IDENTITY } from './authenticate.js';
 import { Authorizer } from './authorize.js';
 import type { Identity } from './jwt.js';
 import { accessRules, hasRules } from './requirements.js';
@@ -33,7 +33,7 @@ export interface Authorization {
   readonly plugin: ApolloServerPlugin<GatewayContext>;
 }
 
-const identityOf = (context: GatewayContext): Identity => context.caller ?? NO_IDENTITY;
+const identityOf = (context: GatewayContext): Identity => context.caller ?? ANONYMOUS;
 
 /** `rejectUnauthorized`: refuse an operation that touches anything denied, instead of cutting it. */
 export function authorization(options: { readonly rejectUnauthorized: boolean }): Authorization {

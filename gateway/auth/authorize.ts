@@ -114,28 +114,26 @@ export class Authorizer {
 
   /** Walks an operation; null when it cannot be (no such operation, or it does not parse). */
   analyse(document: DocumentNode | string, operationName: string | null | undefined): Analysis | null {
+    const name = operationName ?? '';
     if (typeof document !== 'string') {
       let byName = this.#parsed.get(document);
       if (!byName) this.#parsed.set(document, (byName = new Map()));
-      const name = operationName ?? '';
       if (!byName.has(name)) byName.set(name, this.#walkSafely(document, operationName));
       return byName.get(name)!;
     }
-    const text = document;
-    const name = operationName ?? '';
-    let byName = this.#analyses.get(text);
+    let byName = this.#analyses.get(document);
+    // A memoised null (it cannot be walked) is returned here too: only a name never seen is undefined.
     const known = byName?.get(name);
     if (known !== undefined) return known;
-    if (byName?.has(name)) return null;
-    let analysis: Analysis | null = null;
+    let analysis: Analysis | null;
     try {
-      analysis = this.#walkSafely(parse(text, { noLocation: true }), operationName);
+      analysis = this.#walk(parse(document, { noLocation: true }), operationName);
     } catch {
       analysis = null;
     }
     if (!byName) {
       if (this.#analyses.size >= 1000) this.#analyses.delete(this.#analyses.keys().next().value!);
-      this.#analyses.set(text, (byName = new Map()));
+      this.#analyses.set(document, (byName = new Map()));
     }
     // One text asked for under ever new operation names must not grow without bound either.
     if (byName.size >= 16) byName.clear();

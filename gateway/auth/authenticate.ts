@@ -18,9 +18,6 @@ import { TokenRefused } from './refusal.js';
 
 const LOCALS_KEY = 'identity';
 
-/** The anonymous identity (no token). */
-export const NO_IDENTITY: Identity = { subject: ANONYMOUS.subject, scopes: ANONYMOUS.scopes, claims: ANONYMOUS.claims };
-
 export interface Authentication {
   /** On `/graphql`, first: refuses a bad (or, with JWT_REQUIRED, a missing) token; leaves the identity for `identityFrom`. */
   readonly middleware: RequestHandler;
@@ -58,10 +55,10 @@ export async function authentication(
   const verifier = jwks ? new (await import('./jwt.js')).JwtVerifier({ ...config, jwks }, options) : null;
 
   const identityOf = async (authorization: string | undefined): Promise<Identity> => {
-    if (!verifier) return NO_IDENTITY;
+    if (!verifier) return ANONYMOUS;
     if (!authorization) {
       if (config.required) throw new TokenRefused('malformed', 'A token is required (JWT_REQUIRED): send Authorization: Bearer <token>');
-      return NO_IDENTITY;
+      return ANONYMOUS;
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw new TokenRefused('malformed', 'The Authorization header must be Bearer <token>');
@@ -87,7 +84,7 @@ export async function authentication(
 
   return {
     middleware,
-    identityFrom: (res) => (res.locals[LOCALS_KEY] as Identity | undefined) ?? NO_IDENTITY,
+    identityFrom: (res) => (res.locals[LOCALS_KEY] as Identity | undefined) ?? ANONYMOUS,
     identityOf,
     health: async () => (verifier ? verifier.check() : null),
     start: async () => {

@@ -1,7 +1,8 @@
 import { buildSchema, parse, print } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { Identity } from './jwt.js';
-import { Authorizer, TYPENAME_ALIAS } from './authorize.js';
+import { Authorizer } from './authorize.js';
+import { TYPENAME_ALIAS } from './reshape.js';
 import { accessRules, gatewaySupergraph } from './requirements.js';
 
 // The rules as a supergraph carries them; the walk runs on the API schema (no directives).

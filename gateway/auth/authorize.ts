@@ -6,11 +6,8 @@
  * so is a fragment on such a type. The answer is then put back in the shape the client asked
  * for: `null` where a field was cut, propagated up per the non-null rules as graphql-js would,
  * and one `UNAUTHORIZED_FIELD_OR_TYPE` error per cut at its path, `@` standing for every list
- * item (the errors are static, like Router's: they name where, not how many).
- *
- * The schema's objects come from Apollo Gateway's copy of graphql, which need not be ours
- * (under Vitest it is not), so they are read by shape (`Symbol.toStringTag`) rather than with
- * graphql-js's `instanceof`-based helpers or `TypeInfo`; documents are plain objects either way.
+ * item (the errors are static, like Router's: they name where, not how many). The schema is
+ * read by shape (`shape.ts`); the answer is put back in shape by `reshape.ts`.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -20,7 +17,6 @@ import {
   visit,
   type DocumentNode,
   type FieldNode,
-  type FragmentDefinitionNode,
   type GraphQLFormattedError,
   type OperationDefinitionNode,
   type SelectionNode,
@@ -28,41 +24,16 @@ import {
 } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
 import type { Identity } from './jwt.js';
-import { hasRules, requirement, type AccessRules, type Condition } from './requirements.js';
+import { conditionId, type AccessRules, type Condition } from './requirements.js';
+import { reshape, TYPENAME_ALIAS } from './reshape.js';
+import { fragmentsOf, isAbstract, isList, namedOf, rootOf, type AnySchema, type AnyType } from './shape.js';
 
-/** What of a schema type the walk reads (any copy of graphql-js has these). */
-interface AnyType {
-  readonly name?: string;
-  readonly ofType?: AnyType;
-  getFields?(): Record<string, { readonly type: AnyType }>;
-}
-/** What of the schema the walk reads. */
-export interface AnySchema {
-  getType(name: string): unknown;
-  getQueryType(): unknown;
-  getMutationType(): unknown;
-  getSubscriptionType(): unknown;
-  getPossibleTypes(abstract: never): readonly unknown[];
-}
-
-const tag = (type: unknown) => Object.prototype.toString.call(type).slice(8, -1);
-const isNonNull = (type: AnyType) => tag(type) === 'GraphQLNonNull';
-const isList = (type: AnyType) => tag(type) === 'GraphQLList';
-const isAbstract = (type: AnyType) => tag(type) === 'GraphQLInterfaceType' || tag(type) === 'GraphQLUnionType';
-function namedOf(type: AnyType): AnyType {
-  let t = type;
-  while (t.ofType) t = t.ofType;
-  return t;
-}
 /** `@` once per list level between a field and its named type (Router's list-item marker). */
 function listLevels(type: AnyType): string[] {
   const levels: string[] = [];
   for (let t: AnyType | undefined = type; t; t = t.ofType) if (isList(t)) levels.push('@');
   return levels;
 }
-
-/** The alias under which the cut document asks `__typename` (abstract positions, emptied selections); never in an answer. */
-export const TYPENAME_ALIAS = '_authorizationTypename';
 
 /** One operation as the walk found it: its conditions and the selections each one guards. */
 interface Analysis {
@@ -90,15 +61,13 @@ export interface Restriction {
   ): Record<string, unknown> | null;
 }
 
-const conditionId = (c: Condition) => requirement([c]).id;
-
 /** Whether an identity meets a condition. */
-export function meets(identity: Identity, condition: Condition): boolean {
+function meets(identity: Identity, condition: Condition): boolean {
   if (condition.kind === 'authenticated') return identity.subject !== null;
   return condition.anyOf.some((all) => all.every((scope) => identity.scopes.has(scope)));
 }
 
-/** The rules of one supergraph on its API schema; built again on each swap. */
+/** The rules of one supergraph on its API schema (only one that has any); built again on each swap. */
 export class Authorizer {
   readonly #rules: AccessRules;
   readonly #schema: AnySchema;
@@ -115,11 +84,6 @@ export class Authorizer {
   constructor(rules: AccessRules, schema: AnySchema) {
     this.#rules = rules;
     this.#schema = schema;
-  }
-
-  /** Whether this supergraph restricts anything (else every operation runs untouched). */
-  get active(): boolean {
-    return hasRules(this.#rules);
   }
 
   /** A named type's conditions: its own and, for an interface or union, every possible type's. */
@@ -150,28 +114,26 @@ export class Authorizer {
 
   /** Walks an operation; null when it cannot be (no such operation, or it does not parse). */
   analyse(document: DocumentNode | string, operationName: string | null | undefined): Analysis | null {
+    const name = operationName ?? '';
     if (typeof document !== 'string') {
       let byName = this.#parsed.get(document);
       if (!byName) this.#parsed.set(document, (byName = new Map()));
-      const name = operationName ?? '';
       if (!byName.has(name)) byName.set(name, this.#walkSafely(document, operationName));
       return byName.get(name)!;
     }
-    const text = document;
-    const name = operationName ?? '';
-    let byName = this.#analyses.get(text);
+    let byName = this.#analyses.get(document);
+    // A memoised null (it cannot be walked) is returned here too: only a name never seen is undefined.
     const known = byName?.get(name);
     if (known !== undefined) return known;
-    if (byName?.has(name)) return null;
-    let analysis: Analysis | null = null;
+    let analysis: Analysis | null;
     try {
-      analysis = this.#walkSafely(parse(text, { noLocation: true }), operationName);
+      analysis = this.#walk(parse(document, { noLocation: true }), operationName);
     } catch {
       analysis = null;
     }
     if (!byName) {
       if (this.#analyses.size >= 1000) this.#analyses.delete(this.#analyses.keys().next().value!);
-      this.#analyses.set(text, (byName = new Map()));
+      this.#analyses.set(document, (byName = new Map()));
     }
     // One text asked for under ever new operation names must not grow without bound either.
     if (byName.size >= 16) byName.clear();
@@ -195,16 +157,8 @@ export class Authorizer {
         ? operations[0]
         : undefined;
     if (!operation) return null;
-    const fragments = new Map(
-      document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
-    );
-    const root = (
-      operation.operation === 'query'
-        ? this.#schema.getQueryType()
-        : operation.operation === 'mutation'
-          ? this.#schema.getMutationType()
-          : this.#schema.getSubscriptionType()
-    ) as AnyType | null;
+    const fragments = fragmentsOf(document);
+    const root = rootOf(this.#schema, operation);
     const conditions = new Map<string, Condition>();
     const guarded = new Map<SelectionNode, string[]>();
     const paths = new Map<SelectionNode, string[][]>();
@@ -253,7 +207,6 @@ export class Authorizer {
    * callers who meet the same conditions share answers. Null when the operation cannot be walked.
    */
   accessKey(query: string, operationName: string | null | undefined, identity: Identity): string | null {
-    if (!this.active) return '';
     const analysis = this.analyse(query, operationName);
     if (!analysis) return null;
     if (analysis.conditions.size === 0) return '';
@@ -265,7 +218,6 @@ export class Authorizer {
 
   /** What to cut for this identity; null when the operation may run as it is. */
   restrict(document: DocumentNode, operationName: string | null | undefined, identity: Identity): Restriction | null {
-    if (!this.active) return null;
     const analysis = this.analyse(document, operationName);
     if (!analysis || analysis.guarded.size === 0) return null;
     const met = new Map([...analysis.conditions].map(([id, c]) => [id, meets(identity, c)]));
@@ -285,11 +237,13 @@ export class Authorizer {
       })),
     );
     const cut = this.#cut(document, denied);
+    // Read once per restriction, not once per answer reshaped.
+    const fragments = fragmentsOf(document);
     return {
       document: cut,
       queryHash: createHash('sha256').update(print(cut)).digest('hex'),
       errors: dedupe(errors),
-      reshape: (data, variables) => this.#reshape(analysis.operation, document, denied, data, variables ?? {}),
+      reshape: (data, variables) => reshape(this.#schema, analysis.operation, fragments, denied, data, variables ?? {}),
     };
   }
 
@@ -311,116 +265,6 @@ export class Authorizer {
     const spread = new Set<string>();
     visit(cut, { FragmentSpread: (node) => void spread.add(node.name.value) });
     return { ...cut, definitions: cut.definitions.filter((d) => d.kind !== Kind.FRAGMENT_DEFINITION || spread.has(d.name.value)) };
-  }
-
-  /** The client's shape over the cut document's answer (see the file's comment). */
-  #reshape(
-    operation: OperationDefinitionNode,
-    document: DocumentNode,
-    denied: ReadonlySet<SelectionNode>,
-    data: Record<string, unknown> | null | undefined,
-    variables: Readonly<Record<string, unknown>>,
-  ): Record<string, unknown> | null {
-    if (!data) return data ?? null;
-    const fragments = new Map(
-      document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
-    );
-    const schema = this.#schema;
-    const PROPAGATE = Symbol('null propagates');
-    const included = (node: SelectionNode) =>
-      (node.directives ?? []).every((d) => {
-        const value = d.arguments?.find((a) => a.name.value === 'if')?.value;
-        const on = value?.kind === Kind.BOOLEAN ? value.value : value?.kind === Kind.VARIABLE ? Boolean(variables[value.name.value]) : true;
-        return d.name.value === 'skip' ? !on : d.name.value === 'include' ? on : true;
-      });
-    const applies = (condition: string, type: AnyType) => {
-      if (condition === type.name) return true;
-      const abstract = schema.getType(condition) as AnyType | undefined;
-      return (
-        !!abstract && isAbstract(abstract) && schema.getPossibleTypes(abstract as never).some((t) => (t as AnyType).name === type.name)
-      );
-    };
-    const collect = (type: AnyType, sets: readonly SelectionSetNode[], into = new Map<string, FieldNode[]>(), seen = new Set<string>()) => {
-      for (const set of sets)
-        for (const selection of set.selections) {
-          if (!included(selection) || (selection.kind !== Kind.FIELD && denied.has(selection))) continue;
-          if (selection.kind === Kind.FIELD) {
-            const key = selection.alias?.value ?? selection.name.value;
-            into.set(key, [...(into.get(key) ?? []), selection]);
-          } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-            if (!selection.typeCondition || applies(selection.typeCondition.name.value, type))
-              collect(type, [selection.selectionSet], into, seen);
-          } else {
-            const fragment = fragments.get(selection.name.value);
-            if (!fragment || seen.has(fragment.name.value) || !applies(fragment.typeCondition.name.value, type)) continue;
-            seen.add(fragment.name.value);
-            collect(type, [fragment.selectionSet], into, seen);
-          }
-        }
-      return into;
-    };
-    const objectOf = (
-      type: AnyType,
-      nodes: readonly FieldNode[],
-      value: Record<string, unknown>,
-    ): Record<string, unknown> | typeof PROPAGATE => {
-      const out: Record<string, unknown> = {};
-      const fields = collect(
-        type,
-        nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])),
-      );
-      for (const [key, same] of fields) {
-        const name = same[0]!.name.value;
-        if (name === '__typename') {
-          out[key] = value[key] ?? value[TYPENAME_ALIAS] ?? type.name;
-          continue;
-        }
-        const definition = type.getFields?.()[name];
-        if (!definition) {
-          out[key] = value[key];
-          continue;
-        }
-        const completed = same.some((n) => denied.has(n))
-          ? isNonNull(definition.type)
-            ? PROPAGATE
-            : null
-          : complete(definition.type, same, value[key]);
-        if (completed === PROPAGATE) return PROPAGATE;
-        out[key] = completed;
-      }
-      return out;
-    };
-    const complete = (type: AnyType, nodes: readonly FieldNode[], value: unknown): unknown => {
-      if (isNonNull(type)) {
-        const inner = complete(type.ofType!, nodes, value);
-        return inner === null || inner === PROPAGATE ? PROPAGATE : inner;
-      }
-      if (value === null || value === undefined) return null;
-      if (isList(type)) {
-        if (!Array.isArray(value)) return value;
-        const items = value.map((item) => complete(type.ofType!, nodes, item));
-        return items.includes(PROPAGATE) ? null : items;
-      }
-      if (!type.getFields && !isAbstract(type)) return value;
-      if (typeof value !== 'object') return value;
-      const record = value as Record<string, unknown>;
-      const runtime = isAbstract(type)
-        ? (schema.getType(String(record[TYPENAME_ALIAS] ?? record['__typename'])) as AnyType | undefined)
-        : type;
-      if (!runtime) return value;
-      const object = objectOf(runtime, nodes, record);
-      return object === PROPAGATE ? null : object;
-    };
-    const root = (
-      operation.operation === 'query'
-        ? schema.getQueryType()
-        : operation.operation === 'mutation'
-          ? schema.getMutationType()
-          : schema.getSubscriptionType()
-    ) as AnyType;
-    const rootField: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: 'data' }, selectionSet: operation.selectionSet };
-    const shaped = objectOf(root, [rootField], data);
-    return shaped === PROPAGATE ? null : shaped;
   }
 }
 

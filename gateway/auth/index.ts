@@ -12,11 +12,12 @@
 import type { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
+import { ANONYMOUS } from '../caller.js';
 import type { GatewayContext } from '../data-source.js';
-import { NO_IDENTITY } from './authenticate.js';
-import { Authorizer, type AnySchema } from './authorize.js';
+import { Authorizer } from './authorize.js';
 import type { Identity } from './jwt.js';
-import { accessRules, NO_RULES } from './requirements.js';
+import { accessRules, hasRules } from './requirements.js';
+import type { AnySchema } from './shape.js';
 
 type Executor = ApolloGateway['executor'];
 type ExecutorContext = Parameters<Executor>[0];
@@ -32,7 +33,7 @@ export interface Authorization {
   readonly plugin: ApolloServerPlugin<GatewayContext>;
 }
 
-const identityOf = (context: GatewayContext): Identity => context.caller ?? NO_IDENTITY;
+const identityOf = (context: GatewayContext): Identity => context.caller ?? ANONYMOUS;
 
 /** `rejectUnauthorized`: refuse an operation that touches anything denied, instead of cutting it. */
 export function authorization(options: { readonly rejectUnauthorized: boolean }): Authorization {
@@ -57,7 +58,8 @@ export function authorization(options: { readonly rejectUnauthorized: boolean })
     },
     supergraphChanged: (sdl, apiSchema) => {
       const rules = accessRules(sdl);
-      authorizer = rules === NO_RULES ? null : new Authorizer(rules, apiSchema);
+      // No rules (also a supergraph that links the specs but uses neither directive): operations run untouched, at no cost.
+      authorizer = hasRules(rules) ? new Authorizer(rules, apiSchema) : null;
     },
     accessKey: (query, operationName, identity) => (authorizer ? authorizer.accessKey(query, operationName, identity) : ''),
     plugin: {

@@ -32,14 +32,17 @@ const sign = (key: CryptoKey, kid: string, claims: Record<string, unknown> = {})
 /** A JWKS served over HTTP, whose keys the test rotates, counting its fetches. */
 let server: Server;
 let served: JWK[] = [];
+/** The JWKS endpoint's status (not 200: it is down, answering an error page). */
+let status = 200;
 let fetches = 0;
 let jwksUrl: string;
 
 beforeAll(async () => {
   server = createServer((_req, res) => {
     fetches += 1;
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ keys: served }));
+    res.statusCode = status;
+    res.setHeader('content-type', status === 200 ? 'application/json' : 'text/html');
+    res.end(status === 200 ? JSON.stringify({ keys: served }) : '<h1>Service Unavailable</h1>');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
@@ -94,6 +97,22 @@ describe('JwtVerifier with JWT_JWKS_URL', () => {
     expect(health.problem).toMatch(/cannot be fetched/);
     const { key } = await keyPair('k1');
     await expect(verifier.verify(await sign(key, 'k1'))).rejects.toMatchObject({ problem: 'keys-unavailable' });
+  });
+
+  it('takes a JWKS answering an error status for the keys being out of reach, not a bad token, and recovers once it answers', async () => {
+    const pair = await keyPair('k1');
+    served = [pair.jwk];
+    status = 503;
+    const verifier = new JwtVerifier({ ...AUTH, jwks: { url: jwksUrl } }, { cooldownMs: 0 });
+    try {
+      expect((await verifier.start()).available).toBe(false);
+      await expect(verifier.verify(await sign(pair.key, 'k1'))).rejects.toMatchObject({ problem: 'keys-unavailable' });
+      expect(verifier.health().available).toBe(false);
+    } finally {
+      status = 200;
+    }
+    expect((await verifier.check()).available).toBe(true);
+    expect((await verifier.verify(await sign(pair.key, 'k1'))).subject).toBe('svc-dashboard');
   });
 
   it('names what is wrong: wrong issuer, no subject, an HMAC token', async () => {

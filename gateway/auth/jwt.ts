@@ -57,7 +57,9 @@ function refusal(error: unknown, issuer: string | null, audience: string | null)
   if (
     error instanceof errors.JWKSTimeout ||
     (error instanceof TypeError && /fetch/i.test(error.message)) ||
-    error instanceof errors.JWKSInvalid
+    error instanceof errors.JWKSInvalid ||
+    // The bare base class: jose throws it only when the JWKS URL answers other than 200 with JSON.
+    (error instanceof errors.JOSEError && error.constructor === errors.JOSEError)
   )
     return new TokenRefused(
       'keys-unavailable',

@@ -30,7 +30,7 @@ export interface AccessRules {
   readonly fields: ReadonlyMap<string, Requirement>;
 }
 
-export const NO_RULES: AccessRules = { types: new Map(), fields: new Map() };
+const NO_RULES: AccessRules = { types: new Map(), fields: new Map() };
 
 /** Whether the rules restrict anything (no rules: operations run untouched, at no cost). */
 export function hasRules(rules: AccessRules): boolean {
@@ -78,16 +78,19 @@ function conditionsOf(
   return conditions;
 }
 
+/** A condition's stable id (its scope lists in a canonical order), for cache keys. */
+export function conditionId(c: Condition): string {
+  return c.kind === 'authenticated'
+    ? 'authenticated'
+    : `scopes:${c.anyOf
+        .map((l) => l.join('&'))
+        .sort()
+        .join('|')}`;
+}
+
 /** A requirement with its id: the conditions in a canonical order. */
-export function requirement(conditions: readonly Condition[]): Requirement {
-  const ids = conditions.map((c) =>
-    c.kind === 'authenticated'
-      ? 'authenticated'
-      : `scopes:${c.anyOf
-          .map((l) => l.join('&'))
-          .sort()
-          .join('|')}`,
-  );
+function requirement(conditions: readonly Condition[]): Requirement {
+  const ids = conditions.map(conditionId);
   const unique = [...new Set(ids)].sort();
   const seen = new Set<string>();
   const kept = conditions.filter((_, i) => !seen.has(ids[i]!) && seen.add(ids[i]!));

@@ -36,7 +36,7 @@
  */
 import type { ApolloGateway } from '@apollo/gateway';
 import { ANONYMOUS } from './caller.js';
-import { cacheKey } from './cache-key.js';
+import { inflightKey } from './cache-key.js';
 import type { GatewayContext } from './data-source.js';
 import type { KeyParts } from './key-parts.js';
 
@@ -147,8 +147,10 @@ export class OperationDedupe {
     if (parts === null) return null;
     const token = this.#options.propagatesHeaders ? (headers?.get('authorization') ?? null) : null;
     const unknown = [...context.versions.values()].includes(undefined);
-    return cacheKey(
-      'op',
+    // In-process and gone once the execution settles, like a subgraph fetch's (`inflightKey`):
+    // no hash and no sorting on every query; requests whose variables differ only in key order
+    // just run on their own.
+    return inflightKey(
       this.#options.supergraphVersion(),
       operation.operationName ?? null,
       operation.query,

@@ -157,7 +157,7 @@ export function inaccessibleFields(supergraphSdl: string): Set<string> {
 type Path = (string | number)[];
 
 /** An error as a subgraph sends it, with a path relative to its fetch. */
-export interface SubgraphError {
+interface SubgraphError {
   readonly message: string;
   readonly path: Path;
   readonly extensions: { readonly code: string; readonly subgraph: string; readonly reason: FailureReason };

@@ -12,6 +12,7 @@ import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { SubgraphHint } from './cache-policy.js';
 import type { GatewayContext } from './data-source.js';
 import { splitAnswer, type AnswerError, type EntityDocuments, type EntityFetchShape, type MergedDocument } from './entity-merge.js';
+import { copyJson } from './json-copy.js';
 
 type Options = GraphQLDataSourceProcessOptions<GatewayContext>;
 
@@ -127,7 +128,7 @@ const isFlat = (entity: unknown): boolean =>
 function take(slot: Slot): unknown {
   if (slot.entity === undefined || slot.entity === null) return null;
   if (slot.flat) return { ...(slot.entity as object) };
-  if (slot.given) return structuredClone(slot.entity);
+  if (slot.given) return copyJson(slot.entity);
   slot.given = true;
   return slot.entity;
 }

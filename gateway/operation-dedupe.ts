@@ -6,7 +6,8 @@
  * a cache: an execution is found only while it runs, and nothing outlives it.
  *
  * Identical means the answer the joiner gets is the one it would have computed itself:
- * - the same supergraph, operation text, operation name and variables;
+ * - the same supergraph, operation text, operation name and variables (the same JSON: the key is
+ *   `inflightKey`'s, so variables written in another key order execute apart);
  * - the same request parts the response cache keys on (`key-parts.ts`): the client headers
  *   the subgraphs receive, and what authorization decided for the caller;
  * - the same token, when any client header reaches the subgraphs (`PROPAGATE_HEADERS`): the

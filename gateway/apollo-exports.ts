@@ -42,7 +42,7 @@ export function plainExports(exports: object): object {
  * runs (Node's ESM loader pre-parses CommonJS) but loads it only later: loading it here first
  * is what makes the copy the exports every later `require` and `import` gets.
  */
-export function flattenApolloExports(require: NodeJS.Require = createRequire(import.meta.url)): string[] {
+function flattenApolloExports(require: NodeJS.Require = createRequire(import.meta.url)): string[] {
   const late: string[] = [];
   for (const name of PACKAGES) {
     const path = require.resolve(name);

@@ -25,7 +25,7 @@ const SERVICE_SDL_QUERY = '{ _service { sdl } }';
 const RETRY_MS = 250;
 
 /** The committed supergraph, the offline fallback. */
-export const COMMITTED_SUPERGRAPH = new URL('../schema/supergraph.graphql', import.meta.url);
+const COMMITTED_SUPERGRAPH = new URL('../schema/supergraph.graphql', import.meta.url);
 
 /** The SDL `url` serves, or throws saying why not (unreachable, not a subgraph, too large). */
 export async function fetchServedSdl(url: string, timeoutMs = 2000): Promise<string> {

@@ -11,7 +11,8 @@
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { SubgraphHint } from './cache-policy.js';
 import type { GatewayContext } from './data-source.js';
-import { splitAnswer, type AnswerError, type EntityDocuments, type EntityFetchShape } from './entity-merge.js';
+import { splitAnswer, type AnswerError, type EntityDocuments, type EntityFetchShape, type MergedDocument } from './entity-merge.js';
+import { copyJson } from './json-copy.js';
 
 type Options = GraphQLDataSourceProcessOptions<GatewayContext>;
 
@@ -127,7 +128,7 @@ const isFlat = (entity: unknown): boolean =>
 function take(slot: Slot): unknown {
   if (slot.entity === undefined || slot.entity === null) return null;
   if (slot.flat) return { ...(slot.entity as object) };
-  if (slot.given) return structuredClone(slot.entity);
+  if (slot.given) return copyJson(slot.entity);
   slot.given = true;
   return slot.entity;
 }
@@ -234,16 +235,15 @@ export class EntityBatcher {
     if (this.#open === batch) this.#open = null;
     const groups = [...batch.groups.values()];
     const merged = groups.length > 1 ? this.#documents.merged(groups.map((g) => g.shape)) : null;
-    const requests = groups.length === 1 || merged ? [groups] : groups.map((g) => [g]);
-    await Promise.all(requests.map((request) => this.#request(request)));
+    if (groups.length === 1 || merged) await this.#request(groups, merged);
+    else await Promise.all(groups.map((group) => this.#request([group], null)));
   }
 
-  /** One request for these groups, and each fetch's share of its answer. */
-  async #request(groups: readonly Group[]): Promise<void> {
+  /** One request for these groups (`merged`: their merged document, when more than one), and each fetch's share of its answer. */
+  async #request(groups: readonly Group[], merged: MergedDocument | null): Promise<void> {
     const template = groups[0]!.parts[0]!.options;
     const variables: Record<string, unknown> = {};
     for (const part of groups.flatMap((g) => g.parts)) Object.assign(variables, part.options.request.variables);
-    const merged = groups.length > 1 ? this.#documents.merged(groups.map((g) => g.shape))! : null;
     let options: Options;
     if (merged) {
       delete variables['representations'];

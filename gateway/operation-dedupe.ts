@@ -6,7 +6,8 @@
  * a cache: an execution is found only while it runs, and nothing outlives it.
  *
  * Identical means the answer the joiner gets is the one it would have computed itself:
- * - the same supergraph, operation text, operation name and variables;
+ * - the same supergraph, operation text, operation name and variables (the same JSON: the key is
+ *   `inflightKey`'s, so variables written in another key order execute apart);
  * - the same request parts the response cache keys on (`key-parts.ts`): the client headers
  *   the subgraphs receive, and what authorization decided for the caller;
  * - the same token, when any client header reaches the subgraphs (`PROPAGATE_HEADERS`): the
@@ -36,7 +37,7 @@
  */
 import type { ApolloGateway } from '@apollo/gateway';
 import { ANONYMOUS } from './caller.js';
-import { cacheKey } from './cache-key.js';
+import { inflightKey } from './cache-key.js';
 import type { GatewayContext } from './data-source.js';
 import type { KeyParts } from './key-parts.js';
 
@@ -147,8 +148,10 @@ export class OperationDedupe {
     if (parts === null) return null;
     const token = this.#options.propagatesHeaders ? (headers?.get('authorization') ?? null) : null;
     const unknown = [...context.versions.values()].includes(undefined);
-    return cacheKey(
-      'op',
+    // In-process and gone once the execution settles, like a subgraph fetch's (`inflightKey`):
+    // no hash and no sorting on every query; requests whose variables differ only in key order
+    // just run on their own.
+    return inflightKey(
       this.#options.supergraphVersion(),
       operation.operationName ?? null,
       operation.query,

@@ -157,7 +157,7 @@ export function inaccessibleFields(supergraphSdl: string): Set<string> {
 type Path = (string | number)[];
 
 /** An error as a subgraph sends it, with a path relative to its fetch. */
-export interface SubgraphError {
+interface SubgraphError {
   readonly message: string;
   readonly path: Path;
   readonly extensions: { readonly code: string; readonly subgraph: string; readonly reason: FailureReason };
@@ -182,8 +182,8 @@ export function unavailableAnswer(
   const operation = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
   const root = operation?.kind === Kind.OPERATION_DEFINITION ? operation.selectionSet : undefined;
   const message = `The ${subgraph} subgraph is unavailable (${reason}): its data is missing from this answer`;
-  // Plain objects, as a subgraph's JSON errors are: merged fetches share answers through
-  // structuredClone, which would strip an Error's path and extensions.
+  // Plain objects, as a subgraph's JSON errors are: an answer is copied for each operation that
+  // joined its fetch (`copyJson`), which copies plain objects and would share an Error.
   const error = (path: Path): SubgraphError => ({ message, path, extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, subgraph, reason } });
   // One `_entities` list, or several under aliases (a batch of entity fetches, entity-batch.ts).
   const lists = (root?.selections ?? []).flatMap((s) => {

@@ -65,7 +65,7 @@ export function originAllowed(req: IncomingMessage, allowed: readonly string[]):
  * upgrade had none: browsers cannot set headers on a WebSocket, so their clients send the
  * token there (`{ "Authorization": "Bearer …" }`, either case). The header wins when both are sent.
  */
-export function connectionHeaders(
+function connectionHeaders(
   headers: ReadonlyMap<string, string>,
   params: Readonly<Record<string, unknown>> | undefined,
 ): ReadonlyMap<string, string> {

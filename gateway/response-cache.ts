@@ -256,7 +256,7 @@ export function responseCache(options: ResponseCacheOptions): {
           if (!found || found === 'bypass') return null;
           status = 'HIT';
           // A hit came from the subgraphs its entry did: a live query re-runs when one of them changes.
-          for (const subgraph of Object.keys(found.entry.meta.versions)) rc.contextValue.touched.add(subgraph);
+          for (const [subgraph] of found.entry.versions) rc.contextValue.touched.add(subgraph);
           rc.response.http.headers.set('cache-control', cacheControl(found));
           rc.response.http.headers.set('age', String(found.age));
           // Apollo negotiates the content type from `Accept`, as for any answer.

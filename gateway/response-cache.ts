@@ -196,6 +196,12 @@ class ResponseCache {
     return { entry, age };
   }
 
+  /** `usable` for the fast path, which leaves all but a hit to Apollo (a bypass included). */
+  hit(key: string, read: { readonly stored: string | undefined; readonly epochs: Epochs }, authorised: boolean): Hit | null {
+    const found = this.usable(key, read.stored, authorised, read.epochs);
+    return found === 'bypass' ? null : found;
+  }
+
   async write(key: string, data: unknown, meta: EntryMeta): Promise<void> {
     await this.options.cache.set(key, `${JSON.stringify(meta)}\n${hitBody(data)}`, { ttl: meta.maxAge });
   }
@@ -307,13 +313,11 @@ export function responseCache(options: ResponseCacheOptions): {
     // A mutation's bump that has not reached the cache yet: Apollo's path makes it first.
     if (!key || options.epochs.pending) return null;
     const authorised = operation.header('authorization') !== undefined;
-    const hit = ({ stored, epochs }: { stored: string | undefined; epochs: Epochs }) => {
-      const found = cache.usable(key, stored, authorised, epochs);
-      return found === 'bypass' ? null : found;
-    };
-    // In this process's memory, the entry and the epochs are read at once, without a promise.
+    // In this process's memory, the entry and the epochs are read at once, without a promise
+    // (nor a function made for this request to take it).
     const now = options.epochs.entryNow(key);
-    return now ? hit(now) : options.epochs.withEntry(key, options.feedVersions.subgraphs()).then(hit);
+    if (now) return cache.hit(key, now, authorised);
+    return options.epochs.withEntry(key, options.feedVersions.subgraphs()).then((read) => cache.hit(key, read, authorised));
   };
 
   const varyAccept = (_req: Request, res: Response, next: NextFunction): void => {

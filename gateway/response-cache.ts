@@ -29,6 +29,8 @@ interface EntryMeta {
 interface StoredEntry {
   readonly meta: EntryMeta;
   readonly body: Buffer;
+  /** The same body as text (a slice of the stored value), parsed by Apollo's path without decoding `body`. */
+  readonly text: string;
   /** `meta.versions` and `meta.epochs` as lists, checked on every hit. */
   readonly versions: readonly (readonly [string, string | null])[];
   readonly epochs: readonly (readonly [string, string])[];
@@ -52,9 +54,11 @@ class ParsedEntries {
     if (known?.stored === stored) return known.entry;
     const newline = stored.indexOf('\n');
     const meta = JSON.parse(stored.slice(0, newline)) as EntryMeta;
+    const text = stored.slice(newline + 1);
     const entry: StoredEntry = {
       meta,
-      body: Buffer.from(stored.slice(newline + 1)),
+      body: Buffer.from(text),
+      text,
       versions: Object.entries(meta.versions),
       epochs: Object.entries(meta.epochs),
     };
@@ -151,7 +155,7 @@ export function resultType(req: Request): string | false {
 const hitBody = (data: unknown) => `{"data":${JSON.stringify(data)},"extensions":{"cache":{"status":"HIT"}}}`;
 
 /** The part of a hit body that is its data (`hitBody`'s inverse, for Apollo's path). */
-const dataOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as { data: Record<string, unknown> }).data;
+const dataOf = (text: string) => (JSON.parse(text) as { data: Record<string, unknown> }).data;
 
 /**
  * The response cache's rules, shared by the Apollo plugin (which stores answers and serves
@@ -268,7 +272,7 @@ export function responseCache(options: ResponseCacheOptions): {
           // Apollo negotiates the content type from `Accept`, as for any answer.
           return {
             http: rc.response.http,
-            body: { kind: 'single', singleResult: { data: dataOf(found.entry.body) } },
+            body: { kind: 'single', singleResult: { data: dataOf(found.entry.text) } },
           };
         },
 

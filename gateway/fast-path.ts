@@ -49,10 +49,16 @@ interface Asked {
   readonly operationName: unknown;
   /** The body as the Express path would leave it, for the metrics' operation name; none for a GET. */
   readonly body?: Record<string, unknown>;
+  /**
+   * Whether later requests are handed this very object (a kept POST body): only then is it
+   * worth keeping the key made for it. A GET's parameters and a long body are parsed for each
+   * request, so a key kept for them would only be one more weak entry per request.
+   */
+  readonly shared: boolean;
 }
 
 /** A POST body's fields, or null when it is not one object without `extensions` (APQ), or not JSON. */
-function fromBody(text: string): Asked | null {
+function fromBody(text: string, shared: boolean): Asked | null {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -68,6 +74,7 @@ function fromBody(text: string): Asked | null {
     variables: deepFreeze(fields['variables']),
     operationName: fields['operationName'],
     body: Object.freeze(fields),
+    shared,
   };
 }
 
@@ -83,10 +90,10 @@ class ParsedBodies {
 
   asked(raw: Buffer): Asked | null {
     const text = raw.toString('utf8');
-    if (text.length > MAX_KEPT_BODY) return fromBody(text);
+    if (text.length > MAX_KEPT_BODY) return fromBody(text, false);
     const known = this.#byText.get(text);
     if (known !== undefined) return known;
-    const asked = fromBody(text);
+    const asked = fromBody(text, true);
     if (this.#byText.size >= MAX_KEPT_BODIES) this.#byText.delete(this.#byText.keys().next().value!);
     this.#byText.set(text, asked);
     return asked;
@@ -123,7 +130,7 @@ function fromQuery(req: Request): Asked | null {
   } catch {
     return null;
   }
-  return { documentId: params['documentId'], query: params['query'], variables, operationName: params['operationName'] };
+  return { documentId: params['documentId'], query: params['query'], variables, operationName: params['operationName'], shared: false };
 }
 
 /**
@@ -134,7 +141,7 @@ function fromQuery(req: Request): Asked | null {
 class Asking implements CachedOperation {
   readonly operationName: string | null | undefined;
   readonly variables: unknown;
-  readonly same: object;
+  readonly same: object | undefined;
   // Only anonymous requests come this way when tokens are checked (`skip`).
   readonly caller = ANONYMOUS;
 
@@ -149,7 +156,7 @@ class Asking implements CachedOperation {
   ) {
     this.operationName = asked.operationName as string | null | undefined;
     this.variables = asked.variables;
-    this.same = asked;
+    this.same = asked.shared ? asked : undefined;
   }
 
   header(name: string): string | undefined {

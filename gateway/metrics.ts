@@ -16,6 +16,9 @@ import { GRAPHQL_PATH } from '../schema/wire.js';
 /** How a request ended, as a metric label. */
 export type Outcome = 'ok' | 'partial' | 'error' | 'refused' | 'rate_limited';
 
+/** The latency buckets of requests and of subgraph fetches alike (seconds), so the two histograms compare bucket by bucket. */
+const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 /** Operation names are client-chosen: keep the label set bounded. */
@@ -69,14 +72,14 @@ export class GatewayMetrics implements FetchObserver {
     name: 'gateway_request_duration_seconds',
     help: 'GraphQL request latency by operation name and outcome',
     labelNames: ['operation', 'outcome'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
   readonly #fetchLatency = new Histogram({
     name: 'gateway_subgraph_fetch_duration_seconds',
     help: 'Subgraph fetch latency (retries included) by subgraph',
     labelNames: ['subgraph'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
   readonly #fetchErrors = new Counter({

@@ -29,6 +29,8 @@ interface EntryMeta {
 interface StoredEntry {
   readonly meta: EntryMeta;
   readonly body: Buffer;
+  /** The same body as text (a slice of the stored value), parsed by Apollo's path without decoding `body`. */
+  readonly text: string;
   /** `meta.versions` and `meta.epochs` as lists, checked on every hit. */
   readonly versions: readonly (readonly [string, string | null])[];
   readonly epochs: readonly (readonly [string, string])[];
@@ -52,9 +54,11 @@ class ParsedEntries {
     if (known?.stored === stored) return known.entry;
     const newline = stored.indexOf('\n');
     const meta = JSON.parse(stored.slice(0, newline)) as EntryMeta;
+    const text = stored.slice(newline + 1);
     const entry: StoredEntry = {
       meta,
-      body: Buffer.from(stored.slice(newline + 1)),
+      body: Buffer.from(text),
+      text,
       versions: Object.entries(meta.versions),
       epochs: Object.entries(meta.epochs),
     };
@@ -151,7 +155,7 @@ export function resultType(req: Request): string | false {
 const hitBody = (data: unknown) => `{"data":${JSON.stringify(data)},"extensions":{"cache":{"status":"HIT"}}}`;
 
 /** The part of a hit body that is its data (`hitBody`'s inverse, for Apollo's path). */
-const dataOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as { data: Record<string, unknown> }).data;
+const dataOf = (text: string) => (JSON.parse(text) as { data: Record<string, unknown> }).data;
 
 /**
  * The response cache's rules, shared by the Apollo plugin (which stores answers and serves
@@ -194,6 +198,12 @@ class ResponseCache {
     for (const [subgraph, epoch] of entry.epochs) if (epochs.get(subgraph) !== epoch) return null;
     if (authorised && !entry.meta.markedPublic) return 'bypass';
     return { entry, age };
+  }
+
+  /** `usable` for the fast path, which leaves all but a hit to Apollo (a bypass included). */
+  hit(key: string, read: { readonly stored: string | undefined; readonly epochs: Epochs }, authorised: boolean): Hit | null {
+    const found = this.usable(key, read.stored, authorised, read.epochs);
+    return found === 'bypass' ? null : found;
   }
 
   async write(key: string, data: unknown, meta: EntryMeta): Promise<void> {
@@ -256,13 +266,13 @@ export function responseCache(options: ResponseCacheOptions): {
           if (!found || found === 'bypass') return null;
           status = 'HIT';
           // A hit came from the subgraphs its entry did: a live query re-runs when one of them changes.
-          for (const subgraph of Object.keys(found.entry.meta.versions)) rc.contextValue.touched.add(subgraph);
+          for (const [subgraph] of found.entry.versions) rc.contextValue.touched.add(subgraph);
           rc.response.http.headers.set('cache-control', cacheControl(found));
           rc.response.http.headers.set('age', String(found.age));
           // Apollo negotiates the content type from `Accept`, as for any answer.
           return {
             http: rc.response.http,
-            body: { kind: 'single', singleResult: { data: dataOf(found.entry.body) } },
+            body: { kind: 'single', singleResult: { data: dataOf(found.entry.text) } },
           };
         },
 
@@ -307,13 +317,11 @@ export function responseCache(options: ResponseCacheOptions): {
     // A mutation's bump that has not reached the cache yet: Apollo's path makes it first.
     if (!key || options.epochs.pending) return null;
     const authorised = operation.header('authorization') !== undefined;
-    const hit = ({ stored, epochs }: { stored: string | undefined; epochs: Epochs }) => {
-      const found = cache.usable(key, stored, authorised, epochs);
-      return found === 'bypass' ? null : found;
-    };
-    // In this process's memory, the entry and the epochs are read at once, without a promise.
+    // In this process's memory, the entry and the epochs are read at once, without a promise
+    // (nor a function made for this request to take it).
     const now = options.epochs.entryNow(key);
-    return now ? hit(now) : options.epochs.withEntry(key, options.feedVersions.subgraphs()).then(hit);
+    if (now) return cache.hit(key, now, authorised);
+    return options.epochs.withEntry(key, options.feedVersions.subgraphs()).then((read) => cache.hit(key, read, authorised));
   };
 
   const varyAccept = (_req: Request, res: Response, next: NextFunction): void => {

@@ -45,6 +45,8 @@ describe('persistedResolver, by stage', () => {
     expect(resolver('log')(undefined, matrix)).toEqual({ query: matrix });
     expect(resolver('log')('ReleaseMatrix', undefined)).toEqual({ query: matrix });
     expect(seen).toEqual([{ text: UNLISTED, hash: operationHash(UNLISTED) }]);
+    // The hash is the text's SHA-256 in hex (what APQ clients send), not merely some digest.
+    expect(operationHash(UNLISTED)).toBe('2af6e7f9a324aa83636ad252a3d6632bdef87476d0c3b7eb4e83bebad7679a7b');
   });
 
   it('log reports an APQ hash that is no manifest operation, not one that is', () => {

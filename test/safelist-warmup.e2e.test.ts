@@ -14,6 +14,7 @@ import type { Stack } from '../scripts/stack.js';
 import type { Listening } from '../subgraphs/kit/http.js';
 import { listenNme } from './fixtures/nme/serve.js';
 import { post, startTestStack } from './helpers.js';
+import { metric as gatewayMetric, until as waitUntil } from './streams.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'msg-safelist-e2e-'));
 const tokensFile = join(dir, 'tokens.json');
@@ -46,18 +47,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', stack.gatewayUrl))).text();
-  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-}
+/** As `streams.ts`'s, with the minute a loaded machine may take to reload or swap. */
+const until = (check: () => boolean, what: string) => waitUntil(check, what, 60_000);
+const metric = (name: string) => gatewayMetric(stack.gatewayUrl, name);
 
 const byId = (documentId: string) =>
   fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documentId }) });

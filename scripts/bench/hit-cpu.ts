@@ -7,7 +7,7 @@
  * reads the server process's own CPU time (Linux /proc/<pid>/stat) before and after.
  * Run: `node --import tsx scripts/bench/hit-cpu.ts [--requests 20000] [--connections 20] [--rounds 3] [--rate-limit] [--logs] [--profile DIR]`.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ import { composeSupergraph } from '../../gateway/compose.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
 import { loadPersistedOperations } from '../../gateway/persisted-operations.js';
 import { supergraphSubgraphs } from '../../subgraphs/catalog.js';
-import { start, stopAll, type Proc } from './process.js';
+import { cpuTimes, start, stopAll, type Proc } from './process.js';
 import { startBare, type Target, type VariantSetup } from './variants.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -36,8 +36,8 @@ const { values: args } = parseArgs({
 
 /** A process's user and system CPU time so far, in microseconds (clock ticks of 10 ms). */
 function cpuMicros(proc: Proc): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${proc.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
+  const { userMs, systemMs } = cpuTimes(proc.child.pid!);
+  return { user: userMs * 1000, system: systemMs * 1000 };
 }
 
 async function cpuPerRequest(proc: Proc, url: string, body: string): Promise<{ micros: number; userMicros: number; rps: number }> {

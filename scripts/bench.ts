@@ -147,7 +147,7 @@ async function run(workload: Workload, setup: VariantSetup, supergraph: string, 
   let targets = await sameAnswers(workload, started.targets, skipped);
   const cached = targets.find((target) => target.key === 'memory');
   if (workload.name === 'dashboard' && cached) {
-    const bare = await startBare(setup, cached, workload.body, work);
+    const bare = await startBare(setup.root, cached, workload.body, work);
     if ('target' in bare) targets = [...targets, bare.target];
     else skipped.push(bare);
   }

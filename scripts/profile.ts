@@ -17,6 +17,7 @@ import { composeGuildSupergraph, guildSubgraphUrls } from '../test/bench/guild/s
 import { start, stop, stopAll } from './bench/process.js';
 import { readRequestCount } from './bench/request-counter.js';
 import { selfTimes, shareRows, type CpuProfile } from './bench/profile-areas.js';
+import { CACHING_OFF, GATEWAY_READY, gatewayEnv, heapEnv } from './bench/variants.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
@@ -40,10 +41,9 @@ const query = QUERIES[args.workload];
 if (!query) throw new Error(`--workload ${args.workload}: one of ${Object.keys(QUERIES).join(', ')}`);
 const body = JSON.stringify({ query, variables: {} });
 
-const GATEWAY_READY = /gateway\s+listening on (http:\/\/\S+)/;
 const VARIANTS: Record<string, { script: string; env: NodeJS.ProcessEnv }> = {
   // As scripts/bench/variants.ts starts them.
-  off: { script: 'gateway/main.ts', env: { RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false' } },
+  off: { script: 'gateway/main.ts', env: CACHING_OFF },
   memory: { script: 'gateway/main.ts', env: {} },
   plain: { script: 'scripts/bench/plain-gateway.ts', env: {} },
 };
@@ -74,23 +74,13 @@ try {
   const supergraph = join(work, 'supergraph.graphql');
   writeFileSync(supergraph, composeGuildSupergraph(guildSubgraphUrls(base)));
   const profiles = join(work, 'profiles');
-  const heap = Number(args['heap-mib']);
   const gateway = await start(
     process.execPath,
     ['--cpu-prof', `--cpu-prof-dir=${profiles}`, '--import', 'tsx', variant.script],
     GATEWAY_READY,
     {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        ...(heap > 0 ? { NODE_OPTIONS: `--max-old-space-size=${heap}` } : {}),
-        HOST: '127.0.0.1',
-        GATEWAY_PORT: '0',
-        SUPERGRAPH_PATH: supergraph,
-        RATE_LIMIT_REQUESTS: '0',
-        LOG_LEVEL: 'warn',
-        ...variant.env,
-      },
+      env: { ...process.env, ...heapEnv(Number(args['heap-mib'])), ...gatewayEnv(supergraph), ...variant.env },
     },
   );
   await load(gateway.url, Number(args.warmup));

@@ -18,7 +18,7 @@ import { loadGatewayConfig } from '../../gateway/config.js';
 import { loadPersistedOperations } from '../../gateway/persisted-operations.js';
 import { supergraphSubgraphs } from '../../subgraphs/catalog.js';
 import { cpuTimes, start, stopAll, type Proc } from './process.js';
-import { startBare, type Target, type VariantSetup } from './variants.js';
+import { GATEWAY_READY, gatewayEnv, startBare, type Target } from './variants.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const { values: args } = parseArgs({
@@ -73,19 +73,16 @@ try {
   const gateway = await node(
     'gateway/main.ts',
     {
-      HOST: '127.0.0.1',
-      GATEWAY_PORT: '0',
-      SUPERGRAPH_PATH: supergraph,
-      RATE_LIMIT_REQUESTS: args['rate-limit'] ? '100000000' : '0',
-      LOG_LEVEL: args.logs ? 'info' : 'warn',
+      ...gatewayEnv(supergraph),
+      ...(args['rate-limit'] ? { RATE_LIMIT_REQUESTS: '100000000' } : {}),
+      ...(args.logs ? { LOG_LEVEL: 'info' } : {}),
     },
-    /gateway\s+listening on (http:\/\/\S+)/,
+    GATEWAY_READY,
     args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [],
   );
   const body = JSON.stringify({ query: loadPersistedOperations().get('ReleaseMatrix')!.body, variables: {} });
   const cached: Target = { key: 'memory', label: 'gateway', url: gateway.url, proc: gateway };
-  const setup = { root: ROOT, heapMib: 0, redisUrl: null, peers: { ok: false, reason: '' }, peersDir: '' } as unknown as VariantSetup;
-  const bare = await startBare(setup, cached, body, work);
+  const bare = await startBare(ROOT, cached, body, work);
   if (!('target' in bare)) throw new Error(bare.reason);
   const idleBefore = cpuMicros(gateway);
   await new Promise((r) => setTimeout(r, 5000));

@@ -42,6 +42,7 @@ import { supergraphSubgraphs } from '../subgraphs/catalog.js';
 import { composeGuildSupergraph, guildSubgraphUrls } from '../test/bench/guild/subgraphs.js';
 import { answerDifference, fetchAnswer } from './bench/answers.js';
 import { buildDist } from './bench/build.js';
+import { guildQueries } from './bench/guild-queries.js';
 import { ensurePeers, type PeerInstall } from './bench/peers.js';
 import { peakRssMb, start, stop, stopAll } from './bench/process.js';
 import { goals, table, type Row } from './bench/report.js';
@@ -210,6 +211,7 @@ async function run(workload: Workload, setup: VariantSetup, supergraph: string, 
 
 async function main(): Promise<void> {
   const body = (query: string) => JSON.stringify({ query, variables: {} });
+  const guildQuery = guildQueries();
   const all: Workload[] = [
     {
       name: 'dashboard',
@@ -229,14 +231,14 @@ async function main(): Promise<void> {
     {
       name: 'A',
       subgraphs: 'guild',
-      description: 'the Guild subgraphs, `{ topProducts { upc name price weight inStock shippingEstimate reviews { id body } } }`',
-      body: body('{ topProducts { upc name price weight inStock shippingEstimate reviews { id body } } }'),
+      description: `the Guild subgraphs, \`${guildQuery.A}\``,
+      body: body(guildQuery.A),
     },
     {
       name: 'B',
       subgraphs: 'guild',
       description: 'the public Guild workload (test/bench/guild/query.graphql, four subgraphs, ~87 KB answers)',
-      body: body(readFileSync(join(ROOT, 'test/bench/guild/query.graphql'), 'utf8')),
+      body: body(guildQuery.B),
     },
     {
       name: 'single',

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { composeGuildSupergraph, guildSubgraphUrls } from '../test/bench/guild/subgraphs.js';
+import { guildQueries } from './bench/guild-queries.js';
 import { start, stop, stopAll } from './bench/process.js';
 import { readRequestCount } from './bench/request-counter.js';
 import { selfTimes, shareRows, type CpuProfile } from './bench/profile-areas.js';
@@ -33,10 +34,7 @@ const { values: args } = parseArgs({
   },
 });
 
-const QUERIES: Record<string, string> = {
-  A: '{ topProducts { upc name price weight inStock shippingEstimate reviews { id body } } }',
-  B: readFileSync(join(ROOT, 'test/bench/guild/query.graphql'), 'utf8'),
-};
+const QUERIES: Readonly<Record<string, string>> = guildQueries();
 const query = QUERIES[args.workload];
 if (!query) throw new Error(`--workload ${args.workload}: one of ${Object.keys(QUERIES).join(', ')}`);
 const body = JSON.stringify({ query, variables: {} });

@@ -24,7 +24,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import WebSocket from 'ws';
-import { goals, percentile, table, type Row } from './bench/live-report.js';
+import { goals, table, type Row } from './bench/live-report.js';
+import { percentile } from './bench/stats.js';
 import { cpuTimes, start, stop, stopAll, type Proc } from './bench/process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

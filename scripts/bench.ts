@@ -48,6 +48,7 @@ import { peakRssMb, start, stop, stopAll } from './bench/process.js';
 import { goals, table, type Row } from './bench/report.js';
 import { readJoinedOperations, readRequestCount } from './bench/request-counter.js';
 import { timeStartup } from './bench/startup.js';
+import { median } from './bench/stats.js';
 import { startBare, startGateways, type Skipped, type Target, type VariantSetup } from './bench/variants.js';
 import { generateFeeds } from './feed-generate.js';
 
@@ -102,7 +103,6 @@ async function measure(url: string, body: string, seconds: number, connections: 
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, sent: result.requests.sent };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const settle = () => new Promise((resolve) => setTimeout(resolve, Number(args.settle) * 1000));
 
 async function redisAnswers(url: string): Promise<boolean> {

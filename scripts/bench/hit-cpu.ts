@@ -18,6 +18,7 @@ import { loadGatewayConfig } from '../../gateway/config.js';
 import { loadPersistedOperations } from '../../gateway/persisted-operations.js';
 import { supergraphSubgraphs } from '../../subgraphs/catalog.js';
 import { cpuTimes, start, stopAll, type Proc } from './process.js';
+import { median } from './stats.js';
 import { GATEWAY_READY, gatewayEnv, startBare, type Target } from './variants.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -94,18 +95,13 @@ try {
     oursRuns.push(await cpuPerRequest(gateway, gateway.url, body));
     bareRuns.push(await cpuPerRequest(bare.target.proc!, bare.target.url, body));
   }
-  const median = (runs: typeof oursRuns, pick: (run: (typeof oursRuns)[number]) => number) =>
-    runs.map(pick).sort((x, y) => x - y)[Math.floor(runs.length / 2)]!;
-  const ours = {
-    micros: median(oursRuns, (r) => r.micros),
-    userMicros: median(oursRuns, (r) => r.userMicros),
-    rps: median(oursRuns, (r) => r.rps),
-  };
-  const ceiling = {
-    micros: median(bareRuns, (r) => r.micros),
-    userMicros: median(bareRuns, (r) => r.userMicros),
-    rps: median(bareRuns, (r) => r.rps),
-  };
+  const medians = (runs: typeof oursRuns) => ({
+    micros: median(runs.map((r) => r.micros)),
+    userMicros: median(runs.map((r) => r.userMicros)),
+    rps: median(runs.map((r) => r.rps)),
+  });
+  const ours = medians(oursRuns);
+  const ceiling = medians(bareRuns);
   console.log(
     JSON.stringify({
       connections: Number(args.connections),

@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { composeGuildSupergraph, guildSubgraphUrls } from '../test/bench/guild/subgraphs.js';
 import { guildQueries } from './bench/guild-queries.js';
 import { start, stop, stopAll } from './bench/process.js';
 import { readRequestCount } from './bench/request-counter.js';
 import { selfTimes, shareRows, type CpuProfile } from './bench/profile-areas.js';
+import { startGuildSubgraphs } from './bench/supergraphs.js';
 import { CACHING_OFF, GATEWAY_READY, gatewayEnv, heapEnv } from './bench/variants.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -64,13 +64,8 @@ async function load(url: string, seconds: number) {
 
 const work = mkdtempSync(join(tmpdir(), 'msg-profile-'));
 try {
-  const guild = await start(process.execPath, ['--import', 'tsx', 'scripts/bench/guild-subgraphs.ts'], /^(\{.*\})$/, {
-    cwd: ROOT,
-    env: { ...process.env },
-  });
-  const { base, counter } = JSON.parse(guild.url) as { base: string; counter: string };
-  const supergraph = join(work, 'supergraph.graphql');
-  writeFileSync(supergraph, composeGuildSupergraph(guildSubgraphUrls(base)));
+  const guild = await startGuildSubgraphs(ROOT, join(work, 'supergraph.graphql'));
+  const { counter, file: supergraph } = guild;
   const profiles = join(work, 'profiles');
   const gateway = await start(
     process.execPath,
@@ -87,7 +82,7 @@ try {
   const result = await load(gateway.url, Number(args.duration));
   const subgraphRequests = (await readRequestCount(counter)) - before;
   await stop(gateway);
-  await stop(guild);
+  await stop(guild.proc);
   const file = readdirSync(profiles).find((name) => name.endsWith('.cpuprofile'));
   if (!file) throw new Error(`the gateway wrote no profile into ${profiles}`);
   if (args.keep) {

@@ -7,18 +7,16 @@
  * reads the server process's own CPU time (Linux /proc/<pid>/stat) before and after.
  * Run: `node --import tsx scripts/bench/hit-cpu.ts [--requests 20000] [--connections 20] [--rounds 3] [--rate-limit] [--logs] [--profile DIR]`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { composeSupergraph } from '../../gateway/compose.js';
-import { loadGatewayConfig } from '../../gateway/config.js';
 import { loadPersistedOperations } from '../../gateway/persisted-operations.js';
-import { supergraphSubgraphs } from '../../subgraphs/catalog.js';
 import { cpuTimes, start, stopAll, type Proc } from './process.js';
 import { median } from './stats.js';
+import { startOurSubgraphs } from './supergraphs.js';
 import { GATEWAY_READY, gatewayEnv, startBare, type Target } from './variants.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -64,13 +62,7 @@ const work = mkdtempSync(join(tmpdir(), 'msg-hit-cpu-'));
 const node = (script: string, env: NodeJS.ProcessEnv, ready: RegExp, flags: string[] = []) =>
   start(process.execPath, [...flags, '--import', 'tsx', script], ready, { cwd: ROOT, env: { ...process.env, ...env } });
 try {
-  const ports = { HOST: '127.0.0.1', PROGRAMME_PORT: '0', SOUTH_PORT: '0', LONDON_PORT: '0', INSIGHTS_PORT: '0' };
-  const subgraphs = await node('scripts/bench/subgraphs.ts', ports, /^(\{.*\})$/);
-  const { urls } = JSON.parse(subgraphs.url) as { urls: Record<string, string> };
-  const composed = composeSupergraph(supergraphSubgraphs({ ...loadGatewayConfig({}).subgraphUrls, ...urls }));
-  if (!composed.ok) throw new Error(composed.errors.join('\n'));
-  const supergraph = join(work, 'supergraph.graphql');
-  writeFileSync(supergraph, composed.supergraphSdl);
+  const { file: supergraph } = await startOurSubgraphs(ROOT, {}, join(work, 'supergraph.graphql'));
   const gateway = await node(
     'gateway/main.ts',
     {

@@ -2,7 +2,7 @@
  * CPU per response-cache hit, against a bare `node:http` server writing the same bytes: a
  * measure that load on a shared machine does not distort as it distorts requests per second.
  * Starts this project's subgraphs, the gateway (in-memory cache, as `npm run bench`'s (c)
- * variant, access logs on when --logs) and the bench's bare server with the bytes of a hit of
+ * variant but through tsx, not compiled into dist/; access logs on when --logs) and the bench's bare server with the bytes of a hit of
  * the dashboard query; sends each `--requests` hits over `--connections` connections and
  * reads the server process's own CPU time (Linux /proc/<pid>/stat) before and after.
  * Run: `node --import tsx scripts/bench/hit-cpu.ts [--requests 20000] [--connections 20] [--rounds 3] [--rate-limit] [--logs] [--profile DIR]`.

@@ -13,10 +13,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from '../test/redis.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REPOSITORY = 'https://github.com/graphql-hive/federation-gateway-audit';
@@ -31,18 +31,6 @@ const { values: args } = parseArgs({
 });
 const dir = args.dir;
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-/** A free port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function run(command: string, argv: string[], cwd: string): void {
   const result = spawnSync(command, argv, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });

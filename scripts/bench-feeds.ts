@@ -22,6 +22,7 @@ import { buildViews } from '../subgraphs/kit/views.js';
 import { btFeedFormat } from '../subgraphs/london/feed-format.js';
 import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
 import { fujitsuFeedFormat } from '../subgraphs/south/feed-format.js';
+import { median } from './bench/stats.js';
 import { generateFeeds, type Supplier } from './feed-generate.js';
 import { startStack } from './stack.js';
 
@@ -50,8 +51,6 @@ async function ingestOnce(supplier: Supplier, file: string, trustsFile: string):
   const peak = process.resourceUsage().maxRSS * 1024;
   return { ms, extraMb: (peak - before) / MB, rows: snapshot.rows, fileMb: bytes.length / MB };
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function ingestInChild(supplier: Supplier, file: string, trustsFile: string): IngestFigures {
   const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', SELF, '--ingest-child', supplier, file, trustsFile], {

@@ -24,8 +24,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import WebSocket from 'ws';
-import { goals, percentile, table, type Row } from './bench/live-report.js';
-import { start, stop, stopAll, type Proc } from './bench/process.js';
+import { goals, table, type Row } from './bench/live-report.js';
+import { percentile } from './bench/stats.js';
+import { cpuTimes, start, stop, stopAll, type Proc } from './bench/process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SOUTH_FEED = join(ROOT, 'subgraphs/south/feed');
@@ -123,9 +124,8 @@ async function memoryAfterGc(inspectorUrl: string): Promise<{ rssKb: number; hea
 
 /** CPU time (ms, user + system) of a process, from /proc. */
 function cpuMs(pid: number): number {
-  // Fields after the command's ")": utime and stime are the 12th and 13th, in clock ticks (100 a second on Linux).
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(stat[11]) + Number(stat[12])) * 10;
+  const { userMs, systemMs } = cpuTimes(pid);
+  return userMs + systemMs;
 }
 
 /** When the South subgraph accepted its current report (its feed status's `loadedAt`, ms). */

@@ -18,6 +18,7 @@ import { listen } from '../subgraphs/kit/http.js';
 import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
 import { nmeFeedDir, nmeSubgraph } from '../test/fixtures/nme/index.js';
 import { EPHEMERAL_ENV } from '../test/helpers.js';
+import { percentile } from './bench/stats.js';
 import { startStack } from './stack.js';
 
 const { values } = parseArgs({
@@ -47,9 +48,6 @@ interface Sample {
   readonly ms: number;
   readonly ok: boolean;
 }
-
-const percentile = (sorted: readonly number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 function summary(samples: readonly Sample[]): string {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);

@@ -35,18 +35,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { composeSupergraph } from '../gateway/compose.js';
-import { loadGatewayConfig } from '../gateway/config.js';
 import { loadPersistedOperations } from '../gateway/persisted-operations.js';
-import { supergraphSubgraphs } from '../subgraphs/catalog.js';
-import { composeGuildSupergraph, guildSubgraphUrls } from '../test/bench/guild/subgraphs.js';
 import { answerDifference, fetchAnswer } from './bench/answers.js';
 import { buildDist } from './bench/build.js';
+import { guildQueries } from './bench/guild-queries.js';
 import { ensurePeers, type PeerInstall } from './bench/peers.js';
-import { peakRssMb, start, stop, stopAll } from './bench/process.js';
+import { peakRssMb, stop, stopAll } from './bench/process.js';
 import { goals, table, type Row } from './bench/report.js';
 import { readJoinedOperations, readRequestCount } from './bench/request-counter.js';
 import { timeStartup } from './bench/startup.js';
+import { startGuildSubgraphs, startOurSubgraphs } from './bench/supergraphs.js';
+import { median } from './bench/stats.js';
 import { startBare, startGateways, type Skipped, type Target, type VariantSetup } from './bench/variants.js';
 import { generateFeeds } from './feed-generate.js';
 
@@ -101,7 +100,6 @@ async function measure(url: string, body: string, seconds: number, connections: 
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, sent: result.requests.sent };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const settle = () => new Promise((resolve) => setTimeout(resolve, Number(args.settle) * 1000));
 
 async function redisAnswers(url: string): Promise<boolean> {
@@ -147,7 +145,7 @@ async function run(workload: Workload, setup: VariantSetup, supergraph: string, 
   let targets = await sameAnswers(workload, started.targets, skipped);
   const cached = targets.find((target) => target.key === 'memory');
   if (workload.name === 'dashboard' && cached) {
-    const bare = await startBare(setup, cached, workload.body, work);
+    const bare = await startBare(setup.root, cached, workload.body, work);
     if ('target' in bare) targets = [...targets, bare.target];
     else skipped.push(bare);
   }
@@ -210,6 +208,7 @@ async function run(workload: Workload, setup: VariantSetup, supergraph: string, 
 
 async function main(): Promise<void> {
   const body = (query: string) => JSON.stringify({ query, variables: {} });
+  const guildQuery = guildQueries();
   const all: Workload[] = [
     {
       name: 'dashboard',
@@ -229,14 +228,14 @@ async function main(): Promise<void> {
     {
       name: 'A',
       subgraphs: 'guild',
-      description: 'the Guild subgraphs, `{ topProducts { upc name price weight inStock shippingEstimate reviews { id body } } }`',
-      body: body('{ topProducts { upc name price weight inStock shippingEstimate reviews { id body } } }'),
+      description: `the Guild subgraphs, \`${guildQuery.A}\``,
+      body: body(guildQuery.A),
     },
     {
       name: 'B',
       subgraphs: 'guild',
       description: 'the public Guild workload (test/bench/guild/query.graphql, four subgraphs, ~87 KB answers)',
-      body: body(readFileSync(join(ROOT, 'test/bench/guild/query.graphql'), 'utf8')),
+      body: body(guildQuery.B),
     },
     {
       name: 'single',
@@ -267,8 +266,6 @@ async function main(): Promise<void> {
     peers,
     peersDir: PEERS_DIR,
   };
-  const node = (script: string, env: NodeJS.ProcessEnv) =>
-    start(process.execPath, ['--import', 'tsx', script], /^(\{.*\})$/, { cwd: ROOT, env: { ...process.env, ...env } });
   try {
     const startups = [];
     for (let round = 1; withStartup && round <= Number(args.rounds); round += 1) {
@@ -279,40 +276,20 @@ async function main(): Promise<void> {
       log('compiling the gateways into dist/ (they run without tsx)...');
       buildDist(ROOT);
     }
-    let ours: { file: string; counter: string; urls: Record<string, string> } | null = null;
+    let ours: Awaited<ReturnType<typeof startOurSubgraphs>> | null = null;
     if (workloads.some((w) => w.subgraphs === 'ours')) {
       log(`generating a South feed of ${args.trusts} trusts...`);
       const generated = await generateFeeds({ supplier: 'south', trusts: Number(args.trusts), snapshots: 1, outRoot: join(work, 'feeds') });
-      const ports = { PROGRAMME_PORT: '0', SOUTH_PORT: '0', LONDON_PORT: '0', INSIGHTS_PORT: '0' };
-      const started = await node('scripts/bench/subgraphs.ts', {
-        HOST: '127.0.0.1',
-        ...ports,
-        SOUTH_FEED_DIR: generated.dir,
-        EXTRA_TRUSTS_FILE: generated.trustsFile,
-        FEED_POLL_MS: '0',
-      });
-      const { urls, counter } = JSON.parse(started.url) as {
-        urls: Record<'programme' | 'south' | 'london' | 'insights', string>;
-        counter: string;
-      };
-      const composed = composeSupergraph(supergraphSubgraphs({ ...loadGatewayConfig({}).subgraphUrls, ...urls }));
-      if (!composed.ok) throw new Error(composed.errors.join('\n'));
-      ours = { file: join(work, 'supergraph.graphql'), counter, urls };
-      writeFileSync(ours.file, composed.supergraphSdl);
+      const feeds = { SOUTH_FEED_DIR: generated.dir, EXTRA_TRUSTS_FILE: generated.trustsFile, FEED_POLL_MS: '0' };
+      ours = await startOurSubgraphs(ROOT, feeds, join(work, 'supergraph.graphql'));
     }
-    let guild: { file: string; counter: string } | null = null;
-    if (needsGuild) {
-      const started = await node('scripts/bench/guild-subgraphs.ts', {});
-      const { base, counter } = JSON.parse(started.url) as { base: string; counter: string };
-      guild = { file: join(work, 'guild-supergraph.graphql'), counter };
-      writeFileSync(guild.file, composeGuildSupergraph(guildSubgraphUrls(base)));
-    }
+    const guild = needsGuild ? await startGuildSubgraphs(ROOT, join(work, 'guild-supergraph.graphql')) : null;
 
     const rows: Row[] = [];
     const notes: string[] = [];
     for (const workload of workloads) {
       const subgraphs = workload.subgraphs === 'guild' ? guild! : ours!;
-      const direct = workload.name === 'single' ? ours!.urls['programme']! : null;
+      const direct = workload.name === 'single' ? ours!.urls.programme : null;
       const result = await run(workload, setup, subgraphs.file, subgraphs.counter, direct, work);
       rows.push(...result.rows);
       notes.push(...result.skipped);

@@ -13,10 +13,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { composeGuildSupergraph, guildSubgraphUrls } from '../test/bench/guild/subgraphs.js';
+import { guildQueries } from './bench/guild-queries.js';
 import { start, stop, stopAll } from './bench/process.js';
 import { readRequestCount } from './bench/request-counter.js';
 import { selfTimes, shareRows, type CpuProfile } from './bench/profile-areas.js';
+import { startGuildSubgraphs } from './bench/supergraphs.js';
+import { CACHING_OFF, GATEWAY_READY, gatewayEnv, heapEnv } from './bench/variants.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
@@ -32,18 +34,14 @@ const { values: args } = parseArgs({
   },
 });
 
-const QUERIES: Record<string, string> = {
-  A: '{ topProducts { upc name price weight inStock shippingEstimate reviews { id body } } }',
-  B: readFileSync(join(ROOT, 'test/bench/guild/query.graphql'), 'utf8'),
-};
+const QUERIES: Readonly<Record<string, string>> = guildQueries();
 const query = QUERIES[args.workload];
 if (!query) throw new Error(`--workload ${args.workload}: one of ${Object.keys(QUERIES).join(', ')}`);
 const body = JSON.stringify({ query, variables: {} });
 
-const GATEWAY_READY = /gateway\s+listening on (http:\/\/\S+)/;
 const VARIANTS: Record<string, { script: string; env: NodeJS.ProcessEnv }> = {
   // As scripts/bench/variants.ts starts them.
-  off: { script: 'gateway/main.ts', env: { RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false' } },
+  off: { script: 'gateway/main.ts', env: CACHING_OFF },
   memory: { script: 'gateway/main.ts', env: {} },
   plain: { script: 'scripts/bench/plain-gateway.ts', env: {} },
 };
@@ -66,31 +64,16 @@ async function load(url: string, seconds: number) {
 
 const work = mkdtempSync(join(tmpdir(), 'msg-profile-'));
 try {
-  const guild = await start(process.execPath, ['--import', 'tsx', 'scripts/bench/guild-subgraphs.ts'], /^(\{.*\})$/, {
-    cwd: ROOT,
-    env: { ...process.env },
-  });
-  const { base, counter } = JSON.parse(guild.url) as { base: string; counter: string };
-  const supergraph = join(work, 'supergraph.graphql');
-  writeFileSync(supergraph, composeGuildSupergraph(guildSubgraphUrls(base)));
+  const guild = await startGuildSubgraphs(ROOT, join(work, 'supergraph.graphql'));
+  const { counter, file: supergraph } = guild;
   const profiles = join(work, 'profiles');
-  const heap = Number(args['heap-mib']);
   const gateway = await start(
     process.execPath,
     ['--cpu-prof', `--cpu-prof-dir=${profiles}`, '--import', 'tsx', variant.script],
     GATEWAY_READY,
     {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        ...(heap > 0 ? { NODE_OPTIONS: `--max-old-space-size=${heap}` } : {}),
-        HOST: '127.0.0.1',
-        GATEWAY_PORT: '0',
-        SUPERGRAPH_PATH: supergraph,
-        RATE_LIMIT_REQUESTS: '0',
-        LOG_LEVEL: 'warn',
-        ...variant.env,
-      },
+      env: { ...process.env, ...heapEnv(Number(args['heap-mib'])), ...gatewayEnv(supergraph), ...variant.env },
     },
   );
   await load(gateway.url, Number(args.warmup));
@@ -99,7 +82,7 @@ try {
   const result = await load(gateway.url, Number(args.duration));
   const subgraphRequests = (await readRequestCount(counter)) - before;
   await stop(gateway);
-  await stop(guild);
+  await stop(guild.proc);
   const file = readdirSync(profiles).find((name) => name.endsWith('.cpuprofile'));
   if (!file) throw new Error(`the gateway wrote no profile into ${profiles}`);
   if (args.keep) {

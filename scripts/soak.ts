@@ -20,6 +20,7 @@ import { listen, type Listening } from '../subgraphs/kit/http.js';
 import { feedReferenceOf, loadReference } from '../subgraphs/programme/reference.js';
 import { nmeFeedDir, nmeSubgraph } from '../test/fixtures/nme/index.js';
 import { PrivateRedis, freePort } from '../test/redis.js';
+import { percentile } from './bench/stats.js';
 import { startProgram, stopProgram, type Program } from './child-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -78,10 +79,6 @@ async function waitHealthy(url: string, proc: Program, ms = 30_000): Promise<voi
 async function ask(url: string, query: string): Promise<Answer> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
   return { status: response.status, ...((await response.json()) as Omit<Answer, 'status'>) };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 }
 
 async function main(): Promise<number> {

@@ -126,6 +126,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
     // One membership for every subgraph here: the seed, EXTRA_TRUSTS_FILE, and what the registry registers.
     const reference = await LiveReference.open({ ...config.programme.membership, extraTrustsFile: config.programme.extraTrustsFile, log });
     membership = reference;
+    // A built-in cluster subgraph starts on this membership, with its store when one is given.
+    const clusterOptions = <Store>(store: Store | undefined) => ({ membership: reference, ...(store ? { store } : {}), log });
+    const cluster = (built: Promise<{ service: Service }>, where: { host: string; port: number }) =>
+      at(
+        built.then((s) => s.service),
+        where.host,
+        where.port,
+        false,
+      );
     // Programme and the two cluster subgraphs need nothing of each other: they start together
     // (reading feeds, building schemas), and are listed in this order whatever finishes first.
     const [programme, south, london] = await together([
@@ -136,28 +145,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<stri
           config.programme.port,
           false,
         ),
-      () =>
-        at(
-          buildSouthSubgraph(config.south, {
-            membership: reference,
-            ...(options.stores?.south ? { store: options.stores.south } : {}),
-            log,
-          }).then((s) => s.service),
-          config.south.host,
-          config.south.port,
-          false,
-        ),
-      () =>
-        at(
-          buildLondonSubgraph(config.london, {
-            membership: reference,
-            ...(options.stores?.london ? { store: options.stores.london } : {}),
-            log,
-          }).then((s) => s.service),
-          config.london.host,
-          config.london.port,
-          false,
-        ),
+      () => cluster(buildSouthSubgraph(config.south, clusterOptions(options.stores?.south)), config.south),
+      () => cluster(buildLondonSubgraph(config.london, clusterOptions(options.stores?.london)), config.london),
     ]);
     const extraSources: SubgraphSource[] = [];
     for (const extra of extras) {

@@ -543,9 +543,12 @@ describe('docker-compose.yml', () => {
       const endpoint = String(collectorYaml['receivers'].otlp.protocols.http.endpoint);
       expect(endpoint).toBe(`0.0.0.0:${new URL(COLLECTOR_ENDPOINT).port}`);
       expect(new URL(COLLECTOR_ENDPOINT).hostname).toBe('otel-collector');
-      const pipeline = collectorYaml['service'].pipelines.traces as { receivers: string[]; exporters: string[] };
+      const pipeline = collectorYaml['service'].pipelines.traces as { receivers: string[]; processors?: string[]; exporters: string[] };
       expect(pipeline.receivers).toEqual(['otlp']);
+      // The collector refuses to start on a pipeline naming a component it does not define, or with no exporter.
+      expect(pipeline.exporters.length, 'the traces pipeline needs an exporter').toBeGreaterThan(0);
       for (const exporter of pipeline.exporters) expect(Object.keys(collectorYaml['exporters'])).toContain(exporter);
+      for (const processor of pipeline.processors ?? []) expect(Object.keys(collectorYaml['processors'] ?? {})).toContain(processor);
     });
 
     it.each(NODE_SERVICES)('%s is traced only when OTEL_EXPORTER_OTLP_ENDPOINT is set, then to the collector', (name) => {

@@ -2,23 +2,22 @@
  * CPU per response-cache hit, against a bare `node:http` server writing the same bytes: a
  * measure that load on a shared machine does not distort as it distorts requests per second.
  * Starts this project's subgraphs, the gateway (in-memory cache, as `npm run bench`'s (c)
- * variant, access logs on when --logs) and the bench's bare server with the bytes of a hit of
+ * variant but through tsx, not compiled into dist/; access logs on when --logs) and the bench's bare server with the bytes of a hit of
  * the dashboard query; sends each `--requests` hits over `--connections` connections and
  * reads the server process's own CPU time (Linux /proc/<pid>/stat) before and after.
  * Run: `node --import tsx scripts/bench/hit-cpu.ts [--requests 20000] [--connections 20] [--rounds 3] [--rate-limit] [--logs] [--profile DIR]`.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { composeSupergraph } from '../../gateway/compose.js';
-import { loadGatewayConfig } from '../../gateway/config.js';
 import { loadPersistedOperations } from '../../gateway/persisted-operations.js';
-import { supergraphSubgraphs } from '../../subgraphs/catalog.js';
-import { start, stopAll, type Proc } from './process.js';
-import { startBare, type Target, type VariantSetup } from './variants.js';
+import { cpuTimes, start, stopAll, type Proc } from './process.js';
+import { median } from './stats.js';
+import { startOurSubgraphs } from './supergraphs.js';
+import { GATEWAY_READY, gatewayEnv, startBare, type Target } from './variants.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const { values: args } = parseArgs({
@@ -36,8 +35,8 @@ const { values: args } = parseArgs({
 
 /** A process's user and system CPU time so far, in microseconds (clock ticks of 10 ms). */
 function cpuMicros(proc: Proc): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${proc.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
+  const { userMs, systemMs } = cpuTimes(proc.child.pid!);
+  return { user: userMs * 1000, system: systemMs * 1000 };
 }
 
 async function cpuPerRequest(proc: Proc, url: string, body: string): Promise<{ micros: number; userMicros: number; rps: number }> {
@@ -63,29 +62,20 @@ const work = mkdtempSync(join(tmpdir(), 'msg-hit-cpu-'));
 const node = (script: string, env: NodeJS.ProcessEnv, ready: RegExp, flags: string[] = []) =>
   start(process.execPath, [...flags, '--import', 'tsx', script], ready, { cwd: ROOT, env: { ...process.env, ...env } });
 try {
-  const ports = { HOST: '127.0.0.1', PROGRAMME_PORT: '0', SOUTH_PORT: '0', LONDON_PORT: '0', INSIGHTS_PORT: '0' };
-  const subgraphs = await node('scripts/bench/subgraphs.ts', ports, /^(\{.*\})$/);
-  const { urls } = JSON.parse(subgraphs.url) as { urls: Record<string, string> };
-  const composed = composeSupergraph(supergraphSubgraphs({ ...loadGatewayConfig({}).subgraphUrls, ...urls }));
-  if (!composed.ok) throw new Error(composed.errors.join('\n'));
-  const supergraph = join(work, 'supergraph.graphql');
-  writeFileSync(supergraph, composed.supergraphSdl);
+  const { file: supergraph } = await startOurSubgraphs(ROOT, {}, join(work, 'supergraph.graphql'));
   const gateway = await node(
     'gateway/main.ts',
     {
-      HOST: '127.0.0.1',
-      GATEWAY_PORT: '0',
-      SUPERGRAPH_PATH: supergraph,
-      RATE_LIMIT_REQUESTS: args['rate-limit'] ? '100000000' : '0',
-      LOG_LEVEL: args.logs ? 'info' : 'warn',
+      ...gatewayEnv(supergraph),
+      ...(args['rate-limit'] ? { RATE_LIMIT_REQUESTS: '100000000' } : {}),
+      ...(args.logs ? { LOG_LEVEL: 'info' } : {}),
     },
-    /gateway\s+listening on (http:\/\/\S+)/,
+    GATEWAY_READY,
     args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [],
   );
   const body = JSON.stringify({ query: loadPersistedOperations().get('ReleaseMatrix')!.body, variables: {} });
   const cached: Target = { key: 'memory', label: 'gateway', url: gateway.url, proc: gateway };
-  const setup = { root: ROOT, heapMib: 0, redisUrl: null, peers: { ok: false, reason: '' }, peersDir: '' } as unknown as VariantSetup;
-  const bare = await startBare(setup, cached, body, work);
+  const bare = await startBare(ROOT, cached, body, work);
   if (!('target' in bare)) throw new Error(bare.reason);
   const idleBefore = cpuMicros(gateway);
   await new Promise((r) => setTimeout(r, 5000));
@@ -97,18 +87,13 @@ try {
     oursRuns.push(await cpuPerRequest(gateway, gateway.url, body));
     bareRuns.push(await cpuPerRequest(bare.target.proc!, bare.target.url, body));
   }
-  const median = (runs: typeof oursRuns, pick: (run: (typeof oursRuns)[number]) => number) =>
-    runs.map(pick).sort((x, y) => x - y)[Math.floor(runs.length / 2)]!;
-  const ours = {
-    micros: median(oursRuns, (r) => r.micros),
-    userMicros: median(oursRuns, (r) => r.userMicros),
-    rps: median(oursRuns, (r) => r.rps),
-  };
-  const ceiling = {
-    micros: median(bareRuns, (r) => r.micros),
-    userMicros: median(bareRuns, (r) => r.userMicros),
-    rps: median(bareRuns, (r) => r.rps),
-  };
+  const medians = (runs: typeof oursRuns) => ({
+    micros: median(runs.map((r) => r.micros)),
+    userMicros: median(runs.map((r) => r.userMicros)),
+    rps: median(runs.map((r) => r.rps)),
+  });
+  const ours = medians(oursRuns);
+  const ceiling = medians(bareRuns);
   console.log(
     JSON.stringify({
       connections: Number(args.connections),

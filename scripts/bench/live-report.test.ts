@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goals, percentile, table, type Row } from './live-report.js';
+import { goals, table, type Row } from './live-report.js';
 
 const row = (overrides: Partial<Row> = {}): Row => ({
   scenario: 'one query',
@@ -17,15 +17,6 @@ const row = (overrides: Partial<Row> = {}): Row => ({
 });
 
 describe('the live benchmark report', () => {
-  it('takes percentiles by nearest rank', () => {
-    const values = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(percentile(values, 50)).toBe(50);
-    expect(percentile(values, 99)).toBe(99);
-    expect(percentile(values, 100)).toBe(100);
-    expect(percentile([7], 99)).toBe(7);
-    expect(percentile([], 50)).toBeNaN();
-  });
-
   it('writes one table row per scenario', () => {
     const lines = table([row(), row({ scenario: '50 queries', distinct: 50, executionsPerChange: 1.04 })]).split('\n');
     expect(lines).toHaveLength(4);

@@ -15,10 +15,6 @@ export interface Row {
   readonly idleCpuPercent: number;
 }
 
-/** The p-th percentile of ascending values (nearest rank); NaN when there are none. */
-export const percentile = (sorted: readonly number[], p: number) =>
-  sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-
 /** The Markdown table, one row per scenario. */
 export function table(rows: readonly Row[]): string {
   const lines = [

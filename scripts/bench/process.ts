@@ -1,7 +1,8 @@
 /**
  * The processes `npm run bench` starts: each waits for its ready line, keeps what it printed
  * (for the error when it fails to start), and is stopped when the benchmark ends, however it
- * ends. Peak memory is read from Linux's VmHWM, the high-water mark of resident memory.
+ * ends. Peak memory is read from Linux's VmHWM, the high-water mark of resident memory, and CPU
+ * time from /proc/<pid>/stat.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -84,4 +85,13 @@ export function peakRssMb(child: ChildProcess): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** User and system CPU time a process has used so far (utime and stime of Linux's /proc/<pid>/stat), in ms. */
+export function cpuTimes(pid: number): { readonly userMs: number; readonly systemMs: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name, which may hold spaces and parentheses: from its last ")".
+  // utime and stime are the 14th and 15th of the line, 12th and 13th after the name, in clock ticks (100 a second).
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return { userMs: Number(fields[11]) * 10, systemMs: Number(fields[12]) * 10 };
 }

@@ -6,9 +6,8 @@
  * difference is what it spent waiting.
  */
 import { FREE_PORTS } from '../stack.js';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, stop } from './process.js';
+import { cpuTimes, start, stop } from './process.js';
 
 export interface StartupFigures {
   /** Spawn to the first `/health` 200, in ms. */
@@ -17,13 +16,11 @@ export interface StartupFigures {
   readonly cpuMs: number;
 }
 
-/** CPU time of a process so far (utime + stime of /proc/<pid>/stat), in ms; NaN off Linux. */
-export function cpuMs(pid: number): number {
+/** CPU time (user + system) of a process so far, in ms; NaN off Linux. */
+function cpuMs(pid: number): number {
   try {
-    // Fields after the command name (which may hold spaces), from its closing parenthesis.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; in clock ticks (100 per second).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    const { userMs, systemMs } = cpuTimes(pid);
+    return userMs + systemMs;
   } catch {
     return Number.NaN;
   }

@@ -72,7 +72,27 @@ export function variantLabel(key: VariantKey, root: string): string {
   }
 }
 
-const GATEWAY_READY = /gateway\s+listening on (http:\/\/\S+)/;
+/** The line this gateway and plain Apollo Gateway print once they listen; its group is the URL. */
+export const GATEWAY_READY = /gateway\s+listening on (http:\/\/\S+)/;
+
+/** Variant (b)'s settings: both caches off. */
+export const CACHING_OFF: Readonly<NodeJS.ProcessEnv> = { RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false' };
+
+/** `NODE_OPTIONS` giving a process a V8 old space of `mib` MiB; nothing for 0 (Node's default). */
+export const heapEnv = (mib: number): NodeJS.ProcessEnv => (mib > 0 ? { NODE_OPTIONS: `--max-old-space-size=${mib}` } : {});
+
+/**
+ * What every bench tool starts this gateway over `supergraph` with, before a variant's own
+ * settings: a free port of 127.0.0.1, no rate limit (the load comes from one client address)
+ * and no access logs (they would measure the terminal).
+ */
+export const gatewayEnv = (supergraph: string): NodeJS.ProcessEnv => ({
+  HOST: '127.0.0.1',
+  GATEWAY_PORT: '0',
+  SUPERGRAPH_PATH: supergraph,
+  RATE_LIMIT_REQUESTS: '0',
+  LOG_LEVEL: 'warn',
+});
 
 /**
  * Starts plain Apollo Gateway and this gateway's variants over `supergraph`, and for a Guild
@@ -84,35 +104,23 @@ export async function startGateways(
   supergraph: string,
   guild: boolean,
 ): Promise<{ targets: Target[]; skipped: Skipped[] }> {
-  const heap: NodeJS.ProcessEnv = setup.heapMib > 0 ? { NODE_OPTIONS: `--max-old-space-size=${setup.heapMib}` } : {};
+  const heap = heapEnv(setup.heapMib);
   // Compiled ahead (build.ts), so no gateway's memory counts a TypeScript loader.
   const node = (script: string, env: NodeJS.ProcessEnv) =>
     start(process.execPath, [compiled(setup.root, script)], GATEWAY_READY, { cwd: setup.root, env: { ...process.env, ...heap, ...env } });
-  const ours = (extra: NodeJS.ProcessEnv) =>
-    node('gateway/main.ts', {
-      HOST: '127.0.0.1',
-      GATEWAY_PORT: '0',
-      SUPERGRAPH_PATH: supergraph,
-      // The load comes from one client address, and access logs would measure the terminal.
-      RATE_LIMIT_REQUESTS: '0',
-      LOG_LEVEL: 'warn',
-      ...extra,
-    });
+  const ours = (extra: NodeJS.ProcessEnv) => node('gateway/main.ts', { ...gatewayEnv(supergraph), ...extra });
   const targets: Target[] = [];
   const skipped: Skipped[] = [];
   const add = (key: VariantKey, proc: Proc, url = proc.url) => targets.push({ key, label: variantLabel(key, setup.root), url, proc });
   add('plain', await node('scripts/bench/plain-gateway.ts', { GATEWAY_PORT: '0', SUPERGRAPH_PATH: supergraph }));
-  add('off', await ours({ RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false' }));
-  if (guild) add('off-undeduped', await ours({ RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false', OPERATION_DEDUPE: 'false' }));
+  add('off', await ours(CACHING_OFF));
+  if (guild) add('off-undeduped', await ours({ ...CACHING_OFF, OPERATION_DEDUPE: 'false' }));
   // The same, every operation traced (always sampled) and exported to a sink of its own.
   const sink = await start(process.execPath, ['--import', 'tsx', 'scripts/bench/otlp-sink.ts'], /otlp-sink\s+listening on (http:\/\/\S+)/, {
     cwd: setup.root,
     env: { ...process.env },
   });
-  add(
-    'traced',
-    await ours({ RESPONSE_CACHE: 'false', ENTITY_CACHE: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' }),
-  );
+  add('traced', await ours({ ...CACHING_OFF, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' }));
   add('memory', await ours({}));
   if (setup.redisUrl) add('redis', await ours({ REDIS_URL: setup.redisUrl }));
   // Peers that could not be installed are reported once, by the caller.
@@ -148,8 +156,8 @@ export async function startGateways(
  * variant (asked twice: the first may be the miss that stores it). Null, with the reason, when
  * no hit comes back.
  */
-export async function startBare(setup: VariantSetup, cached: Target, body: string, work: string): Promise<{ target: Target } | Skipped> {
-  const label = variantLabel('bare', setup.root);
+export async function startBare(root: string, cached: Target, body: string, work: string): Promise<{ target: Target } | Skipped> {
+  const label = variantLabel('bare', root);
   let response: Response | undefined;
   let text = '';
   for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -175,7 +183,7 @@ export async function startBare(setup: VariantSetup, cached: Target, body: strin
   const file = join(work, 'bare-response.json');
   writeFileSync(file, JSON.stringify({ headers, body: text }));
   const proc = await start(process.execPath, ['--import', 'tsx', 'scripts/bench/bare-server.ts'], /bare\s+listening on (http:\/\/\S+)/, {
-    cwd: setup.root,
+    cwd: root,
     env: { ...process.env, BARE_RESPONSE_FILE: file },
   });
   return { target: { key: 'bare', label, url: proc.url, proc } };

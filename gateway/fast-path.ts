@@ -21,8 +21,11 @@ import { resultType, sendHit, type CachedOperation, type Hit } from './response-
 export interface FastPathOptions {
   /** The response cache's lookup (`responseCache(…).lookup`). */
   readonly lookup: (operation: CachedOperation) => Hit | null | Promise<Hit | null>;
-  /** The persisted-operation rule (`persistedResolver`): an id to its text, or a refusal. */
-  readonly persisted: (id: string | undefined, text: unknown) => PersistedResolution;
+  /**
+   * The persisted-operation rule (`persistedResolver`): an id to its text, or a refusal. Asked
+   * with `defer`: an unlisted operation is reported only if the hit is answered here.
+   */
+  readonly persisted: (id: string | undefined, text: unknown, apqHash: undefined, defer: true) => PersistedResolution;
   /**
    * The `/graphql` middleware of the Express path, run on a hit before it is sent: true when
    * the hit may be sent, false when the middleware answered (at once when it could decide at once).
@@ -153,6 +156,8 @@ class Asking implements CachedOperation {
     private readonly asked: Asked,
     private readonly id: string | undefined,
     readonly query: string,
+    /** Reports the operation as unlisted (the `log` stage), once it is answered here. */
+    private readonly report: (() => void) | undefined,
   ) {
     this.operationName = asked.operationName as string | null | undefined;
     this.variables = asked.variables;
@@ -184,6 +189,7 @@ class Asking implements CachedOperation {
   send(hit: Hit, passed: boolean): true {
     if (!passed) return true;
     sendHit(this.res, hit, this.contentType);
+    this.report?.();
     this.options.onHit?.(this.req, this.operationName ?? null, this.query);
     return true;
   }
@@ -196,11 +202,11 @@ export function fastPath(options: FastPathOptions): (req: Request, res: Response
     if (!asked) return false;
     const id = typeof asked.documentId === 'string' ? asked.documentId : undefined;
     if (asked.documentId !== undefined && id === undefined) return false;
-    const resolved = options.persisted(id, asked.query);
+    const resolved = options.persisted(id, asked.query, undefined, true);
     const { operationName } = asked;
     if ('code' in resolved || typeof resolved.query !== 'string' || mentionsLive(resolved.query)) return false;
     if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return false;
-    const asking = new Asking(options, req, res, contentType, asked, id, resolved.query);
+    const asking = new Asking(options, req, res, contentType, asked, id, resolved.query, resolved.report);
     const found = options.lookup(asking);
     return found instanceof Promise ? found.then((hit) => asking.found(hit)) : asking.found(found);
   };

@@ -55,9 +55,12 @@ function refuse(res: Response, status: number, code: string, message: string): v
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
 }
 
-/** A persisted id resolved to its text, or why the operation is refused. */
+/**
+ * A persisted id resolved to its text, or why the operation is refused. `report`: a
+ * `log`-stage operation outside the manifest resolved with `defer`, reported when called.
+ */
 export type PersistedResolution =
-  | { readonly query: string | undefined }
+  | { readonly query: string | undefined; readonly report?: () => void }
   | { readonly status: number; readonly code: 'PERSISTED_QUERY_NOT_FOUND' | 'OPERATION_NOT_PERSISTED'; readonly message: string };
 
 /**
@@ -103,10 +106,12 @@ export interface ResolverOptions {
  * `live/transport-ws.ts`): an id is replaced by its operation's text (an unknown one is
  * `PERSISTED_QUERY_NOT_FOUND`); in the `enforce` stage any other text is
  * `OPERATION_NOT_PERSISTED`; in the `log` stage it is served and reported to `onUnlisted`,
- * as is an APQ hash (`apqHash`) that is no manifest operation's.
+ * as is an APQ hash (`apqHash`) that is no manifest operation's. With `defer`, the report is
+ * left to the caller (`report` of the resolution): the fast path resolves before it knows
+ * whether it answers, and a request it hands on to Express is resolved (and reported) there.
  */
 export function persistedResolver({ manifest, stage, onUnlisted }: ResolverOptions) {
-  return (id: string | undefined, text: unknown, apqHash?: string): PersistedResolution => {
+  return (id: string | undefined, text: unknown, apqHash?: string, defer = false): PersistedResolution => {
     const { operations, bodies, hashes } = manifest();
     if (id !== undefined) {
       const operation = operations.get(id);
@@ -121,11 +126,17 @@ export function persistedResolver({ manifest, stage, onUnlisted }: ResolverOptio
         code: 'OPERATION_NOT_PERSISTED',
         message: 'This gateway accepts only persisted operations: send a documentId from its manifest',
       };
-    if (stage === 'log' && onUnlisted && !listed) {
-      if (typeof text === 'string' && text !== '') onUnlisted({ text, hash: operationHash(text) });
-      else if (text === undefined && apqHash !== undefined && !hashes.has(apqHash)) onUnlisted({ text: undefined, hash: apqHash });
+    const query = typeof text === 'string' ? text : undefined;
+    if (stage !== 'log' || !onUnlisted || listed) return { query };
+    let report: (() => void) | undefined;
+    if (typeof text === 'string' && text !== '') report = () => onUnlisted({ text, hash: operationHash(text) });
+    else if (text === undefined && apqHash !== undefined && !hashes.has(apqHash))
+      report = () => onUnlisted({ text: undefined, hash: apqHash });
+    if (!report || !defer) {
+      report?.();
+      return { query };
     }
-    return { query: typeof text === 'string' ? text : undefined };
+    return { query, report };
   };
 }
 

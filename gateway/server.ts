@@ -162,10 +162,6 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
   const manifest = new PersistedManifest({ file: config.persistedOperationsFile, log });
   const onUnlisted = unlistedReporter({ log, count: () => prod.planMetrics.unsafelisted() });
   const persisted = persistedResolver({ manifest: () => manifest.current(), stage: config.safelist, onUnlisted });
-  // The fast path may still hand a request on to Express, which reports it: it resolves
-  // quietly, and has the one resolver report only the hits it answers itself (their text,
-  // an id's being the manifest's), so each request is counted once.
-  const persistedQuietly = persistedResolver({ manifest: () => manifest.current(), stage: config.safelist });
   // The persisted and the most recently recorded operations, planned before any supergraph is served.
   const warmup = new PlanWarmup(gateway, {
     ...config.planWarmup,
@@ -307,16 +303,15 @@ export async function buildGatewayService(config: GatewayConfig, options: Gatewa
       ? {
           fastPath: fastPath({
             lookup: responses.lookup,
-            persisted: persistedQuietly,
+            // It may still hand a request on to Express, which reports it: it defers the
+            // report to the hits it answers itself, so each request is counted once.
+            persisted,
             edge: prod.graphqlEdge,
             bodyLimitBytes: config.bodyLimitBytes,
             // Tokens are checked on the Express path only (auth/): a request with one, or every
             // request when one is required, goes there.
             skip: (req) => config.auth.jwks !== null && (config.auth.required || req.headers.authorization !== undefined),
-            onHit: (req, operationName, query) => {
-              persisted(undefined, query);
-              onHit?.(req, operationName, query);
-            },
+            ...(onHit ? { onHit } : {}),
           }),
         }
       : {}),

@@ -13,7 +13,14 @@ import { createRequire } from 'node:module';
 import { SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Express } from 'express';
-import { inSpan, injectTraceContext, serverSpans, startTelemetry, type TracingConfig } from '../schema/telemetry.js';
+import {
+  inSpan,
+  injectTraceContext,
+  serverSpans,
+  startTelemetry,
+  SUBGRAPH_NAME_ATTRIBUTE,
+  type TracingConfig,
+} from '../schema/telemetry.js';
 import { GRAPHQL_PATH } from '../schema/wire.js';
 import type { GatewayCache } from './cache.js';
 import type { BreakerState, FailureReason } from './resilience.js';
@@ -23,7 +30,7 @@ const GATEWAY_SCOPE = 'millennium-supergraph/gateway';
 
 /** Span attributes of a subgraph fetch (the `msg.` ones are this gateway's own). */
 export const FETCH_ATTRIBUTES = {
-  subgraph: 'graphql.subgraph.name',
+  subgraph: SUBGRAPH_NAME_ATTRIBUTE,
   attempts: 'msg.subgraph.attempts',
   breaker: 'msg.subgraph.breaker',
   failure: 'msg.subgraph.failure',

@@ -19,6 +19,9 @@ import { httpUrl, parseEnv } from './env.js';
 /** The W3C Trace Context header a caller's trace arrives in and every subgraph fetch carries on. */
 export const TRACEPARENT_HEADER = 'traceparent';
 
+/** The span attribute naming the subgraph, on the gateway's fetch spans and the subgraph's own store spans alike. */
+export const SUBGRAPH_NAME_ATTRIBUTE = 'graphql.subgraph.name';
+
 /** `service.namespace` of every service of the programme (their `service.name` tells them apart). */
 export const SERVICE_NAMESPACE = 'millennium-supergraph';
 

@@ -8,7 +8,7 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { Express } from 'express';
-import { inSpan, serverSpans, startTelemetry, TRACING_OFF, type TracingConfig } from '../../schema/telemetry.js';
+import { inSpan, serverSpans, startTelemetry, SUBGRAPH_NAME_ATTRIBUTE, TRACING_OFF, type TracingConfig } from '../../schema/telemetry.js';
 import { GRAPHQL_PATH } from '../../schema/wire.js';
 import type { ViewStore } from './store.js';
 
@@ -46,7 +46,7 @@ export async function subgraphTracing(name: string, config: TracingConfig = TRAC
  */
 function tracedStore<Extra>(store: ViewStore<Extra>, tracer: Tracer, subgraph: string): ViewStore<Extra> {
   const attributes = (keys: number) => ({
-    'graphql.subgraph.name': subgraph,
+    [SUBGRAPH_NAME_ATTRIBUTE]: subgraph,
     'db.system.name': store.health().backend.toLowerCase(),
     'msg.store.keys': keys,
   });

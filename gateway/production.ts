@@ -87,15 +87,18 @@ export interface Production {
 
 export function production(config: GatewayConfig, options: ProductionOptions): Production {
   const { log, feedVersions, cache } = options;
+  // A hash of the supergraph only where no registry version names it (the server gives one,
+  // made once per supergraph): hashing every swapped supergraph again here bought nothing.
   const describe = (sdl: string) => ({
-    version: supergraphVersionOf(sdl),
+    version: options.registryVersion ? null : supergraphVersionOf(sdl),
     subgraphs: options.routedSubgraphs(sdl),
     hidden: inaccessibleFields(sdl),
   });
   let served = describe(options.supergraphSdl);
+  const servedVersion = options.registryVersion ?? (() => served.version!);
   const metrics = new GatewayMetrics({
     feedAges: () => feedVersions.ages(),
-    registryVersion: options.registryVersion ?? (() => served.version),
+    registryVersion: servedVersion,
     openStreams: options.openStreams ?? (() => 0),
     clientNames: config.metricsClientNames,
     ...(options.liveOperations ? { liveOperations: options.liveOperations } : {}),
@@ -183,7 +186,7 @@ export function production(config: GatewayConfig, options: ProductionOptions): P
       app.use('/registry', registryBudgets);
       metrics.routes(app);
       readinessRoute(app, {
-        supergraphVersion: options.registryVersion ?? (() => served.version),
+        supergraphVersion: servedVersion,
         subgraphs: () => served.subgraphs,
         breaker: (name) => breakers.get(name)?.state ?? null,
         cache: () => cache.health(),

@@ -107,12 +107,7 @@ export function costLimitRule(maxCost: number, listSize: number): ValidationRule
     OperationDefinition(operation) {
       const schema = context.getSchema();
       // A subscription's root costs as a query's: each event runs its whole selection.
-      const root =
-        operation.operation === 'query'
-          ? schema.getQueryType()
-          : operation.operation === 'mutation'
-            ? schema.getMutationType()
-            : schema.getSubscriptionType();
+      const root = schema.getRootType(operation.operation);
       const cost = selectionCost(context, operation.selectionSet, root, 1, listSize, { unit: new Map(), inProgress: new Set() });
       if (cost > maxCost) {
         context.reportError(
@@ -187,12 +182,7 @@ export function knownOperationPlugin(): ApolloServerPlugin<BaseContext> {
               name ? `Unknown operation named "${name}".` : 'Must provide an operation name when the document has several operations.',
             );
           const kind = rc.operation.operation;
-          const root =
-            kind === 'query'
-              ? rc.schema.getQueryType()
-              : kind === 'mutation'
-                ? rc.schema.getMutationType()
-                : rc.schema.getSubscriptionType();
+          const root = rc.schema.getRootType(kind);
           if (!root) throw refuse(`This supergraph has no ${kind} operations.`);
         },
       };

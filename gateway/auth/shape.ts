@@ -4,7 +4,7 @@
  * (`Symbol.toStringTag`) rather than with graphql-js's `instanceof`-based helpers or
  * `TypeInfo`; documents are plain objects either way.
  */
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type OperationTypeNode } from 'graphql';
 
 /** What of a schema type authorization reads (any copy of graphql-js has these). */
 export interface AnyType {
@@ -15,9 +15,7 @@ export interface AnyType {
 /** What of the schema authorization reads. */
 export interface AnySchema {
   getType(name: string): unknown;
-  getQueryType(): unknown;
-  getMutationType(): unknown;
-  getSubscriptionType(): unknown;
+  getRootType(operation: OperationTypeNode): unknown;
   getPossibleTypes(abstract: never): readonly unknown[];
 }
 
@@ -37,13 +35,7 @@ export function namedOf(type: AnyType): AnyType {
 }
 /** The root type an operation starts from (null: the schema has none for its kind). */
 export function rootOf(schema: AnySchema, operation: OperationDefinitionNode): AnyType | null {
-  const root =
-    operation.operation === 'query'
-      ? schema.getQueryType()
-      : operation.operation === 'mutation'
-        ? schema.getMutationType()
-        : schema.getSubscriptionType();
-  return (root ?? null) as AnyType | null;
+  return (schema.getRootType(operation.operation) ?? null) as AnyType | null;
 }
 /** A document's fragment definitions by name. */
 export function fragmentsOf(document: DocumentNode): ReadonlyMap<string, FragmentDefinitionNode> {
